@@ -1,0 +1,12 @@
+// Progressive enhancement only: every page works without JavaScript.
+document.addEventListener('DOMContentLoaded', function () {
+  // Confirm destructive actions: <form data-confirm="Really delete?">
+  document.querySelectorAll('form[data-confirm]').forEach(function (form) {
+    form.addEventListener('submit', function (e) {
+      if (!window.confirm(form.getAttribute('data-confirm'))) e.preventDefault();
+    });
+  });
+  // Move focus to the error summary after a failed submit.
+  var errs = document.getElementById('form-errors');
+  if (errs) errs.focus();
+});

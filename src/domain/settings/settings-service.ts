@@ -1,0 +1,81 @@
+/**
+ * Help desk settings: defaults live here, overrides in the `settings` table (JSON text per key).
+ * Reads are cheap (one small table); every request reads fresh so all processes agree.
+ */
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import { toDbDate } from '../../db/dialect.ts';
+
+export const SettingsSchema = z.object({
+  helpdesk_name: z.string().min(1).max(120).default('Tessera Help Desk'),
+  timezone: z.string().min(1).max(64).default('UTC'),
+  default_department_id: z.number().int().nullable().default(null),
+  default_sla_plan_id: z.number().int().nullable().default(null),
+  default_priority_id: z.number().int().nullable().default(null),
+  default_topic_id: z.number().int().nullable().default(null),
+  default_schedule_id: z.number().int().nullable().default(null),
+  ticket_number_format: z.enum(['random', 'sequential']).default('random'),
+  ticket_number_length: z.number().int().min(4).max(12).default(6),
+  reopen_on_user_reply: z.boolean().default(true),
+  auto_claim_on_reply: z.boolean().default(true),
+  attachment_max_bytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+  attachment_max_count: z.number().int().min(0).max(20).default(5),
+  /** Allowed file extensions, lower case without dots; empty list = any type. */
+  attachment_allowed_types: z.array(z.string()).default(['png', 'jpg', 'jpeg', 'gif', 'webp', 'pdf', 'txt', 'log', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'odt', 'ods', 'zip', 'eml']),
+  autoresponse_new_ticket: z.boolean().default(true),
+  autoresponse_new_message: z.boolean().default(false),
+  notice_response: z.boolean().default(true),
+  notice_closed: z.boolean().default(true),
+  alert_new_ticket: z.boolean().default(true),
+  alert_new_message: z.boolean().default(true),
+  alert_assigned: z.boolean().default(true),
+  alert_transfer: z.boolean().default(true),
+  alert_overdue: z.boolean().default(true),
+  login_max_failures: z.number().int().min(1).max(100).default(5),
+  login_lockout_minutes: z.number().int().min(1).max(24 * 60).default(15),
+  overdue_interval_seconds: z.number().int().min(5).max(3600).default(60),
+  lock_minutes: z.number().int().min(1).max(60).default(3),
+  require_2fa: z.enum(['none', 'admins', 'all']).default('none'),
+  session_idle_minutes: z.number().int().min(5).max(7 * 24 * 60).default(120),
+  session_absolute_hours: z.number().int().min(1).max(24 * 30).default(12),
+  /** Address users reply to (Reply-To); inbound mail to it threads into tickets. */
+  inbound_address: z.string().max(191).default(''),
+  page_size: z.number().int().min(10).max(200).default(25),
+});
+
+export type Settings = z.infer<typeof SettingsSchema>;
+export type SettingKey = keyof Settings;
+
+/** Reads all settings, stored values over defaults. A stored value that no longer parses falls back to the default. */
+export async function getSettings(db: Knex | Knex.Transaction): Promise<Settings> {
+  const rows: { key: string; value: string }[] = await db('settings').select('key', 'value');
+  const stored: Record<string, unknown> = {};
+  for (const row of rows) {
+    try {
+      stored[row.key] = JSON.parse(row.value);
+    } catch {
+      /* ignore unreadable rows; the default applies */
+    }
+  }
+  const shape = SettingsSchema.shape as Record<string, z.ZodType>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(shape)) {
+    const parsed = shape[key].safeParse(stored[key]);
+    out[key] = parsed.success ? parsed.data : shape[key].parse(undefined);
+  }
+  return out as Settings;
+}
+
+/** Writes some settings (already validated by the caller's schema). Returns the previous values of those keys. */
+export async function writeSettings(db: Knex | Knex.Transaction, values: Partial<Settings>, now: Date): Promise<Partial<Settings>> {
+  const before = await getSettings(db);
+  const previous: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    previous[key] = before[key as SettingKey];
+    const row = { key, value: JSON.stringify(value), updated_at: toDbDate(now) };
+    const updated = await db('settings').where({ key }).update({ value: row.value, updated_at: row.updated_at });
+    if (!updated) await db('settings').insert(row);
+  }
+  return previous as Partial<Settings>;
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { ValidationFailed, type FieldErrors } from './errors.ts';
+
+/** Parses raw input with a zod schema; zod issues become ValidationFailed with a field map. */
+export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new ValidationFailed(fieldErrors(result.error));
+}
+
+export function fieldErrors(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? issue.path.map(String).join('.') : '_';
+    if (!(key in out)) out[key] = issue.message;
+  }
+  return out;
+}
+
+// Shared field schemas. A field that must be one value is refused when it arrives as an array or object.
+export const trimmed = (max: number, label = 'This field') =>
+  z.string({ error: `${label} must be text` }).trim().max(max, `${label} must be at most ${max} characters`);
+export const requiredText = (max: number, label = 'This field') => trimmed(max, label).min(1, `${label} is required`);
+export const optionalText = (max: number, label = 'This field') =>
+  z.preprocess((v) => (v === '' || v === null ? undefined : v), trimmed(max, label).optional());
+export const email = z
+  .string({ error: 'Enter an email address' })
+  .trim()
+  .toLowerCase()
+  .max(191, 'Email is too long')
+  .pipe(z.email({ error: 'Enter a valid email address' }));
+export const id = z.coerce.number({ error: 'Invalid id' }).int('Invalid id').positive('Invalid id');
+export const optionalId = z.preprocess((v) => (v === '' || v === null || v === '0' ? undefined : v), id.optional());
+/** HTML checkbox: present ('on', '1', 'true') means true. */
+export const checkbox = z.preprocess((v) => v === 'on' || v === '1' || v === 'true' || v === true, z.boolean());
+/** A password: at least 10 characters, at most 72 bytes (bcrypt's limit: refused, never cut). */
+export const password = z
+  .string({ error: 'Enter a password' })
+  .min(10, 'Use at least 10 characters')
+  .refine((p) => Buffer.byteLength(p, 'utf8') <= 72, 'Use at most 72 bytes (bcrypt cannot check more)');

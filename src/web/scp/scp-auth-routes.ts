@@ -1,0 +1,73 @@
+/** First-run setup, sign in and sign out of the agent panel. */
+import { Router } from 'express';
+import { createFirstAdmin, needsSetup, signInAgent } from '../../domain/auth/agent-auth-service.ts';
+import { ValidationFailed, NotFound } from '../../domain/errors.ts';
+import { destroyOtherSessions } from '../shared/session-store.ts';
+import { ctxFrom, deps, type AppDeps } from '../shared/deps.ts';
+import { flash, render } from '../shared/render.ts';
+import { limitPerIp, safeNext } from '../shared/area.ts';
+import { regenerateSession, saveSession, destroySession } from '../shared/session.ts';
+import type { AgentActor } from '../../domain/actor.ts';
+
+/** Starts a fresh session for an agent (new id: no session fixation). */
+async function startAgentSession(req: Parameters<Parameters<Router['get']>[1]>[0], agent: AgentActor, now: Date): Promise<void> {
+  await regenerateSession(req);
+  req.session.agentId = agent.id;
+  req.session.createdAt = now.getTime();
+  await saveSession(req);
+}
+
+export function scpAuthRoutes(d: AppDeps): Router {
+  const router = Router();
+  const loginLimiter = limitPerIp(d, 'scp-login', 30, 15 * 60_000);
+
+  // ## Setup (only while no agent exists)
+  router.get('/setup', async (req, res) => {
+    if (!(await needsSetup(ctxFrom(req, res)))) throw new NotFound('Setup has already been completed.', 'SETUP_DONE');
+    await render(req, res, 'scp/auth/setup', {}, { title: 'Set up Tessera' });
+  });
+  router.post('/setup', loginLimiter, async (req, res) => {
+    try {
+      const agent = await createFirstAdmin(ctxFrom(req, res), req.body);
+      await startAgentSession(req, agent, deps(req).clock());
+      flash(req, 'success', 'Welcome! Your administrator account is ready.');
+      await saveSession(req);
+      res.redirect(303, '/scp');
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      const { password: _p, ...values } = req.body ?? {};
+      await render(req, res, 'scp/auth/setup', { errors: err.fields, values }, { status: 422, title: 'Set up Tessera' });
+    }
+  });
+
+  // ## Sign in / out
+  router.get('/login', async (req, res) => {
+    if (await needsSetup(ctxFrom(req, res))) return res.redirect(303, '/scp/setup');
+    if (res.locals.actor?.kind === 'agent') return res.redirect(303, safeNext(req.query.next, '/scp', '/scp'));
+    await render(req, res, 'scp/auth/login', { next: safeNext(req.query.next, '/scp', '') }, { title: 'Sign in' });
+  });
+  router.post('/login', loginLimiter, async (req, res) => {
+    try {
+      const agent = await signInAgent(ctxFrom(req, res), req.body);
+      await startAgentSession(req, agent, deps(req).clock());
+      res.redirect(303, safeNext(req.body?.next, '/scp', '/scp'));
+    } catch (err) {
+      const e = err as { status?: number; fields?: Record<string, string>; message?: string };
+      if (e.status !== 401 && e.status !== 422) throw err;
+      await render(req, res, 'scp/auth/login', {
+        values: { login: typeof req.body?.login === 'string' ? req.body.login : '' },
+        errors: e.fields ?? {},
+        error: e.status === 401 ? e.message : undefined,
+        next: safeNext(req.body?.next, '/scp', ''),
+      }, { status: e.status, title: 'Sign in' });
+    }
+  });
+  router.post('/logout', async (req, res) => {
+    const agentId = req.session?.agentId;
+    if (agentId && req.body?.everywhere === '1') await destroyOtherSessions(deps(req).db, { agentId }, req.sessionID);
+    await destroySession(req);
+    res.clearCookie('tessera_scp', { path: '/scp' });
+    res.redirect(303, '/scp/login');
+  });
+  return router;
+}

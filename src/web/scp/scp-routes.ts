@@ -1,0 +1,29 @@
+/** The agent panel at /scp: its own session cookie, layout, guard and error pages. */
+import express, { Router } from 'express';
+import type { AppDeps } from '../shared/deps.ts';
+import type { KnexSessionStore } from '../shared/session-store.ts';
+import { sessionFor } from '../shared/session.ts';
+import { csrfProtection } from '../shared/csrf.ts';
+import { useLayout } from '../shared/area.ts';
+import { htmlErrorHandler, notFoundHandler } from '../shared/error-handler.ts';
+import { loadAgent, requireAgent } from './scp-auth.ts';
+import { scpAuthRoutes } from './scp-auth-routes.ts';
+import { scpDashboardRoutes } from './scp-dashboard-routes.ts';
+import { adminRouter } from '../admin/admin-routes.ts';
+
+export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
+  const router = Router();
+  router.use(useLayout('scp'));
+  router.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 200 }));
+  router.use(sessionFor('scp', d, store));
+  router.use(csrfProtection);
+  router.use(loadAgent);
+  router.use(scpAuthRoutes(d));
+  // Everything below is for signed-in agents only.
+  router.use(requireAgent);
+  router.use(scpDashboardRoutes(d));
+  router.use('/admin', adminRouter(d));
+  router.use(notFoundHandler());
+  router.use(htmlErrorHandler());
+  return router;
+}

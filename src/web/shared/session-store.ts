@@ -1,0 +1,71 @@
+/**
+ * express-session store on the `sessions` table (both dialects), so any number of processes share
+ * sessions and a restart keeps everyone signed in. Expired rows are pruned lazily.
+ */
+import session from 'express-session';
+import type { Knex } from 'knex';
+import { dbDate, toDbDate } from '../../db/dialect.ts';
+
+type Cb<T = unknown> = (err?: any, value?: T) => void;
+
+export class KnexSessionStore extends session.Store {
+  private lastPrune = 0;
+  constructor(private readonly db: Knex, private readonly clock: () => Date = () => new Date()) {
+    super();
+  }
+
+  private expiry(sess: session.SessionData): Date {
+    const maxAge = sess.cookie?.maxAge ?? 24 * 3600 * 1000;
+    return new Date(this.clock().getTime() + maxAge);
+  }
+
+  get(sid: string, cb: Cb<session.SessionData | null>): void {
+    this.db('sessions')
+      .where({ sid })
+      .first()
+      .then((row) => {
+        if (!row) return cb(null, null);
+        const exp = dbDate(row.expires_at);
+        if (exp && exp <= this.clock()) return cb(null, null);
+        cb(null, JSON.parse(row.sess));
+      })
+      .catch(cb);
+  }
+
+  set(sid: string, sess: session.SessionData, cb?: Cb): void {
+    const s = sess as session.SessionData & { agentId?: number; userId?: number };
+    const row = { sess: JSON.stringify(sess), expires_at: toDbDate(this.expiry(sess)), agent_id: s.agentId ?? null, user_id: s.userId ?? null };
+    this.db('sessions')
+      .insert({ sid, ...row })
+      .onConflict('sid')
+      .merge(row)
+      .then(() => this.prune())
+      .then(() => cb?.())
+      .catch((e) => cb?.(e));
+  }
+
+  destroy(sid: string, cb?: Cb): void {
+    this.db('sessions').where({ sid }).delete().then(() => cb?.()).catch((e) => cb?.(e));
+  }
+
+  touch(sid: string, sess: session.SessionData, cb?: Cb): void {
+    this.db('sessions').where({ sid }).update({ expires_at: toDbDate(this.expiry(sess)) }).then(() => cb?.()).catch((e) => cb?.(e));
+  }
+
+  private async prune(): Promise<void> {
+    const now = this.clock().getTime();
+    if (now - this.lastPrune < 10 * 60_000) return;
+    this.lastPrune = now;
+    await this.db('sessions').where('expires_at', '<', toDbDate(this.clock())).delete();
+  }
+}
+
+/** Ends every session of an agent (or user) except `keepSid`: logout everywhere, password change. */
+export async function destroyOtherSessions(db: Knex | Knex.Transaction, who: { agentId?: number; userId?: number }, keepSid?: string): Promise<number> {
+  const q = db('sessions');
+  if (who.agentId) q.where('agent_id', who.agentId);
+  else if (who.userId) q.where('user_id', who.userId);
+  else return 0;
+  if (keepSid) q.whereNot('sid', keepSid);
+  return q.delete();
+}

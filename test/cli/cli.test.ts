@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { createTestDb, type TestDb } from '../support/test-db.ts';
+import { verifyPassword } from '../../src/domain/auth/passwords.ts';
+import { hashApiKey } from '../../src/domain/api-keys/api-key-service.ts';
+
+const root = path.resolve(__dirname, '../..');
+
+describe('command line', () => {
+  let t: TestDb;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    t = await createTestDb();
+    const url = t.database.client === 'sqlite' ? `sqlite:${t.database.filename}` : t.database.url;
+    env = { ...process.env, DATABASE_URL: url, NODE_ENV: 'test', SESSION_SECRET: 'x'.repeat(40), LOG_LEVEL: 'silent' };
+  });
+  afterAll(async () => t.destroy());
+
+  const run = (args: string[], input?: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env, input, encoding: 'utf8', timeout: 60_000 });
+
+  it('prints usage and exits 2 for an unknown command or bad option', () => {
+    const a = run(['frobnicate']);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toContain('Usage: tessera');
+    const b = run(['seed:demo', '--bogus']);
+    expect(b.status).toBe(2);
+    expect(run(['apikey:create']).status).toBe(2);
+  });
+
+  it('migrate reports an up-to-date database', () => {
+    const r = run(['migrate']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('up to date');
+  });
+
+  it('create-admin takes the password from stdin', async () => {
+    const r = run(['create-admin', '--username', 'root2', '--email', 'Root2@Example.com', '--name', 'Root Two', '--password-stdin'], 'a long secret pass\n');
+    expect(r.status, r.stderr).toBe(0);
+    const row = await t.db('agents').where({ username: 'root2' }).first();
+    expect(row.role).toBe('admin');
+    expect(row.email).toBe('root2@example.com');
+    expect(await verifyPassword('a long secret pass', row.password_hash)).toBe(true);
+    const weak = run(['create-admin', '--username', 'root3', '--email', 'r3@example.com', '--name', 'R', '--password-stdin'], 'short\n');
+    expect(weak.status).toBe(1);
+    expect(weak.stderr).toContain('password');
+  });
+
+  it('seed:demo loads the lab data once, with the given password', async () => {
+    const r = run(['seed:demo', '--password', 'demo password 1']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/john\s+demo password 1/);
+    expect(await t.db('departments').pluck('name')).toEqual(expect.arrayContaining(['Support', 'Online Banking']));
+    const sevA = await t.db('sla_plans').where({ name: 'Sev-A' }).first();
+    expect(sevA.grace_minutes).toBe(60);
+    expect((await t.db('sla_plans').where({ name: 'Sev-B' }).first()).grace_minutes).toBe(240);
+    const jane = await t.db('agents').where({ username: 'jane' }).first();
+    const banking = await t.db('departments').where({ name: 'Online Banking' }).first();
+    expect(jane.department_id).toBe(banking.id);
+    const again = run(['seed:demo']);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('already');
+  });
+
+  it('apikey:create prints a key stored only as a hash', async () => {
+    const r = run(['apikey:create', '--ip', '10.0.0.0/24', '--note', 'monitoring']);
+    expect(r.status, r.stderr).toBe(0);
+    const key = r.stdout.trim();
+    expect(key).toMatch(/^tsk_[A-Za-z0-9_-]{20,}$/);
+    const row = await t.db('api_keys').where({ key_hash: hashApiKey(key) }).first();
+    expect(row.allowed_ip).toBe('10.0.0.0/24');
+    expect(JSON.stringify(row)).not.toContain(key);
+    expect(run(['apikey:create', '--ip', 'not-an-ip']).status).toBe(1);
+  });
+});
