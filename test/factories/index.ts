@@ -65,7 +65,7 @@ export async function buildAdmin(db: Knex, overrides: Record<string, unknown> = 
 export async function buildUser(db: Knex, overrides: Record<string, unknown> = {}): Promise<{ id: number; email: string; name: string }> {
   const email = ((overrides.email as string) ?? `${unique('user')}@customers.test`).toLowerCase();
   const name = (overrides.name as string) ?? 'Test User';
-  const [id] = await db('users').insert({ email, name, is_banned: false, created_at: now(), updated_at: now(), ...overrides, email });
+  const [id] = await db('users').insert({ name, is_banned: false, created_at: now(), updated_at: now(), ...overrides, email });
   return { id, email, name };
 }
 

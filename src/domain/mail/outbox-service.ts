@@ -1,0 +1,62 @@
+/**
+ * The outbox: outgoing mail written, fully rendered, in the same transaction as the change that
+ * caused it. A worker delivers it (see src/mail/). Links use the configured public URL only.
+ */
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import { toDbDate } from '../../db/dialect.ts';
+import { oneLine, renderMail } from '../../mail/mail-render.ts';
+import type { ServiceContext } from '../context.ts';
+import { getSettings } from '../settings/settings-service.ts';
+
+export interface MailToQueue {
+  template: string;
+  to: string;
+  toName?: string | null;
+  ticketId?: number | null;
+  vars: Record<string, unknown>;
+  /** Automatic mail (auto-responses, alerts): marked Auto-Submitted: auto-replied (RFC 3834). */
+  automatic?: boolean;
+  /** Message-IDs this message answers (threading). */
+  inReplyTo?: string | null;
+  references?: string[];
+  fromName?: string | null;
+  fromAddress?: string | null;
+}
+
+/** A stable, unique Message-ID on the public host. */
+export function newMessageId(publicUrl: string): string {
+  const host = new URL(publicUrl).hostname || 'tessera.local';
+  return `<tessera.${crypto.randomUUID()}@${host}>`;
+}
+
+/** Renders a template and writes the message to the outbox in `trx`. Returns the outbox id. */
+export async function queueMail(ctx: ServiceContext, trx: Knex | Knex.Transaction, mail: MailToQueue): Promise<number> {
+  const settings = await getSettings(trx);
+  const vars = { helpdeskName: settings.helpdesk_name, publicUrl: ctx.publicUrl, ...mail.vars };
+  const rendered = await renderMail(mail.template, vars);
+  const headers: Record<string, string> = {};
+  if (mail.automatic) headers['Auto-Submitted'] = 'auto-replied';
+  if (mail.inReplyTo) headers['In-Reply-To'] = mail.inReplyTo;
+  if (mail.references?.length) headers['References'] = mail.references.join(' ');
+  const now = toDbDate(ctx.clock());
+  const [id] = await trx('outbox').insert({
+    template: mail.template,
+    ticket_id: mail.ticketId ?? null,
+    to_address: mail.to.toLowerCase(),
+    to_name: mail.toName ? oneLine(mail.toName, 120) : null,
+    from_address: mail.fromAddress ?? null,
+    from_name: mail.fromName ? oneLine(mail.fromName, 120) : null,
+    reply_to: settings.inbound_address || null,
+    subject: rendered.subject,
+    text_body: rendered.text,
+    html_body: rendered.html,
+    headers: Object.keys(headers).length ? JSON.stringify(headers) : null,
+    message_id: newMessageId(ctx.publicUrl),
+    status: 'queued',
+    attempts: 0,
+    next_attempt_at: now,
+    created_at: now,
+  });
+  return id;
+}

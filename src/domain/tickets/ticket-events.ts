@@ -1,0 +1,23 @@
+/** The ticket's audit trail: every change, who made it and when. */
+import type { Knex } from 'knex';
+import { toDbDate } from '../../db/dialect.ts';
+import type { ServiceContext } from '../context.ts';
+
+export type TicketEventName =
+  | 'created' | 'message' | 'response' | 'note' | 'assigned' | 'unassigned' | 'claimed' | 'released' | 'transferred'
+  | 'priority_changed' | 'sla_changed' | 'due_changed' | 'overdue' | 'overdue_cleared' | 'status_changed'
+  | 'resolved' | 'closed' | 'reopened' | 'edited' | 'team_assigned' | 'merged';
+
+/** Writes one ticket event in the caller's transaction. */
+export async function recordTicketEvent(ctx: ServiceContext, trx: Knex | Knex.Transaction, ticketId: number, event: TicketEventName, data: Record<string, unknown> = {}): Promise<void> {
+  const a = ctx.actor;
+  await trx('ticket_events').insert({
+    ticket_id: ticketId,
+    event,
+    actor_kind: a.kind === 'anonymous' ? 'user' : a.kind,
+    agent_id: a.kind === 'agent' ? a.id : null,
+    user_id: a.kind === 'user' ? a.id : (data.userId as number | undefined) ?? null,
+    data: Object.keys(data).length ? JSON.stringify(data) : null,
+    created_at: toDbDate(ctx.clock()),
+  });
+}

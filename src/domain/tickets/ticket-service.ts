@@ -1,0 +1,164 @@
+/**
+ * Opening tickets (portal, agent on behalf of a user, API, email) and adding a user's message.
+ * One transaction per action: ticket, first entry, attachments, event, outgoing mail.
+ */
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import { toDbDate } from '../../db/dialect.ts';
+import { isAgent, type Actor } from '../actor.ts';
+import { inTransaction, withDb, type ServiceContext } from '../context.ts';
+import { Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
+import { getSettings, type Settings } from '../settings/settings-service.ts';
+import { computeSlaDueAt } from '../sla/sla-service.ts';
+import { findOrCreateUser, isBanned } from '../users/user-service.ts';
+import { notifyTicket } from '../mail/ticket-notifications.ts';
+import { email, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
+import { checkAttachments, storeAttachments, type UploadedFile } from './attachment-service.ts';
+import { recordTicketEvent } from './ticket-events.ts';
+import { nextTicketNumber } from './ticket-numbers.ts';
+import { loadTicketFor, assertDepartmentAccess } from './ticket-policy.ts';
+import { SOURCES, type TicketSource } from './ticket-status.ts';
+
+export const OpenTicketInput = z.object({
+  email,
+  name: requiredText(120, 'Name'),
+  phone: optionalText(40, 'Phone'),
+  topicId: optionalId,
+  subject: requiredText(255, 'Subject'),
+  message: requiredText(100_000, 'Message'),
+  source: z.enum(SOURCES).default('web'),
+  // Agent/API only: the portal ignores these (the help topic decides).
+  departmentId: optionalId,
+  priorityId: optionalId,
+  slaPlanId: optionalId,
+  assigneeId: optionalId,
+  /** Notify the user (auto-response). Agents may turn it off for a walk-in. */
+  notifyUser: z.boolean().default(true),
+  alertAgents: z.boolean().default(true),
+  ip: z.string().max(45).optional(),
+  extra: z.record(z.string(), z.unknown()).optional(),
+  messageId: z.string().max(191).optional(),
+});
+export type OpenTicketInput = z.input<typeof OpenTicketInput>;
+
+export interface OpenedTicket {
+  id: number;
+  number: string;
+  userId: number;
+  entryId: number;
+}
+
+/** Picks department, priority and SLA: explicit (agents/API) → help topic → department → settings. */
+async function resolveRouting(db: Knex | Knex.Transaction, actor: Actor, input: z.output<typeof OpenTicketInput>, settings: Settings) {
+  const privileged = isAgent(actor) || actor.kind === 'api' || actor.kind === 'system';
+  let topic: any;
+  if (input.topicId) {
+    topic = await db('help_topics').where({ id: input.topicId, is_active: true }).first();
+    if (!topic || (!privileged && !topic.is_public)) throw new ValidationFailed({ topicId: 'Choose a help topic from the list' });
+  }
+  const pick = async (table: string, explicit: number | undefined, field: string) => {
+    if (!explicit || !privileged) return undefined;
+    const row = await db(table).where({ id: explicit, is_active: true }).first('id');
+    if (!row) throw new ValidationFailed({ [field]: 'Choose a value from the list' });
+    return row.id as number;
+  };
+  const departmentId = (await pick('departments', input.departmentId, 'departmentId')) ?? topic?.department_id ?? settings.default_department_id;
+  const dept = departmentId ? await db('departments').where({ id: departmentId }).first() : undefined;
+  if (!dept) throw new ValidationFailed({ departmentId: 'No department is configured; ask an administrator' });
+  const priorityId = (await pick('priorities', input.priorityId, 'priorityId')) ?? topic?.priority_id ?? settings.default_priority_id;
+  if (!priorityId) throw new ValidationFailed({ priorityId: 'No priority is configured; ask an administrator' });
+  const slaPlanId = (await pick('sla_plans', input.slaPlanId, 'slaPlanId')) ?? topic?.sla_plan_id ?? dept.sla_plan_id ?? settings.default_sla_plan_id ?? null;
+  return { departmentId: dept.id as number, priorityId: priorityId as number, slaPlanId: slaPlanId as number | null, topicId: topic?.id ?? null };
+}
+
+/**
+ * Opens a ticket. Users (portal) choose only a public topic; agents, the API and the system may
+ * set department, priority, SLA and assignee (agents only within their departments).
+ * @throws ValidationFailed, Forbidden (USER_BANNED, DEPARTMENT_FORBIDDEN)
+ */
+export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, files: UploadedFile[] = []): Promise<OpenedTicket> {
+  const input = parseInput(OpenTicketInput, raw);
+  const settings = await getSettings(ctx.db);
+  checkAttachments(files, settings);
+  if (await isBanned(ctx.db, input.email)) throw new Forbidden('Tickets from this address are not accepted.', 'USER_BANNED');
+  const route = await resolveRouting(ctx.db, ctx.actor, input, settings);
+  if (isAgent(ctx.actor)) assertDepartmentAccess(ctx.actor, route.departmentId);
+  const now = ctx.clock();
+  const dueAt = await computeSlaDueAt(ctx.db, route.slaPlanId, route.departmentId, now);
+  return inTransaction(ctx, async (trx) => {
+    const tctx = withDb(ctx, trx);
+    const user = await findOrCreateUser(trx, { email: input.email, name: input.name, phone: input.phone }, now);
+    const assignee = isAgent(ctx.actor) || ctx.actor.kind === 'system' ? await checkAssignee(trx, input.assigneeId, route.departmentId) : null;
+    const number = await nextTicketNumber(trx, settings);
+    const ts = toDbDate(now);
+    const [id] = await trx('tickets').insert({
+      number, user_id: user.id, subject: input.subject, status: 'open', state: 'open', department_id: route.departmentId,
+      topic_id: route.topicId, priority_id: route.priorityId, sla_plan_id: route.slaPlanId, assignee_agent_id: assignee,
+      source: input.source, sla_due_at: toDbDate(dueAt), due_at: toDbDate(dueAt), is_overdue: false, is_answered: false,
+      sla_started_at: ts, last_message_at: ts, ip: input.ip ?? null, extra: input.extra ? JSON.stringify(input.extra) : null,
+      version: 1, created_at: ts, updated_at: ts,
+    });
+    const [entryId] = await trx('thread_entries').insert({
+      ticket_id: id, kind: 'message', user_id: user.id, poster_name: input.name, body: input.message, source: input.source,
+      message_id: input.messageId ?? null, created_at: ts,
+    });
+    await storeAttachments(trx, id, entryId, files, now);
+    await recordTicketEvent(tctx, trx, id, 'created', { source: input.source, departmentId: route.departmentId, slaPlanId: route.slaPlanId, userId: user.id });
+    if (assignee) await recordTicketEvent(tctx, trx, id, 'assigned', { to: assignee });
+    await notifyTicket(tctx, trx, { kind: 'ticket_created', ticketId: id, entryId, notifyUser: input.notifyUser, alertAgents: input.alertAgents });
+    if (assignee && assignee !== (isAgent(ctx.actor) ? ctx.actor.id : 0)) await notifyTicket(tctx, trx, { kind: 'ticket_assigned', ticketId: id, agentId: assignee });
+    return { id, number, userId: user.id, entryId };
+  });
+}
+
+/** An assignee must be an active agent with access to the department. */
+async function checkAssignee(trx: Knex.Transaction, assigneeId: number | undefined, departmentId: number): Promise<number | null> {
+  if (!assigneeId) return null;
+  const a = await trx('agents').where({ id: assigneeId, is_active: true }).first('id', 'role', 'department_id');
+  const extra = a ? await trx('departments_agents').where({ agent_id: a.id, department_id: departmentId }).first() : undefined;
+  if (!a || (a.role !== 'admin' && a.department_id !== departmentId && !extra)) throw new ValidationFailed({ assigneeId: 'Choose an agent of the ticket’s department' });
+  return a.id;
+}
+
+export const AddUserMessageInput = z.object({
+  ticketId: z.number().int().positive(),
+  message: requiredText(100_000, 'Message'),
+  source: z.enum(SOURCES).default('web'),
+  messageId: z.string().max(191).optional(),
+});
+export type AddUserMessageInput = z.input<typeof AddUserMessageInput>;
+
+/**
+ * Adds the requester's message to their ticket (portal reply, or a reply by email). A message
+ * marks the ticket unanswered; on a closed ticket it reopens it when the setting allows.
+ * @throws ValidationFailed, NotFound, InvalidTransition (REOPEN_DISABLED)
+ */
+export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInput, files: UploadedFile[] = []): Promise<{ entryId: number; reopened: boolean }> {
+  const input = parseInput(AddUserMessageInput, raw);
+  const settings = await getSettings(ctx.db);
+  checkAttachments(files, settings);
+  return inTransaction(ctx, async (trx) => {
+    const tctx = withDb(ctx, trx);
+    const t = await loadTicketFor(trx, ctx.actor, { id: input.ticketId }, { forUpdate: true });
+    const reopen = t.state === 'closed';
+    if (reopen && !settings.reopen_on_user_reply) throw new InvalidTransition('This ticket is closed. Please open a new ticket.', 'REOPEN_DISABLED');
+    const now = ctx.clock();
+    const ts = toDbDate(now);
+    const user = await trx('users').where({ id: t.user_id }).first('name');
+    const [entryId] = await trx('thread_entries').insert({
+      ticket_id: t.id, kind: 'message', user_id: t.user_id, poster_name: user?.name ?? null, body: input.message, source: input.source,
+      message_id: input.messageId ?? null, created_at: ts,
+    });
+    await storeAttachments(trx, t.id, entryId, files, now);
+    const patch: Record<string, unknown> = { is_answered: false, last_message_at: ts, updated_at: ts, version: t.version + 1 };
+    if (reopen) {
+      const dueAt = await computeSlaDueAt(trx, t.sla_plan_id, t.department_id, now);
+      Object.assign(patch, { status: 'open', state: 'open', closed_at: null, reopen_count: t.reopen_count + 1, sla_started_at: ts, sla_due_at: toDbDate(dueAt), due_at: t.manual_due_at ?? toDbDate(dueAt), is_overdue: false });
+    }
+    await trx('tickets').where({ id: t.id }).update(patch);
+    await recordTicketEvent(tctx, trx, t.id, 'message', { entryId, userId: t.user_id, source: input.source });
+    if (reopen) await recordTicketEvent(tctx, trx, t.id, 'reopened', { from: t.status, to: 'open', by: 'user_reply', userId: t.user_id });
+    await notifyTicket(tctx, trx, { kind: 'user_message', ticketId: t.id, entryId });
+    return { entryId, reopened: reopen };
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * Renders mail templates from views/mail: `<name>.txt.ejs` (required; its first line is
+ * "Subject: …", then a blank line, then the body) and `<name>.html.ejs` (optional HTML part).
+ * Everything is escaped by EJS; subjects are folded to one line so no header can be injected.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ejs from 'ejs';
+
+const mailDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views/mail');
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string | null;
+}
+
+/** One line, no control characters, at most 255 characters (header injection is impossible). */
+export function oneLine(s: string, max = 255): string {
+  return String(s ?? '').replace(/[\r\n\t\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
+}
+
+export async function renderMail(name: string, vars: Record<string, unknown>): Promise<RenderedMail> {
+  const txtFile = path.join(mailDir, `${name}.txt.ejs`);
+  // Plain text part: EJS escaping would turn & into &amp;, so the text part is rendered unescaped.
+  const txt = await ejs.renderFile(txtFile, vars, { escape: (s: unknown) => String(s ?? '') });
+  const m = /^Subject:\s*(.*)\r?\n\r?\n?/.exec(txt);
+  if (!m) throw new Error(`mail template ${name} lacks a Subject line`);
+  const htmlFile = path.join(mailDir, `${name}.html.ejs`);
+  const html = fs.existsSync(htmlFile) ? await ejs.renderFile(htmlFile, vars) : null;
+  return { subject: oneLine(m[1]), text: txt.slice(m[0].length).trim() + '\n', html };
+}
