@@ -3,6 +3,7 @@
  * atomically in the database, so any number of processes can run it side by side.
  */
 import type { AppDeps } from '../web/shared/deps.ts';
+import { backgroundTasks } from './tasks.ts';
 
 export interface BackgroundTask {
   name: string;
@@ -11,8 +12,6 @@ export interface BackgroundTask {
   run: (deps: AppDeps) => Promise<void>;
 }
 
-/** Registered tasks; areas add theirs here (outbox delivery, overdue marking, IMAP polling). */
-export const backgroundTasks: BackgroundTask[] = [];
 
 export async function startBackground(d: AppDeps): Promise<{ stop: () => Promise<void> }> {
   let stopped = false;

@@ -8,6 +8,7 @@ import { useLayout } from '../shared/area.ts';
 import { htmlErrorHandler, notFoundHandler } from '../shared/error-handler.ts';
 import { render } from '../shared/render.ts';
 import { getSettings } from '../../domain/settings/settings-service.ts';
+import { portalTicketRoutes } from './portal-ticket-routes.ts';
 
 export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
   const router = Router();
@@ -23,6 +24,7 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.get('/', async (req, res) => {
     await render(req, res, 'portal/home', {}, { title: 'Help Center' });
   });
+  router.use(portalTicketRoutes(d));
   router.use(notFoundHandler());
   router.use(htmlErrorHandler());
   return router;

@@ -10,6 +10,9 @@ import { loadAgent, requireAgent } from './scp-auth.ts';
 import { scpAuthRoutes } from './scp-auth-routes.ts';
 import { scpDashboardRoutes } from './scp-dashboard-routes.ts';
 import { adminRouter } from '../admin/admin-routes.ts';
+import { scpTicketRoutes } from './scp-ticket-routes.ts';
+import { scpAccountRoutes } from './scp-account-routes.ts';
+import { scpReportRoutes } from './scp-report-routes.ts';
 
 export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
   const router = Router();
@@ -19,9 +22,13 @@ export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.use(csrfProtection);
   router.use(loadAgent);
   router.use(scpAuthRoutes(d));
+  // Account routes include the public forgot/reset-password pages; they guard the rest themselves.
+  router.use(scpAccountRoutes(d));
   // Everything below is for signed-in agents only.
   router.use(requireAgent);
   router.use(scpDashboardRoutes(d));
+  router.use(scpTicketRoutes(d));
+  router.use(scpReportRoutes(d));
   router.use('/admin', adminRouter(d));
   router.use(notFoundHandler());
   router.use(htmlErrorHandler());
