@@ -11,6 +11,7 @@ import { SYSTEM } from '../domain/actor.ts';
 import { DomainError, ValidationFailed } from '../domain/errors.ts';
 import type { ServiceContext } from '../domain/context.ts';
 import { cliCommands, type CliCommand } from './cli-commands.ts';
+import { createClock } from '../test-clock.ts';
 
 const USAGE = `Usage: tessera <command> [options]
 
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   const db = createDb(config.database);
   try {
     await migrateLatest(db);
-    const ctx: ServiceContext = { db, actor: SYSTEM, clock: () => new Date(), publicUrl: config.publicUrl };
+    const ctx: ServiceContext = { db, actor: SYSTEM, clock: createClock(config), publicUrl: config.publicUrl };
     const io = {
       out: (s: string) => process.stdout.write(s + '\n'),
       err: (s: string) => process.stderr.write(s + '\n'),

@@ -59,6 +59,25 @@ export function sqlSecondsBetween(db: Knex | Knex.Transaction, a: string, b: str
 
 /** Case-insensitive LIKE (MySQL collations are already case-insensitive; SQLite LIKE is for ASCII). */
 export function whereLike(qb: Knex.QueryBuilder, column: string, needle: string): Knex.QueryBuilder {
-  const escaped = needle.replace(/[\\%_]/g, (c) => '\\' + c);
-  return qb.whereRaw(`?? LIKE ? ESCAPE '\\'`, [column, `%${escaped}%`]);
+  // NOTE(dialect): '!' as the escape character: a backslash inside a MySQL string literal is itself an escape.
+  const escaped = needle.replace(/[!%_]/g, (c) => '!' + c);
+  return qb.whereRaw(`?? LIKE ? ESCAPE '!'`, [column, `%${escaped}%`]);
+}
+
+/**
+ * SQL expression for the UTC hour ('YYYY-MM-DD HH') of a datetime column shifted by `offsetMinutes`.
+ * Reports group by this and map each hour to the help desk's local day/hour in TypeScript (DST-safe).
+ */
+export function sqlHourOf(db: Knex | Knex.Transaction, column: string, offsetMinutes = 0): Knex.Raw {
+  if (isSqlite(db)) return db.raw(`strftime('%Y-%m-%d %H', ??, ?)`, [column, `${offsetMinutes} minutes`]);
+  return db.raw(`DATE_FORMAT(DATE_ADD(??, INTERVAL ? MINUTE), '%Y-%m-%d %H')`, [column, offsetMinutes]);
+}
+
+/**
+ * The first id of a multi-row insert, from the id knex returned.
+ * NOTE(dialect): MySQL returns the FIRST id of a multi-row insert (LAST_INSERT_ID), SQLite the LAST.
+ * Ids of one multi-row insert are consecutive on both (InnoDB with innodb_autoinc_lock_mode ≤ 1, or 2 without concurrent inserts).
+ */
+export function firstInsertedId(db: Knex | Knex.Transaction, returnedId: number, rowCount: number): number {
+  return isSqlite(db) ? returnedId - rowCount + 1 : returnedId;
 }

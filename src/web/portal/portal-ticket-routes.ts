@@ -1,8 +1,194 @@
 /** Portal: open a ticket, check status, the user's ticket page, replies, attachments. */
-import { Router } from 'express';
-import type { AppDeps } from '../shared/deps.ts';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import multer from 'multer';
+import { actorOf, ctxFrom, type AppDeps } from '../shared/deps.ts';
+import { flash, render } from '../shared/render.ts';
+import { limitPerIp, single } from '../shared/area.ts';
+import { regenerateSession, saveSession } from '../shared/session.ts';
+import { InvalidTransition, ValidationFailed, type FieldErrors } from '../../domain/errors.ts';
+import type { Settings } from '../../domain/settings/settings-service.ts';
+import type { UploadedFile } from '../../domain/tickets/attachment-service.ts';
+import * as portal from '../../domain/tickets/ticket-portal-service.ts';
 
-export function portalTicketRoutes(_d: AppDeps): Router {
+type Model = { errors?: FieldErrors; values?: Record<string, unknown>; filesDropped?: boolean };
+
+/** The portal actor: the session's user, limited to the tickets this browser was given. */
+function loadPortalUser(d: AppDeps) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const actor = req.session ? await portal.loadPortalActor(d.db, req.session) : null;
+    if (actor) res.locals.actor = actor;
+    next();
+  };
+}
+
+/** Lets this browser session read `ticketId` as `userId`: a new session id, keeping earlier tickets of the same user. */
+async function grantTicketAccess(req: Request, access: { userId: number; ticketId: number }): Promise<void> {
+  const earlier = req.session.userId === access.userId ? (req.session.ticketIds ?? []) : [];
+  await regenerateSession(req);
+  req.session.userId = access.userId;
+  req.session.ticketIds = [...new Set([...earlier, access.ticketId])].slice(-50);
+  await saveSession(req);
+}
+
+function attachmentHint(s: Settings): string {
+  if (s.attachment_max_count === 0) return '';
+  const mb = Math.round((s.attachment_max_bytes / 1024 / 1024) * 10) / 10;
+  const types = s.attachment_allowed_types.length ? ` Allowed types: ${s.attachment_allowed_types.join(', ')}.` : '';
+  return `Up to ${s.attachment_max_count} files, at most ${mb} MB each.${types}`;
+}
+
+/**
+ * Parses a multipart body into memory with the limits from the settings. A refused upload does not
+ * throw: it comes back as a message for the form (413 too large, 422 too many or unexpected).
+ */
+async function receiveUploads(req: Request, res: Response): Promise<{ files: UploadedFile[]; hadFiles: boolean; error?: { status: number; message: string } }> {
+  const s = res.locals.settings as Settings;
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    defParamCharset: 'utf8',
+    limits: { fileSize: s.attachment_max_bytes, files: s.attachment_max_count, fields: 30, fieldSize: 512 * 1024, parts: 30 + s.attachment_max_count },
+  }).array('attachments');
+  const err = await new Promise<any>((resolve) => upload(req, res, (e?: unknown) => resolve(e)));
+  const files = ((req.files as Express.Multer.File[] | undefined) ?? []).map((f) => ({ filename: f.originalname, contentType: f.mimetype, data: f.buffer }));
+  if (!err) return { files, hadFiles: files.length > 0 };
+  const mb = Math.round((s.attachment_max_bytes / 1024 / 1024) * 10) / 10;
+  const error =
+    err.code === 'LIMIT_FILE_SIZE' ? { status: 413, message: `"${err.filename ?? 'A file'}" is larger than ${mb} MB. Attach a smaller file.` }
+    : err.code === 'LIMIT_FILE_COUNT' ? { status: 422, message: s.attachment_max_count ? `Attach at most ${s.attachment_max_count} files.` : 'Attachments are not accepted.' }
+    : typeof err.code === 'string' && err.code.startsWith('LIMIT_') ? { status: 422, message: 'The form was too large or had an unexpected field. Please try again.' }
+    : { status: 400, message: 'The upload was interrupted. Please try again.' };
+  return { files: [], hadFiles: true, error };
+}
+
+/** RFC 6266 download header: an ASCII fallback name plus the UTF-8 name; never inline. */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename).replace(/['()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())}`;
+}
+
+const NUMBER_RE = /^[A-Za-z0-9-]{1,20}$/;
+
+async function renderNew(req: Request, res: Response, model: Model = {}, status = 200): Promise<void> {
+  const { topics, defaultTopicId } = await portal.listPublicTopics(ctxFrom(req, res).db);
+  const actor = actorOf(res);
+  const prefill = actor.kind === 'user' ? { email: actor.email, name: actor.name } : {};
+  const values = model.values ?? { ...prefill, topicId: defaultTopicId ?? '' };
+  const settings = res.locals.settings as Settings;
+  await render(req, res, 'portal/tickets/new', { ...model, values, topics, attachmentHint: attachmentHint(settings), attachmentsAllowed: settings.attachment_max_count > 0 }, { status, title: 'Open a new ticket' });
+}
+
+async function renderStatus(req: Request, res: Response, model: Model = {}, status = 200): Promise<void> {
+  const tickets = await portal.listSessionTickets(ctxFrom(req, res));
+  await render(req, res, 'portal/tickets/status', { ...model, tickets }, { status, title: 'Check ticket status' });
+}
+
+async function renderTicket(req: Request, res: Response, model: Model = {}, status = 200): Promise<void> {
+  const ticket = await portal.getTicketForUser(ctxFrom(req, res), req.params.number);
+  const settings = res.locals.settings as Settings;
+  await render(req, res, 'portal/tickets/show', { ...model, ticket, attachmentHint: attachmentHint(settings), attachmentsAllowed: settings.attachment_max_count > 0 }, { status, title: `Ticket #${ticket.number}` });
+}
+
+/** What the user typed, for re-showing a form (one value per field; the honeypot is not echoed). */
+function typed(body: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries((body ?? {}) as Record<string, unknown>)) if (k !== '_csrf' && k !== 'website' && typeof v === 'string') out[k] = v;
+  return out;
+}
+
+export function portalTicketRoutes(d: AppDeps): Router {
   const router = Router();
+  router.use(loadPortalUser(d));
+
+  // ## Open a ticket
+  router.get('/tickets/new', async (req, res) => renderNew(req, res));
+  router.post('/tickets', limitPerIp(d, 'portal-open', 10, 60 * 60_000), async (req, res) => {
+    const up = await receiveUploads(req, res);
+    if (up.error) return renderNew(req, res, { errors: { attachments: up.error.message }, values: typed(req.body), filesDropped: true }, up.error.status);
+    try {
+      const t = await portal.openPortalTicket(ctxFrom(req, res), req.body, up.files);
+      await grantTicketAccess(req, { userId: t.userId, ticketId: t.id });
+      res.redirect(303, `/tickets/${t.number}/opened`);
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      await renderNew(req, res, { errors: err.fields, values: typed(req.body), filesDropped: up.hadFiles }, 422);
+    }
+  });
+
+  // ## Check status: email + number opens the ticket, or mails an access link
+  router.get('/tickets/status', async (req, res) => {
+    const number = single(req.query.number);
+    await renderStatus(req, res, { values: { number: number && NUMBER_RE.test(number) ? number : '' } });
+  });
+  router.post('/tickets/status', limitPerIp(d, 'portal-status', 10, 15 * 60_000), async (req, res) => {
+    const ctx = ctxFrom(req, res);
+    try {
+      if (single(req.body?.action) === 'link') {
+        await portal.requestAccessLink(ctx, req.body);
+        flash(req, 'info', 'If that email address and ticket number match a ticket, we have emailed a link to it. Check your inbox (and spam folder).');
+        return res.redirect(303, '/tickets/status');
+      }
+      const access = await portal.openPortalSession(ctx, req.body);
+      await grantTicketAccess(req, access);
+      res.redirect(303, `/tickets/${access.number}`);
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      await renderStatus(req, res, { errors: err.fields, values: typed(req.body) }, 422);
+    }
+  });
+  router.get('/tickets/access', limitPerIp(d, 'portal-access', 30, 15 * 60_000), async (req, res) => {
+    const access = await portal.useAccessLink(ctxFrom(req, res), single(req.query.token));
+    if (!access) {
+      flash(req, 'error', 'That link is not valid or has expired. Enter your email address and ticket number below, or ask for a new link.');
+      return res.redirect(303, '/tickets/status');
+    }
+    await grantTicketAccess(req, access);
+    res.redirect(303, `/tickets/${access.number}`);
+  });
+
+  // ## The user's ticket
+  router.get('/tickets/:number/opened', async (req, res) => {
+    const ticket = await portal.getTicketForUser(ctxFrom(req, res), req.params.number);
+    await render(req, res, 'portal/tickets/opened', { ticket }, { title: `Ticket #${ticket.number} opened` });
+  });
+  router.get('/tickets/:number', async (req, res) => {
+    if (actorOf(res).kind !== 'user') {
+      flash(req, 'info', 'To see a ticket, enter your email address and the ticket number, or use the link in our emails.');
+      return res.redirect(303, `/tickets/status${NUMBER_RE.test(req.params.number) ? `?number=${req.params.number}` : ''}`);
+    }
+    await renderTicket(req, res);
+  });
+  router.post('/tickets/:number/reply', async (req, res) => {
+    const up = await receiveUploads(req, res);
+    if (up.error) return renderTicket(req, res, { errors: { attachments: up.error.message }, values: typed(req.body), filesDropped: true }, up.error.status);
+    try {
+      const r = await portal.replyToTicketAsUser(ctxFrom(req, res), { number: req.params.number, message: req.body?.message }, up.files);
+      flash(req, 'success', r.reopened ? 'Your message was added and the ticket has been reopened.' : 'Your message was added.');
+      res.redirect(303, `/tickets/${r.number}`);
+    } catch (err) {
+      if (err instanceof InvalidTransition) return renderTicket(req, res, { errors: { message: err.message }, values: typed(req.body) }, err.status);
+      if (!(err instanceof ValidationFailed)) throw err;
+      await renderTicket(req, res, { errors: err.fields, values: typed(req.body), filesDropped: up.hadFiles }, 422);
+    }
+  });
+  router.post('/tickets/:number/close', async (req, res) => {
+    try {
+      const r = await portal.closeTicketByUser(ctxFrom(req, res), req.params.number);
+      flash(req, 'success', 'Your ticket is closed.');
+      res.redirect(303, `/tickets/${r.number}`);
+    } catch (err) {
+      if (!(err instanceof InvalidTransition)) throw err;
+      await renderTicket(req, res, { errors: { _: err.message } }, err.status);
+    }
+  });
+
+  // ## Attachments: always a download, never rendered by the browser
+  router.get('/attachments/:id', async (req, res) => {
+    const f = await portal.getAttachmentForUser(ctxFrom(req, res), req.params.id);
+    res.set({
+      'Content-Type': f.contentType, 'Content-Disposition': contentDisposition(f.filename), 'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox", 'Cache-Control': 'private, no-store',
+    });
+    res.send(f.data);
+  });
   return router;
 }

@@ -1,0 +1,119 @@
+/**
+ * Fills a database with N realistic tickets fast (batched multi-row inserts in transactions):
+ * several departments, agents, priorities and SLA plans; 1–10 thread entries per ticket; 80% closed;
+ * some overdue. Used by the benchmark only.
+ */
+import type { Knex } from 'knex';
+import { firstInsertedId, toDbDate } from '../src/db/dialect.ts';
+import { hashPassword } from '../src/domain/auth/passwords.ts';
+
+export interface BulkSeedResult {
+  departments: number[];
+  agents: { id: number; username: string }[];
+  users: number;
+  tickets: number;
+  entries: number;
+  sampleTicketId: number;
+  sampleUserEmail: string;
+  seconds: number;
+}
+
+/** A small deterministic PRNG so runs are comparable. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const WORDS = ['printer', 'vpn', 'password', 'laptop', 'email', 'banking', 'outlook', 'adobe', 'network', 'wifi', 'invoice', 'login', 'phone', 'monitor', 'server', 'backup', 'license', 'access', 'crash', 'slow'];
+
+export async function bulkSeed(db: Knex, n: number, password: string, batch = 1000): Promise<BulkSeedResult> {
+  const started = Date.now();
+  const rand = rng(42);
+  const now = new Date();
+  const ts = toDbDate(now);
+  const deptIds: number[] = [(await db('departments').where({ name: 'Support' }).first('id')).id];
+  for (const name of ['Online Banking', 'Accounting', 'Facilities', 'Security', 'HR']) {
+    const [id] = await db('departments').insert({ name, is_public: true, is_active: true, created_at: ts, updated_at: ts });
+    deptIds.push(id);
+  }
+  const slaIds: number[] = [(await db('sla_plans').first('id')).id];
+  for (const [name, m] of [['Sev-A', 60], ['Sev-B', 240]] as const) {
+    const [id] = await db('sla_plans').insert({ name, grace_minutes: m, is_active: true, alerts_disabled: false, created_at: ts, updated_at: ts });
+    slaIds.push(id);
+  }
+  const prioIds: number[] = await db('priorities').pluck('id');
+  const hash = await hashPassword(password);
+  const agents: { id: number; username: string }[] = [];
+  for (let i = 0; i < 20; i++) {
+    const username = i === 0 ? 'bench' : `agent${i}`;
+    const [id] = await db('agents').insert({ username, email: `${username}@bench.test`, name: `Agent ${i}`, password_hash: hash, role: i === 0 ? 'admin' : 'agent', department_id: deptIds[i % deptIds.length], is_active: true, failed_logins: 0, created_at: ts, updated_at: ts });
+    agents.push({ id, username });
+  }
+  const userCount = Math.max(10, Math.floor(n / 5));
+  const firstUserId = await insertBatches(db, 'users', userCount, batch, (i) => ({ email: `user${i}@customers.test`, name: `Customer ${i}`, is_banned: false, created_at: ts, updated_at: ts }));
+  let entries = 0;
+  let firstTicketId = 0;
+  const span = 365 * 24 * 3600_000;
+  for (let start = 0; start < n; start += batch) {
+    const size = Math.min(batch, n - start);
+    const rows: Record<string, unknown>[] = [];
+    const meta: { created: number; closed: boolean; user: number; entries: number }[] = [];
+    for (let k = 0; k < size; k++) {
+      const i = start + k;
+      const created = now.getTime() - Math.floor(rand() * span);
+      const closed = rand() < 0.8;
+      const overdue = !closed && rand() < 0.3;
+      const dueAt = created + (overdue ? 3600_000 : 30 * 24 * 3600_000);
+      const user = firstUserId + Math.floor(rand() * userCount);
+      const entryCount = 1 + Math.floor(rand() * 10);
+      const w1 = WORDS[Math.floor(rand() * WORDS.length)];
+      const w2 = WORDS[Math.floor(rand() * WORDS.length)];
+      const updated = closed ? created + Math.floor(rand() * 5 * 24 * 3600_000) : created + Math.floor(rand() * 3600_000);
+      rows.push({
+        number: String(1_000_000_000 + i), user_id: user, subject: `${w1} ${w2} problem ${i}`, status: closed ? 'closed' : 'open', state: closed ? 'closed' : 'open',
+        department_id: deptIds[Math.floor(rand() * deptIds.length)], priority_id: prioIds[Math.floor(rand() * prioIds.length)], sla_plan_id: slaIds[Math.floor(rand() * slaIds.length)],
+        assignee_agent_id: rand() < 0.6 ? agents[Math.floor(rand() * agents.length)].id : null, source: ['web', 'email', 'phone', 'api'][Math.floor(rand() * 4)],
+        sla_due_at: toDbDate(new Date(dueAt)), due_at: toDbDate(new Date(dueAt)), is_overdue: overdue, is_answered: entryCount > 1, sla_started_at: toDbDate(new Date(created)),
+        first_response_at: entryCount > 1 ? toDbDate(new Date(created + 1800_000)) : null, last_message_at: toDbDate(new Date(created)), closed_at: closed ? toDbDate(new Date(updated)) : null,
+        reopen_count: 0, version: 1, created_at: toDbDate(new Date(created)), updated_at: toDbDate(new Date(updated)),
+      });
+      meta.push({ created, closed, user, entries: entryCount });
+    }
+    await db.transaction(async (trx) => {
+      const first = await insertRows(trx, 'tickets', rows);
+      if (!firstTicketId) firstTicketId = first;
+      const entryRows: Record<string, unknown>[] = [];
+      for (let k = 0; k < size; k++) {
+        for (let e = 0; e < meta[k].entries; e++) {
+          const kind = e === 0 ? 'message' : e % 3 === 0 ? 'note' : e % 2 ? 'response' : 'message';
+          entryRows.push({ ticket_id: first + k, kind, user_id: kind === 'message' ? meta[k].user : null, agent_id: kind === 'message' ? null : agents[e % agents.length].id, poster_name: 'Bench', body: `Entry ${e} of ticket ${start + k}.\nSome text describing the problem in a few lines.`, source: 'web', created_at: toDbDate(new Date(meta[k].created + e * 60_000)) });
+        }
+      }
+      for (let j = 0; j < entryRows.length; j += batch) await insertRows(trx, 'thread_entries', entryRows.slice(j, j + batch));
+      entries += entryRows.length;
+    });
+  }
+  // A ticket with exactly 10 entries for the ticket-page scenario.
+  const sample = await db('thread_entries').select('ticket_id').groupBy('ticket_id').havingRaw('count(*) = 10').first();
+  const sampleUser = await db('users').where({ id: firstUserId }).first('email');
+  return { departments: deptIds, agents, users: userCount, tickets: n, entries, sampleTicketId: sample?.ticket_id ?? firstTicketId, sampleUserEmail: sampleUser.email, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Inserts rows in one statement and returns the first new id (ids of a multi-row insert are consecutive on both dialects). */
+async function insertRows(db: Knex | Knex.Transaction, table: string, rows: Record<string, unknown>[]): Promise<number> {
+  const [id] = await db(table).insert(rows);
+  return firstInsertedId(db, id, rows.length);
+}
+
+async function insertBatches(db: Knex, table: string, count: number, batch: number, make: (i: number) => Record<string, unknown>): Promise<number> {
+  let first = 0;
+  for (let s = 0; s < count; s += batch) {
+    const rows = Array.from({ length: Math.min(batch, count - s) }, (_, k) => make(s + k));
+    const id = await db.transaction((trx) => insertRows(trx, table, rows));
+    if (!first) first = id;
+  }
+  return first;
+}

@@ -1,0 +1,192 @@
+/**
+ * `npm run bench [-- --tickets 1000000 --db mysql --duration 10 --smoke]`
+ * 1. fills a fresh database with N tickets (bench/bulk-seed.ts) and says how long it took;
+ * 2. starts the app as `npm start` would (NODE_ENV=production, a child process) and drives it over
+ *    HTTP with autocannon from this process, signed in as an agent, at concurrency 1 and 16;
+ * 3. prints a table per database (requests/s, p50/p95/p99 latency, SQL statements per request,
+ *    the app's peak RSS) and writes it to docs/benchmarks.md.
+ * Benchmarks print figures; they are not tests.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import autocannon from 'autocannon';
+import { createDb, migrateLatest } from '../src/db/knex.ts';
+import { createApiKey } from '../src/domain/api-keys/api-key-service.ts';
+import { SYSTEM } from '../src/domain/actor.ts';
+import { bulkSeed } from './bulk-seed.ts';
+import { countStatements } from './statement-count.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    tickets: { type: 'string', default: '100000' },
+    db: { type: 'string', default: 'sqlite' },
+    duration: { type: 'string', default: '10' },
+    smoke: { type: 'boolean', default: false },
+    'mysql-url': { type: 'string', default: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306' },
+    out: { type: 'string', default: 'docs/benchmarks.md' },
+  },
+});
+const N = args.smoke ? 1000 : Number(args.tickets);
+const DURATION = args.smoke ? 2 : Number(args.duration);
+const PASSWORD = 'bench password 123';
+const root = path.resolve(import.meta.dirname, '..');
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
+  let databaseUrl: string;
+  let database: Parameters<typeof createDb>[0];
+  if (args.db === 'mysql') {
+    const admin = createDb({ client: 'mysql', url: `${args['mysql-url']}/test` });
+    await admin.raw('DROP DATABASE IF EXISTS tessera_bench');
+    await admin.raw('CREATE DATABASE tessera_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
+    await admin.destroy();
+    databaseUrl = `${args['mysql-url']}/tessera_bench`;
+    database = { client: 'mysql', url: databaseUrl };
+  } else {
+    const file = path.join(dir, 'bench.sqlite');
+    databaseUrl = `sqlite:${file}`;
+    database = { client: 'sqlite', filename: file };
+  }
+  const db = createDb(database);
+  await migrateLatest(db);
+  log(`Seeding ${N.toLocaleString('en')} tickets on ${args.db}…`);
+  const seed = await bulkSeed(db, N, PASSWORD);
+  log(`Seeded ${seed.tickets.toLocaleString('en')} tickets and ${seed.entries.toLocaleString('en')} entries in ${seed.seconds.toFixed(1)} s`);
+  const { key } = await createApiKey({ db, actor: SYSTEM, clock: () => new Date(), publicUrl: 'http://127.0.0.1' }, { allowedIp: '*', note: 'bench', canCreateTickets: true, canManageTickets: true });
+  const statementCounts = await countStatements(database, { ticketId: seed.sampleTicketId, departmentId: seed.departments[1], password: PASSWORD, apiKey: key });
+  await db.destroy();
+
+  const port = 4100 + Math.floor(Math.random() * 800);
+  const base = `http://127.0.0.1:${port}`;
+  const app = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DATA_DIR: dir, SESSION_SECRET: crypto.randomBytes(32).toString('hex'), PUBLIC_URL: base, LOG_LEVEL: 'warn', JOBS_DISABLED: '1', TRUST_PROXY: 'loopback' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  try {
+    await waitReady(base);
+    const agent = await signIn(base, 'bench', PASSWORD);
+    const portal = await portalForm(base);
+    const rows: Row[] = [];
+    const word = 'printer';
+    const scenarios: Scenario[] = [
+      { name: 'API: open ticket (POST /api/tickets.json)', method: 'POST', path: '/api/tickets.json', headers: { 'X-API-Key': key, 'content-type': 'application/json' }, body: () => JSON.stringify({ name: 'Bench', email: `b${crypto.randomInt(1e9)}@bench.test`, subject: 'Benchmark ticket', message: 'Created by the benchmark.' }), stmts: statementCounts.apiCreate },
+      { name: 'Portal: open ticket (form POST /tickets)', method: 'POST', path: '/tickets', headers: { cookie: portal.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: () => new URLSearchParams({ _csrf: portal.csrf, email: `p${crypto.randomInt(1e9)}@bench.test`, name: 'Bench', subject: 'Portal bench', message: 'Hello' }).toString(), stmts: statementCounts.portalCreate },
+      { name: 'Portal: home page (GET /)', method: 'GET', path: '/', stmts: statementCounts.portalHome },
+      { name: 'Agent: Open queue, page 1', method: 'GET', path: '/scp/tickets?queue=open', headers: { cookie: agent.cookie }, stmts: statementCounts.queuePage1 },
+      { name: 'Agent: Open queue, page 50', method: 'GET', path: '/scp/tickets?queue=open&page=50', headers: { cookie: agent.cookie }, stmts: statementCounts.queuePage50 },
+      { name: 'Agent: queue filtered by department', method: 'GET', path: `/scp/tickets?queue=open&dept=${seed.departments[1]}`, headers: { cookie: agent.cookie }, stmts: statementCounts.queueFiltered },
+      { name: 'Agent: ticket page (10 entries)', method: 'GET', path: `/scp/tickets/${seed.sampleTicketId}`, headers: { cookie: agent.cookie }, stmts: statementCounts.ticketPage },
+      { name: 'Agent: search by requester email', method: 'GET', path: `/scp/tickets?queue=open&q=${encodeURIComponent(seed.sampleUserEmail)}`, headers: { cookie: agent.cookie }, stmts: statementCounts.searchEmail },
+      { name: `Agent: search by subject word ("${word}")`, method: 'GET', path: `/scp/tickets?queue=open&q=${word}`, headers: { cookie: agent.cookie }, stmts: statementCounts.searchWord },
+      { name: 'Agent: post a reply', method: 'POST', path: `/scp/tickets/${seed.sampleTicketId}/note`, headers: { cookie: agent.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: () => new URLSearchParams({ _csrf: agent.csrf, body: 'Benchmark note' }).toString(), stmts: statementCounts.reply },
+    ];
+    for (const s of scenarios) {
+      for (const c of [1, 16]) rows.push(await runScenario(base, s, c));
+    }
+    const rss = peakRss(app.pid!);
+    const table = renderTable(rows, { db: args.db!, tickets: N, seedSeconds: seed.seconds, entries: seed.entries, rss });
+    process.stdout.write('\n' + table + '\n');
+    writeReport(table);
+  } finally {
+    app.kill('SIGTERM');
+  }
+}
+
+interface Scenario { name: string; method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: () => string; stmts?: number | string }
+interface Row { name: string; concurrency: number; rps: number; p50: number; p95: number; p99: number; non2xx: number; stmts?: number | string }
+
+async function runScenario(base: string, s: Scenario, connections: number): Promise<Row> {
+  const result = await autocannon({
+    url: base + s.path,
+    method: s.method,
+    connections,
+    duration: DURATION,
+    headers: s.headers,
+    // Each request from its own client address (behind TRUST_PROXY=loopback), as real traffic is;
+    // per-IP rate limits then apply per simulated client, not to the whole benchmark.
+    setupClient: (client: any) => {
+      client.setHeaders({ ...(s.headers ?? {}), 'x-forwarded-for': `10.${crypto.randomInt(256)}.${crypto.randomInt(256)}.${crypto.randomInt(1, 255)}` });
+      if (s.body) client.setBody(s.body());
+    },
+  } as any);
+  const lat = result.latency as any;
+  return { name: s.name, concurrency: connections, rps: result.requests.average, p50: lat.p50, p95: lat.p97_5 !== undefined && lat.p95 === undefined ? lat.p97_5 : lat.p95 ?? lat.p97_5, p99: lat.p99, non2xx: result.non2xx, stmts: s.stmts };
+}
+
+async function waitReady(base: string) {
+  for (let i = 0; i < 240; i++) {
+    try {
+      if ((await fetch(base + '/readyz')).ok) return;
+    } catch { /* starting */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('app did not start');
+}
+
+function cookieOf(res: Response, jar: string): string {
+  const set = res.headers.getSetCookie?.() ?? [];
+  const map = new Map(jar.split('; ').filter(Boolean).map((c) => [c.split('=')[0], c]));
+  for (const c of set) map.set(c.split('=')[0], c.split(';')[0]);
+  return [...map.values()].join('; ');
+}
+function csrfIn(html: string): string {
+  return /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+}
+
+async function signIn(base: string, login: string, password: string) {
+  let res = await fetch(base + '/scp/login', { redirect: 'manual' });
+  let cookie = cookieOf(res, '');
+  const csrf = csrfIn(await res.text());
+  res = await fetch(base + '/scp/login', { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, login, password }) });
+  cookie = cookieOf(res, cookie);
+  if (res.status !== 303) throw new Error(`bench sign-in failed: ${res.status}`);
+  res = await fetch(base + '/scp/tickets?queue=open', { headers: { cookie } });
+  return { cookie, csrf: csrfIn(await res.text()) };
+}
+
+async function portalForm(base: string) {
+  const res = await fetch(base + '/tickets/new');
+  return { cookie: cookieOf(res, ''), csrf: csrfIn(await res.text()) };
+}
+
+function peakRss(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function renderTable(rows: Row[], m: { db: string; tickets: number; seedSeconds: number; entries: number; rss: number }): string {
+  const head = `### ${m.db === 'mysql' ? 'MariaDB' : 'SQLite'}, ${m.tickets.toLocaleString('en')} tickets (${m.entries.toLocaleString('en')} entries; filled in ${m.seedSeconds.toFixed(1)} s)\n\n` +
+    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${DURATION} s per row; app peak RSS ${m.rss.toFixed(0)} MB.\n\n` +
+    '| scenario | conc. | req/s | p50 ms | p95 ms | p99 ms | non-2xx | SQL/req |\n|---|---:|---:|---:|---:|---:|---:|---:|\n';
+  return head + rows.map((r) => `| ${r.name} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.non2xx} | ${r.stmts ?? '–'} |`).join('\n') + '\n';
+}
+
+function writeReport(table: string) {
+  const file = path.join(root, args.out!);
+  const header = '# Benchmarks\n\nProduced by `npm run bench` (see bench/run.ts). Each section is replaced by the latest run for that database and size.\n\n';
+  let body = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : header;
+  const title = table.split('\n')[0].replace(/ \(.*$/, '');
+  const sections = body.split(/(?=^### )/m);
+  const kept = sections.filter((s) => !s.startsWith(title));
+  body = kept.join('') + (kept.at(-1)?.endsWith('\n\n') ? '' : '\n') + table;
+  fs.writeFileSync(file, body.startsWith('# Benchmarks') ? body : header + body);
+  log(`Wrote ${args.out}`);
+}
+
+function log(s: string) {
+  process.stderr.write(s + '\n');
+}
+
+main().then(() => process.exit(0), (err) => {
+  process.stderr.write(`bench failed: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,259 @@
+/**
+ * The end-user portal's ticket rules: which tickets a browser session may open (email + number, or
+ * an access link from mail), the requester's view of a ticket (messages and responses, never internal
+ * notes), their replies, closing their own ticket and downloading attachments.
+ */
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import { dbDate, toDbDate } from '../../db/dialect.ts';
+import type { UserActor } from '../actor.ts';
+import { inTransaction, withDb, type ServiceContext } from '../context.ts';
+import { InvalidTransition, NotFound, ValidationFailed } from '../errors.ts';
+import { createAccessToken, findAccessToken } from '../auth/access-tokens.ts';
+import { queueMail } from '../mail/outbox-service.ts';
+import { getSettings } from '../settings/settings-service.ts';
+import { email, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
+import { listAttachments, readAttachment, type AttachmentInfo, type UploadedFile } from './attachment-service.ts';
+import { recordTicketEvent } from './ticket-events.ts';
+import { loadTicketFor } from './ticket-policy.ts';
+import { addUserMessage, openTicket, type OpenedTicket } from './ticket-service.ts';
+import { STATUS_LABELS, type TicketStatus } from './ticket-status.ts';
+
+/** Links requested with "email me a link" are valid for a day. */
+const REQUESTED_LINK_TTL_MINUTES = 24 * 60;
+/** At most this many access tokens per ticket in 15 minutes (stops mail-bombing a requester). */
+const MAX_LINKS_PER_15_MIN = 5;
+/** The one message for a wrong email/number pair: it never says which of the two is wrong. */
+export const ACCESS_DENIED_MESSAGE = 'We could not find a ticket with that email address and ticket number. Check both and try again.';
+
+const SPAM_MESSAGE = 'Your request looks automated and was not sent. If you are a person, clear the field labelled “Leave this empty” and send it again.';
+
+const ticketNumber = z
+  .string({ error: 'Enter the ticket number' })
+  .trim()
+  .transform((s) => s.replace(/^#/, ''))
+  .pipe(z.string().min(1, 'Enter the ticket number').max(20, 'Enter the ticket number').regex(/^[A-Za-z0-9-]+$/, 'Enter the ticket number as it appears in our emails'));
+
+function notFound(): NotFound {
+  return new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
+}
+
+/** A ticket number from a URL: anything malformed is simply a ticket that does not exist. */
+function numberFromUrl(raw: unknown): string {
+  const r = ticketNumber.safeParse(raw);
+  if (!r.success) throw notFound();
+  return r.data;
+}
+
+/** The portal actor for a session: the user, limited to the tickets this session was opened for. */
+export async function loadPortalActor(db: Knex | Knex.Transaction, session: { userId?: number; ticketIds?: number[] }): Promise<UserActor | null> {
+  if (!session.userId || !Array.isArray(session.ticketIds) || !session.ticketIds.length) return null;
+  const u = await db('users').where({ id: session.userId }).first('id', 'email', 'name');
+  if (!u) return null;
+  return { kind: 'user', id: u.id, email: u.email, name: u.name, ticketIds: session.ticketIds.filter((n) => Number.isInteger(n)) };
+}
+
+/** Help topics a user may choose (public and active), by name; and the preselected default. */
+export async function listPublicTopics(db: Knex | Knex.Transaction): Promise<{ topics: { id: number; name: string }[]; defaultTopicId: number | null }> {
+  const topics = await db('help_topics').where({ is_public: true, is_active: true }).orderBy('name').select('id', 'name');
+  const settings = await getSettings(db);
+  const def = topics.find((t: { id: number }) => t.id === settings.default_topic_id);
+  return { topics, defaultTopicId: def ? def.id : null };
+}
+
+export const PortalOpenTicketInput = z.object({
+  email,
+  name: requiredText(120, 'Full name'),
+  phone: optionalText(40, 'Phone'),
+  topicId: optionalId,
+  subject: requiredText(255, 'Subject'),
+  message: requiredText(100_000, 'Message'),
+  /** The honeypot: people never see it, form-filling robots do. */
+  website: z.unknown().optional(),
+});
+export type PortalOpenTicketInput = z.input<typeof PortalOpenTicketInput>;
+
+/**
+ * Opens a ticket from the portal form. Only the form's fields reach `openTicket`, so a crafted
+ * request cannot choose a department, priority, assignee or switch off the auto-response.
+ * @throws ValidationFailed (SPAM_SUSPECTED when the honeypot is filled), Forbidden (USER_BANNED)
+ */
+export async function openPortalTicket(ctx: ServiceContext, raw: PortalOpenTicketInput, files: UploadedFile[]): Promise<OpenedTicket> {
+  const hp = (raw as Record<string, unknown> | undefined)?.website;
+  if (hp !== undefined && hp !== '') throw new ValidationFailed({ _: SPAM_MESSAGE }, SPAM_MESSAGE, 'SPAM_SUSPECTED');
+  const input = parseInput(PortalOpenTicketInput, raw);
+  const { topics } = await listPublicTopics(ctx.db);
+  if (topics.length && !input.topicId) throw new ValidationFailed({ topicId: 'Choose a help topic' });
+  const { website: _hp, ...fields } = input;
+  return openTicket(ctx, { ...fields, source: 'web', ip: ctx.ip?.slice(0, 45) }, files);
+}
+
+const EmailAndNumber = z.object({ email, number: ticketNumber });
+export type EmailAndNumberInput = z.input<typeof EmailAndNumber>;
+
+export interface TicketAccess {
+  userId: number;
+  ticketId: number;
+  number: string;
+}
+
+async function findByEmailAndNumber(db: Knex | Knex.Transaction, input: z.output<typeof EmailAndNumber>) {
+  return db('tickets as t').join('users as u', 'u.id', 't.user_id').where({ 't.number': input.number, 'u.email': input.email }).first('t.id', 't.number', 't.subject', 't.user_id', 'u.email', 'u.name');
+}
+
+/**
+ * "Check ticket status": the requester's email and the ticket number open that ticket for this
+ * browser session. A wrong pair gets one message that does not say which half was wrong.
+ * @throws ValidationFailed (malformed fields, or TICKET_ACCESS_DENIED with the field `_`)
+ */
+export async function openPortalSession(ctx: ServiceContext, raw: EmailAndNumberInput): Promise<TicketAccess> {
+  const input = parseInput(EmailAndNumber, raw);
+  const row = await findByEmailAndNumber(ctx.db, input);
+  if (!row) throw new ValidationFailed({ _: ACCESS_DENIED_MESSAGE }, ACCESS_DENIED_MESSAGE, 'TICKET_ACCESS_DENIED');
+  return { userId: row.user_id, ticketId: row.id, number: row.number };
+}
+
+/**
+ * "Email me a link": when the pair matches, mails the requester a fresh access link. The caller
+ * always says the same thing, so the answer never tells whether the pair exists.
+ * @throws ValidationFailed (malformed fields only)
+ */
+export async function requestAccessLink(ctx: ServiceContext, raw: EmailAndNumberInput): Promise<void> {
+  const input = parseInput(EmailAndNumber, raw);
+  const row = await findByEmailAndNumber(ctx.db, input);
+  if (!row) return;
+  const now = ctx.clock();
+  await inTransaction(ctx, async (trx) => {
+    const recent = await trx('access_tokens').where({ ticket_id: row.id, kind: 'portal_access' }).where('created_at', '>', toDbDate(new Date(now.getTime() - 15 * 60_000))).count({ n: '*' });
+    if (Number(recent[0].n) >= MAX_LINKS_PER_15_MIN) return;
+    const token = await createAccessToken(trx, { kind: 'portal_access', userId: row.user_id, ticketId: row.id, ttlMinutes: REQUESTED_LINK_TTL_MINUTES }, now);
+    await queueMail(withDb(ctx, trx), trx, {
+      template: 'access-link', to: row.email, toName: row.name, ticketId: row.id, automatic: true,
+      vars: { ticket: { number: row.number, subject: row.subject }, userName: row.name, validHours: REQUESTED_LINK_TTL_MINUTES / 60, ticketUrl: `${ctx.publicUrl}/tickets/access?token=${encodeURIComponent(token)}` },
+    });
+  });
+}
+
+/**
+ * An access link from mail. Links stay usable until they expire (every mail carries one), so the
+ * token is not consumed. Returns null for an unknown, expired or malformed token.
+ */
+export async function useAccessLink(ctx: ServiceContext, token: unknown): Promise<TicketAccess | null> {
+  const row = await findAccessToken(ctx.db, 'portal_access', token, ctx.clock(), false);
+  if (!row || !row.ticketId || !row.userId) return null;
+  const t = await ctx.db('tickets').where({ id: row.ticketId, user_id: row.userId }).first('id', 'number');
+  return t ? { userId: row.userId, ticketId: t.id, number: t.number } : null;
+}
+
+export interface PortalEntry {
+  id: number;
+  kind: 'message' | 'response';
+  author: string;
+  body: string;
+  at: { iso: string; text: string };
+  attachments: AttachmentInfo[];
+}
+
+export interface PortalTicket {
+  id: number;
+  number: string;
+  subject: string;
+  status: TicketStatus;
+  statusLabel: string;
+  isClosed: boolean;
+  /** Whether a reply is accepted, and whether it reopens the ticket. */
+  canReply: boolean;
+  replyReopens: boolean;
+  department: string;
+  createdAt: { iso: string; text: string };
+  updatedAt: { iso: string; text: string };
+  entries: PortalEntry[];
+  attachmentLimits: { maxBytes: number; maxCount: number; allowedTypes: string[] };
+}
+
+function when(v: unknown, timeZone: string): { iso: string; text: string } {
+  const d = dbDate(v) ?? new Date(0);
+  let text: string;
+  try {
+    text = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone, timeZoneName: 'short' }).format(d);
+  } catch {
+    text = d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  }
+  return { iso: d.toISOString(), text };
+}
+
+/**
+ * The requester's view of their ticket: messages and agents' responses, oldest first, with their
+ * attachments. Internal notes and agent-only fields never leave this function.
+ * @throws NotFound (TICKET_NOT_FOUND) for a missing ticket or one this session may not read
+ */
+export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown): Promise<PortalTicket> {
+  const t = await loadTicketFor(ctx.db, ctx.actor, { number: numberFromUrl(rawNumber) });
+  const settings = await getSettings(ctx.db);
+  const tz = settings.timezone;
+  const dept = await ctx.db('departments').where({ id: t.department_id }).first('name');
+  const rows = await ctx.db('thread_entries').where({ ticket_id: t.id }).whereIn('kind', ['message', 'response']).orderBy('created_at').orderBy('id').select('id', 'kind', 'poster_name', 'body', 'created_at');
+  const files = await listAttachments(ctx.db, t.id);
+  const isClosed = t.state === 'closed';
+  return {
+    id: t.id, number: t.number, subject: t.subject, status: t.status, statusLabel: STATUS_LABELS[t.status as TicketStatus] ?? t.status,
+    isClosed, canReply: !isClosed || settings.reopen_on_user_reply, replyReopens: isClosed && settings.reopen_on_user_reply,
+    department: dept?.name ?? '', createdAt: when(t.created_at, tz), updatedAt: when(t.updated_at, tz),
+    entries: rows.map((r: any) => ({
+      id: r.id, kind: r.kind, body: r.body, at: when(r.created_at, tz), attachments: files.get(r.id) ?? [],
+      author: r.poster_name || (r.kind === 'response' ? 'Support' : 'You'),
+    })),
+    attachmentLimits: { maxBytes: settings.attachment_max_bytes, maxCount: settings.attachment_max_count, allowedTypes: settings.attachment_allowed_types },
+  };
+}
+
+/**
+ * The requester replies on the portal; on a closed ticket this reopens it when the setting allows.
+ * @throws NotFound, ValidationFailed, InvalidTransition (REOPEN_DISABLED)
+ */
+export async function replyToTicketAsUser(ctx: ServiceContext, raw: { number: unknown; message: unknown }, files: UploadedFile[]): Promise<{ number: string; reopened: boolean }> {
+  const t = await loadTicketFor(ctx.db, ctx.actor, { number: numberFromUrl(raw.number) });
+  const r = await addUserMessage(ctx, { ticketId: t.id, message: raw.message as string, source: 'web' }, files);
+  return { number: t.number, reopened: r.reopened };
+}
+
+/**
+ * The requester closes their own ticket: status and state closed, overdue flag cleared, event `closed`.
+ * @throws NotFound, InvalidTransition (ALREADY_CLOSED)
+ */
+export async function closeTicketByUser(ctx: ServiceContext, rawNumber: unknown): Promise<{ number: string }> {
+  const number = numberFromUrl(rawNumber);
+  return inTransaction(ctx, async (trx) => {
+    const t = await loadTicketFor(trx, ctx.actor, { number }, { forUpdate: true });
+    if (t.state === 'closed') throw new InvalidTransition('This ticket is already closed.', 'ALREADY_CLOSED');
+    const ts = toDbDate(ctx.clock());
+    await trx('tickets').where({ id: t.id }).update({ status: 'closed', state: 'closed', closed_at: ts, updated_at: ts, is_overdue: false, version: t.version + 1 });
+    await recordTicketEvent(withDb(ctx, trx), trx, t.id, 'closed', { from: t.status, to: 'closed', by: 'user', userId: t.user_id });
+    return { number: t.number };
+  });
+}
+
+/**
+ * An attachment the requester may download: on a ticket this session may read, and on a message
+ * or response (never on an internal note). Anything else is NotFound.
+ */
+export async function getAttachmentForUser(ctx: ServiceContext, rawId: unknown): Promise<{ filename: string; contentType: string; data: Buffer }> {
+  const idNum = Number(rawId);
+  const missing = new NotFound('File not found.', 'ATTACHMENT_NOT_FOUND');
+  if (!Number.isInteger(idNum) || idNum <= 0 || !/^\d+$/.test(String(rawId))) throw missing;
+  const file = await readAttachment(ctx.db, idNum);
+  if (!file || !file.entryId) throw missing;
+  await loadTicketFor(ctx.db, ctx.actor, { id: file.ticketId }).catch(() => {
+    throw missing;
+  });
+  const entry = await ctx.db('thread_entries').where({ id: file.entryId, ticket_id: file.ticketId }).first('kind');
+  if (!entry || !['message', 'response'].includes(entry.kind)) throw missing;
+  return { filename: file.filename, contentType: file.contentType, data: file.data };
+}
+
+/** Tickets this browser session may read (for the status page), newest first. */
+export async function listSessionTickets(ctx: ServiceContext): Promise<{ number: string; subject: string; statusLabel: string }[]> {
+  if (ctx.actor.kind !== 'user' || !ctx.actor.ticketIds?.length) return [];
+  const rows = await ctx.db('tickets').where({ user_id: ctx.actor.id }).whereIn('id', ctx.actor.ticketIds).orderBy('created_at', 'desc').select('number', 'subject', 'status');
+  return rows.map((r: any) => ({ number: r.number, subject: r.subject, statusLabel: STATUS_LABELS[r.status as TicketStatus] ?? r.status }));
+}
