@@ -83,7 +83,7 @@ async function main() {
       { name: 'Agent: ticket page (10 entries)', method: 'GET', path: `/scp/tickets/${seed.sampleTicketId}`, headers: { cookie: agent.cookie }, stmts: statementCounts.ticketPage },
       { name: 'Agent: search by requester email', method: 'GET', path: `/scp/tickets?queue=open&q=${encodeURIComponent(seed.sampleUserEmail)}`, headers: { cookie: agent.cookie }, stmts: statementCounts.searchEmail },
       { name: `Agent: search by subject word ("${word}")`, method: 'GET', path: `/scp/tickets?queue=open&q=${word}`, headers: { cookie: agent.cookie }, stmts: statementCounts.searchWord },
-      { name: 'Agent: post a reply', method: 'POST', path: `/scp/tickets/${seed.sampleTicketId}/note`, headers: { cookie: agent.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: () => new URLSearchParams({ _csrf: agent.csrf, body: 'Benchmark note' }).toString(), stmts: statementCounts.reply },
+      { name: 'Agent: post a reply', method: 'POST', path: `/scp/tickets/${seed.sampleTicketId}/reply`, headers: { cookie: agent.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: () => new URLSearchParams({ _csrf: agent.csrf, message: 'Benchmark reply' }).toString(), stmts: statementCounts.reply },
     ];
     for (const s of scenarios) {
       for (const c of [1, 16]) rows.push(await runScenario(base, s, c));

@@ -60,7 +60,7 @@ export async function countStatements(
       ticketPage: await count(() => agent.get(`/scp/tickets/${o.ticketId}`)),
       searchEmail: await count(() => agent.get('/scp/tickets?queue=open&q=user1%40customers.test')),
       searchWord: await count(() => agent.get('/scp/tickets?queue=open&q=printer')),
-      reply: await count(() => agent.post(`/scp/tickets/${o.ticketId}/note`).type('form').send({ _csrf: csrf, body: 'Counting statements' })),
+      reply: await count(() => agent.post(`/scp/tickets/${o.ticketId}/reply`).type('form').send({ _csrf: csrf, message: 'Counting statements' })),
     };
   } finally {
     db.removeListener('query', onQuery);

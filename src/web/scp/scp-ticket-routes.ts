@@ -1,8 +1,137 @@
 /** Agent panel: queues, the ticket page, triage and ticket actions, new ticket on behalf of a user. */
-import { Router } from 'express';
-import type { AppDeps } from '../shared/deps.ts';
+import { Router, type Request, type Response } from 'express';
+import multer from 'multer';
+import { Conflict, ValidationFailed } from '../../domain/errors.ts';
+import type { UploadedFile } from '../../domain/tickets/attachment-service.ts';
+import {
+  addInternalNote, assignTicket, changeTicketPriority, changeTicketSla, changeTicketStatus, claimTicket, editTicket,
+  openTicketForUser, releaseTicket, replyToTicket, setTicketDueDate, transferTicket, type TicketActionResult,
+} from '../../domain/tickets/ticket-agent-service.ts';
+import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from '../../domain/tickets/ticket-agent-view.ts';
+import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
+import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
+import { exportQueueCsv, listQueue, QUEUE_LABELS, QUEUES, SORT_KEYS, type QueuePage } from '../../domain/tickets/ticket-queue-queries.ts';
+import type { ServiceContext } from '../../domain/context.ts';
+import { single } from '../shared/area.ts';
+import { ctxFrom, type AppDeps } from '../shared/deps.ts';
+import { flash, render } from '../shared/render.ts';
 
-export function scpTicketRoutes(_d: AppDeps): Router {
+const FILTERS = ['queue', 'dept', 'priority', 'sla', 'assignee', 'status', 'source', 'q', 'sort', 'dir', 'page'] as const;
+
+/** Query-string links of a queue page: each queue, each sortable column, previous/next page. */
+function queueLinks(p: QueuePage) {
+  const base = Object.fromEntries(FILTERS.filter((k) => p.params[k] !== undefined && k !== 'page').map((k) => [k, String(p.params[k])]));
+  const url = (over: Record<string, string | undefined>) => {
+    const qs = new URLSearchParams(Object.entries({ ...base, ...over }).filter(([, v]) => v !== undefined && v !== '') as [string, string][]);
+    return `/scp/tickets${qs.size ? `?${qs}` : ''}`;
+  };
+  return {
+    queues: QUEUES.map((q) => ({ name: q, label: QUEUE_LABELS[q], count: p.counts[q], url: url({ queue: q, sort: undefined, dir: undefined, status: undefined }), current: q === p.params.queue })),
+    sort: Object.fromEntries(SORT_KEYS.map((k) => [k, { url: url({ sort: k, dir: p.sort === k && p.dir === 'asc' ? 'desc' : 'asc' }), aria: p.sort === k ? (p.dir === 'asc' ? 'ascending' : 'descending') : 'none' }])),
+    pagination: { page: p.page, pages: p.pages, total: p.total, prevUrl: p.page > 1 ? url({ page: String(p.page - 1) }) : null, nextUrl: p.page < p.pages ? url({ page: String(p.page + 1) }) : null },
+    csvUrl: url({}).replace('/scp/tickets', '/scp/tickets.csv'),
+  };
+}
+
+const ticketIdOf = (req: Request) => Number(req.params.id);
+const filesOf = (req: Request): UploadedFile[] =>
+  ((req.files as Express.Multer.File[] | undefined) ?? []).map((f) => ({ filename: Buffer.from(f.originalname, 'latin1').toString('utf8'), contentType: f.mimetype, data: f.buffer }));
+/** The form fields plus the ticket from the URL (the URL wins). */
+const inputOf = (req: Request) => ({ ...(req.body ?? {}), ticketId: ticketIdOf(req) });
+
+async function showTicket(req: Request, res: Response, extra: { status?: number; activeForm?: string; errors?: Record<string, string>; values?: Record<string, unknown> } = {}) {
+  const view = await getTicketForAgent(ctxFrom(req, res), ticketIdOf(req));
+  const model = { ...view, activeForm: extra.activeForm ?? '', errors: extra.errors ?? {}, values: extra.values ?? {} };
+  await render(req, res, 'scp/tickets/show', model, { status: extra.status, title: `#${view.ticket.number} ${view.ticket.subject}` });
+}
+
+/** "This ticket changed": what happened since the page was loaded; a reply or note can be confirmed. */
+async function showConflict(req: Request, res: Response, action: string) {
+  const changes = await getTicketChangesSince(ctxFrom(req, res), ticketIdOf(req), Number(single(req.body?.seen)) || 0);
+  const resubmit = action === 'reply' || action === 'note' ? { action, values: req.body ?? {} } : null;
+  await render(req, res, 'scp/tickets/conflict', { ...changes, resubmit }, { status: 409, title: 'This ticket changed' });
+}
+
+type Action = (ctx: ServiceContext, input: any, files: UploadedFile[]) => Promise<TicketActionResult>;
+
+/** Runs one ticket action: success → flash + back to the ticket; bad input → the page again (422); stale → the changes (409). */
+async function runAction(req: Request, res: Response, name: string, fn: Action, done: string) {
+  try {
+    const r = await fn(ctxFrom(req, res), inputOf(req), filesOf(req));
+    flash(req, r.changed ? 'success' : 'info', r.changed ? done : 'Nothing changed.');
+    const lost = 'canStillSee' in r && r.canStillSee === false;
+    if (lost) {
+      await releaseTicketLock(ctxFrom(req, res), r.ticketId);
+      flash(req, 'info', 'You no longer have access to this ticket in its new department.');
+    }
+    res.redirect(303, lost ? '/scp/tickets' : `/scp/tickets/${r.ticketId}`);
+  } catch (err) {
+    if (err instanceof ValidationFailed) return showTicket(req, res, { status: 422, activeForm: name, errors: err.fields, values: req.body ?? {} });
+    if (err instanceof Conflict && err.code === 'TICKET_CHANGED') return showConflict(req, res, name);
+    throw err;
+  }
+}
+
+const ACTIONS: [string, Action, string][] = [
+  ['reply', replyToTicket, 'Reply posted.'],
+  ['note', addInternalNote, 'Internal note added.'],
+  ['assign', assignTicket, 'Ticket assigned.'],
+  ['claim', claimTicket, 'You claimed the ticket.'],
+  ['release', releaseTicket, 'Ticket released.'],
+  ['transfer', transferTicket, 'Ticket transferred.'],
+  ['priority', changeTicketPriority, 'Priority changed.'],
+  ['sla', changeTicketSla, 'SLA plan changed; the due date was recomputed.'],
+  ['due', setTicketDueDate, 'Due date changed.'],
+  ['status', changeTicketStatus, 'Status changed.'],
+  ['edit', editTicket, 'Ticket updated.'],
+];
+
+export function scpTicketRoutes(d: AppDeps): Router {
   const router = Router();
+  // Files are checked against the settings by the services; multer only caps what it buffers.
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: 64 * 1024 * 1024, files: 20, fields: 50 } }).array('attachments', 20);
+
+  // ## Queues
+  router.get('/tickets', async (req, res) => {
+    const page = await listQueue(ctxFrom(req, res), Object.fromEntries(FILTERS.map((k) => [k, single(req.query[k])])));
+    await render(req, res, 'scp/tickets/index', { ...page, links: queueLinks(page), queueLabel: QUEUE_LABELS[page.params.queue] }, { title: `${QUEUE_LABELS[page.params.queue]} tickets` });
+  });
+
+  router.get('/tickets.csv', async (req, res) => {
+    const csv = await exportQueueCsv(ctxFrom(req, res), Object.fromEntries(FILTERS.map((k) => [k, single(req.query[k])])));
+    res.attachment('tickets.csv').type('text/csv; charset=utf-8').set('Cache-Control', 'private, no-store').send('\ufeff' + csv);
+  });
+
+  // ## New ticket on behalf of a user
+  router.get('/tickets/new', async (req, res) => {
+    const form = await getNewTicketForm(ctxFrom(req, res));
+    await render(req, res, 'scp/tickets/new', { ...form, values: form.defaults }, { title: 'New ticket' });
+  });
+  router.post('/tickets', upload, async (req, res) => {
+    try {
+      const t = await openTicketForUser(ctxFrom(req, res), req.body ?? {}, filesOf(req));
+      flash(req, 'success', `Ticket #${t.number} created.`);
+      res.redirect(303, `/scp/tickets/${t.id}`);
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      const form = await getNewTicketForm(ctxFrom(req, res));
+      await render(req, res, 'scp/tickets/new', { ...form, errors: err.fields, values: req.body ?? {} }, { status: 422, title: 'New ticket' });
+    }
+  });
+
+  // ## Ticket page and actions
+  router.get('/tickets/:id', async (req, res) => showTicket(req, res));
+  for (const [name, fn, done] of ACTIONS) {
+    const mw = name === 'reply' || name === 'note' ? [upload] : [];
+    router.post(`/tickets/:id/${name}`, ...mw, async (req: Request, res: Response) => runAction(req, res, name, fn, done));
+  }
+
+  // ## Attachments (same permission check as the ticket; always a download)
+  router.get('/attachments/:id', async (req, res) => {
+    const a = await getAttachmentForAgent(ctxFrom(req, res), Number(req.params.id));
+    res.attachment(a.filename);
+    res.type(a.contentType).set('X-Content-Type-Options', 'nosniff').set('Cache-Control', 'private, no-store').send(a.data);
+  });
+  void d;
   return router;
 }

@@ -1,0 +1,110 @@
+/**
+ * The agent's landing page: four counts, each matching the queue it links to, and the agent's most
+ * urgent tickets. Five small statements, each on an index of `tickets` (assignee+state,
+ * state+department+due, state+is_overdue+due).
+ */
+import type { Knex } from 'knex';
+import { dbBool, dbCount, dbDate, toDbDate } from '../../db/dialect.ts';
+import { isAgent, type AgentActor } from '../actor.ts';
+import type { ServiceContext } from '../context.ts';
+import { Forbidden } from '../errors.ts';
+import { getSettings } from '../settings/settings-service.ts';
+import { formatDate } from '../tickets/ticket-presenters.ts';
+import { safeZone } from './report-period.ts';
+
+/** "Due soon" looks this many hours ahead. */
+export const DUE_SOON_HOURS = 4;
+/** How many urgent tickets the dashboard lists. */
+export const URGENT_LIMIT = 5;
+
+export interface DashboardCard {
+  id: 'mine' | 'my-overdue' | 'due-soon' | 'unassigned';
+  label: string;
+  count: number;
+  href: string;
+}
+
+export interface UrgentTicket {
+  id: number;
+  number: string;
+  subject: string;
+  priority: string;
+  department: string;
+  isOverdue: boolean;
+  dueText: string;
+}
+
+export interface Dashboard {
+  cards: DashboardCard[];
+  urgent: UrgentTicket[];
+  dueSoonHours: number;
+}
+
+type Qb = Knex.QueryBuilder;
+
+/** Open tickets the agent may see (the queue rule: departments, assigned to them, their teams; admins all). */
+function visibleOpen(db: Knex | Knex.Transaction, a: AgentActor): Qb {
+  const qb = db('tickets as t').where('t.state', 'open');
+  if (a.role !== 'admin') {
+    qb.where((w) => {
+      w.whereIn('t.department_id', a.departmentIds).orWhere('t.assignee_agent_id', a.id);
+      if (a.teamIds.length) w.orWhereIn('t.team_id', a.teamIds);
+    });
+  }
+  return qb;
+}
+
+/** The agent's own open tickets: assigned to them or to one of their teams (the "mine" queue). */
+function mine(db: Knex | Knex.Transaction, a: AgentActor): Qb {
+  return db('tickets as t').where('t.state', 'open').where((w) => {
+    w.where('t.assignee_agent_id', a.id);
+    if (a.teamIds.length) w.orWhereIn('t.team_id', a.teamIds);
+  });
+}
+
+const count = async (qb: Qb): Promise<number> => dbCount(((await qb.count({ n: '*' }).first()) as any)?.n);
+
+/** The dashboard for the signed-in agent. @throws Forbidden for anyone but an agent */
+export async function getAgentDashboard(ctx: ServiceContext): Promise<Dashboard> {
+  const a = ctx.actor;
+  if (!isAgent(a)) throw new Forbidden('Only agents have a dashboard.', 'DASHBOARD_AGENTS_ONLY');
+  const db = ctx.db;
+  const now = ctx.clock();
+  const soon = new Date(now.getTime() + DUE_SOON_HOURS * 3600_000);
+  const tz = safeZone((await getSettings(db)).timezone);
+  const [mineN, overdueN, soonN, unassignedN, urgent] = await Promise.all([
+    count(mine(db, a)),
+    count(db('tickets as t').where('t.state', 'open').where('t.is_overdue', true).where('t.assignee_agent_id', a.id)),
+    count(visibleOpen(db, a).where('t.is_overdue', false).where('t.due_at', '>', toDbDate(now)).where('t.due_at', '<=', toDbDate(soon))),
+    count(visibleOpen(db, a).whereNull('t.assignee_agent_id').whereNull('t.team_id')),
+    urgentTickets(db, a, tz),
+  ]);
+  return {
+    dueSoonHours: DUE_SOON_HOURS,
+    urgent,
+    cards: [
+      { id: 'mine', label: 'My open tickets', count: mineN, href: '/scp/tickets?queue=mine' },
+      { id: 'my-overdue', label: 'My overdue tickets', count: overdueN, href: `/scp/tickets?queue=overdue&assignee=${a.id}` },
+      { id: 'due-soon', label: `Due in the next ${DUE_SOON_HOURS} hours`, count: soonN, href: '/scp/tickets?queue=open&sort=due&dir=asc' },
+      { id: 'unassigned', label: 'Unassigned in my departments', count: unassignedN, href: '/scp/tickets?queue=unassigned' },
+    ],
+  };
+}
+
+/** The agent's open tickets, most urgent first: overdue, then soonest due (none last), then priority. */
+async function urgentTickets(db: Knex | Knex.Transaction, a: AgentActor, tz: string): Promise<UrgentTicket[]> {
+  const rows = await mine(db, a)
+    .join('priorities as p', 'p.id', 't.priority_id')
+    .join('departments as d', 'd.id', 't.department_id')
+    .select('t.id', 't.number', 't.subject', 't.is_overdue', 't.due_at', 'p.name as priority', 'd.name as department')
+    .orderBy('t.is_overdue', 'desc')
+    .orderByRaw('CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END')
+    .orderBy('t.due_at', 'asc')
+    .orderBy('p.urgency', 'asc')
+    .orderBy('t.id', 'asc')
+    .limit(URGENT_LIMIT);
+  return rows.map((r: any) => ({
+    id: Number(r.id), number: String(r.number), subject: String(r.subject), priority: String(r.priority), department: String(r.department),
+    isOverdue: dbBool(r.is_overdue), dueText: formatDate(dbDate(r.due_at), tz),
+  }));
+}

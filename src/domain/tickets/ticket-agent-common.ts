@@ -1,0 +1,120 @@
+/**
+ * Building blocks shared by the agent ticket actions: who may act as staff, loading a ticket for
+ * an action (locked, version-checked), saving it with a version bump, thread entries, the status
+ * machine's side effects and the due-date rule (due_at = manual ?? sla).
+ */
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
+import type { Actor } from '../actor.ts';
+import type { ServiceContext } from '../context.ts';
+import { Conflict, Forbidden } from '../errors.ts';
+import { computeSlaDueAt } from '../sla/sla-service.ts';
+import { id } from '../validation.ts';
+import { loadTicketFor } from './ticket-policy.ts';
+import { assertTransition, stateOf, statusEvent, type TicketStatus } from './ticket-status.ts';
+
+type Trx = Knex.Transaction;
+
+/** The version the agent's page was loaded with; absent = no staleness check (API callers may omit it). */
+export const optionalVersion = z.preprocess((v) => (v === '' || v === null ? undefined : v), z.coerce.number({ error: 'Invalid version' }).int().min(1).optional());
+
+/** Fields every action input has. */
+export const TicketRef = { ticketId: id, version: optionalVersion };
+
+/** Agents, the system, and API keys allowed to manage tickets act as staff; nobody else. @throws Forbidden */
+export function assertStaff(actor: Actor): void {
+  if (actor.kind === 'agent' || actor.kind === 'system') return;
+  if (actor.kind === 'api' && actor.canManageTickets) return;
+  throw new Forbidden('You may not act on tickets.', 'TICKET_ACTION_FORBIDDEN');
+}
+
+/** The name shown on entries and in mail for the acting staff member. */
+export function posterName(actor: Actor): string {
+  if (actor.kind === 'agent') return actor.name;
+  return actor.kind === 'api' ? 'API' : 'System';
+}
+
+/** The channel an agent-side entry arrives by. */
+export function entrySource(actor: Actor): 'web' | 'api' | 'other' {
+  return actor.kind === 'agent' ? 'web' : actor.kind === 'api' ? 'api' : 'other';
+}
+
+/**
+ * Loads the ticket the actor acts on, locked for update, and refuses a stale version.
+ * @throws Forbidden, NotFound (TICKET_NOT_FOUND), Conflict (TICKET_CHANGED)
+ */
+export async function loadForAction(ctx: ServiceContext, trx: Trx, ticketId: number, version?: number): Promise<any> {
+  assertStaff(ctx.actor);
+  const t = await loadTicketFor(trx, ctx.actor, { id: ticketId }, { forUpdate: true });
+  if (version !== undefined && version !== Number(t.version)) throw ticketChanged(Number(t.version));
+  return t;
+}
+
+export function ticketChanged(currentVersion: number): Conflict {
+  return new Conflict('This ticket changed since you opened it. Review the changes and try again.', 'TICKET_CHANGED', { currentVersion });
+}
+
+/** Writes `patch`, bumping version and updated_at. A concurrent writer that got there first is a Conflict. */
+export async function saveTicket(trx: Trx, t: any, patch: Record<string, unknown>, now: Date): Promise<void> {
+  const n = await trx('tickets').where({ id: t.id, version: t.version }).update({ ...patch, version: Number(t.version) + 1, updated_at: toDbDate(now) });
+  if (!n) throw ticketChanged(Number(t.version) + 1);
+}
+
+/** Inserts an agent-side thread entry ('response' or 'note'). */
+export async function insertStaffEntry(ctx: ServiceContext, trx: Trx, ticketId: number, kind: 'response' | 'note', body: string): Promise<number> {
+  const [entryId] = await trx('thread_entries').insert({
+    ticket_id: ticketId, kind, agent_id: ctx.actor.kind === 'agent' ? ctx.actor.id : null, poster_name: posterName(ctx.actor),
+    body, source: entrySource(ctx.actor), created_at: toDbDate(ctx.clock()),
+  });
+  return entryId;
+}
+
+/**
+ * The due-date fields after a change of the SLA or the manual due date: due_at = manual ?? sla.
+ * A due date moved past now (or removed) clears the overdue flag.
+ */
+export function dueFields(t: any, slaDueAt: Date | null, manualDueAt: Date | null, now: Date): { patch: Record<string, unknown>; overdueCleared: boolean } {
+  const due = manualDueAt ?? slaDueAt;
+  const patch: Record<string, unknown> = { sla_due_at: toDbDate(slaDueAt), manual_due_at: toDbDate(manualDueAt), due_at: toDbDate(due) };
+  const overdueCleared = dbBool(t.is_overdue) && (!due || due > now);
+  if (overdueCleared) patch.is_overdue = false;
+  return { patch, overdueCleared };
+}
+
+export interface StatusChange {
+  patch: Record<string, unknown>;
+  event: 'reopened' | 'resolved' | 'closed';
+  data: Record<string, unknown>;
+  /** The ticket leaves the open state (the user is told). */
+  closing: boolean;
+}
+
+/**
+ * Side effects of a status change. Closing sets closed_at and clears the overdue flag; reopening
+ * restarts the SLA clock (sla_started_at = now, due date recomputed), counts the reopen and marks
+ * the ticket unanswered. @throws InvalidTransition
+ */
+export async function statusChange(trx: Trx, t: any, to: TicketStatus, now: Date): Promise<StatusChange> {
+  assertTransition(t.status, to);
+  const ts = toDbDate(now);
+  const patch: Record<string, unknown> = { status: to, state: stateOf(to) };
+  if (to === 'open') {
+    const sla = await computeSlaDueAt(trx, t.sla_plan_id, t.department_id, now);
+    const manual = dbDate(t.manual_due_at);
+    Object.assign(patch, {
+      closed_at: null, sla_started_at: ts, sla_due_at: toDbDate(sla), due_at: toDbDate(manual ?? sla),
+      is_overdue: false, is_answered: false, reopen_count: Number(t.reopen_count) + 1,
+    });
+  } else if (t.state === 'open') {
+    Object.assign(patch, { closed_at: ts, is_overdue: false });
+  }
+  return { patch, event: statusEvent(t.status, to), data: { from: t.status, to }, closing: t.state === 'open' && to !== 'open' };
+}
+
+/** Names for ids, for readable event data ("Support → Online Banking"). */
+export async function nameOf(trx: Trx, table: 'departments' | 'priorities' | 'sla_plans' | 'help_topics' | 'agents' | 'teams', rowId: number | null | undefined): Promise<string | null> {
+  if (!rowId) return null;
+  const row = await trx(table).where({ id: rowId }).first('name');
+  return row?.name ?? null;
+}

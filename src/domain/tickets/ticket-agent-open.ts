@@ -1,0 +1,59 @@
+/** A ticket opened by an agent on behalf of a user (phone call, walk-in, chat, email, other). */
+import { z } from 'zod';
+import { inTransaction, withDb, type ServiceContext } from '../context.ts';
+import { DomainError, ValidationFailed, type FieldErrors } from '../errors.ts';
+import { checkbox, optionalText, parseInput } from '../validation.ts';
+import type { UploadedFile } from './attachment-service.ts';
+import { assertStaff } from './ticket-agent-common.ts';
+import { addInternalNote, replyToTicket } from './ticket-agent-service.ts';
+import { OpenTicketInput, openTicket, type OpenedTicket } from './ticket-service.ts';
+
+export const OpenTicketForUserExtras = z.object({
+  /** Email the user (auto-response with the number, and the first reply). */
+  notifyUser: checkbox,
+  /** An optional first reply to the user, posted right after the user's message. */
+  reply: optionalText(100_000, 'Reply'),
+  /** An optional internal note. */
+  note: optionalText(100_000, 'Internal note'),
+});
+export type OpenTicketForUserInput = Record<string, unknown>;
+
+/** The fields of openTicket an agent's form may set (not ip, extra, messageId…). */
+const FIELDS = ['email', 'name', 'phone', 'topicId', 'subject', 'message', 'source', 'departmentId', 'priorityId', 'slaPlanId', 'assigneeId'] as const;
+
+function collect(errors: FieldErrors, fn: () => unknown): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof ValidationFailed)) throw err;
+    Object.assign(errors, err.fields);
+  }
+}
+
+/**
+ * Finds or creates the user by email and opens the ticket with the agent's choices (topic,
+ * department, priority, SLA, source, assignee), then adds the first reply and/or internal note
+ * in the same transaction. All field errors are reported at once.
+ * @throws ValidationFailed, Forbidden (DEPARTMENT_FORBIDDEN)
+ */
+export async function openTicketForUser(ctx: ServiceContext, raw: OpenTicketForUserInput, files: UploadedFile[] = []): Promise<OpenedTicket> {
+  assertStaff(ctx.actor);
+  const base: Record<string, unknown> = {};
+  for (const f of FIELDS) if (raw[f] !== undefined) base[f] = raw[f];
+  const errors: FieldErrors = {};
+  let extras: z.output<typeof OpenTicketForUserExtras> = { notifyUser: false };
+  collect(errors, () => parseInput(OpenTicketInput, base));
+  collect(errors, () => (extras = parseInput(OpenTicketForUserExtras, raw)));
+  if (Object.keys(errors).length) throw new ValidationFailed(errors);
+  return inTransaction(ctx, async (trx) => {
+    const tctx = withDb(ctx, trx);
+    const opened = await openTicket(tctx, { ...(base as OpenTicketInput), notifyUser: extras.notifyUser, alertAgents: true }, files).catch((err: unknown) => {
+      if (err instanceof DomainError && err.code === 'USER_BANNED') throw new ValidationFailed({ email: 'Tickets from this address are not accepted (banned).' });
+      if (err instanceof DomainError && err.code === 'DEPARTMENT_FORBIDDEN') throw new ValidationFailed({ departmentId: 'Choose one of your departments' });
+      throw err;
+    });
+    if (extras.reply) await replyToTicket(tctx, { ticketId: opened.id, message: extras.reply, notifyUser: extras.notifyUser });
+    if (extras.note) await addInternalNote(tctx, { ticketId: opened.id, note: extras.note });
+    return opened;
+  });
+}

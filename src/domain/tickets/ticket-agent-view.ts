@@ -1,0 +1,134 @@
+/** Read side of the agent ticket page: the ticket, its thread, history, lock, and what the agent may do. */
+import type { Knex } from 'knex';
+import { dbBool, dbDate } from '../../db/dialect.ts';
+import type { ServiceContext } from '../context.ts';
+import { NotFound } from '../errors.ts';
+import { getSettings } from '../settings/settings-service.ts';
+import { listAttachments, readAttachment } from './attachment-service.ts';
+import { assertStaff } from './ticket-agent-common.ts';
+import { touchTicketLock } from './ticket-locks.ts';
+import { loadTicketFor } from './ticket-policy.ts';
+import { describeEvent, formatDate, formatSize } from './ticket-presenters.ts';
+import { toLocalInput } from './ticket-property-service.ts';
+import { SOURCE_LABELS, STATUS_LABELS, STATUSES, type TicketSource, type TicketStatus } from './ticket-status.ts';
+
+type Db = Knex | Knex.Transaction;
+type Opt = { id: number; name: string };
+
+async function loadEvents(db: Db, ticketId: number, sinceId: number, tz: string) {
+  const rows = await db('ticket_events as e').leftJoin('agents as a', 'a.id', 'e.agent_id').leftJoin('users as u', 'u.id', 'e.user_id')
+    .where('e.ticket_id', ticketId).where('e.id', '>', sinceId).orderBy('e.id').select('e.*', 'a.name as agent_name', 'u.name as user_name');
+  const parsed = rows.map((r: any) => ({ r, data: r.data ? (JSON.parse(r.data) as Record<string, any>) : {} }));
+  const ids = [...new Set(parsed.filter((p) => p.r.event === 'assigned' && p.data.to && !p.data.agentName).map((p) => Number(p.data.to)))];
+  const names = new Map<number, string>(ids.length ? (await db('agents').whereIn('id', ids).select('id', 'name')).map((a: any) => [a.id, a.name]) : []);
+  const fmt = (iso: string | null) => formatDate(iso ? new Date(iso) : null, tz);
+  return parsed.map(({ r, data }) => ({
+    id: r.id as number, event: r.event as string, entryId: (data.entryId as number | undefined) ?? null,
+    who: r.actor_kind === 'agent' ? r.agent_name : r.actor_kind === 'user' ? `${r.user_name ?? 'User'} (user)` : r.actor_kind === 'api' ? 'API' : 'System',
+    when: formatDate(dbDate(r.created_at), tz), text: describeEvent(r.event, data, names, fmt),
+  }));
+}
+
+async function loadThread(db: Db, ticketId: number, tz: string, onlyIds?: number[]) {
+  const q = db('thread_entries').where({ ticket_id: ticketId }).orderBy('id');
+  if (onlyIds) q.whereIn('id', onlyIds.length ? onlyIds : [0]);
+  const [entries, files] = await Promise.all([q, listAttachments(db, ticketId)]);
+  const label = { message: 'Message', response: 'Reply', note: 'Internal note' } as Record<string, string>;
+  return entries.map((e: any) => ({
+    id: e.id as number, kind: e.kind as string, kindLabel: label[e.kind] ?? e.kind, poster: e.poster_name ?? '', source: e.source,
+    created: formatDate(dbDate(e.created_at), tz), body: e.body as string,
+    attachments: (files.get(e.id) ?? []).map((f) => ({ id: f.id, filename: f.filename, size: formatSize(f.size) })),
+  }));
+}
+
+async function loadHeader(db: Db, ticketId: number) {
+  return db('tickets as t').join('users as u', 'u.id', 't.user_id').join('departments as d', 'd.id', 't.department_id').join('priorities as p', 'p.id', 't.priority_id')
+    .leftJoin('sla_plans as s', 's.id', 't.sla_plan_id').leftJoin('help_topics as h', 'h.id', 't.topic_id').leftJoin('agents as a', 'a.id', 't.assignee_agent_id').leftJoin('teams as tm', 'tm.id', 't.team_id')
+    .where('t.id', ticketId)
+    .first('t.*', 'u.name as user_name', 'u.email as user_email', 'u.phone as user_phone', 'd.name as department_name', 'p.name as priority_name', 'p.color as priority_color',
+      's.name as sla_name', 'h.name as topic_name', 'a.name as assignee_name', 'tm.name as team_name');
+}
+
+/** Agents who may be assigned in a department: primary or extra access, or admins. */
+async function assignableAgents(db: Db, departmentId: number): Promise<Opt[]> {
+  return db('agents').where('is_active', true)
+    .andWhere((q) => q.where('department_id', departmentId).orWhere('role', 'admin').orWhereIn('id', db('departments_agents').where({ department_id: departmentId }).select('agent_id')))
+    .orderBy('name').select('id', 'name');
+}
+
+async function formOptions(db: Db, t: any) {
+  const active = (table: string) => db(table).where('is_active', true).orderBy('name').select('id', 'name') as Promise<Opt[]>;
+  const [priorities, slaPlans, departments, topics, teams, agents] = await Promise.all([
+    db('priorities').where('is_active', true).orderBy('urgency').select('id', 'name') as Promise<Opt[]>, active('sla_plans'), active('departments'), active('help_topics'), active('teams'), assignableAgents(db, t.department_id),
+  ]);
+  return { priorities, slaPlans, topics, teams, agents, departments: departments.filter((d) => d.id !== t.department_id), statuses: STATUSES.map((s) => ({ id: s, name: STATUS_LABELS[s] })) };
+}
+
+/**
+ * Everything the agent ticket page shows, for an actor who may see the ticket; takes or renews the
+ * agent's collision lock and reports another agent's. @throws NotFound (TICKET_NOT_FOUND)
+ */
+export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
+  assertStaff(ctx.actor);
+  if (!Number.isInteger(ticketId) || ticketId <= 0) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
+  await loadTicketFor(ctx.db, ctx.actor, { id: ticketId });
+  const { timezone: tz } = await getSettings(ctx.db);
+  const t = await loadHeader(ctx.db, ticketId);
+  const [thread, events, options, lock] = await Promise.all([loadThread(ctx.db, t.id, tz), loadEvents(ctx.db, t.id, 0, tz), formOptions(ctx.db, t), touchTicketLock(ctx, t.id)]);
+  const actor = ctx.actor;
+  const me = actor.kind === 'agent' ? actor : null;
+  const open = t.state === 'open';
+  const manual = dbDate(t.manual_due_at);
+  return {
+    ticket: {
+      id: t.id as number, number: t.number as string, subject: t.subject as string, status: t.status as TicketStatus, statusLabel: STATUS_LABELS[t.status as TicketStatus], state: t.state,
+      version: Number(t.version), priority: { id: t.priority_id, name: t.priority_name, color: t.priority_color }, department: { id: t.department_id, name: t.department_name },
+      slaPlan: t.sla_plan_id ? { id: t.sla_plan_id, name: t.sla_name } : null, topic: t.topic_id ? { id: t.topic_id, name: t.topic_name } : null,
+      source: SOURCE_LABELS[t.source as TicketSource] ?? t.source, dueAt: formatDate(dbDate(t.due_at), tz), dueKind: manual ? 'manual' : t.sla_due_at ? 'sla' : null,
+      slaDueAt: formatDate(dbDate(t.sla_due_at), tz), manualDueAt: formatDate(manual, tz), manualDueInput: toLocalInput(manual, tz), timezone: tz,
+      isOverdue: dbBool(t.is_overdue), isAnswered: dbBool(t.is_answered), assignee: t.assignee_agent_id ? { id: t.assignee_agent_id, name: t.assignee_name } : null,
+      team: t.team_id ? { id: t.team_id, name: t.team_name } : null, requester: { name: t.user_name, email: t.user_email, phone: t.user_phone ?? '' },
+      created: formatDate(dbDate(t.created_at), tz), lastMessage: formatDate(dbDate(t.last_message_at), tz), lastResponse: formatDate(dbDate(t.last_response_at), tz),
+      closedAt: formatDate(dbDate(t.closed_at), tz), reopenCount: Number(t.reopen_count),
+    },
+    thread, events, seenEventId: events.at(-1)?.id ?? 0, options,
+    lock: lock ? { name: lock.name, until: formatDate(lock.expiresAt, tz) } : null,
+    can: {
+      claim: !!me && open && !t.assignee_agent_id && (me.role === 'admin' || me.departmentIds.includes(t.department_id)),
+      release: !!(t.assignee_agent_id || t.team_id),
+      resolve: t.status !== 'resolved', close: t.status !== 'closed', reopen: !open,
+      transfer: options.departments.length > 0,
+    },
+  };
+}
+export type AgentTicketView = Awaited<ReturnType<typeof getTicketForAgent>>;
+
+/**
+ * What happened on a ticket after event `sinceEventId` (for "this ticket changed — review and
+ * retry"): the events, and the thread entries they added. @throws NotFound
+ */
+export async function getTicketChangesSince(ctx: ServiceContext, ticketId: number, sinceEventId: number) {
+  assertStaff(ctx.actor);
+  if (!Number.isInteger(ticketId) || ticketId <= 0) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
+  const t = await loadTicketFor(ctx.db, ctx.actor, { id: ticketId });
+  const { timezone: tz } = await getSettings(ctx.db);
+  const events = await loadEvents(ctx.db, t.id, Math.max(0, sinceEventId || 0), tz);
+  const entryIds = events.map((e) => e.entryId).filter((x): x is number => !!x);
+  const entries = await loadThread(ctx.db, t.id, tz, entryIds);
+  return { ticket: { id: t.id as number, number: t.number as string, subject: t.subject as string, version: Number(t.version) }, events, entries, seenEventId: events.at(-1)?.id ?? sinceEventId };
+}
+
+/**
+ * An attachment for download, after the same permission check as its ticket. The type is made
+ * safe (never HTML/SVG/XML). @throws NotFound (ATTACHMENT_NOT_FOUND)
+ */
+export async function getAttachmentForAgent(ctx: ServiceContext, attachmentId: number) {
+  assertStaff(ctx.actor);
+  const id = Number(attachmentId);
+  const a = Number.isInteger(id) && id > 0 ? await readAttachment(ctx.db, id) : undefined;
+  if (!a) throw new NotFound('Attachment not found.', 'ATTACHMENT_NOT_FOUND');
+  await loadTicketFor(ctx.db, ctx.actor, { id: a.ticketId }).catch(() => {
+    throw new NotFound('Attachment not found.', 'ATTACHMENT_NOT_FOUND');
+  });
+  return a;
+}

@@ -1,0 +1,67 @@
+/** Turns ticket rows into what agent pages show: dates in the help desk's zone, events as sentences. */
+import { DateTime } from 'luxon';
+import { STATUS_LABELS, type TicketStatus } from './ticket-status.ts';
+
+/** '2026-03-02 11:00 UTC' in `timezone`; '' for no date. */
+export function formatDate(d: Date | null | undefined, timezone: string): string {
+  if (!d) return '';
+  return DateTime.fromJSDate(d, { zone: timezone }).toFormat('yyyy-MM-dd HH:mm ZZZZ');
+}
+
+/** File sizes as people read them. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 102.4) / 10} KB`;
+  return `${Math.round(bytes / 1024 / 102.4) / 10} MB`;
+}
+
+const statusLabel = (s: unknown) => STATUS_LABELS[s as TicketStatus] ?? String(s ?? '');
+const orNone = (v: unknown) => (v === null || v === undefined || v === '' ? 'none' : String(v));
+
+/**
+ * One sentence per event ("Transferred from Support to Online Banking"). `names` resolves agent
+ * ids that older events stored without a name; `fmt` formats ISO dates stored in event data.
+ */
+export function describeEvent(event: string, data: Record<string, any>, names: Map<number, string>, fmt: (iso: string | null) => string): string {
+  switch (event) {
+    case 'created':
+      return `Ticket opened${data.source ? ` (source: ${data.source})` : ''}`;
+    case 'message':
+      return 'The user posted a message';
+    case 'response':
+      return data.notified === false ? 'Posted a reply (not emailed to the user)' : 'Posted a reply';
+    case 'note':
+      return 'Added an internal note';
+    case 'assigned':
+      return `Assigned to ${data.agentName ?? names.get(Number(data.to)) ?? 'an agent'}${data.fromName ? ` (was ${data.fromName})` : ''}`;
+    case 'team_assigned':
+      return `Assigned to team ${data.teamName ?? ''}${data.fromName ? ` (was ${data.fromName})` : ''}`;
+    case 'claimed':
+      return data.by === 'reply' ? 'Claimed the ticket by replying' : 'Claimed the ticket';
+    case 'released':
+      return `Released the ticket${[data.agentName, data.teamName ? `team ${data.teamName}` : null].filter(Boolean).length ? ` (was ${[data.agentName, data.teamName ? `team ${data.teamName}` : null].filter(Boolean).join(', ')})` : ''}`;
+    case 'transferred':
+      return `Transferred from ${orNone(data.from)} to ${orNone(data.to)}`;
+    case 'priority_changed':
+      return `Priority changed from ${orNone(data.from)} to ${orNone(data.to)}`;
+    case 'sla_changed':
+      return `SLA plan changed from ${orNone(data.from)} to ${orNone(data.to)}${data.slaDueAt ? `; SLA due ${fmt(data.slaDueAt)}` : ''}`;
+    case 'due_changed':
+      return data.to ? `Due date set by hand to ${fmt(data.to)}` : 'Manual due date removed; the SLA due date applies';
+    case 'overdue':
+      return 'Marked overdue';
+    case 'overdue_cleared':
+      return 'Overdue flag cleared';
+    case 'resolved':
+    case 'closed':
+    case 'reopened':
+    case 'status_changed':
+      return data.by === 'user_reply' ? 'Reopened by the user’s message' : `Status changed from ${statusLabel(data.from)} to ${statusLabel(data.to)}`;
+    case 'edited':
+      return Object.entries(data)
+        .map(([k, v]: [string, any]) => `${k === 'topic' ? 'Help topic' : 'Subject'} changed from “${orNone(v?.from)}” to “${orNone(v?.to)}”`)
+        .join('; ');
+    default:
+      return event.replace(/_/g, ' ');
+  }
+}

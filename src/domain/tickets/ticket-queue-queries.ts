@@ -1,0 +1,230 @@
+/**
+ * Agent queues. Every query starts from an indexed predicate on `tickets` (state + department,
+ * assignee, team, overdue — see the tickets migration), so a queue never scans the table. A queue
+ * page costs at most 5 statements: settings, the counts of all queues (one UNION ALL), the total
+ * of this queue, the page of rows, and the filter choices (one UNION ALL).
+ */
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import { dbBool, dbCount, dbDate, whereLike } from '../../db/dialect.ts';
+import type { Actor } from '../actor.ts';
+import type { ServiceContext } from '../context.ts';
+import { getSettings } from '../settings/settings-service.ts';
+import { id, optionalId } from '../validation.ts';
+import { assertStaff } from './ticket-agent-common.ts';
+import { formatDate } from './ticket-presenters.ts';
+import { SOURCES, STATUSES } from './ticket-status.ts';
+
+export const QUEUES = ['open', 'mine', 'unassigned', 'overdue', 'answered', 'closed'] as const;
+export type QueueName = (typeof QUEUES)[number];
+export const QUEUE_LABELS: Record<QueueName, string> = { open: 'Open', mine: 'My tickets', unassigned: 'Unassigned', overdue: 'Overdue', answered: 'Answered', closed: 'Closed' };
+
+const SORTS = { number: 't.number', subject: 't.subject', requester: 'u.name', priority: 'p.urgency', department: 'd.name', assignee: 'a.name', due: 't.due_at', updated: 't.updated_at' } as const;
+export type QueueSort = keyof typeof SORTS;
+export const SORT_KEYS = Object.keys(SORTS) as QueueSort[];
+
+const loose = <T extends z.ZodType>(s: T) => s.optional().catch(undefined);
+/** Query-string parameters; a bad value is dropped (a list page is never an error page). */
+export const QueueParams = z.object({
+  queue: z.enum(QUEUES).catch('open').default('open'),
+  dept: loose(optionalId),
+  priority: loose(optionalId),
+  sla: loose(optionalId),
+  assignee: loose(z.union([z.literal('none'), id])),
+  status: loose(z.enum(STATUSES)),
+  source: loose(z.enum(SOURCES)),
+  q: loose(z.string().trim().max(100).transform((s) => s || undefined)),
+  sort: loose(z.enum(SORT_KEYS as [QueueSort, ...QueueSort[]])),
+  dir: loose(z.enum(['asc', 'desc'])),
+  page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
+});
+export type QueueParams = z.output<typeof QueueParams>;
+
+type Qb = Knex.QueryBuilder;
+
+/** Tickets the actor may see: their departments, assigned to them or their teams (admins, API, system: all). */
+function scopeVisible(qb: Qb, actor: Actor): void {
+  if (actor.kind !== 'agent' || actor.role === 'admin') return;
+  qb.where((w) => {
+    w.whereIn('t.department_id', actor.departmentIds).orWhere('t.assignee_agent_id', actor.id);
+    if (actor.teamIds.length) w.orWhereIn('t.team_id', actor.teamIds);
+  });
+}
+
+function scopeQueue(qb: Qb, queue: QueueName, actor: Actor): void {
+  qb.where('t.state', queue === 'closed' ? 'closed' : 'open');
+  if (queue === 'mine') {
+    if (actor.kind !== 'agent') return void qb.whereRaw('1 = 0');
+    qb.where((w) => {
+      w.where('t.assignee_agent_id', actor.id);
+      if (actor.teamIds.length) w.orWhereIn('t.team_id', actor.teamIds);
+    });
+  } else if (queue === 'unassigned') qb.whereNull('t.assignee_agent_id').whereNull('t.team_id');
+  else if (queue === 'overdue') qb.where('t.is_overdue', true);
+  else if (queue === 'answered') qb.where('t.is_answered', true);
+}
+
+function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams): void {
+  if (p.dept) qb.where('t.department_id', p.dept);
+  if (p.priority) qb.where('t.priority_id', p.priority);
+  if (p.sla) qb.where('t.sla_plan_id', p.sla);
+  if (p.assignee === 'none') qb.whereNull('t.assignee_agent_id');
+  else if (p.assignee) qb.where('t.assignee_agent_id', p.assignee);
+  if (p.status) qb.where('t.status', p.status);
+  if (p.source) qb.where('t.source', p.source);
+  const q = p.q;
+  if (q) {
+    qb.where((w) => {
+      w.where('t.number', q.replace(/^#/, ''));
+      w.orWhereIn('t.user_id', db('users').where('email', q.toLowerCase()).select('id'));
+      w.orWhere((s) => void whereLike(s, 't.subject', q));
+    });
+  }
+}
+
+export interface QueueRow {
+  id: number;
+  number: string;
+  subject: string;
+  status: string;
+  requesterName: string;
+  requesterEmail: string;
+  priority: string;
+  priorityColor: string;
+  department: string;
+  assignee: string | null;
+  team: string | null;
+  dueAt: Date | null;
+  updatedAt: Date;
+  /** dueAt / updatedAt in the help desk's time zone. */
+  dueText: string;
+  updatedText: string;
+  isOverdue: boolean;
+  isAnswered: boolean;
+}
+
+export interface QueuePage {
+  params: QueueParams;
+  sort: QueueSort;
+  dir: 'asc' | 'desc';
+  counts: Record<QueueName, number>;
+  rows: QueueRow[];
+  total: number;
+  page: number;
+  pages: number;
+  pageSize: number;
+  options: { departments: Opt[]; priorities: Opt[]; slaPlans: Opt[]; agents: Opt[] };
+}
+type Opt = { id: number; name: string };
+
+/** Default order per queue (osTicket: overdue by due date, closed and the rest by last update). */
+function defaultSort(queue: QueueName): [QueueSort, 'asc' | 'desc'] {
+  return queue === 'overdue' ? ['due', 'asc'] : ['updated', 'desc'];
+}
+
+/** Counts of every queue for the actor (and department filter), in one statement. */
+export async function queueCounts(db: Knex | Knex.Transaction, actor: Actor, dept?: number): Promise<Record<QueueName, number>> {
+  const parts = QUEUES.map((queue) => {
+    const qb = db('tickets as t').select(db.raw('? as queue', [queue])).count({ n: '*' });
+    scopeVisible(qb, actor);
+    scopeQueue(qb, queue, actor);
+    if (dept) qb.where('t.department_id', dept);
+    return qb;
+  });
+  const rows = (await parts[0].unionAll(parts.slice(1))) as unknown as { queue: string; n: unknown }[];
+  const out = Object.fromEntries(QUEUES.map((q) => [q, 0])) as Record<QueueName, number>;
+  for (const r of rows) out[r.queue as QueueName] = dbCount(r.n);
+  return out;
+}
+
+async function filterOptions(db: Knex | Knex.Transaction, actor: Actor): Promise<QueuePage['options']> {
+  const part = (kind: string, table: string) => db(table).where('is_active', true).select(db.raw('? as kind', [kind]), 'id', 'name');
+  const rows: { kind: string; id: number; name: string }[] = await part('dept', 'departments').unionAll([part('priority', 'priorities'), part('sla', 'sla_plans'), part('agent', 'agents')]);
+  const of = (k: string) => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: r.name })).sort((a, b) => a.name.localeCompare(b.name));
+  const limited = actor.kind === 'agent' && actor.role !== 'admin';
+  return {
+    departments: of('dept').filter((d) => !limited || actor.departmentIds.includes(d.id)),
+    priorities: of('priority'),
+    slaPlans: of('sla'),
+    agents: of('agent'),
+  };
+}
+
+function baseQuery(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams): Qb {
+  const base = db('tickets as t');
+  scopeVisible(base, actor);
+  scopeQueue(base, p.queue, actor);
+  scopeFilters(db, base, p);
+  return base;
+}
+
+function sortOf(p: QueueParams): [QueueSort, 'asc' | 'desc'] {
+  const [defSort, defDir] = defaultSort(p.queue);
+  return [p.sort ?? defSort, p.dir ?? (p.sort ? (p.sort === 'updated' ? 'desc' : 'asc') : defDir)];
+}
+
+/** The page's rows with the names they show, in the chosen order (id breaks ties, so pages never overlap). */
+function rowsQuery(base: Qb, sort: QueueSort, dir: 'asc' | 'desc'): Qb {
+  return base
+    .clone()
+    .join('users as u', 'u.id', 't.user_id')
+    .join('priorities as p', 'p.id', 't.priority_id')
+    .join('departments as d', 'd.id', 't.department_id')
+    .leftJoin('agents as a', 'a.id', 't.assignee_agent_id')
+    .leftJoin('teams as tm', 'tm.id', 't.team_id')
+    .select('t.id', 't.number', 't.subject', 't.status', 't.due_at', 't.updated_at', 't.is_overdue', 't.is_answered', 'u.name as requester_name', 'u.email as requester_email', 'p.name as priority', 'p.color as priority_color', 'd.name as department', 'a.name as assignee', 'tm.name as team')
+    .orderBy(SORTS[sort], dir)
+    .orderBy('t.id', dir);
+}
+
+/** One page of a queue with its filters, sort, counts of all queues, and the filter choices. @throws Forbidden */
+export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown>): Promise<QueuePage> {
+  assertStaff(ctx.actor);
+  const p = QueueParams.parse(raw);
+  const db = ctx.db;
+  const settings = await getSettings(db);
+  const [sort, dir] = sortOf(p);
+  const base = baseQuery(db, ctx.actor, p);
+  const pageSize = settings.page_size;
+  const [counts, totalRow, options] = await Promise.all([queueCounts(db, ctx.actor, p.dept), base.clone().count({ n: '*' }).first(), filterOptions(db, ctx.actor)]);
+  const total = dbCount((totalRow as any)?.n);
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  const page = Math.min(p.page, pages);
+  const rows = await rowsQuery(base, sort, dir).limit(pageSize).offset((page - 1) * pageSize);
+  return { params: p, sort, dir, counts, total, page, pages, pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+}
+
+/** At most this many rows in one export. */
+export const CSV_MAX_ROWS = 10_000;
+
+/** A cell safe for spreadsheets: quoted, and formulas (=, +, -, @, tab) defused with a leading apostrophe. */
+function csvCell(v: unknown): string {
+  let s = v === null || v === undefined ? '' : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+/** The queue with the same filters and order as CSV (UTC ISO dates), at most CSV_MAX_ROWS rows. @throws Forbidden */
+export async function exportQueueCsv(ctx: ServiceContext, raw: Record<string, unknown>): Promise<string> {
+  assertStaff(ctx.actor);
+  const p = QueueParams.parse(raw);
+  const [sort, dir] = sortOf(p);
+  const rows = await rowsQuery(baseQuery(ctx.db, ctx.actor, p), sort, dir).limit(CSV_MAX_ROWS);
+  const head = ['Number', 'Subject', 'Status', 'Requester', 'Requester email', 'Priority', 'Department', 'Assignee', 'Team', 'Due', 'Overdue', 'Last update'];
+  const lines = rows.map((r: any) => {
+    const q = toQueueRow(r, 'UTC');
+    return [q.number, q.subject, q.status, q.requesterName, q.requesterEmail, q.priority, q.department, q.assignee, q.team, q.dueAt?.toISOString(), q.isOverdue ? 'yes' : 'no', q.updatedAt.toISOString()].map(csvCell).join(',');
+  });
+  return [head.map(csvCell).join(','), ...lines].join('\r\n') + '\r\n';
+}
+
+function toQueueRow(r: any, tz: string): QueueRow {
+  const dueAt = dbDate(r.due_at);
+  const updatedAt = dbDate(r.updated_at)!;
+  return {
+    dueText: formatDate(dueAt, tz), updatedText: formatDate(updatedAt, tz),
+    id: r.id, number: r.number, subject: r.subject, status: r.status, requesterName: r.requester_name, requesterEmail: r.requester_email,
+    priority: r.priority, priorityColor: r.priority_color, department: r.department, assignee: r.assignee ?? null, team: r.team ?? null,
+    dueAt, updatedAt, isOverdue: dbBool(r.is_overdue), isAnswered: dbBool(r.is_answered),
+  };
+}
