@@ -6,6 +6,8 @@ import { createDb, migrateLatest } from './db/knex.ts';
 import { createLogger } from './logger.ts';
 import { createApp } from './app.ts';
 import { startBackground } from './jobs/background.ts';
+import { startInboundSmtp } from './mail/inbound-smtp.ts';
+import { createClock } from './test-clock.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -22,12 +24,14 @@ async function main(): Promise<void> {
   const db = createDb(config.database);
   const applied = await migrateLatest(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
-  const clock = () => new Date();
+  const clock = createClock(config);
   const app = createApp({ config, db, clock, logger });
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info(`Tessera is listening on ${config.publicUrl} (portal /, agent panel /scp, database ${config.database.client})`);
   });
   const background = config.jobsDisabled ? null : await startBackground({ config, db, clock, logger });
+  const inboundSmtp = config.inboundSmtp ? await startInboundSmtp({ db, clock, logger, publicUrl: config.publicUrl, ...config.inboundSmtp }) : null;
+  if (inboundSmtp) logger.info(`Inbound SMTP listener on ${config.inboundSmtp!.host}:${inboundSmtp.port}`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -35,6 +39,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close();
+    await inboundSmtp?.close();
     await background?.stop();
     await db.destroy();
     process.exit(0);

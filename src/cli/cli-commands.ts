@@ -6,11 +6,14 @@ import { createAdministrator } from '../domain/auth/agent-auth-service.ts';
 import { createApiKey } from '../domain/api-keys/api-key-service.ts';
 import { migrateLatest } from '../db/knex.ts';
 import { seedDemo, SeedRefused } from '../../seeds/demo-seed.ts';
+import { processInboundMail } from '../domain/mail/inbound-service.ts';
 
 export interface CliIo {
   out: (s: string) => void;
   err: (s: string) => void;
   readStdin: () => Promise<string>;
+  /** Standard input as bytes (mail is 8-bit); defaults to reading process.stdin. */
+  readStdinBytes?: () => Promise<Buffer>;
   prompt: (q: string, hidden?: boolean) => Promise<string>;
 }
 export interface CliRun {
@@ -29,6 +32,24 @@ export interface CliCommand {
 }
 
 export const cliCommands: Record<string, CliCommand> = {
+  'mail:pipe': {
+    usage: 'mail:pipe < message.eml',
+    summary: 'File one email (RFC 822, from standard input) as a new ticket or a reply.',
+    help: '  For an MTA pipe (aliases: "support: |tessera mail:pipe"). Exit codes follow sysexits:\n  0 filed or ignored (duplicate, bounce), 65 malformed or refused, 77 banned or rate-limited,\n  75 temporary failure (the MTA keeps the message and retries).',
+    options: {},
+    async run({ ctx, io }) {
+      const raw = io.readStdinBytes ? await io.readStdinBytes() : await readProcessStdin();
+      try {
+        const r = await processInboundMail(ctx, raw, 'pipe');
+        io.out(`${r.outcome}${r.ticketNumber ? ` #${r.ticketNumber}` : ''}${r.reason ? ` (${r.reason})` : ''}`);
+        if (r.outcome !== 'rejected') return 0;
+        return r.reason === 'banned' || r.reason === 'rate_limited' ? 77 : 65;
+      } catch (err) {
+        io.err(`Temporary failure: ${(err as Error)?.message ?? err}`);
+        return 75;
+      }
+    },
+  },
   migrate: {
     usage: 'migrate',
     summary: 'Apply pending database migrations.',
@@ -96,3 +117,9 @@ export const cliCommands: Record<string, CliCommand> = {
     },
   },
 };
+
+async function readProcessStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}

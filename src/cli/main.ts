@@ -97,5 +97,6 @@ main(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((err) => {
     process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `Failed: ${err?.message ?? err}\n`);
-    process.exit(1);
+    // A mail server piping a message treats 75 (EX_TEMPFAIL) as "try again later", 1 as a bounce.
+    process.exit(process.argv[2] === 'mail:pipe' && !(err instanceof ConfigError) ? 75 : 1);
   });

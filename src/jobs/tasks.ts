@@ -1,4 +1,7 @@
 /** The background tasks this process runs (each claims its work atomically in the database). */
 import type { BackgroundTask } from './background.ts';
+import { outboxTask } from '../mail/outbox-worker.ts';
+import { imapTask } from '../mail/imap-poller.ts';
+import { overdueTask } from './overdue-task.ts';
 
-export const backgroundTasks: BackgroundTask[] = [];
+export const backgroundTasks: BackgroundTask[] = [outboxTask, imapTask, overdueTask];

@@ -21,6 +21,13 @@ export function oneLine(s: string, max = 255): string {
   return String(s ?? '').replace(/[\r\n\t\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
 }
 
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** HTML-escapes text and keeps its line breaks as <br> (for message bodies in the HTML part). */
+export function nl2br(s: unknown): string {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]).replace(/\r?\n/g, '<br>\n');
+}
+
 export async function renderMail(name: string, vars: Record<string, unknown>): Promise<RenderedMail> {
   const txtFile = path.join(mailDir, `${name}.txt.ejs`);
   // Plain text part: EJS escaping would turn & into &amp;, so the text part is rendered unescaped.
@@ -28,6 +35,6 @@ export async function renderMail(name: string, vars: Record<string, unknown>): P
   const m = /^Subject:\s*(.*)\r?\n\r?\n?/.exec(txt);
   if (!m) throw new Error(`mail template ${name} lacks a Subject line`);
   const htmlFile = path.join(mailDir, `${name}.html.ejs`);
-  const html = fs.existsSync(htmlFile) ? await ejs.renderFile(htmlFile, vars) : null;
+  const html = fs.existsSync(htmlFile) ? await ejs.renderFile(htmlFile, { ...vars, nl2br }) : null;
   return { subject: oneLine(m[1]), text: txt.slice(m[0].length).trim() + '\n', html };
 }

@@ -36,7 +36,11 @@ export async function queueMail(ctx: ServiceContext, trx: Knex | Knex.Transactio
   const vars = { helpdeskName: settings.helpdesk_name, publicUrl: ctx.publicUrl, ...mail.vars };
   const rendered = await renderMail(mail.template, vars);
   const headers: Record<string, string> = {};
-  if (mail.automatic) headers['Auto-Submitted'] = 'auto-replied';
+  if (mail.automatic) {
+    headers['Auto-Submitted'] = 'auto-replied';
+    // Asks Exchange/Outlook not to answer with out-of-office or auto-replies (loop protection).
+    headers['X-Auto-Response-Suppress'] = 'OOF, AutoReply';
+  }
   if (mail.inReplyTo) headers['In-Reply-To'] = mail.inReplyTo;
   if (mail.references?.length) headers['References'] = mail.references.join(' ');
   const now = toDbDate(ctx.clock());

@@ -81,7 +81,7 @@ export async function notifyTicket(ctx: ServiceContext, trx: Db, notice: TicketN
     for (const a of agents) {
       if (seen.has(a.id) || a.id === actingAgentId(ctx)) continue;
       seen.add(a.id);
-      await queueMail(ctx, trx, { template, to: a.email, toName: a.name, ticketId: t.id, automatic: true, vars: { ...base, ...vars, agentName: a.name, requester: { name: t.user_name, email: t.user_email } } });
+      await queueMail(ctx, trx, { template, to: a.email, toName: a.name, ticketId: t.id, automatic: true, ...from, vars: { ...base, ...vars, agentName: a.name, requester: { name: t.user_name, email: t.user_email } } });
     }
   };
   await dispatch(ctx, trx, notice, settings, t, { toUser, toAgents });

@@ -1,8 +1,41 @@
 /** Admin: the mail log (outbox) with retry and discard. */
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import type { AppDeps } from '../shared/deps.ts';
+import { ctxFrom } from '../shared/deps.ts';
+import { flash, render } from '../shared/render.ts';
+import { single } from '../shared/area.ts';
+import { NotFound } from '../../domain/errors.ts';
+import { MAIL_STATUSES, discardMail, getMailLogEntry, listMailLog, retryMail } from '../../domain/mail/mail-log-service.ts';
+
+function idParam(req: Request): number {
+  const s = String(req.params.id);
+  if (!/^\d{1,10}$/.test(s) || !Number(s)) throw new NotFound('We could not find that page.');
+  return Number(s);
+}
 
 export function adminMailRoutes(_d: AppDeps): Router {
   const router = Router();
+  router.get('/mail', async (req, res) => {
+    const log = await listMailLog(ctxFrom(req, res), { status: single(req.query.status), page: single(req.query.page) });
+    const url = (n: number) => `/scp/admin/mail?${new URLSearchParams({ ...(log.status ? { status: log.status } : {}), page: String(n) })}`;
+    const page = { page: log.page, pages: log.pages, total: log.total, prevUrl: log.page > 1 ? url(log.page - 1) : null, nextUrl: log.page < log.pages ? url(log.page + 1) : null };
+    await render(req, res, 'admin/mail/list', { items: log.items, status: log.status, statuses: MAIL_STATUSES, page }, { title: 'Mail log' });
+  });
+  router.get('/mail/:id', async (req, res) => {
+    const mail = await getMailLogEntry(ctxFrom(req, res), idParam(req));
+    await render(req, res, 'admin/mail/show', { mail }, { title: `Mail #${mail.id}` });
+  });
+  router.post('/mail/:id/retry', async (req, res) => {
+    const id = idParam(req);
+    await retryMail(ctxFrom(req, res), id);
+    flash(req, 'success', 'The message is queued and will be sent again.');
+    res.redirect(303, `/scp/admin/mail/${id}`);
+  });
+  router.post('/mail/:id/discard', async (req, res) => {
+    const id = idParam(req);
+    await discardMail(ctxFrom(req, res), id);
+    flash(req, 'success', 'The message was discarded and will not be sent.');
+    res.redirect(303, `/scp/admin/mail/${id}`);
+  });
   return router;
 }

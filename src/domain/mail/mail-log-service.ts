@@ -1,0 +1,121 @@
+/**
+ * The mail log (admin area): every outbox message with its status, attempts, last error and
+ * rendered body; an admin may queue a failed message again or discard one that should not go out.
+ */
+import { z } from 'zod';
+import { dbCount, dbDate, toDbDate } from '../../db/dialect.ts';
+import { isAdmin } from '../actor.ts';
+import { recordAudit } from '../audit/audit-service.ts';
+import { inTransaction, type ServiceContext } from '../context.ts';
+import { Forbidden, InvalidTransition, NotFound } from '../errors.ts';
+import { parseInput } from '../validation.ts';
+
+export const MAIL_STATUSES = ['queued', 'sending', 'sent', 'failed', 'discarded'] as const;
+export type MailStatus = (typeof MAIL_STATUSES)[number];
+
+const PAGE_SIZE = 50;
+
+const ListInput = z.object({
+  status: z.preprocess((v) => (v === '' ? undefined : v), z.enum(MAIL_STATUSES).optional()),
+  page: z.preprocess((v) => (v === '' || v === undefined ? 1 : v), z.coerce.number().int().min(1).max(100_000)),
+});
+
+export interface MailLogItem {
+  id: number;
+  template: string;
+  ticketId: number | null;
+  to: string;
+  subject: string;
+  status: MailStatus;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+  nextAttemptAt: Date | null;
+}
+
+export interface MailLogDetail extends MailLogItem {
+  toName: string | null;
+  from: string | null;
+  replyTo: string | null;
+  messageId: string;
+  headers: Record<string, string>;
+  textBody: string;
+  htmlBody: string | null;
+}
+
+function assertAdmin(ctx: ServiceContext): void {
+  if (!isAdmin(ctx.actor)) throw new Forbidden();
+}
+
+function item(r: any): MailLogItem {
+  return {
+    id: r.id, template: r.template, ticketId: r.ticket_id ?? null, to: r.to_address, subject: r.subject, status: r.status,
+    attempts: Number(r.attempts), lastError: r.last_error ?? null, createdAt: dbDate(r.created_at)!, sentAt: dbDate(r.sent_at), nextAttemptAt: dbDate(r.next_attempt_at),
+  };
+}
+
+/** One page of the mail log, newest first, optionally filtered by status. */
+export async function listMailLog(ctx: ServiceContext, raw: { status?: unknown; page?: unknown }) {
+  assertAdmin(ctx);
+  const input = parseInput(ListInput, raw);
+  const base = () => {
+    const q = ctx.db('outbox');
+    if (input.status) q.where({ status: input.status });
+    return q;
+  };
+  const total = dbCount((await base().count({ n: '*' }).first())?.n);
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const page = Math.min(input.page, pages);
+  const rows = await base()
+    .select('id', 'template', 'ticket_id', 'to_address', 'subject', 'status', 'attempts', 'last_error', 'created_at', 'sent_at', 'next_attempt_at')
+    .orderBy('id', 'desc')
+    .limit(PAGE_SIZE)
+    .offset((page - 1) * PAGE_SIZE);
+  return { items: rows.map(item), status: input.status ?? null, page, pages, total };
+}
+
+async function load(ctx: ServiceContext, id: number, db = ctx.db, forUpdate = false) {
+  const q = db('outbox').where({ id }).first();
+  if (forUpdate) q.forUpdate();
+  const row = await q;
+  if (!row) throw new NotFound('Message not found.', 'MAIL_NOT_FOUND');
+  return row;
+}
+
+export async function getMailLogEntry(ctx: ServiceContext, id: number): Promise<MailLogDetail> {
+  assertAdmin(ctx);
+  const r = await load(ctx, id);
+  let headers: Record<string, string> = {};
+  try {
+    headers = r.headers ? JSON.parse(r.headers) : {};
+  } catch {
+    /* unreadable headers are shown as none */
+  }
+  return {
+    ...item(r), toName: r.to_name ?? null, from: r.from_address ?? null, replyTo: r.reply_to ?? null,
+    messageId: r.message_id, headers, textBody: r.text_body, htmlBody: r.html_body ?? null,
+  };
+}
+
+/** Queues a failed, discarded or waiting message again, now, with a fresh set of attempts. */
+export async function retryMail(ctx: ServiceContext, id: number): Promise<void> {
+  assertAdmin(ctx);
+  await inTransaction(ctx, async (trx) => {
+    const r = await load(ctx, id, trx, true);
+    if (!['failed', 'discarded', 'queued'].includes(r.status)) throw new InvalidTransition('Only a waiting, failed or discarded message can be sent again.', 'MAIL_NOT_RETRYABLE');
+    await trx('outbox').where({ id }).update({ status: 'queued', attempts: 0, next_attempt_at: toDbDate(ctx.clock()), locked_by: null, locked_at: null });
+    await recordAudit(ctx, trx, { action: 'mail.retry', entity: 'outbox', entityId: id, before: { status: r.status, attempts: r.attempts }, after: { status: 'queued' } });
+  });
+}
+
+/** Marks a waiting or failed message discarded: it will never be sent. */
+export async function discardMail(ctx: ServiceContext, id: number): Promise<void> {
+  assertAdmin(ctx);
+  await inTransaction(ctx, async (trx) => {
+    const r = await load(ctx, id, trx, true);
+    if (!['queued', 'failed'].includes(r.status)) throw new InvalidTransition('Only a waiting or failed message can be discarded.', 'MAIL_NOT_DISCARDABLE');
+    await trx('outbox').where({ id }).update({ status: 'discarded', locked_by: null, locked_at: null });
+    await recordAudit(ctx, trx, { action: 'mail.discard', entity: 'outbox', entityId: id, before: { status: r.status }, after: { status: 'discarded' } });
+  });
+}
