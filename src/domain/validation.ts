@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationFailed, type FieldErrors } from './errors.ts';
+import { isCommonPassword } from './auth/common-passwords.ts';
 
 /** Parses raw input with a zod schema; zod issues become ValidationFailed with a field map. */
 export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
@@ -33,8 +34,12 @@ export const id = z.coerce.number({ error: 'Invalid id' }).int('Invalid id').pos
 export const optionalId = z.preprocess((v) => (v === '' || v === null || v === '0' ? undefined : v), id.optional());
 /** HTML checkbox: present ('on', '1', 'true') means true. */
 export const checkbox = z.preprocess((v) => v === 'on' || v === '1' || v === 'true' || v === true, z.boolean());
-/** A password: at least 10 characters, at most 72 bytes (bcrypt's limit: refused, never cut). */
+/**
+ * A password: at least 10 characters, at most 72 bytes (bcrypt's limit: refused, never cut), and not
+ * on the common-password list.
+ */
 export const password = z
   .string({ error: 'Enter a password' })
   .min(10, 'Use at least 10 characters')
-  .refine((p) => Buffer.byteLength(p, 'utf8') <= 72, 'Use at most 72 bytes (bcrypt cannot check more)');
+  .refine((p) => Buffer.byteLength(p, 'utf8') <= 72, 'Use at most 72 bytes (bcrypt cannot check more)')
+  .refine((p) => !isCommonPassword(p), 'This password is too common; choose another');

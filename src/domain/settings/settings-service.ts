@@ -1,7 +1,10 @@
 /**
  * Help desk settings: defaults live here, overrides in the `settings` table (JSON text per key).
- * Reads are cheap (one small table); every request reads fresh so all processes agree.
+ * Reads are cheap (one small table); every request reads fresh so all processes agree — once per
+ * request: inside `withSettingsMemo` (app.ts wraps each HTTP request) the first read is reused by
+ * the rest of that request, and a write in the request clears it. Nothing outlives the request.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import { toDbDate } from '../../db/dialect.ts';
@@ -41,13 +44,32 @@ export const SettingsSchema = z.object({
   /** Address users reply to (Reply-To); inbound mail to it threads into tickets. */
   inbound_address: z.string().max(191).default(''),
   page_size: z.number().int().min(10).max(200).default(25),
+  /** Requests per minute one API key may make (all /api endpoints together). */
+  api_rate_limit_per_minute: z.number().int().min(1).max(100_000).default(300),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;
 export type SettingKey = keyof Settings;
 
+const requestMemo = new AsyncLocalStorage<{ settings?: Promise<Settings> }>();
+
+/** Runs `fn` (one HTTP request) with a settings memo: getSettings reads the table once for all of it. */
+export function withSettingsMemo<T>(fn: () => T): T {
+  return requestMemo.run({}, fn);
+}
+
 /** Reads all settings, stored values over defaults. A stored value that no longer parses falls back to the default. */
 export async function getSettings(db: Knex | Knex.Transaction): Promise<Settings> {
+  const memo = requestMemo.getStore();
+  if (!memo) return readSettings(db);
+  memo.settings ??= readSettings(db).catch((err) => {
+    memo.settings = undefined;
+    throw err;
+  });
+  return { ...(await memo.settings) };
+}
+
+async function readSettings(db: Knex | Knex.Transaction): Promise<Settings> {
   const rows: { key: string; value: string }[] = await db('settings').select('key', 'value');
   const stored: Record<string, unknown> = {};
   for (const row of rows) {
@@ -68,7 +90,9 @@ export async function getSettings(db: Knex | Knex.Transaction): Promise<Settings
 
 /** Writes some settings (already validated by the caller's schema). Returns the previous values of those keys. */
 export async function writeSettings(db: Knex | Knex.Transaction, values: Partial<Settings>, now: Date): Promise<Partial<Settings>> {
-  const before = await getSettings(db);
+  const memo = requestMemo.getStore();
+  if (memo) memo.settings = undefined;
+  const before = await readSettings(db);
   const previous: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
@@ -77,5 +101,6 @@ export async function writeSettings(db: Knex | Knex.Transaction, values: Partial
     const updated = await db('settings').where({ key }).update({ value: row.value, updated_at: row.updated_at });
     if (!updated) await db('settings').insert(row);
   }
+  if (memo) memo.settings = undefined;
   return previous as Partial<Settings>;
 }

@@ -1,17 +1,38 @@
-/** The admin area at /scp/admin: admins only. */
+/** The admin area at /scp/admin: admins only (the services check again). */
 import { Router } from 'express';
 import type { AppDeps } from '../shared/deps.ts';
 import { render } from '../shared/render.ts';
 import { requireAdmin } from '../scp/scp-auth.ts';
 import { adminMailRoutes } from './admin-mail-routes.ts';
 import { adminApiKeyRoutes } from './admin-api-key-routes.ts';
+import { adminCatalogRoutes } from './admin-catalog-routes.ts';
+import { adminAgentRoutes } from './admin-agent-routes.ts';
+import { adminSettingsRoutes } from './admin-settings-routes.ts';
+
+/** Sections listed on the admin index page. */
+const SECTIONS = [
+  { href: '/scp/admin/settings', label: 'Settings', about: 'Name, time zone, defaults, ticket numbers, attachments, mail, sign-in.' },
+  { href: '/scp/admin/agents', label: 'Agents', about: 'Accounts, roles, department access, locks and password resets.' },
+  { href: '/scp/admin/teams', label: 'Teams', about: 'Groups of agents with a lead.' },
+  { href: '/scp/admin/departments', label: 'Departments', about: 'Routing, SLA, manager, outgoing email, members.' },
+  { href: '/scp/admin/help-topics', label: 'Help topics', about: 'What users choose from; routes to department, priority and SLA.' },
+  { href: '/scp/admin/sla-plans', label: 'SLA plans', about: 'Grace periods and schedules.' },
+  { href: '/scp/admin/schedules', label: 'Schedules', about: '24/7 or business hours, time zones and holidays.' },
+  { href: '/scp/admin/priorities', label: 'Priorities', about: 'Names, urgency and colours.' },
+  { href: '/scp/admin/mail', label: 'Mail log', about: 'Outgoing mail: queued, sent, failed.' },
+  { href: '/scp/admin/api-keys', label: 'API keys', about: 'Keys for the REST API.' },
+  { href: '/scp/admin/audit', label: 'Audit log', about: 'Every admin change and sign-in event.' },
+];
 
 export function adminRouter(d: AppDeps): Router {
   const router = Router();
   router.use(requireAdmin);
   router.get('/', async (req, res) => {
-    await render(req, res, 'admin/index', {}, { title: 'Admin' });
+    await render(req, res, 'admin/index', { sections: SECTIONS }, { title: 'Admin' });
   });
+  router.use(adminCatalogRoutes());
+  router.use(adminAgentRoutes());
+  router.use(adminSettingsRoutes());
   router.use(adminMailRoutes(d));
   router.use(adminApiKeyRoutes(d));
   return router;

@@ -1,0 +1,237 @@
+/**
+ * Admin: agents — identity, role, primary department and extra department access, teams,
+ * active/locked state and password-reset links. Passwords are only ever stored as bcrypt hashes.
+ * The last active administrator cannot be demoted, locked, disabled or deleted.
+ */
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import { dbBool, dbDate, toDbDate, whereLike } from '../../db/dialect.ts';
+import { recordAudit } from '../audit/audit-service.ts';
+import { createAccessToken } from '../auth/access-tokens.ts';
+import { hashPassword } from '../auth/passwords.ts';
+import { inTransaction, type ServiceContext } from '../context.ts';
+import { Conflict, ValidationFailed } from '../errors.ts';
+import { queueMail } from '../mail/outbox-service.ts';
+import { getSettings } from '../settings/settings-service.ts';
+import { checkbox, email, fieldErrors, parseInput, password, requiredText } from '../validation.ts';
+import {
+  assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, idList, loadRow, nameTaken, paginate, writeOrConflict, type CatalogSpec, type FormInput, type Page,
+} from '../admin/admin-support.ts';
+
+export const RESET_TTL_MINUTES = 60;
+/** "Locked by an administrator" = locked until the end of time (unlock clears it). */
+const LOCKED_FOREVER = new Date('9999-12-31T00:00:00.000Z');
+
+export interface AgentDetail {
+  id: number;
+  name: string;
+  username: string;
+  email: string;
+  role: 'admin' | 'agent';
+  departmentId: number;
+  extraDepartmentIds: number[];
+  teamIds: number[];
+  isActive: boolean;
+  lockedUntil: Date | null;
+  failedLogins: number;
+  lastLoginAt: Date | null;
+}
+export type AgentListItem = Omit<AgentDetail, 'extraDepartmentIds' | 'teamIds'> & { departmentName: string };
+
+const toAgentBase = (r: any) => ({
+  id: r.id, name: r.name, username: r.username, email: r.email, role: (r.role === 'admin' ? 'admin' : 'agent') as AgentDetail['role'],
+  departmentId: r.department_id, isActive: dbBool(r.is_active), lockedUntil: dbDate(r.locked_until), failedLogins: Number(r.failed_logins ?? 0),
+  lastLoginAt: dbDate(r.last_login_at),
+});
+
+export const agentSpec: CatalogSpec = {
+  table: 'agents', entity: 'agent', label: 'agent', toDomain: (r) => ({ ...toAgentBase(r), lastLoginAt: undefined }),
+  usedBy: [
+    { table: 'tickets', column: 'assignee_agent_id', label: 'assigned ticket' },
+    { table: 'thread_entries', column: 'agent_id', label: 'thread entry' },
+    { table: 'ticket_events', column: 'agent_id', label: 'ticket event' },
+  ],
+};
+
+const primaryDept = z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number({ error: 'Choose a primary department' }).int().positive('Choose a primary department'));
+export const AgentInput = z.object({
+  name: requiredText(120, 'Name'),
+  username: requiredText(64, 'Username').regex(/^[A-Za-z0-9._-]+$/, 'Use letters, digits, dot, dash or underscore'),
+  email,
+  role: z.enum(['admin', 'agent'], { error: 'Choose a role' }),
+  departmentId: primaryDept,
+  extraDepartmentIds: idList,
+  teamIds: idList,
+});
+export type AgentInput = FormInput<typeof AgentInput>;
+export const CreateAgentInput = AgentInput.extend({
+  password: z.preprocess((v) => (v === '' ? undefined : v), password.optional()),
+  sendResetLink: checkbox,
+});
+export type CreateAgentInput = FormInput<typeof CreateAgentInput>;
+type Parsed = z.output<typeof AgentInput>;
+
+/** Agents by name, a page at a time, optionally filtered by name/username/email. @throws Forbidden */
+export async function listAgents(ctx: ServiceContext, opts: { q?: string; page?: unknown }): Promise<Page<AgentListItem>> {
+  assertAdmin(ctx);
+  const settings = await getSettings(ctx.db);
+  const q = ctx.db('agents as a').join('departments as d', 'd.id', 'a.department_id').select('a.*', 'd.name as department_name').orderBy([{ column: 'a.name' }, { column: 'a.id' }]);
+  const needle = opts.q?.trim().slice(0, 100);
+  if (needle) q.where((w) => { whereLike(w, 'a.name', needle); w.orWhere((o) => whereLike(o, 'a.username', needle)).orWhere((o) => whereLike(o, 'a.email', needle)); });
+  return paginate(q, opts.page, settings.page_size, (r) => ({ ...toAgentBase(r), departmentName: r.department_name }));
+}
+
+/** @throws Forbidden, NotFound */
+export async function getAgent(ctx: ServiceContext, agentId: number): Promise<AgentDetail> {
+  assertAdmin(ctx);
+  return readAgent(ctx.db, agentId);
+}
+
+async function readAgent(db: Knex | Knex.Transaction, agentId: number): Promise<AgentDetail> {
+  const row = await loadRow(db, agentSpec, agentId);
+  const extra = (await db('departments_agents').where({ agent_id: agentId }).orderBy('department_id').pluck('department_id')).map(Number);
+  const teamIds = (await db('teams_agents').where({ agent_id: agentId }).orderBy('team_id').pluck('team_id')).map(Number);
+  return { ...toAgentBase(row), extraDepartmentIds: extra, teamIds };
+}
+
+/** True when `row` is an active, unlocked admin and no other such admin exists. */
+async function isLastActiveAdmin(trx: Knex | Knex.Transaction, row: any, now: Date): Promise<boolean> {
+  const locked = dbDate(row.locked_until);
+  if (row.role !== 'admin' || !dbBool(row.is_active) || (locked && locked > now)) return false;
+  const other = await trx('agents').where({ role: 'admin', is_active: true }).whereNot('id', row.id)
+    .where((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', toDbDate(now))).first('id');
+  return !other;
+}
+
+async function guardAdminAccess(ctx: ServiceContext, trx: Knex.Transaction, row: any, verb: string, field?: string): Promise<void> {
+  if (ctx.actor.kind === 'agent' && ctx.actor.id === row.id && verb !== 'demoted')
+    throw new Conflict(`You cannot have your own account ${verb}. Ask another administrator.`, 'SELF');
+  if (await isLastActiveAdmin(trx, row, ctx.clock())) {
+    const message = `This is the last active administrator, so the account cannot be ${verb}. Make another agent an administrator first.`;
+    throw new Conflict(message, 'LAST_ADMIN', field ? { fields: { [field]: message } } : undefined);
+  }
+}
+
+async function check(trx: Knex.Transaction, input: Parsed, exceptId?: number) {
+  await assertRefs(trx, [['departmentId', 'departments', input.departmentId], ['extraDepartmentIds', 'departments', input.extraDepartmentIds], ['teamIds', 'teams', input.teamIds]]);
+  await assertUnique(trx, agentSpec, 'username', input.username, exceptId);
+  await assertUnique(trx, agentSpec, 'email', input.email, exceptId);
+}
+
+async function writeAccess(trx: Knex.Transaction, agentId: number, input: Parsed) {
+  await trx('departments_agents').where({ agent_id: agentId }).delete();
+  await trx('teams_agents').where({ agent_id: agentId }).delete();
+  for (const d of input.extraDepartmentIds.filter((d) => d !== input.departmentId)) await trx('departments_agents').insert({ department_id: d, agent_id: agentId });
+  for (const t of input.teamIds) await trx('teams_agents').insert({ team_id: t, agent_id: agentId });
+}
+
+const snapshot = (input: Parsed) => ({ ...input, extraDepartmentIds: input.extraDepartmentIds.filter((d) => d !== input.departmentId) });
+const conflictOnUnique = () => nameTaken('agent', 'username', 'username or email');
+
+/** Parses the create form, reporting a missing password-or-link together with the other field errors. */
+function parseCreateInput(raw: CreateAgentInput): z.output<typeof CreateAgentInput> {
+  const result = CreateAgentInput.safeParse(raw);
+  const fields = result.success ? {} : fieldErrors(result.error);
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const wantsLink = checkbox.safeParse(r.sendResetLink).data === true;
+  if (!fields.password && !(typeof r.password === 'string' && r.password) && !wantsLink)
+    fields.password = 'Set an initial password, or choose to send a password-reset link';
+  if (!result.success || Object.keys(fields).length) throw new ValidationFailed(fields);
+  return result.data;
+}
+
+/**
+ * Creates an agent with an initial password chosen by the admin, or a password-reset link mailed
+ * to them (or both). @throws Forbidden, ValidationFailed, Conflict NAME_TAKEN
+ */
+export async function createAgent(ctx: ServiceContext, raw: CreateAgentInput): Promise<AgentDetail> {
+  assertAdmin(ctx);
+  const { password: plain, sendResetLink, ...input } = parseCreateInput(raw);
+  // Without a chosen password the hash is of random bytes nobody knows: only the reset link opens the account.
+  const hash = await hashPassword(plain ?? crypto.randomBytes(32).toString('hex'));
+  const agentId = await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await check(trx, input);
+    const now = toDbDate(ctx.clock());
+    const [newId] = await trx('agents').insert({
+      name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, password_hash: hash,
+      is_active: true, failed_logins: 0, password_changed_at: plain ? now : null, created_at: now, updated_at: now,
+    });
+    await writeAccess(trx, newId, input);
+    await recordAudit(ctx, trx, { action: 'agent.create', entity: 'agent', entityId: newId, after: { ...snapshot(input), initialPassword: plain ? 'set by admin' : 'reset link' } });
+    if (sendResetLink) await queueReset(ctx, trx, await loadRow(trx, agentSpec, newId));
+    return newId;
+  }), conflictOnUnique);
+  return readAgent(ctx.db, agentId);
+}
+
+/** Updates identity, role and access. @throws Forbidden, NotFound, ValidationFailed, Conflict NAME_TAKEN / LAST_ADMIN */
+export async function updateAgent(ctx: ServiceContext, agentId: number, raw: AgentInput): Promise<void> {
+  assertAdmin(ctx);
+  const input = parseInput(AgentInput, raw);
+  await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    const row = await loadRow(trx, agentSpec, agentId);
+    const before = await readAgent(trx, agentId);
+    if (row.role === 'admin' && input.role !== 'admin') await guardAdminAccess(ctx, trx, row, 'demoted', 'role');
+    await check(trx, input, agentId);
+    await trx('agents').where({ id: agentId }).update({ name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, updated_at: toDbDate(ctx.clock()) });
+    await writeAccess(trx, agentId, input);
+    await recordAudit(ctx, trx, { action: 'agent.update', entity: 'agent', entityId: agentId, ...changes({ ...before }, snapshot(input)) });
+  }), conflictOnUnique);
+}
+
+async function changeState(ctx: ServiceContext, agentId: number, action: string, verb: string | null, patch: Record<string, unknown>, endSessions: boolean): Promise<void> {
+  assertAdmin(ctx);
+  await inTransaction(ctx, async (trx) => {
+    const row = await loadRow(trx, agentSpec, agentId);
+    if (verb) await guardAdminAccess(ctx, trx, row, verb);
+    await trx('agents').where({ id: agentId }).update({ ...patch, updated_at: toDbDate(ctx.clock()) });
+    if (endSessions) await trx('sessions').where({ agent_id: agentId }).delete();
+    const before = Object.fromEntries(Object.keys(patch).map((k) => [k, row[k]]));
+    await recordAudit(ctx, trx, { action: `agent.${action}`, entity: 'agent', entityId: agentId, before, after: patch });
+  });
+}
+
+/** Enables or disables an agent; disabling ends their sessions. @throws Forbidden, NotFound, Conflict LAST_ADMIN / SELF */
+export function setAgentActive(ctx: ServiceContext, agentId: number, active: boolean): Promise<void> {
+  return changeState(ctx, agentId, active ? 'enable' : 'disable', active ? null : 'disabled', { is_active: active }, !active);
+}
+
+/** Locks an agent out until an admin unlocks them; ends their sessions. @throws Forbidden, NotFound, Conflict LAST_ADMIN / SELF */
+export function lockAgent(ctx: ServiceContext, agentId: number): Promise<void> {
+  return changeState(ctx, agentId, 'lock', 'locked', { locked_until: toDbDate(LOCKED_FOREVER) }, true);
+}
+
+/** Clears a lockout (by failed sign-ins or by an admin). @throws Forbidden, NotFound */
+export function unlockAgent(ctx: ServiceContext, agentId: number): Promise<void> {
+  return changeState(ctx, agentId, 'unlock', null, { locked_until: null, failed_logins: 0 }, false);
+}
+
+/**
+ * Deletes an agent with no ticket history (otherwise: disable). Department manager links are
+ * cleared here because SQLite has no foreign key for them. @throws Forbidden, NotFound, Conflict IN_USE / LAST_ADMIN / SELF
+ */
+export function deleteAgent(ctx: ServiceContext, agentId: number): Promise<void> {
+  return deleteCatalogRow(ctx, agentSpec, agentId, async (trx) => {
+    await guardAdminAccess(ctx, trx, await loadRow(trx, agentSpec, agentId), 'deleted');
+    await trx('departments').where({ manager_agent_id: agentId }).update({ manager_agent_id: null });
+    await trx('sessions').where({ agent_id: agentId }).delete();
+  });
+}
+
+async function queueReset(ctx: ServiceContext, trx: Knex.Transaction, row: any): Promise<void> {
+  const token = await createAccessToken(trx, { kind: 'password_reset', agentId: row.id, ttlMinutes: RESET_TTL_MINUTES }, ctx.clock());
+  const link = `${ctx.publicUrl}/scp/password/reset?token=${encodeURIComponent(token)}`;
+  await queueMail(ctx, trx, { template: 'password-reset', to: row.email, toName: row.name, vars: { name: row.name, link, minutes: RESET_TTL_MINUTES } });
+  await recordAudit(ctx, trx, { action: 'agent.password_reset_sent', entity: 'agent', entityId: row.id });
+}
+
+/** Mails the agent a single-use password-reset link valid for an hour. @throws Forbidden, NotFound, Conflict AGENT_DISABLED */
+export async function sendAgentPasswordReset(ctx: ServiceContext, agentId: number): Promise<void> {
+  assertAdmin(ctx);
+  await inTransaction(ctx, async (trx) => {
+    const row = await loadRow(trx, agentSpec, agentId);
+    if (!dbBool(row.is_active)) throw new Conflict('This agent is disabled. Enable the account before sending a reset link.', 'AGENT_DISABLED');
+    await queueReset(ctx, trx, row);
+  });
+}

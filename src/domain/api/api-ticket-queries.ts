@@ -1,0 +1,147 @@
+/**
+ * Read side of the JSON API (/api/v1): one ticket with its thread, and a filtered list with cursor
+ * pagination. Only keys that may manage tickets read them; they see every ticket, as an admin does.
+ */
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
+import type { ServiceContext } from '../context.ts';
+import { ValidationFailed } from '../errors.ts';
+import { listAttachments, type AttachmentInfo } from '../tickets/attachment-service.ts';
+import { loadTicketFor } from '../tickets/ticket-policy.ts';
+import { STATUSES, SOURCES } from '../tickets/ticket-status.ts';
+import { optionalId, parseInput } from '../validation.ts';
+import { assertApiKeyMay } from './api-ticket-service.ts';
+
+type Ref = { id: number; name: string } | null;
+
+export interface ApiTicket {
+  id: number;
+  number: string;
+  subject: string;
+  status: string;
+  state: string;
+  source: string;
+  user: { id: number; name: string; email: string };
+  department: Ref;
+  topic: Ref;
+  priority: Ref;
+  slaPlan: Ref;
+  assignee: Ref;
+  team: Ref;
+  dueAt: string | null;
+  isOverdue: boolean;
+  isAnswered: boolean;
+  createdAt: string | null;
+  updatedAt: string | null;
+  closedAt: string | null;
+  version: number;
+  extra: Record<string, unknown> | null;
+}
+
+export interface ApiThreadEntry {
+  id: number;
+  kind: 'message' | 'response' | 'note';
+  poster: string | null;
+  body: string;
+  source: string;
+  createdAt: string | null;
+  attachments: Omit<AttachmentInfo, 'entryId'>[];
+}
+
+const iso = (v: unknown) => dbDate(v)?.toISOString() ?? null;
+const ref = (id: unknown, name: unknown): Ref => (id ? { id: Number(id), name: String(name ?? '') } : null);
+
+function parseExtra(v: unknown): Record<string, unknown> | null {
+  if (!v) return null;
+  try {
+    const x = JSON.parse(String(v));
+    return x && typeof x === 'object' && !Array.isArray(x) ? x : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The ticket columns and the names they point to. */
+function ticketQuery(db: Knex | Knex.Transaction) {
+  return db('tickets as t')
+    .join('users as u', 'u.id', 't.user_id')
+    .leftJoin('departments as d', 'd.id', 't.department_id')
+    .leftJoin('help_topics as h', 'h.id', 't.topic_id')
+    .leftJoin('priorities as p', 'p.id', 't.priority_id')
+    .leftJoin('sla_plans as s', 's.id', 't.sla_plan_id')
+    .leftJoin('agents as a', 'a.id', 't.assignee_agent_id')
+    .leftJoin('teams as tm', 'tm.id', 't.team_id')
+    .select('t.*', 'u.name as user_name', 'u.email as user_email', 'd.name as dept_name', 'h.name as topic_name', 'p.name as prio_name', 's.name as sla_name', 'a.name as agent_name', 'tm.name as team_name');
+}
+
+function toApiTicket(r: any): ApiTicket {
+  return {
+    id: r.id, number: r.number, subject: r.subject, status: r.status, state: r.state, source: r.source,
+    user: { id: r.user_id, name: r.user_name, email: r.user_email },
+    department: ref(r.department_id, r.dept_name), topic: ref(r.topic_id, r.topic_name), priority: ref(r.priority_id, r.prio_name),
+    slaPlan: ref(r.sla_plan_id, r.sla_name), assignee: ref(r.assignee_agent_id, r.agent_name), team: ref(r.team_id, r.team_name),
+    dueAt: iso(r.due_at), isOverdue: dbBool(r.is_overdue), isAnswered: dbBool(r.is_answered),
+    createdAt: iso(r.created_at), updatedAt: iso(r.updated_at), closedAt: iso(r.closed_at), version: Number(r.version), extra: parseExtra(r.extra),
+  };
+}
+
+/** A ticket by its public number, with its whole thread (internal notes included). @throws Forbidden, NotFound */
+export async function getTicketForApi(ctx: ServiceContext, number: string): Promise<ApiTicket & { thread: ApiThreadEntry[] }> {
+  assertApiKeyMay(ctx.actor, 'manage');
+  const t = await loadTicketFor(ctx.db, ctx.actor, { number: String(number).slice(0, 20) });
+  const row = await ticketQuery(ctx.db).where('t.id', t.id).first();
+  const entries = await ctx.db('thread_entries').where({ ticket_id: t.id }).orderBy('id');
+  const files = await listAttachments(ctx.db, t.id);
+  const thread = entries.map((e: any) => ({
+    id: e.id, kind: e.kind, poster: e.poster_name ?? null, body: e.body, source: e.source, createdAt: iso(e.created_at),
+    attachments: (files.get(e.id) ?? []).map(({ entryId: _e, ...a }) => a),
+  }));
+  return { ...toApiTicket(row), thread };
+}
+
+export const ListTicketsForApiInput = z.object({
+  status: z.enum(STATUSES, { error: `Must be one of: ${STATUSES.join(', ')}` }).optional(),
+  state: z.enum(['open', 'closed'], { error: 'Must be open or closed' }).optional(),
+  source: z.enum(SOURCES, { error: `Must be one of: ${SOURCES.join(', ')}` }).optional(),
+  departmentId: optionalId,
+  priorityId: optionalId,
+  topicId: optionalId,
+  assigneeId: z.union([z.literal('none'), optionalId]).optional(),
+  email: z.string().trim().toLowerCase().max(191).optional(),
+  updatedSince: z.iso.datetime({ offset: true, error: 'Must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z' }).optional(),
+  limit: z.coerce.number({ error: 'Must be a number' }).int().min(1).max(100).default(25),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'Invalid cursor').optional(),
+});
+export type ListTicketsForApiInput = z.input<typeof ListTicketsForApiInput>;
+
+const encodeCursor = (id: number) => Buffer.from(`id:${id}`).toString('base64url');
+function decodeCursor(c: string): number {
+  const m = /^id:(\d{1,12})$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
+  if (!m) throw new ValidationFailed({ cursor: 'Invalid cursor' });
+  return Number(m[1]);
+}
+
+/**
+ * Tickets, newest first, filtered; `nextCursor` continues after the last one (null at the end).
+ * Keyset pagination on the id, so pages stay stable while tickets are added. @throws Forbidden, ValidationFailed
+ */
+export async function listTicketsForApi(ctx: ServiceContext, raw: ListTicketsForApiInput): Promise<{ data: ApiTicket[]; nextCursor: string | null }> {
+  assertApiKeyMay(ctx.actor, 'manage');
+  const input = parseInput(ListTicketsForApiInput, raw);
+  const q = ticketQuery(ctx.db).orderBy('t.id', 'desc').limit(input.limit + 1);
+  if (input.cursor) q.where('t.id', '<', decodeCursor(input.cursor));
+  if (input.status) q.where('t.status', input.status);
+  if (input.state) q.where('t.state', input.state);
+  if (input.source) q.where('t.source', input.source);
+  if (input.departmentId) q.where('t.department_id', input.departmentId);
+  if (input.priorityId) q.where('t.priority_id', input.priorityId);
+  if (input.topicId) q.where('t.topic_id', input.topicId);
+  if (input.assigneeId === 'none') q.whereNull('t.assignee_agent_id');
+  else if (input.assigneeId) q.where('t.assignee_agent_id', input.assigneeId);
+  if (input.email) q.where('u.email', input.email);
+  if (input.updatedSince) q.where('t.updated_at', '>=', toDbDate(new Date(input.updatedSince)));
+  const rows = await q;
+  const page = rows.slice(0, input.limit).map(toApiTicket);
+  return { data: page, nextCursor: rows.length > input.limit ? encodeCursor(page[page.length - 1].id) : null };
+}

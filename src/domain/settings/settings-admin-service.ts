@@ -1,0 +1,99 @@
+/**
+ * Admin: the help desk settings form. The form speaks in people's units (MB, comma-separated file
+ * types, checkboxes); this service validates it with zod, checks that the chosen defaults exist and
+ * are active, and writes the changed keys with writeSettings and one audit row.
+ */
+import { z } from 'zod';
+import { IANAZone } from 'luxon';
+import { dbBool } from '../../db/dialect.ts';
+import { recordAudit } from '../audit/audit-service.ts';
+import { inTransaction, type ServiceContext } from '../context.ts';
+import { ValidationFailed } from '../errors.ts';
+import { checkbox, optionalId, parseInput, requiredText } from '../validation.ts';
+import { assertAdmin, changes, type FormInput } from '../admin/admin-support.ts';
+import { getSettings, SettingsSchema, writeSettings, type Settings } from './settings-service.ts';
+
+/** Checkbox settings (one form checkbox each). */
+export const SETTING_FLAGS = [
+  'reopen_on_user_reply', 'auto_claim_on_reply', 'autoresponse_new_ticket', 'autoresponse_new_message', 'notice_response', 'notice_closed',
+  'alert_new_ticket', 'alert_new_message', 'alert_assigned', 'alert_transfer', 'alert_overdue',
+] as const;
+
+const int = (label: string, min: number, max: number) =>
+  z.coerce.number({ error: `${label}: enter a whole number` }).int(`${label}: enter a whole number`).min(min, `${label}: at least ${min}`).max(max, `${label}: at most ${max}`);
+const shape = SettingsSchema.shape;
+
+export const SettingsFormInput = z.object({
+  helpdesk_name: requiredText(120, 'Help desk name'),
+  timezone: z.string({ error: 'Choose a time zone' }).trim().refine((tz) => IANAZone.isValidZone(tz), 'Choose a time zone from the list'),
+  default_department_id: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number({ error: 'Choose a default department' }).int().positive('Choose a default department')),
+  default_sla_plan_id: optionalId,
+  default_priority_id: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number({ error: 'Choose a default priority' }).int().positive('Choose a default priority')),
+  default_topic_id: optionalId,
+  default_schedule_id: optionalId,
+  ticket_number_format: shape.ticket_number_format.removeDefault(),
+  ticket_number_length: int('Number length', 4, 12),
+  attachment_max_mb: z.coerce.number({ error: 'Maximum size: enter a number of MB' }).min(0.01, 'Maximum size: at least 0.01 MB').max(1024, 'Maximum size: at most 1024 MB'),
+  attachment_max_count: int('Files per message', 0, 20),
+  attachment_allowed_types: z.string({ error: 'Allowed types must be text' }).max(2000, 'Too many types')
+    .transform((s) => [...new Set(s.split(/[\s,;]+/).map((t) => t.trim().replace(/^\./, '').toLowerCase()).filter(Boolean))])
+    .refine((list) => list.every((t) => /^[a-z0-9]{1,10}$/.test(t)), 'Use file extensions like pdf, png, docx separated by commas'),
+  login_max_failures: int('Failed sign-ins before lockout', 1, 100),
+  login_lockout_minutes: int('Lockout minutes', 1, 24 * 60),
+  overdue_interval_seconds: int('Overdue check interval', 5, 3600),
+  lock_minutes: int('Ticket lock minutes', 1, 60),
+  require_2fa: shape.require_2fa.removeDefault(),
+  session_idle_minutes: int('Idle timeout', 5, 7 * 24 * 60),
+  session_absolute_hours: int('Absolute session timeout', 1, 24 * 30),
+  inbound_address: z.preprocess((v) => (v === '' || v == null ? '' : v), z.union([z.literal(''), z.string().trim().toLowerCase().max(191).pipe(z.email({ error: 'Enter a valid email address' }))])),
+  page_size: int('Page size', 10, 200),
+  ...Object.fromEntries(SETTING_FLAGS.map((k) => [k, checkbox])) as Record<(typeof SETTING_FLAGS)[number], typeof checkbox>,
+});
+export type SettingsFormInput = FormInput<typeof SettingsFormInput>;
+
+/** The settings as the form shows them (strings and booleans). @throws Forbidden */
+export async function getSettingsForm(ctx: ServiceContext): Promise<Record<string, unknown>> {
+  assertAdmin(ctx);
+  const s = await getSettings(ctx.db);
+  const out: Record<string, unknown> = { ...s };
+  for (const [k, v] of Object.entries(s)) if (typeof v === 'number') out[k] = String(v);
+  out.attachment_max_mb = String(Math.round((s.attachment_max_bytes / 1024 / 1024) * 100) / 100);
+  out.attachment_allowed_types = s.attachment_allowed_types.join(', ');
+  for (const k of Object.keys(out)) if (out[k] === null) out[k] = '';
+  return out;
+}
+
+/** Defaults must name something that exists and is active. */
+async function checkDefaults(db: ServiceContext['db'], input: z.output<typeof SettingsFormInput>): Promise<void> {
+  const fields: Record<string, string> = {};
+  const refs: [keyof typeof input, string][] = [['default_department_id', 'departments'], ['default_sla_plan_id', 'sla_plans'], ['default_priority_id', 'priorities'], ['default_topic_id', 'help_topics'], ['default_schedule_id', 'schedules']];
+  for (const [field, table] of refs) {
+    const value = input[field] as number | undefined;
+    if (!value) continue;
+    const row = await db(table).where({ id: value }).first('is_active');
+    if (!row || !dbBool(row.is_active)) fields[field] = 'Choose an active entry from the list';
+  }
+  if (Object.keys(fields).length) throw new ValidationFailed(fields);
+}
+
+/** Validates and saves the settings form; writes one audit row with the changed keys. @throws Forbidden, ValidationFailed */
+export async function updateSettings(ctx: ServiceContext, raw: SettingsFormInput): Promise<void> {
+  assertAdmin(ctx);
+  const input = parseInput(SettingsFormInput, raw);
+  const { attachment_max_mb, ...rest } = input;
+  const values: Partial<Settings> = {
+    ...rest,
+    default_sla_plan_id: input.default_sla_plan_id ?? null,
+    default_topic_id: input.default_topic_id ?? null,
+    default_schedule_id: input.default_schedule_id ?? null,
+    attachment_max_bytes: Math.max(1024, Math.round(attachment_max_mb * 1024 * 1024)),
+  };
+  await inTransaction(ctx, async (trx) => {
+    await checkDefaults(trx, input);
+    const before = await getSettings(trx);
+    const diff = changes(before, values);
+    if (!Object.keys(diff.after).length) return;
+    await writeSettings(trx, diff.after as Partial<Settings>, ctx.clock());
+    await recordAudit(ctx, trx, { action: 'settings.update', entity: 'settings', ...diff });
+  });
+}

@@ -1,0 +1,177 @@
+/** Admin: departments, SLA plans, schedules, help topics, priorities and teams (one config each for the shared CRUD pattern). */
+import { Router } from 'express';
+import { listAdminChoices } from '../../domain/admin/admin-choices.ts';
+import * as departments from '../../domain/departments/department-service.ts';
+import * as plans from '../../domain/sla/sla-plan-service.ts';
+import * as schedules from '../../domain/sla/schedule-service.ts';
+import * as topics from '../../domain/topics/topic-service.ts';
+import * as priorities from '../../domain/priorities/priority-service.ts';
+import * as teams from '../../domain/teams/team-service.ts';
+import { choiceOptions, crudRoutes, type CrudConfig } from './admin-crud.ts';
+
+const yesNo = (b: boolean) => (b ? 'Yes' : 'No');
+
+const departmentConfig: CrudConfig = {
+  path: 'departments', title: 'Departments', singular: 'department', columns: ['Name', 'SLA plan', 'Manager', 'Public', 'Members'],
+  defaults: { isPublic: true },
+  list: async (ctx) => ({
+    rows: (await departments.listDepartments(ctx)).map((d) => ({
+      id: d.id, isActive: d.isActive, cells: [d.name, d.slaPlanName ?? 'Help desk default', d.managerName ?? '—', yesNo(d.isPublic), String(d.memberCount)],
+    })),
+  }),
+  fields: async (ctx) => {
+    const c = await listAdminChoices(ctx);
+    return [
+      { name: 'name', label: 'Name', required: true, maxlength: 120 },
+      { name: 'slaPlanId', label: 'Default SLA plan', type: 'select', options: choiceOptions(c.slaPlans, 'Help desk default') },
+      { name: 'scheduleId', label: 'Schedule', type: 'select', options: choiceOptions(c.schedules, "The SLA plan's schedule"), hint: "Wins over the SLA plan's schedule for this department's tickets." },
+      { name: 'managerId', label: 'Manager', type: 'select', options: choiceOptions(c.agents, 'No manager') },
+      { name: 'isPublic', label: 'Public: users see it in the portal', type: 'checkbox' },
+      { name: 'email', label: 'Outgoing email', type: 'heading' },
+      { name: 'emailAddress', label: 'From address', type: 'email', hint: 'Replies from this department come from this address; mail to it opens tickets here.' },
+      { name: 'emailName', label: 'From name', maxlength: 120 },
+      { name: 'members', label: 'Members', type: 'heading' },
+      { name: 'memberIds', label: 'Agents with extra access to this department', type: 'checkboxes', options: choiceOptions(c.agents) },
+    ];
+  },
+  load: async (ctx, id) => {
+    const d = await departments.getDepartment(ctx, id);
+    return { values: { ...d }, name: d.name, isActive: d.isActive };
+  },
+  create: departments.createDepartment,
+  update: departments.updateDepartment,
+  setActive: departments.setDepartmentActive,
+  remove: departments.deleteDepartment,
+};
+
+const slaPlanConfig: CrudConfig = {
+  path: 'sla-plans', title: 'SLA plans', singular: 'SLA plan', columns: ['Name', 'Grace period', 'Schedule', 'Overdue alerts'],
+  defaults: { alertsEnabled: true, grace: '18' },
+  list: async (ctx) => ({
+    rows: (await plans.listSlaPlans(ctx)).map((p) => ({
+      id: p.id, isActive: p.isActive, cells: [p.name, `${plans.formatGrace(p.graceMinutes)} h`, p.scheduleName ?? 'Help desk default', yesNo(p.alertsEnabled)],
+    })),
+  }),
+  fields: async (ctx) => {
+    const c = await listAdminChoices(ctx);
+    return [
+      { name: 'name', label: 'Name', required: true, maxlength: 120 },
+      { name: 'grace', label: 'Grace period (hours)', required: true, hint: 'Working hours until a ticket is due: 4, 1.5 or 1:30 (hours:minutes).' },
+      { name: 'scheduleId', label: 'Schedule', type: 'select', options: choiceOptions(c.schedules, 'Help desk default') },
+      { name: 'alertsEnabled', label: 'Send overdue alerts for tickets on this plan', type: 'checkbox' },
+      { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 2000 },
+    ];
+  },
+  load: async (ctx, id) => {
+    const p = await plans.getSlaPlan(ctx, id);
+    return { values: { ...p, grace: plans.formatGrace(p.graceMinutes), notes: p.notes ?? '' }, name: p.name, isActive: p.isActive };
+  },
+  create: plans.createSlaPlan,
+  update: plans.updateSlaPlan,
+  setActive: plans.setSlaPlanActive,
+  remove: plans.deleteSlaPlan,
+};
+
+const scheduleConfig: CrudConfig = {
+  path: 'schedules', title: 'Schedules', singular: 'schedule', columns: ['Name', 'Kind', 'Time zone'],
+  defaults: { kind: 'business', timezone: 'UTC', span_1: '09:00-17:00', span_2: '09:00-17:00', span_3: '09:00-17:00', span_4: '09:00-17:00', span_5: '09:00-17:00' },
+  list: async (ctx) => ({
+    rows: (await schedules.listSchedules(ctx)).map((s) => ({ id: s.id, isActive: s.isActive, cells: [s.name, s.kind === '24x7' ? '24/7' : 'Business hours', s.kind === '24x7' ? '—' : s.timezone] })),
+  }),
+  fields: async () => [
+    { name: 'name', label: 'Name', required: true, maxlength: 120 },
+    { name: 'kind', label: 'Kind', type: 'select', options: [{ value: '24x7', label: '24/7 (always working time)' }, { value: 'business', label: 'Business hours' }] },
+    { name: 'timezone', label: 'Time zone', type: 'select', options: schedules.timeZoneNames().map((z) => ({ value: z, label: z })), hint: 'The hours below are read in this zone.' },
+    { name: 'hours', label: 'Working hours (business hours only)', type: 'heading' },
+    ...schedules.WEEKDAY_NAMES.map((day, i) => ({ name: `span_${i + 1}`, label: day, maxlength: 500, hint: i === 0 ? 'Spans like 09:00-17:00; several separated by commas; 22:00-06:00 runs overnight; empty = day off.' : undefined })),
+    { name: 'holidays', label: 'Holidays', type: 'textarea', hint: 'One per line: 2026-12-25 Christmas (whole day) or 2026-12-24 12:00-24:00 Christmas Eve.' },
+    { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 2000 },
+  ],
+  load: async (ctx, id) => {
+    const s = await schedules.getSchedule(ctx, id);
+    return { values: schedules.scheduleFormValues(s), name: s.name, isActive: s.isActive };
+  },
+  create: schedules.createSchedule,
+  update: schedules.updateSchedule,
+  setActive: schedules.setScheduleActive,
+  remove: schedules.deleteSchedule,
+};
+
+const topicConfig: CrudConfig = {
+  path: 'help-topics', title: 'Help topics', singular: 'help topic', columns: ['Name', 'Visibility', 'Department', 'Priority', 'SLA plan'],
+  defaults: { isPublic: true },
+  list: async (ctx) => ({
+    rows: (await topics.listTopics(ctx)).map((t) => ({
+      id: t.id, isActive: t.isActive, cells: [t.name, t.isPublic ? 'Public' : 'Internal', t.departmentName ?? 'Help desk default', t.priorityName ?? 'Help desk default', t.slaPlanName ?? "Department's plan"],
+    })),
+  }),
+  fields: async (ctx) => {
+    const c = await listAdminChoices(ctx);
+    return [
+      { name: 'name', label: 'Name', required: true, maxlength: 120 },
+      { name: 'isPublic', label: 'Public: users can choose it in the portal (otherwise agents only)', type: 'checkbox' },
+      { name: 'departmentId', label: 'Department', type: 'select', options: choiceOptions(c.departments, 'Help desk default') },
+      { name: 'priorityId', label: 'Priority', type: 'select', options: choiceOptions(c.priorities, 'Help desk default') },
+      { name: 'slaPlanId', label: 'SLA plan', type: 'select', options: choiceOptions(c.slaPlans, "The department's plan") },
+    ];
+  },
+  load: async (ctx, id) => {
+    const t = await topics.getTopic(ctx, id);
+    return { values: { ...t }, name: t.name, isActive: t.isActive };
+  },
+  create: topics.createTopic,
+  update: topics.updateTopic,
+  setActive: topics.setTopicActive,
+  remove: topics.deleteTopic,
+};
+
+const priorityConfig: CrudConfig = {
+  path: 'priorities', title: 'Priorities', singular: 'priority', columns: ['Name', 'Urgency', 'Colour'],
+  defaults: { urgency: '3', color: '#DDDDDD' },
+  list: async (ctx) => ({
+    rows: (await priorities.listPriorities(ctx)).map((p) => ({ id: p.id, isActive: p.isActive, cells: [p.name, String(p.urgency), p.color] })),
+  }),
+  fields: async () => [
+    { name: 'name', label: 'Name', required: true, maxlength: 60 },
+    { name: 'urgency', label: 'Urgency', type: 'number', required: true, hint: '1 is the most urgent; queues sort by it.' },
+    { name: 'color', label: 'Colour', type: 'color', required: true },
+  ],
+  load: async (ctx, id) => {
+    const p = await priorities.getPriority(ctx, id);
+    return { values: { ...p, urgency: String(p.urgency) }, name: p.name, isActive: p.isActive };
+  },
+  create: priorities.createPriority,
+  update: priorities.updatePriority,
+  setActive: priorities.setPriorityActive,
+  remove: priorities.deletePriority,
+};
+
+const teamConfig: CrudConfig = {
+  path: 'teams', title: 'Teams', singular: 'team', columns: ['Name', 'Lead', 'Members'],
+  list: async (ctx) => ({
+    rows: (await teams.listTeams(ctx)).map((t) => ({ id: t.id, isActive: t.isActive, cells: [t.name, t.leadName ?? '—', String(t.memberCount)] })),
+  }),
+  fields: async (ctx) => {
+    const c = await listAdminChoices(ctx);
+    return [
+      { name: 'name', label: 'Name', required: true, maxlength: 120 },
+      { name: 'leadId', label: 'Lead', type: 'select', options: choiceOptions(c.agents, 'No lead'), hint: 'The lead is always a member.' },
+      { name: 'memberIds', label: 'Members', type: 'checkboxes', options: choiceOptions(c.agents) },
+    ];
+  },
+  load: async (ctx, id) => {
+    const t = await teams.getTeam(ctx, id);
+    return { values: { ...t }, name: t.name, isActive: t.isActive };
+  },
+  create: teams.createTeam,
+  update: teams.updateTeam,
+  setActive: teams.setTeamActive,
+  remove: teams.deleteTeam,
+};
+
+/** The catalogue sections of the admin area. */
+export function adminCatalogRoutes(): Router {
+  const router = Router();
+  for (const cfg of [departmentConfig, slaPlanConfig, scheduleConfig, topicConfig, priorityConfig, teamConfig]) router.use(crudRoutes(cfg));
+  return router;
+}
