@@ -11,6 +11,12 @@ import { portalRouter } from './web/portal/portal-routes.ts';
 import { scpRouter } from './web/scp/scp-routes.ts';
 import { apiRouter } from './web/api/api-routes.ts';
 import { healthRouter } from './web/shared/health-routes.ts';
+import { withSettingsMemo } from './domain/settings/settings-service.ts';
+
+/** Replaces the values of token-like query parameters in a logged URL. */
+export function redactTokens(url: string | undefined): string | undefined {
+  return url?.replace(/([?&](?:token|_csrf|key)=)[^&#]*/gi, '$1[redacted]');
+}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -22,6 +28,8 @@ export function createApp(d: AppDeps): express.Application {
   app.set('trust proxy', d.config.trustProxy ?? false);
   app.disable('x-powered-by');
   if (d.config.env === 'production') app.set('view cache', true);
+  // Settings are read once per request, not once per use (settings-service.ts).
+  app.use((_req, _res, next) => withSettingsMemo(next));
 
   app.use(
     pinoHttp({
@@ -32,7 +40,15 @@ export function createApp(d: AppDeps): express.Application {
         return id;
       },
       // Never log credentials: API keys, cookies, CSRF tokens.
-      redact: ['req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers.authorization', 'res.headers["set-cookie"]'],
+      redact: ['req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers.authorization', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
+      // Access-link, reset and CSRF tokens travel in query strings: never write them to the logs.
+      serializers: {
+        req: (req: { url?: string; query?: Record<string, unknown> } & Record<string, unknown>) => ({
+          ...req,
+          url: redactTokens(req.url),
+          query: undefined,
+        }),
+      },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || (req.url ?? '').startsWith('/assets/') },
     }),
   );
@@ -61,9 +77,10 @@ export function createApp(d: AppDeps): express.Application {
   app.use('/assets', express.static(path.join(root, 'public'), { maxAge: d.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRouter(d));
 
-  const store = new KnexSessionStore(d.db, d.clock);
+  // One store object per area: express-session keeps an area's cookie options (path, name) on the
+  // store it is given (store.generate), so a shared object would give /scp sessions the portal's Path=/.
   app.use('/api', apiRouter(d));
-  app.use('/scp', scpRouter(d, store));
-  app.use('/', portalRouter(d, store));
+  app.use('/scp', scpRouter(d, new KnexSessionStore(d.db, d.clock)));
+  app.use('/', portalRouter(d, new KnexSessionStore(d.db, d.clock)));
   return app;
 }

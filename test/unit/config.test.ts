@@ -32,3 +32,13 @@ describe('loadConfig', () => {
     expect(b.sessionSecret).toBe(a.sessionSecret);
   });
 });
+
+describe('request log redaction', () => {
+  it('hides token values in logged URLs', async () => {
+    const { redactTokens } = await import('../../src/app.ts');
+    expect(redactTokens('/tickets/access?token=abc123&x=1')).toBe('/tickets/access?token=[redacted]&x=1');
+    expect(redactTokens('/scp/tickets/1/reply?_csrf=zzz')).toBe('/scp/tickets/1/reply?_csrf=[redacted]');
+    expect(redactTokens('/scp/password/reset?TOKEN=q')).toBe('/scp/password/reset?TOKEN=[redacted]');
+    expect(redactTokens('/plain')).toBe('/plain');
+  });
+});

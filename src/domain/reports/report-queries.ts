@@ -120,11 +120,15 @@ export async function durationRanks(db: Db, scope: ReportScope, r: Range, kind: 
   const partition = col ? `PARTITION BY ${db.raw('??', [col]).toQuery()} ` : '';
   const inner = qb.select(
     col ? db.raw('?? AS g', [col]) : db.raw("'' AS g"),
+    // sql-safe: `seconds` and `partition` are built from the code's own column names (sqlSecondsBetween, ?? bindings)
     db.raw(`${seconds} AS d`),
+    // sql-safe: `seconds` and `partition` are built from the code's own column names (sqlSecondsBetween, ?? bindings)
     db.raw(`ROW_NUMBER() OVER (${partition}ORDER BY ${seconds}) AS rn`),
+    // sql-safe: `seconds` and `partition` are built from the code's own column names (sqlSecondsBetween, ?? bindings)
     db.raw(`COUNT(*) OVER (${partition.trim()}) AS n`),
   );
   const near = (k: number) => `(10 * rn < ${k} * n + ${20 - k} AND ${k} * n < 10 * rn + ${k})`;
+  // sql-safe: near() interpolates only the integer constants 5 and 9 and column aliases
   const rows = await db.from(inner.as('x')).select('g', 'd', 'rn', 'n').whereRaw(`${near(5)} OR ${near(9)}`);
   return rows.map((row: any) => ({ g: keyOf(row.g), d: Number(row.d), rn: dbCount(row.rn), n: dbCount(row.n) }));
 }
@@ -154,6 +158,7 @@ export async function responseDistribution(db: Db, scope: ReportScope, r: Range)
   const sums = RESPONSE_BUCKETS.map((b, i) => {
     const conds = [lower === null ? null : `${seconds} > ${lower}`, b.max === null ? null : `${seconds} <= ${b.max}`].filter(Boolean);
     lower = b.max;
+    // sql-safe: conds holds the code's own duration expression and the numeric bucket bounds of RESPONSE_BUCKETS
     return db.raw(`SUM(CASE WHEN ${conds.join(' AND ')} THEN 1 ELSE 0 END) AS b${i}`);
   });
   const row: any = await qb.first(sums);

@@ -8,12 +8,25 @@ import { flash, render } from '../shared/render.ts';
 import { limitPerIp, safeNext } from '../shared/area.ts';
 import { regenerateSession, saveSession, destroySession } from '../shared/session.ts';
 import type { AgentActor } from '../../domain/actor.ts';
+import { secondFactorStep } from '../../domain/auth/two-factor-service.ts';
+import { getSettings } from '../../domain/settings/settings-service.ts';
 
-/** Starts a fresh session for an agent (new id: no session fixation). */
-async function startAgentSession(req: Parameters<Parameters<Router['get']>[1]>[0], agent: AgentActor, now: Date): Promise<void> {
+type Req = Parameters<Parameters<Router['get']>[1]>[0];
+
+/** Starts a fresh session for an agent (new id: no session fixation), idle timeout from the settings. */
+export async function startAgentSession(req: Req, agent: AgentActor, now: Date): Promise<void> {
   await regenerateSession(req);
   req.session.agentId = agent.id;
   req.session.createdAt = now.getTime();
+  req.session.role = agent.role;
+  req.session.cookie.maxAge = (await getSettings(deps(req).db)).session_idle_minutes * 60_000;
+  await saveSession(req);
+}
+
+/** Password accepted, code still needed: a new session that is not signed in yet (see scp-account-routes). */
+async function startPendingTwoFactor(req: Req, agent: AgentActor, now: Date): Promise<void> {
+  await regenerateSession(req);
+  req.session.pending2fa = { agentId: agent.id, at: now.getTime() };
   await saveSession(req);
 }
 
@@ -49,8 +62,14 @@ export function scpAuthRoutes(d: AppDeps): Router {
   router.post('/login', loginLimiter, async (req, res) => {
     try {
       const agent = await signInAgent(ctxFrom(req, res), req.body);
+      const step = await secondFactorStep(ctxFrom(req, res), agent);
+      const next = safeNext(req.body?.next, '/scp', '/scp');
+      if (step === 'verify') {
+        await startPendingTwoFactor(req, agent, deps(req).clock());
+        return res.redirect(303, `/scp/2fa?next=${encodeURIComponent(next)}`);
+      }
       await startAgentSession(req, agent, deps(req).clock());
-      res.redirect(303, safeNext(req.body?.next, '/scp', '/scp'));
+      res.redirect(303, step === 'enrol' ? '/scp/2fa/setup' : next);
     } catch (err) {
       const e = err as { status?: number; fields?: Record<string, string>; message?: string };
       if (e.status !== 401 && e.status !== 422) throw err;

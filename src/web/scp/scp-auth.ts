@@ -5,7 +5,7 @@ import { isAdmin } from '../../domain/actor.ts';
 import { Forbidden } from '../../domain/errors.ts';
 import { getSettings } from '../../domain/settings/settings-service.ts';
 import { deps } from '../shared/deps.ts';
-import { destroySession } from '../shared/session.ts';
+import { destroySession, regenerateSession } from '../shared/session.ts';
 
 /** Sets res.locals.actor from the session; ends sessions of deactivated agents and past the absolute timeout. */
 export async function loadAgent(req: Request, res: Response, next: NextFunction): Promise<void> {
@@ -20,9 +20,22 @@ export async function loadAgent(req: Request, res: Response, next: NextFunction)
     await destroySession(req);
     return next();
   }
+  if (req.session.role !== actor.role) await reissueSession(req, actor.role);
   res.locals.actor = actor;
   res.locals.settings = settings;
+  // Idle timeout from the settings (the store expires the row; `rolling` renews it on every request).
+  req.session.cookie.maxAge = settings.session_idle_minutes * 60_000;
   next();
+}
+
+/**
+ * Privilege change (an admin changed this agent's role): the same session data (sign-in, CSRF token,
+ * flash) under a new session id, so an id known from before cannot carry the new rights.
+ */
+async function reissueSession(req: Request, role: 'admin' | 'agent'): Promise<void> {
+  const { cookie: _cookie, ...data } = req.session;
+  await regenerateSession(req);
+  Object.assign(req.session, data, { role });
 }
 
 /** Anonymous visitors are sent to the sign-in page (which leads to setup while no agent exists). */

@@ -13,6 +13,8 @@ declare module 'express-session' {
     createdAt?: number;
     flash?: { type: string; message: string }[];
     pending2fa?: { agentId: number; at: number };
+    /** The agent's role when the session id was last issued; a change rotates the id (scp-auth.ts). */
+    role?: 'admin' | 'agent';
   }
 }
 

@@ -108,7 +108,11 @@ export async function startWorld(): Promise<E2EWorld> {
   let serverOut = '';
   server.stdout!.on('data', (d) => (serverOut += d));
   server.stderr!.on('data', (d) => (serverOut += d));
-  await waitForReady(baseUrl, () => serverOut);
+  let stopping = false;
+  server.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`[e2e] the app exited unexpectedly (code ${code}, signal ${signal}):\n${serverOut}\n`);
+  });
+  await waitForReady(baseUrl, () => serverOut, server);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -155,6 +159,7 @@ export async function startWorld(): Promise<E2EWorld> {
     failedRequests,
     stop: async () => {
       await browser.close().catch(() => undefined);
+      stopping = true;
       if (server.exitCode === null && server.signalCode === null) {
         const exited = new Promise((r) => server.once('exit', r));
         server.kill('SIGTERM');
@@ -166,14 +171,18 @@ export async function startWorld(): Promise<E2EWorld> {
   };
 }
 
-async function waitForReady(baseUrl: string, output: () => string): Promise<void> {
+async function waitForReady(baseUrl: string, output: () => string, server: ChildProcess): Promise<void> {
   const until = Date.now() + 60_000;
+  let okInARow = 0;
   while (Date.now() < until) {
+    if (server.exitCode !== null || server.signalCode !== null) throw new Error(`the app exited while starting (code ${server.exitCode}):\n${output()}`);
     try {
       const res = await fetch(`${baseUrl}/readyz`);
-      if (res.ok) return;
+      // Three answers in a row from a still-running child: not a stray answer from another process.
+      okInARow = res.ok ? okInARow + 1 : 0;
+      if (okInARow >= 3) return;
     } catch {
-      /* not up yet */
+      okInARow = 0;
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -1,0 +1,68 @@
+/** Administration (../shared/LAB.md): an admin creates an SLA plan, a department and an agent who can then sign in. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { shot, startWorld, type E2EWorld } from './support/e2e-env.ts';
+import { ScpLoginPage } from './pages/ScpLoginPage.ts';
+import { AdminPage } from './pages/AdminPage.ts';
+import { QueuePage } from './pages/QueuePage.ts';
+
+const PLAN = { name: 'Sev-C', graceHours: '8', notes: 'Severity C: 8 hours, 24/7' };
+const DEPT = 'Mortgages';
+const AGENT = { name: 'Riley Loans', username: 'riley', email: 'riley@example.com', department: DEPT, password: 'Mortgage desk passphrase 2026!' };
+
+describe('Administration', () => {
+  let world: E2EWorld;
+  let adminPage: Page;
+
+  beforeAll(async () => {
+    world = await startWorld();
+    adminPage = await world.newPersonPage();
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('the admin creates an SLA plan', async () => {
+    await new ScpLoginPage(adminPage).signIn('admin');
+    const admin = new AdminPage(adminPage);
+    await admin.createSlaPlan(PLAN);
+    await shot(adminPage, 'adm-01-sla-created');
+    await admin.section('SLA plans');
+    const rows = await admin.listRows();
+    expect(rows.find((r) => r.startsWith('Sev-C'))).toMatch(/Sev-C 8(\.0)? h/);
+    expect(rows.some((r) => r.startsWith('Sev-A'))).toBe(true);
+    await shot(adminPage, 'admin-sla', { readme: true });
+  });
+
+  it('the admin creates a department that uses it', async () => {
+    const admin = new AdminPage(adminPage);
+    await admin.createDepartment({ name: DEPT, sla: PLAN.name });
+    await admin.section('Departments');
+    expect((await admin.listRows()).find((r) => r.startsWith(DEPT))).toContain('Sev-C');
+    await shot(adminPage, 'adm-02-departments');
+  });
+
+  it('the admin creates an agent in it', async () => {
+    const admin = new AdminPage(adminPage);
+    await admin.createAgent(AGENT);
+    await admin.section('Agents');
+    const row = (await admin.listRows()).find((r) => r.startsWith(AGENT.name));
+    expect(row).toContain(AGENT.username);
+    expect(row).toContain(DEPT);
+    await shot(adminPage, 'adm-03-agents');
+  });
+
+  it('the new agent signs in and sees the queues (but not the admin area)', async () => {
+    const page = await world.newPersonPage();
+    await new ScpLoginPage(page).signIn(AGENT.username, AGENT.password);
+    expect(await page.getByRole('link', { name: AGENT.name }).count()).toBe(1);
+    await new QueuePage(page).open('Open');
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).count()).toBe(0);
+    await shot(page, 'adm-04-new-agent-signed-in');
+  });
+
+  it('the browser saw no console errors and no failed requests', () => {
+    expect(world.consoleErrors).toEqual([]);
+    expect(world.failedRequests).toEqual([]);
+  });
+});

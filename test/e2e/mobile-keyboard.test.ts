@@ -1,0 +1,115 @@
+/**
+ * Usable at a phone width of 390 px (no horizontal scrolling) and with the keyboard alone: the
+ * portal new-ticket form and the agent sign-in are filled by Tab and typing and sent with Enter.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { shot, startWorld, type E2EWorld } from './support/e2e-env.ts';
+import { PortalPage } from './pages/PortalPage.ts';
+import { ScpLoginPage } from './pages/ScpLoginPage.ts';
+import { QueuePage } from './pages/QueuePage.ts';
+import { TicketPage } from './pages/TicketPage.ts';
+import { isFocused, pageWidth, tabTo } from './pages/ui.ts';
+
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true };
+const SUBJECT = 'Card reader at branch 12 rejects every card';
+
+async function expectFits(page: Page, what: string): Promise<void> {
+  const w = await pageWidth(page);
+  expect(w.scrollWidth, `${what} is wider than 390 px; overflowing: ${w.wide.join(', ')}`).toBeLessThanOrEqual(390);
+}
+
+describe('Phone width and keyboard', () => {
+  let world: E2EWorld;
+  let userPage: Page;
+  let agentPage: Page;
+
+  beforeAll(async () => {
+    world = await startWorld();
+    userPage = await world.newPersonPage(PHONE);
+    agentPage = await world.newPersonPage(PHONE);
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('the portal new-ticket form fits 390 px and is filled and sent with the keyboard alone', async () => {
+    const portal = new PortalPage(userPage);
+    await portal.startNewTicket();
+    await expectFits(userPage, 'portal new-ticket form');
+    await shot(userPage, 'mk-01-portal-form-390');
+
+    const p = userPage;
+    await tabTo(p, p.getByLabel('Email address'));
+    await p.keyboard.type('robin@branch12.example.net');
+    const next = async (label: string) => {
+      await p.keyboard.press('Tab');
+      expect(await isFocused(p.getByLabel(label)), `Tab should reach "${label}"`).toBe(true);
+    };
+    await next('Full name');
+    await p.keyboard.type('Robin Teller');
+    await next('Phone number');
+    await next('Help topic');
+    await p.keyboard.type('Report a Problem');
+    expect(await p.getByLabel('Help topic').locator('option:checked').innerText()).toBe('Report a Problem');
+    await next('Subject');
+    await p.keyboard.type(SUBJECT);
+    await next('Message');
+    await p.keyboard.type('Every card is rejected with error 0x51.');
+    await p.keyboard.press('Enter');
+    await p.keyboard.type('Since this morning.');
+    await tabTo(p, p.getByRole('button', { name: 'Open ticket' }), 5);
+    await p.keyboard.press('Enter');
+    await p.getByRole('heading', { name: /your ticket is open/i }).waitFor();
+    await expectFits(p, 'portal confirmation');
+    await shot(p, 'mk-02-portal-confirmation-390');
+  });
+
+  it('the portal ticket page fits 390 px', async () => {
+    const portal = new PortalPage(userPage);
+    await portal.viewTicketFromConfirmation();
+    expect(await portal.conversationText()).toContain('Every card is rejected with error 0x51.\nSince this morning.');
+    await expectFits(userPage, 'portal ticket page');
+    await shot(userPage, 'mk-03-portal-ticket-390');
+  });
+
+  it('the agent signs in with the keyboard alone (Tab, type, Enter)', async () => {
+    await new ScpLoginPage(agentPage).signInWithKeyboard('john');
+    await shot(agentPage, 'mk-04-agent-signed-in-390');
+  });
+
+  it('the agent queue fits 390 px', async () => {
+    const queue = new QueuePage(agentPage);
+    await queue.open('Open');
+    expect(await queue.has(SUBJECT)).toBe(true);
+    await expectFits(agentPage, 'agent queue');
+    await shot(agentPage, 'mk-05-agent-queue-390');
+  });
+
+  it('the agent ticket page fits 390 px', async () => {
+    const queue = new QueuePage(agentPage);
+    await queue.openTicket(SUBJECT);
+    await expectFits(agentPage, 'agent ticket page');
+    await shot(agentPage, 'mk-06-agent-ticket-390');
+  });
+
+  it('every label on the agent ticket page points at its own control (no duplicate ids)', async () => {
+    const dupes = await agentPage.evaluate(() => {
+      const seen = new Map<string, number>();
+      for (const el of Array.from(document.querySelectorAll('[id]'))) seen.set(el.id, (seen.get(el.id) ?? 0) + 1);
+      return [...seen].filter(([, n]) => n > 1).map(([id, n]) => `#${id} ×${n}`);
+    });
+    expect(dupes).toEqual([]);
+  });
+
+  it('the agent replies from the ticket page at 390 px', async () => {
+    const ticket = new TicketPage(agentPage);
+    await ticket.reply('A technician is on the way to branch 12.');
+    await expectFits(agentPage, 'agent ticket page after a reply');
+  });
+
+  it('the browser saw no console errors and no failed requests', () => {
+    expect(world.consoleErrors).toEqual([]);
+    expect(world.failedRequests).toEqual([]);
+  });
+});

@@ -1,0 +1,43 @@
+/** The agent's ticket queues (Tickets in the main navigation). */
+import type { Locator, Page } from 'playwright-core';
+import { escapeRe } from './ui.ts';
+
+export type QueueLabel = 'Open' | 'My tickets' | 'Unassigned' | 'Overdue' | 'Answered' | 'Closed';
+
+export class QueuePage {
+  constructor(readonly page: Page) {}
+
+  /** Main navigation → Tickets → the queue's tab. */
+  async open(queue: QueueLabel = 'Open'): Promise<void> {
+    await this.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tickets', exact: true }).click();
+    await this.queueLink(queue).click();
+    await this.page.getByRole('heading', { name: `${queue} tickets`, level: 1 }).waitFor();
+  }
+
+  queueLink(queue: QueueLabel): Locator {
+    return this.page.getByRole('navigation', { name: 'Queues' }).getByRole('link', { name: new RegExp(`^${escapeRe(queue)}\\s+\\d+$`) });
+  }
+
+  /** The count shown next to a queue's name. */
+  async count(queue: QueueLabel): Promise<number> {
+    const text = await this.queueLink(queue).innerText();
+    return Number(/(\d+)\s*$/.exec(text)?.[1] ?? NaN);
+  }
+
+  row(subject: string): Locator {
+    return this.page.getByRole('row').filter({ has: this.page.getByRole('link', { name: subject, exact: true }) });
+  }
+
+  async has(subject: string): Promise<boolean> {
+    return (await this.row(subject).count()) > 0;
+  }
+
+  async rowText(subject: string): Promise<string> {
+    return this.row(subject).innerText();
+  }
+
+  async openTicket(subject: string): Promise<void> {
+    await this.row(subject).getByRole('link', { name: subject, exact: true }).click();
+    await this.page.getByRole('heading', { name: 'Properties' }).waitFor();
+  }
+}
