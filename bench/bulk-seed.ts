@@ -4,7 +4,7 @@
  * some overdue. Used by the benchmark only.
  */
 import type { Knex } from 'knex';
-import { firstInsertedId, toDbDate } from '../src/db/dialect.ts';
+import { toDbDate } from '../src/db/dialect.ts';
 import { hashPassword } from '../src/domain/auth/passwords.ts';
 
 export interface BulkSeedResult {
@@ -14,7 +14,10 @@ export interface BulkSeedResult {
   tickets: number;
   entries: number;
   sampleTicketId: number;
+  replyTicketId: number;
   sampleUserEmail: string;
+  /** A public help topic (the portal form requires one). */
+  topicId: number;
   seconds: number;
 }
 
@@ -56,6 +59,8 @@ export async function bulkSeed(db: Knex, n: number, password: string, batch = 10
   const firstUserId = await insertBatches(db, 'users', userCount, batch, (i) => ({ email: `user${i}@customers.test`, name: `Customer ${i}`, is_banned: false, created_at: ts, updated_at: ts }));
   let entries = 0;
   let firstTicketId = 0;
+  let sampleTicketId = 0; // an open ticket with exactly 10 entries (the ticket-page scenario)
+  let replyTicketId = 0; // another open ticket, for the reply scenario (so the ticket page stays at 10 entries)
   const span = 365 * 24 * 3600_000;
   for (let start = 0; start < n; start += batch) {
     const size = Math.min(batch, n - start);
@@ -87,6 +92,10 @@ export async function bulkSeed(db: Knex, n: number, password: string, batch = 10
       if (!firstTicketId) firstTicketId = first;
       const entryRows: Record<string, unknown>[] = [];
       for (let k = 0; k < size; k++) {
+        if (!meta[k].closed && meta[k].entries === 10) {
+          if (!sampleTicketId) sampleTicketId = first + k;
+          else if (!replyTicketId) replyTicketId = first + k;
+        }
         for (let e = 0; e < meta[k].entries; e++) {
           const kind = e === 0 ? 'message' : e % 3 === 0 ? 'note' : e % 2 ? 'response' : 'message';
           entryRows.push({ ticket_id: first + k, kind, user_id: kind === 'message' ? meta[k].user : null, agent_id: kind === 'message' ? null : agents[e % agents.length].id, poster_name: 'Bench', body: `Entry ${e} of ticket ${start + k}.\nSome text describing the problem in a few lines.`, source: 'web', created_at: toDbDate(new Date(meta[k].created + e * 60_000)) });
@@ -96,16 +105,32 @@ export async function bulkSeed(db: Knex, n: number, password: string, batch = 10
       entries += entryRows.length;
     });
   }
-  // A ticket with exactly 10 entries for the ticket-page scenario.
-  const sample = await db('thread_entries').select('ticket_id').groupBy('ticket_id').havingRaw('count(*) = 10').first();
   const sampleUser = await db('users').where({ id: firstUserId }).first('email');
-  return { departments: deptIds, agents, users: userCount, tickets: n, entries, sampleTicketId: sample?.ticket_id ?? firstTicketId, sampleUserEmail: sampleUser.email, seconds: (Date.now() - started) / 1000 };
+  const topic = await db('help_topics').where({ is_active: true }).orderBy('id').first('id');
+  return { topicId: topic?.id ?? 0, departments: deptIds, agents, users: userCount, tickets: n, entries, sampleTicketId: sampleTicketId || firstTicketId, replyTicketId: replyTicketId || sampleTicketId || firstTicketId, sampleUserEmail: sampleUser.email, seconds: (Date.now() - started) / 1000 };
 }
 
-/** Inserts rows in one statement and returns the first new id (ids of a multi-row insert are consecutive on both dialects). */
+/**
+ * Inserts rows with one multi-row `INSERT … VALUES (…), (…)` per chunk (both dialects; knex's own
+ * multi-row insert on SQLite is a compound SELECT, limited to 500 terms) and returns the first new id.
+ * Ids are given explicitly (max(id) + 1 …), so they are known without dialect tricks.
+ */
 async function insertRows(db: Knex | Knex.Transaction, table: string, rows: Record<string, unknown>[]): Promise<number> {
-  const [id] = await db(table).insert(rows);
-  return firstInsertedId(db, id, rows.length);
+  const first = Number((await db(table).max({ m: 'id' }).first())?.m ?? 0) + 1;
+  const cols = ['id', ...Object.keys(rows[0])];
+  // SQLite allows 32,766 bound values per statement; MySQL 65,535.
+  const per = Math.max(1, Math.floor(30_000 / cols.length));
+  for (let s = 0; s < rows.length; s += per) {
+    const chunk = rows.slice(s, s + per);
+    const bindings: unknown[] = [];
+    const tuple = `(${cols.map(() => '?').join(', ')})`;
+    chunk.forEach((r, k) => {
+      bindings.push(first + s + k);
+      for (const c of cols.slice(1)) bindings.push(r[c] === true ? 1 : r[c] === false ? 0 : r[c]);
+    });
+    await db.raw(`INSERT INTO ?? (${cols.map(() => '??').join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`, [table, ...cols, ...bindings] as any[]);
+  }
+  return first;
 }
 
 async function insertBatches(db: Knex, table: string, count: number, batch: number, make: (i: number) => Record<string, unknown>): Promise<number> {

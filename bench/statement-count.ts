@@ -12,6 +12,7 @@ import { createLogger } from '../src/logger.ts';
 
 export interface StatementCounts {
   apiCreate: number;
+  portalForm: number;
   portalCreate: number;
   portalHome: number;
   queuePage1: number;
@@ -26,41 +27,55 @@ export interface StatementCounts {
 /** Counts statements per request kind against an existing, seeded database. */
 export async function countStatements(
   database: Config['database'],
-  o: { ticketId: number; departmentId: number; password: string; apiKey: string; login?: string; db?: Knex },
+  o: { ticketId: number; replyTicketId?: number; userEmail?: string; topicId?: number; departmentId: number; password: string; apiKey: string; login?: string; db?: Knex; onStatement?: (kind: string, sql: string, bindings: unknown[]) => void },
 ): Promise<StatementCounts> {
   const db = o.db ?? createDb(database);
   const config = { ...loadConfig({ NODE_ENV: 'test', SESSION_SECRET: 'y'.repeat(40), PUBLIC_URL: 'http://bench.test', TRUST_PROXY: 'loopback' }), database };
   const app = createApp({ config, db, clock: () => new Date(), logger: createLogger(config) });
   let n = 0;
-  const onQuery = () => (n += 1);
+  let kind = '';
+  const onQuery = (q: { sql: string; bindings?: unknown[] }) => {
+    n += 1;
+    o.onStatement?.(kind, q.sql, q.bindings ?? []);
+  };
   db.on('query', onQuery);
-  const count = async (fn: () => Promise<unknown>) => {
+  /** Runs one request and counts its statements; a response other than `expect` is an error (a count of a failure means nothing). */
+  const count = async (label: string, expect: number, fn: () => Promise<{ status: number; text?: string }>) => {
+    kind = label;
     n = 0;
-    await fn();
-    return n;
+    const res = await fn();
+    const c = n;
+    kind = '';
+    if (res.status !== expect) throw new Error(`statement count: ${label} answered ${res.status}, expected ${expect}: ${(res.text ?? '').replace(/<head>[\s\S]*<\/head>/, '').replace(/\s+/g, ' ').slice(0, 800)}`);
+    return c;
   };
   try {
     const agent = request.agent(app);
     let page = await agent.get('/scp/login');
-    let csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+    let csrf = /(?:name="_csrf" value="|[?&]_csrf=)([^"&]+)/.exec(page.text)?.[1] ?? '';
     await agent.post('/scp/login').type('form').send({ _csrf: csrf, login: o.login ?? 'bench', password: o.password });
     page = await agent.get('/scp/tickets?queue=open');
-    csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? csrf;
+    csrf = /(?:name="_csrf" value="|[?&]_csrf=)([^"&]+)/.exec(page.text)?.[1] ?? csrf;
     const portal = request.agent(app);
-    const form = await portal.get('/tickets/new');
-    const pcsrf = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1] ?? '';
+    let pcsrf = '';
+    const portalForm = await count('portalForm', 200, async () => {
+      const form = await portal.get('/tickets/new');
+      pcsrf = /(?:name="_csrf" value="|[?&]_csrf=)([^"&]+)/.exec(form.text)?.[1] ?? '';
+      return form;
+    });
     const ip = () => `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
     return {
-      apiCreate: await count(() => request(app).post('/api/tickets.json').set('X-API-Key', o.apiKey).set('X-Forwarded-For', ip()).send({ name: 'Count', email: 'count@bench.test', subject: 'Counting', message: 'Statements' })),
-      portalCreate: await count(() => portal.post('/tickets').set('X-Forwarded-For', ip()).type('form').send({ _csrf: pcsrf, email: 'count2@bench.test', name: 'Count', subject: 'Counting', message: 'Statements' })),
-      portalHome: await count(() => request(app).get('/')),
-      queuePage1: await count(() => agent.get('/scp/tickets?queue=open')),
-      queuePage50: await count(() => agent.get('/scp/tickets?queue=open&page=50')),
-      queueFiltered: await count(() => agent.get(`/scp/tickets?queue=open&dept=${o.departmentId}`)),
-      ticketPage: await count(() => agent.get(`/scp/tickets/${o.ticketId}`)),
-      searchEmail: await count(() => agent.get('/scp/tickets?queue=open&q=user1%40customers.test')),
-      searchWord: await count(() => agent.get('/scp/tickets?queue=open&q=printer')),
-      reply: await count(() => agent.post(`/scp/tickets/${o.ticketId}/reply`).type('form').send({ _csrf: csrf, message: 'Counting statements' })),
+      apiCreate: await count('apiCreate', 201, () => request(app).post('/api/tickets.json').set('X-API-Key', o.apiKey).set('X-Forwarded-For', ip()).send({ name: 'Count', email: 'count@bench.test', subject: 'Counting', message: 'Statements' })),
+      portalForm,
+      portalCreate: await count('portalCreate', 303, () => portal.post('/tickets').set('X-Forwarded-For', ip()).type('form').send({ _csrf: pcsrf, topicId: String(o.topicId ?? ''), email: 'count2@bench.test', name: 'Count', subject: 'Counting', message: 'Statements' })),
+      portalHome: await count('portalHome', 200, () => request(app).get('/')),
+      queuePage1: await count('queuePage1', 200, () => agent.get('/scp/tickets?queue=open')),
+      queuePage50: await count('queuePage50', 200, () => agent.get('/scp/tickets?queue=open&page=50')),
+      queueFiltered: await count('queueFiltered', 200, () => agent.get(`/scp/tickets?queue=open&dept=${o.departmentId}`)),
+      ticketPage: await count('ticketPage', 200, () => agent.get(`/scp/tickets/${o.ticketId}`)),
+      searchEmail: await count('searchEmail', 200, () => agent.get(`/scp/tickets?queue=open&q=${encodeURIComponent(o.userEmail ?? 'user1@customers.test')}`)),
+      searchWord: await count('searchWord', 200, () => agent.get('/scp/tickets?queue=open&q=printer')),
+      reply: await count('reply', 303, () => agent.post(`/scp/tickets/${o.replyTicketId ?? o.ticketId}/reply`).type('form').send({ _csrf: csrf, message: 'Counting statements' })),
     };
   } finally {
     db.removeListener('query', onQuery);

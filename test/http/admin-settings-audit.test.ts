@@ -74,6 +74,19 @@ describe('settings', () => {
     expect(res.status).toBe(422);
     expect($(res.text)('#e-default_department_id').length).toBe(1);
   });
+
+  it('refuses control characters in the help desk name (a line break would cut mail subjects)', async () => {
+    for (const name of ['Bank\r\nBcc: evil@example.com', 'Bank\u0085Help', 'Bank\u2028Help', 'Bank\tHelp']) {
+      const res = await submit(admin, '/scp/admin/settings', '/scp/admin/settings', await form({ helpdesk_name: name }));
+      expect(res.status, JSON.stringify(name)).toBe(422);
+      expect($(res.text)('#e-helpdesk_name').length, JSON.stringify(name)).toBe(1);
+    }
+    expect((await getSettings(t.db)).helpdesk_name).toBe('Bank Help');
+    // A bad value already in the table is not used either: the default applies.
+    await t.db('settings').where({ key: 'helpdesk_name' }).update({ value: JSON.stringify('Evil\nSubject') });
+    expect((await getSettings(t.db)).helpdesk_name).toBe('Tessera Help Desk');
+    await t.db('settings').where({ key: 'helpdesk_name' }).update({ value: JSON.stringify('Bank Help') });
+  });
 });
 
 describe('audit log', () => {

@@ -48,12 +48,18 @@ export function toAgent(row: AgentRow): Agent {
 
 /** Loads an active agent as an Actor with their department and team access, or null. */
 export async function loadAgentActor(db: Knex | Knex.Transaction, agentId: number): Promise<AgentActor | null> {
-  const row: AgentRow | undefined = await db('agents').where({ id: agentId }).first();
+  // One statement on every agent request: the row plus its extra departments and teams as id lists.
+  const row: (AgentRow & { dept_ids: unknown; team_ids: unknown }) | undefined = await db('agents as a')
+    .where('a.id', agentId)
+    .select(
+      'a.*',
+      db.raw('(select group_concat(da.department_id) from departments_agents da where da.agent_id = a.id) as dept_ids'),
+      db.raw('(select group_concat(ta.team_id) from teams_agents ta where ta.agent_id = a.id) as team_ids'),
+    )
+    .first();
   if (!row || !dbBool(row.is_active)) return null;
-  const [depts, teams] = await Promise.all([
-    db('departments_agents').where({ agent_id: agentId }).pluck('department_id'),
-    db('teams_agents').where({ agent_id: agentId }).pluck('team_id'),
-  ]);
+  const ids = (v: unknown) => (v === null || v === undefined ? [] : String(v).split(',').filter(Boolean).map(Number));
+  const [depts, teams] = [ids(row.dept_ids), ids(row.team_ids)];
   return {
     kind: 'agent',
     id: row.id,

@@ -24,7 +24,8 @@ const int = (label: string, min: number, max: number) =>
 const shape = SettingsSchema.shape;
 
 export const SettingsFormInput = z.object({
-  helpdesk_name: requiredText(120, 'Help desk name'),
+  /** Trimmed and required here, then SettingsSchema's own rules (no control characters). */
+  helpdesk_name: requiredText(120, 'Help desk name').pipe(shape.helpdesk_name.removeDefault()),
   timezone: z.string({ error: 'Choose a time zone' }).trim().refine((tz) => IANAZone.isValidZone(tz), 'Choose a time zone from the list'),
   default_department_id: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number({ error: 'Choose a default department' }).int().positive('Choose a default department')),
   default_sla_plan_id: optionalId,

@@ -9,8 +9,13 @@ import { z } from 'zod';
 import type { Knex } from 'knex';
 import { toDbDate } from '../../db/dialect.ts';
 
+/** Control characters (C0, DEL, C1) and Unicode line/paragraph separators: a line break in a name would cut mail subjects and headers. */
+const CONTROL_CHARACTERS = /[\p{Cc}\u2028\u2029]/u;
+
 export const SettingsSchema = z.object({
-  helpdesk_name: z.string().min(1).max(120).default('Tessera Help Desk'),
+  helpdesk_name: z.string().min(1).max(120)
+    .refine((s) => !CONTROL_CHARACTERS.test(s), 'Help desk name must not contain line breaks or other control characters')
+    .default('Tessera Help Desk'),
   timezone: z.string().min(1).max(64).default('UTC'),
   default_department_id: z.number().int().nullable().default(null),
   default_sla_plan_id: z.number().int().nullable().default(null),

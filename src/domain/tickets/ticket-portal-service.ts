@@ -251,9 +251,33 @@ export async function getAttachmentForUser(ctx: ServiceContext, rawId: unknown):
   return { filename: file.filename, contentType: file.contentType, data: file.data };
 }
 
-/** Tickets this browser session may read (for the status page), newest first. */
-export async function listSessionTickets(ctx: ServiceContext): Promise<{ number: string; subject: string; statusLabel: string }[]> {
+export interface SessionTicket {
+  number: string;
+  subject: string;
+  status: TicketStatus;
+  statusLabel: string;
+  department: string;
+  updatedAt: { iso: string; text: string };
+}
+
+/**
+ * Tickets this browser session may read ("My tickets" and the status page), newest activity first.
+ * Only the tickets the session has proven (email + number, access link, opened here): never every
+ * ticket of the user's email address.
+ */
+export async function listSessionTickets(ctx: ServiceContext): Promise<SessionTicket[]> {
   if (ctx.actor.kind !== 'user' || !ctx.actor.ticketIds?.length) return [];
-  const rows = await ctx.db('tickets').where({ user_id: ctx.actor.id }).whereIn('id', ctx.actor.ticketIds).orderBy('created_at', 'desc').select('number', 'subject', 'status');
-  return rows.map((r: any) => ({ number: r.number, subject: r.subject, statusLabel: STATUS_LABELS[r.status as TicketStatus] ?? r.status }));
+  const rows = await ctx.db('tickets as t')
+    .leftJoin('departments as d', 'd.id', 't.department_id')
+    .where('t.user_id', ctx.actor.id)
+    .whereIn('t.id', ctx.actor.ticketIds)
+    .orderBy('t.updated_at', 'desc')
+    .orderBy('t.id', 'desc')
+    .select('t.number', 't.subject', 't.status', 't.updated_at', 'd.name as department');
+  if (!rows.length) return [];
+  const tz = (await getSettings(ctx.db)).timezone;
+  return rows.map((r: any) => ({
+    number: r.number, subject: r.subject, status: r.status, statusLabel: STATUS_LABELS[r.status as TicketStatus] ?? r.status,
+    department: r.department ?? '', updatedAt: when(r.updated_at, tz),
+  }));
 }

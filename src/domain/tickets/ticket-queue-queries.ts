@@ -1,8 +1,10 @@
 /**
  * Agent queues. Every query starts from an indexed predicate on `tickets` (state + department,
- * assignee, team, overdue — see the tickets migration), so a queue never scans the table. A queue
- * page costs at most 5 statements: settings, the counts of all queues (one UNION ALL), the total
- * of this queue, the page of rows, and the filter choices (one UNION ALL).
+ * assignee, team, overdue — see the tickets migration), so a queue never scans the table.
+ * Counts are bounded: a count stops at COUNT_CAP (shown as "1,000+", as large help desks do), so
+ * it reads at most that many index entries whatever the size of the desk (docs/benchmarks.md).
+ * A queue page costs 2 statements here: the counts of all queues, the total of this queue and the
+ * filter choices in one UNION ALL, then the page of rows (settings come from the request's memo).
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
@@ -42,6 +44,15 @@ export type QueueParams = z.output<typeof QueueParams>;
 
 type Qb = Knex.QueryBuilder;
 
+const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
+
+/** Counts stop here: above it a queue shows "1,000+". Bounds the cost of every count at any desk size. */
+export const COUNT_CAP = 1000;
+/** "1,000+" for a count that reached its cap, else the number. */
+export function countText(n: number, cap = COUNT_CAP): string {
+  return n > cap ? `${cap.toLocaleString('en')}+` : String(n);
+}
+
 /** Tickets the actor may see: their departments, assigned to them or their teams (admins, API, system: all). */
 function scopeVisible(qb: Qb, actor: Actor): void {
   if (actor.kind !== 'agent' || actor.role === 'admin') return;
@@ -73,10 +84,14 @@ function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams): void
   if (p.status) qb.where('t.status', p.status);
   if (p.source) qb.where('t.source', p.source);
   const q = p.q;
-  if (q) {
+  if (q && EMAIL_RE.test(q)) {
+    // A requester's email: answered from users_email_unique + tickets_user, never a subject scan.
+    qb.whereIn('t.user_id', db('users').where('email', q.toLowerCase()).select('id'));
+  } else if (q) {
+    // Number or subject words. LIKE '%…%' cannot use a B-tree index: it reads the queue's index
+    // range (state [+ department]) until the page and the bounded total are found (docs/benchmarks.md).
     qb.where((w) => {
       w.where('t.number', q.replace(/^#/, ''));
-      w.orWhereIn('t.user_id', db('users').where('email', q.toLowerCase()).select('id'));
       w.orWhere((s) => void whereLike(s, 't.subject', q));
     });
   }
@@ -107,47 +122,74 @@ export interface QueuePage {
   params: QueueParams;
   sort: QueueSort;
   dir: 'asc' | 'desc';
+  /** Bounded counts: a value above COUNT_CAP means "COUNT_CAP+" (see countText). */
   counts: Record<QueueName, number>;
   rows: QueueRow[];
+  /** Rows of this queue, counted up to max(COUNT_CAP, page × pageSize) + 1. */
   total: number;
+  totalCapped: boolean;
+  /** "1,275" or "1,275+" */
+  totalText: string;
   page: number;
+  /** Pages known so far (a lower bound when totalCapped). */
   pages: number;
+  pagesText: string;
   pageSize: number;
   options: { departments: Opt[]; priorities: Opt[]; slaPlans: Opt[]; agents: Opt[] };
 }
-type Opt = { id: number; name: string };
-
 /** Default order per queue (osTicket: overdue by due date, closed and the rest by last update). */
 function defaultSort(queue: QueueName): [QueueSort, 'asc' | 'desc'] {
   return queue === 'overdue' ? ['due', 'asc'] : ['updated', 'desc'];
 }
 
-/** Counts of every queue for the actor (and department filter), in one statement. */
-export async function queueCounts(db: Knex | Knex.Transaction, actor: Actor, dept?: number): Promise<Record<QueueName, number>> {
-  const parts = QUEUES.map((queue) => {
-    const qb = db('tickets as t').select(db.raw('? as queue', [queue])).count({ n: '*' });
-    scopeVisible(qb, actor);
-    scopeQueue(qb, queue, actor);
-    if (dept) qb.where('t.department_id', dept);
-    return qb;
-  });
-  const rows = (await parts[0].unionAll(parts.slice(1))) as unknown as { queue: string; n: unknown }[];
-  const out = Object.fromEntries(QUEUES.map((q) => [q, 0])) as Record<QueueName, number>;
-  for (const r of rows) out[r.queue as QueueName] = dbCount(r.n);
-  return out;
+/** `(select count(*) from (<qb> limit cap + 1))`: a count that stops after cap + 1 rows. */
+function boundedCount(db: Knex | Knex.Transaction, qb: Qb, cap: number): Knex.Raw {
+  return db.raw('(select count(*) from ? as c)', [qb.clearSelect().select(db.raw('1 as x')).limit(cap + 1)]);
 }
 
-async function filterOptions(db: Knex | Knex.Transaction, actor: Actor): Promise<QueuePage['options']> {
-  const part = (kind: string, table: string) => db(table).where('is_active', true).select(db.raw('? as kind', [kind]), 'id', 'name');
-  const rows: { kind: string; id: number; name: string }[] = await part('dept', 'departments').unionAll([part('priority', 'priorities'), part('sla', 'sla_plans'), part('agent', 'agents')]);
-  const of = (k: string) => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: r.name })).sort((a, b) => a.name.localeCompare(b.name));
+function countQuery(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, dept?: number): Qb {
+  const qb = db('tickets as t');
+  scopeVisible(qb, actor);
+  scopeQueue(qb, queue, actor);
+  if (dept) qb.where('t.department_id', dept);
+  return qb;
+}
+
+/** Counts of every queue for the actor (and department filter), each bounded by COUNT_CAP (n > cap means "cap+"), in one statement. */
+export async function queueCounts(db: Knex | Knex.Transaction, actor: Actor, dept?: number): Promise<Record<QueueName, number>> {
+  return (await queueSummary(db, actor, dept)).counts;
+}
+
+type Opt = { id: number; name: string };
+interface Summary { counts: Record<QueueName, number>; total: number; options: QueuePage['options'] }
+
+/**
+ * In ONE statement (UNION ALL): the bounded count of every queue, the bounded total of the page's
+ * own query (`total`, counted up to `totalCap`), and the active departments, priorities, SLA plans
+ * and agents for the filters.
+ */
+async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: number, total?: { qb: Qb; cap: number }): Promise<Summary> {
+  const counter = (kind: string, name: string, qb: Qb, cap: number) => db.select(db.raw('? as kind', [kind]), db.raw('0 as id'), db.raw('? as name', [name]), boundedCount(db, qb, cap).wrap('', ' as n'));
+  const option = (kind: string, table: string) => db(table).where('is_active', true).select(db.raw('? as kind', [kind]), 'id', 'name', db.raw('0 as n'));
+  const parts: Qb[] = [option('dept', 'departments'), option('priority', 'priorities'), option('sla', 'sla_plans'), option('agent', 'agents')];
+  for (const queue of QUEUES) parts.push(counter('count', queue, countQuery(db, actor, queue, dept), COUNT_CAP));
+  if (total) parts.push(counter('total', 'total', total.qb, total.cap));
+  const rows = (await parts[0].unionAll(parts.slice(1))) as unknown as { kind: string; id: unknown; name: string; n: unknown }[];
+  const counts = Object.fromEntries(QUEUES.map((q) => [q, 0])) as Record<QueueName, number>;
+  let totalN = 0;
+  for (const r of rows) {
+    if (r.kind === 'count') counts[r.name as QueueName] = dbCount(r.n);
+    else if (r.kind === 'total') totalN = dbCount(r.n);
+  }
+  const of = (k: string) => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: String(r.name) })).sort((a, b) => a.name.localeCompare(b.name));
   const limited = actor.kind === 'agent' && actor.role !== 'admin';
-  return {
+  const options = {
     departments: of('dept').filter((d) => !limited || actor.departmentIds.includes(d.id)),
     priorities: of('priority'),
     slaPlans: of('sla'),
     agents: of('agent'),
   };
+  return { counts, total: totalN, options };
 }
 
 function baseQuery(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams): Qb {
@@ -186,12 +228,14 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const [sort, dir] = sortOf(p);
   const base = baseQuery(db, ctx.actor, p);
   const pageSize = settings.page_size;
-  const [counts, totalRow, options] = await Promise.all([queueCounts(db, ctx.actor, p.dept), base.clone().count({ n: '*' }).first(), filterOptions(db, ctx.actor)]);
-  const total = dbCount((totalRow as any)?.n);
-  const pages = Math.max(1, Math.ceil(total / pageSize));
+  // The total is counted only as far as needed: the cap, or past the requested page (to know there is a next one).
+  const totalCap = Math.max(COUNT_CAP, p.page * pageSize);
+  const { counts, total, options } = await queueSummary(db, ctx.actor, p.dept, { qb: base.clone(), cap: totalCap });
+  const totalCapped = total > totalCap;
+  const pages = Math.max(1, Math.ceil(total / pageSize)); // total ≤ totalCap + 1: one row past the cap still opens a next page
   const page = Math.min(p.page, pages);
   const rows = await rowsQuery(base, sort, dir).limit(pageSize).offset((page - 1) * pageSize);
-  return { params: p, sort, dir, counts, total, page, pages, pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: totalCapped ? `${pages}+` : String(pages), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
 /** At most this many rows in one export. */

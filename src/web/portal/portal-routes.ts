@@ -1,14 +1,24 @@
 /** The end-user portal at /: its own session cookie, layout and error pages. */
-import express, { Router } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppDeps } from '../shared/deps.ts';
 import type { KnexSessionStore } from '../shared/session-store.ts';
-import { sessionFor } from '../shared/session.ts';
+import { regenerateSession, saveSession, sessionFor } from '../shared/session.ts';
 import { csrfProtection } from '../shared/csrf.ts';
 import { useLayout } from '../shared/area.ts';
 import { htmlErrorHandler, notFoundHandler } from '../shared/error-handler.ts';
-import { render } from '../shared/render.ts';
+import { flash, render } from '../shared/render.ts';
 import { getSettings } from '../../domain/settings/settings-service.ts';
+import { loadPortalActor } from '../../domain/tickets/ticket-portal-service.ts';
 import { portalTicketRoutes } from './portal-ticket-routes.ts';
+
+/** The portal actor: the session's user, limited to the tickets this browser was given (every page: the layout shows "My tickets"). */
+function loadPortalUser(d: AppDeps) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const actor = req.session ? await loadPortalActor(d.db, req.session) : null;
+    if (actor) res.locals.actor = actor;
+    next();
+  };
+}
 
 export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
   const router = Router();
@@ -20,9 +30,17 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
     res.locals.settings = await getSettings(d.db);
     next();
   });
+  router.use(loadPortalUser(d));
   // ## Home
   router.get('/', async (req, res) => {
     await render(req, res, 'portal/home', {}, { title: 'Help Center' });
+  });
+  // ## Sign out: the old session (and every ticket it was granted) is gone; a fresh one carries the flash
+  router.post('/logout', async (req, res) => {
+    await regenerateSession(req);
+    flash(req, 'success', 'You have signed out.');
+    await saveSession(req);
+    res.redirect(303, '/');
   });
   router.use(portalTicketRoutes(d));
   router.use(notFoundHandler());

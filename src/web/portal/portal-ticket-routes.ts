@@ -1,5 +1,5 @@
-/** Portal: open a ticket, check status, the user's ticket page, replies, attachments. */
-import { Router, type NextFunction, type Request, type Response } from 'express';
+/** Portal: my tickets, open a ticket, check status, the user's ticket page, replies, attachments. */
+import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { actorOf, ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
@@ -11,15 +11,6 @@ import type { UploadedFile } from '../../domain/tickets/attachment-service.ts';
 import * as portal from '../../domain/tickets/ticket-portal-service.ts';
 
 type Model = { errors?: FieldErrors; values?: Record<string, unknown>; filesDropped?: boolean };
-
-/** The portal actor: the session's user, limited to the tickets this browser was given. */
-function loadPortalUser(d: AppDeps) {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    const actor = req.session ? await portal.loadPortalActor(d.db, req.session) : null;
-    if (actor) res.locals.actor = actor;
-    next();
-  };
-}
 
 /** Lets this browser session read `ticketId` as `userId`: a new session id, keeping earlier tickets of the same user. */
 async function grantTicketAccess(req: Request, access: { userId: number; ticketId: number }): Promise<void> {
@@ -97,7 +88,12 @@ function typed(body: unknown): Record<string, unknown> {
 
 export function portalTicketRoutes(d: AppDeps): Router {
   const router = Router();
-  router.use(loadPortalUser(d));
+
+  // ## My tickets: only what this browser session has proven (never every ticket of the email address)
+  router.get('/tickets', async (req, res) => {
+    const tickets = await portal.listSessionTickets(ctxFrom(req, res));
+    await render(req, res, 'portal/tickets/index', { tickets }, { title: 'My tickets' });
+  });
 
   // ## Open a ticket
   router.get('/tickets/new', async (req, res) => renderNew(req, res));

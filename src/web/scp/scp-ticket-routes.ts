@@ -10,7 +10,7 @@ import {
 import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from '../../domain/tickets/ticket-agent-view.ts';
 import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
-import { exportQueueCsv, listQueue, QUEUE_LABELS, QUEUES, SORT_KEYS, type QueuePage } from '../../domain/tickets/ticket-queue-queries.ts';
+import { countText, exportQueueCsv, listQueue, QUEUE_LABELS, QUEUES, SORT_KEYS, type QueuePage } from '../../domain/tickets/ticket-queue-queries.ts';
 import type { ServiceContext } from '../../domain/context.ts';
 import { single } from '../shared/area.ts';
 import { ctxFrom, type AppDeps } from '../shared/deps.ts';
@@ -26,9 +26,9 @@ function queueLinks(p: QueuePage) {
     return `/scp/tickets${qs.size ? `?${qs}` : ''}`;
   };
   return {
-    queues: QUEUES.map((q) => ({ name: q, label: QUEUE_LABELS[q], count: p.counts[q], url: url({ queue: q, sort: undefined, dir: undefined, status: undefined }), current: q === p.params.queue })),
+    queues: QUEUES.map((q) => ({ name: q, label: QUEUE_LABELS[q], count: countText(p.counts[q]), url: url({ queue: q, sort: undefined, dir: undefined, status: undefined }), current: q === p.params.queue })),
     sort: Object.fromEntries(SORT_KEYS.map((k) => [k, { url: url({ sort: k, dir: p.sort === k && p.dir === 'asc' ? 'desc' : 'asc' }), aria: p.sort === k ? (p.dir === 'asc' ? 'ascending' : 'descending') : 'none' }])),
-    pagination: { page: p.page, pages: p.pages, total: p.total, prevUrl: p.page > 1 ? url({ page: String(p.page - 1) }) : null, nextUrl: p.page < p.pages ? url({ page: String(p.page + 1) }) : null },
+    pagination: { page: p.page, pages: p.pages, pagesText: p.pagesText, total: p.totalText, prevUrl: p.page > 1 ? url({ page: String(p.page - 1) }) : null, nextUrl: p.page < p.pages ? url({ page: String(p.page + 1) }) : null },
     csvUrl: url({}).replace('/scp/tickets', '/scp/tickets.csv'),
   };
 }

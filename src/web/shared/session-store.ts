@@ -8,8 +8,17 @@ import { dbDate, toDbDate } from '../../db/dialect.ts';
 
 type Cb<T = unknown> = (err?: any, value?: T) => void;
 
+/**
+ * `rolling` sessions are touched on every request; the row's expiry is rewritten only when it would
+ * move by more than this, so a busy agent costs one UPDATE a minute instead of one per request.
+ * (The idle timeout is then exact to within a minute.)
+ */
+export const TOUCH_SLACK_MS = 60_000;
+
 export class KnexSessionStore extends session.Store {
   private lastPrune = 0;
+  /** expires_at of rows read by get() in requests still running (sid → ms); consumed by touch/set/destroy. */
+  private readonly loaded = new Map<string, number>();
   constructor(private readonly db: Knex, private readonly clock: () => Date = () => new Date()) {
     super();
   }
@@ -27,12 +36,17 @@ export class KnexSessionStore extends session.Store {
         if (!row) return cb(null, null);
         const exp = dbDate(row.expires_at);
         if (exp && exp <= this.clock()) return cb(null, null);
+        if (exp) {
+          if (this.loaded.size > 10_000) this.loaded.clear();
+          this.loaded.set(sid, exp.getTime());
+        }
         cb(null, JSON.parse(row.sess));
       })
       .catch(cb);
   }
 
   set(sid: string, sess: session.SessionData, cb?: Cb): void {
+    this.loaded.delete(sid);
     const s = sess as session.SessionData & { agentId?: number; userId?: number };
     const row = { sess: JSON.stringify(sess), expires_at: toDbDate(this.expiry(sess)), agent_id: s.agentId ?? null, user_id: s.userId ?? null };
     this.db('sessions')
@@ -45,11 +59,16 @@ export class KnexSessionStore extends session.Store {
   }
 
   destroy(sid: string, cb?: Cb): void {
+    this.loaded.delete(sid);
     this.db('sessions').where({ sid }).delete().then(() => cb?.()).catch((e) => cb?.(e));
   }
 
   touch(sid: string, sess: session.SessionData, cb?: Cb): void {
-    this.db('sessions').where({ sid }).update({ expires_at: toDbDate(this.expiry(sess)) }).then(() => cb?.()).catch((e) => cb?.(e));
+    const stored = this.loaded.get(sid);
+    this.loaded.delete(sid);
+    const expiry = this.expiry(sess);
+    if (stored !== undefined && Math.abs(expiry.getTime() - stored) < TOUCH_SLACK_MS) return void cb?.();
+    this.db('sessions').where({ sid }).update({ expires_at: toDbDate(expiry) }).then(() => cb?.()).catch((e) => cb?.(e));
   }
 
   private async prune(): Promise<void> {
