@@ -1,16 +1,29 @@
 /**
- * The permission matrix harness: lists every route the Express app registers, signs in one client
- * per kind of actor, and calls a route as each of them. The expectations live in
+ * The permission matrix harness: lists every route the Express app registers, builds the data the
+ * routes' parameters name (tickets, an attachment, admin entities, mail, API keys), signs in one
+ * client per kind of actor, and calls a route as each of them. The expectations live in
  * permission-matrix.routes.ts; the test is permission-matrix.test.ts.
  */
 import type express from 'express';
+import type { Knex } from 'knex';
 import * as cheerio from 'cheerio';
+import { toDbDate } from '../../src/db/dialect.ts';
+import { createApiKey } from '../../src/domain/api-keys/api-key-service.ts';
 import { createAccessToken } from '../../src/domain/auth/access-tokens.ts';
-import { buildAdmin, buildAgent, buildDepartment, buildTicket, buildUser, TEST_PASSWORD } from '../factories/index.ts';
+import { getSettingsForm } from '../../src/domain/settings/settings-admin-service.ts';
+import { storeAttachments } from '../../src/domain/tickets/attachment-service.ts';
+import {
+  buildAdmin, buildAgent, buildDepartment, buildPriority, buildSlaPlan, buildTicket, buildTopic, buildUser, TEST_PASSWORD, unique,
+} from '../factories/index.ts';
 import { client, loginAsAgent, type Client } from '../support/http.ts';
 import type { TestApp } from '../support/test-app.ts';
 
-export const ACTORS = ['anonymous', 'user', 'otherUser', 'otherDeptAgent', 'agent', 'admin'] as const;
+/**
+ * The kinds of caller. `apiCreateKey` and `apiManageKey` are clients without a session that send an
+ * X-API-Key: one may only create tickets, the other only manage them (so each is the "key without
+ * the permission" on the other's routes).
+ */
+export const ACTORS = ['anonymous', 'user', 'otherUser', 'otherDeptAgent', 'agent', 'admin', 'apiCreateKey', 'apiManageKey'] as const;
 export type ActorName = (typeof ACTORS)[number];
 
 export interface RegisteredRoute {
@@ -54,17 +67,43 @@ export function routeKey(r: RegisteredRoute): string {
   return `${r.method} ${r.path}`;
 }
 
+/** The admin sections with an id in the URL (the shared CRUD pattern). */
+export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys'] as const;
+export type AdminEntity = (typeof ADMIN_ENTITIES)[number];
+
+/** The agent ticket actions (POST /scp/tickets/:id/<action>). */
+export const TICKET_ACTIONS = ['reply', 'note', 'assign', 'claim', 'release', 'transfer', 'priority', 'sla', 'due', 'status', 'edit'] as const;
+export type TicketAction = (typeof TICKET_ACTIONS)[number];
+
+type TicketRef = { id: number; number: string };
+
 /** What the rows may refer to when they build URLs and bodies. */
 export interface MatrixFixtures {
   /** The agent's department; `ticket` is in it and belongs to `user`. */
   departmentId: number;
   otherDepartmentId: number;
-  ticket: { id: number; number: string };
+  ticket: TicketRef;
   /** A ticket of `otherUser` (also in the agent's department). */
-  otherTicket: { id: number; number: string };
+  otherTicket: TicketRef;
+  /** One ticket per agent action (in the agent's department, of `user`), so actions do not disturb each other. */
+  actionTickets: Record<TicketAction, TicketRef>;
+  /** An attachment on the first message of `ticket` (the user may download it). */
+  attachmentId: number;
   agentId: number;
   adminId: number;
   userId: number;
+  userEmail: string;
+  /** Values for ticket actions: a priority, an SLA plan and a help topic other than the ticket's. */
+  priorityId: number;
+  slaPlanId: number;
+  topicId: number;
+  /** Admin entities to open and edit, and others (unused, so deletable) for POST /:id/:action. */
+  edit: Record<AdminEntity, number>;
+  remove: Record<AdminEntity, number>;
+  /** Outbox rows: one to show, one to retry, one to discard (all 'failed'). */
+  mail: { show: number; retry: number; discard: number };
+  /** The settings form as it stands (saving it changes nothing). */
+  settingsForm: Record<string, string>;
 }
 
 export interface MatrixActors {
@@ -82,7 +121,56 @@ async function portalClient(t: TestApp, userId: number, ticketId: number): Promi
   return c;
 }
 
-/** Builds the people and tickets of the matrix and a way to get a signed-in client for each actor. */
+/** A client without a session that sends `key` with every request. */
+function apiClient(t: TestApp, key: string): Client {
+  return client(t.app).set('X-API-Key', key) as unknown as Client;
+}
+
+async function attach(t: TestApp, ticketId: number, filename: string): Promise<number> {
+  const entry = await t.db('thread_entries').where({ ticket_id: ticketId, kind: 'message' }).orderBy('id').first('id');
+  const [id] = await t.db.transaction((trx) => storeAttachments(trx, ticketId, entry.id, [{ filename, contentType: 'text/plain', data: Buffer.from('hello') }], t.clock()));
+  return id;
+}
+
+async function buildOutbox(db: Knex, now: Date): Promise<number> {
+  const ts = toDbDate(now);
+  const [id] = await db('outbox').insert({
+    template: 'ticket_opened', to_address: `${unique('to')}@customers.test`, subject: 'Matrix mail', text_body: 'Hello',
+    message_id: `<${unique('m')}@helpdesk.test>`, status: 'failed', attempts: 3, next_attempt_at: ts, last_error: 'refused', created_at: ts,
+  });
+  return id;
+}
+
+/** One of each admin entity, unused by anything else. */
+async function buildAdminEntities(t: TestApp): Promise<Record<AdminEntity, number>> {
+  const ts = toDbDate(t.clock());
+  const [scheduleId] = await t.db('schedules').insert({ name: unique('Schedule '), kind: '24x7', timezone: 'UTC', is_active: true, created_at: ts, updated_at: ts });
+  const [teamId] = await t.db('teams').insert({ name: unique('Team '), is_active: true, created_at: ts, updated_at: ts });
+  const key = await createApiKey(t.ctx(), { allowedIp: '10.0.0.1', note: 'matrix', canCreateTickets: true });
+  return {
+    departments: await buildDepartment(t.db),
+    'sla-plans': await buildSlaPlan(t.db),
+    schedules: scheduleId,
+    'help-topics': await buildTopic(t.db),
+    priorities: await buildPriority(t.db),
+    teams: teamId,
+    agents: (await buildAgent(t.db, { department_id: await buildDepartment(t.db) })).id,
+    'api-keys': key.id,
+  };
+}
+
+/** Form fields as a browser sends them: checkboxes 'on' when ticked and absent otherwise. */
+function asForm(values: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (v === true) out[k] = 'on';
+    else if (v === false || v === null || v === undefined) continue;
+    else out[k] = String(v);
+  }
+  return out;
+}
+
+/** Builds the people, tickets and entities of the matrix and a way to get a signed-in client for each actor. */
 export async function setUpActors(t: TestApp): Promise<MatrixActors> {
   const departmentId = await buildDepartment(t.db);
   const otherDepartmentId = await buildDepartment(t.db);
@@ -90,10 +178,23 @@ export async function setUpActors(t: TestApp): Promise<MatrixActors> {
   const otherUser = await buildUser(t.db);
   const ticket = await buildTicket(t.db, { user_id: user.id, department_id: departmentId });
   const otherTicket = await buildTicket(t.db, { user_id: otherUser.id, department_id: departmentId });
+  const actionTickets = {} as Record<TicketAction, TicketRef>;
+  for (const a of TICKET_ACTIONS) actionTickets[a] = await buildTicket(t.db, { user_id: user.id, department_id: departmentId });
   const agent = await buildAgent(t.db, { department_id: departmentId });
   const otherDeptAgent = await buildAgent(t.db, { department_id: otherDepartmentId });
   const admin = await buildAdmin(t.db);
-  const fixtures: MatrixFixtures = { departmentId, otherDepartmentId, ticket, otherTicket, agentId: agent.id, adminId: admin.id, userId: user.id };
+  const createKey = await createApiKey(t.ctx(), { allowedIp: '*', note: 'matrix: create only', canCreateTickets: true, canManageTickets: false });
+  const manageKey = await createApiKey(t.ctx(), { allowedIp: '*', note: 'matrix: manage only', canCreateTickets: false, canManageTickets: true });
+  const fixtures: MatrixFixtures = {
+    departmentId, otherDepartmentId, ticket, otherTicket, actionTickets,
+    attachmentId: await attach(t, ticket.id, 'matrix.txt'),
+    agentId: agent.id, adminId: admin.id, userId: user.id, userEmail: user.email,
+    priorityId: await buildPriority(t.db), slaPlanId: await buildSlaPlan(t.db), topicId: await buildTopic(t.db),
+    edit: await buildAdminEntities(t),
+    remove: await buildAdminEntities(t),
+    mail: { show: await buildOutbox(t.db, t.clock()), retry: await buildOutbox(t.db, t.clock()), discard: await buildOutbox(t.db, t.clock()) },
+    settingsForm: asForm(await getSettingsForm(t.ctx(admin.actor))),
+  };
   const make: Record<ActorName, () => Promise<Client>> = {
     anonymous: async () => client(t.app),
     user: () => portalClient(t, user.id, ticket.id),
@@ -101,12 +202,14 @@ export async function setUpActors(t: TestApp): Promise<MatrixActors> {
     otherDeptAgent: () => loginAsAgent(t.app, otherDeptAgent.username, TEST_PASSWORD),
     agent: () => loginAsAgent(t.app, agent.username, TEST_PASSWORD),
     admin: () => loginAsAgent(t.app, admin.username, TEST_PASSWORD),
+    apiCreateKey: async () => apiClient(t, createKey.key),
+    apiManageKey: async () => apiClient(t, manageKey.key),
   };
   const cache = new Map<ActorName, Client>();
   return {
     fixtures,
     clientFor: async (actor, fresh = false) => {
-      await t.db('rate_limits').delete(); // signing in many times from one IP is the harness, not an attack
+      await t.db('rate_limits').delete(); // many sign-ins and calls from one IP are the harness, not an attack
       if (fresh) return make[actor]();
       if (!cache.has(actor)) cache.set(actor, await make[actor]());
       return cache.get(actor)!;
@@ -140,11 +243,14 @@ export interface CallResult {
   location?: string;
 }
 
+/** A request body: form fields, JSON, or raw bytes with their content type. */
+export type Body = Record<string, string> | { json: unknown } | { raw: string; type: string };
+
 /**
  * Calls `url` with `method` on the client, with the session's CSRF token on state-changing requests
- * (as the browser's form would send it), and a form or JSON body.
+ * (as the browser's form would send it), and a form, JSON or raw body.
  */
-export async function callAs(c: Client, method: string, url: string, body?: Record<string, string> | { json: unknown }): Promise<CallResult> {
+export async function callAs(c: Client, method: string, url: string, body?: Body): Promise<CallResult> {
   const path = url.split('?')[0];
   const m = method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
   const area = areaOf(path);
@@ -153,6 +259,7 @@ export async function callAs(c: Client, method: string, url: string, body?: Reco
   let req = c[m](url).redirects(0);
   if (token) req = req.set('x-csrf-token', token);
   if (body && 'json' in body) req = req.set('Content-Type', 'application/json').send(JSON.stringify(body.json));
+  else if (body && 'raw' in body && typeof body.raw === 'string') req = req.set('Content-Type', String(body.type)).send(body.raw);
   else if (m !== 'get') req = req.type('form').send(body ?? {});
   const res = await req;
   const location = res.headers.location ? String(res.headers.location).split('?')[0] : undefined;
