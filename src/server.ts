@@ -38,7 +38,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    server.close();
+    // Stop taking requests, let the ones in flight finish (at most 10 s), then close the pool.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    server.closeAllConnections();
     await inboundSmtp?.close();
     await background?.stop();
     await db.destroy();
