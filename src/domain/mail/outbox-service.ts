@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { toDbDate } from '../../db/dialect.ts';
 import { oneLine, renderMail } from '../../mail/mail-render.ts';
 import type { ServiceContext } from '../context.ts';
-import { getSettings } from '../settings/settings-service.ts';
+import { getSettings, type Settings } from '../settings/settings-service.ts';
 
 export interface MailToQueue {
   template: string;
@@ -30,9 +30,8 @@ export function newMessageId(publicUrl: string): string {
   return `<tessera.${crypto.randomUUID()}@${host}>`;
 }
 
-/** Renders a template and writes the message to the outbox in `trx`. Returns the outbox id. */
-export async function queueMail(ctx: ServiceContext, trx: Knex | Knex.Transaction, mail: MailToQueue): Promise<number> {
-  const settings = await getSettings(trx);
+/** Renders a message into its outbox row (not yet written). */
+async function outboxRow(ctx: ServiceContext, settings: Settings, mail: MailToQueue) {
   const vars = { helpdeskName: settings.helpdesk_name, publicUrl: ctx.publicUrl, ...mail.vars };
   const rendered = await renderMail(mail.template, vars);
   const headers: Record<string, string> = {};
@@ -44,7 +43,7 @@ export async function queueMail(ctx: ServiceContext, trx: Knex | Knex.Transactio
   if (mail.inReplyTo) headers['In-Reply-To'] = mail.inReplyTo;
   if (mail.references?.length) headers['References'] = mail.references.join(' ');
   const now = toDbDate(ctx.clock());
-  const [id] = await trx('outbox').insert({
+  return {
     template: mail.template,
     ticket_id: mail.ticketId ?? null,
     to_address: mail.to.toLowerCase(),
@@ -61,6 +60,39 @@ export async function queueMail(ctx: ServiceContext, trx: Knex | Knex.Transactio
     attempts: 0,
     next_attempt_at: now,
     created_at: now,
-  });
+  };
+}
+
+/** Renders a template and writes the message to the outbox in `trx`. Returns the outbox id. */
+export async function queueMail(ctx: ServiceContext, trx: Knex | Knex.Transaction, mail: MailToQueue): Promise<number> {
+  const row = await outboxRow(ctx, await getSettings(trx), mail);
+  const [id] = await trx('outbox').insert(row);
   return id;
+}
+
+/** Rows per multi-row INSERT, and rendered characters per INSERT (each alert may carry a 100,000-character message; MariaDB's max_allowed_packet is 16 MB by default). */
+const BATCH_ROWS = 100;
+const BATCH_CHARS = 2_000_000;
+
+/**
+ * Renders several messages and writes them to the outbox in `trx` in as few statements as possible
+ * (one multi-row INSERT, split only for very many or very large messages), in the given order.
+ */
+export async function queueMails(ctx: ServiceContext, trx: Knex | Knex.Transaction, mails: MailToQueue[]): Promise<void> {
+  if (!mails.length) return;
+  const settings = await getSettings(trx);
+  const rows = await Promise.all(mails.map((m) => outboxRow(ctx, settings, m)));
+  let batch: typeof rows = [];
+  let chars = 0;
+  for (const r of rows) {
+    const size = r.text_body.length + (r.html_body?.length ?? 0) + r.subject.length;
+    if (batch.length && (batch.length >= BATCH_ROWS || chars + size > BATCH_CHARS)) {
+      await trx('outbox').insert(batch);
+      batch = [];
+      chars = 0;
+    }
+    batch.push(r);
+    chars += size;
+  }
+  await trx('outbox').insert(batch);
 }

@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import type { ServiceContext } from '../context.ts';
 import { getSettings, type Settings } from '../settings/settings-service.ts';
 import { createAccessToken } from '../auth/access-tokens.ts';
-import { queueMail } from './outbox-service.ts';
+import { queueMail, queueMails, type MailToQueue } from './outbox-service.ts';
 
 export type TicketNotice =
   | { kind: 'ticket_created'; ticketId: number; entryId: number; notifyUser: boolean; alertAgents: boolean }
@@ -22,26 +22,34 @@ const USER_LINK_TTL_MINUTES = 30 * 24 * 60;
 
 type Db = Knex | Knex.Transaction;
 
-async function loadTicket(db: Db, ticketId: number) {
-  return db('tickets as t')
+/** The ticket with the names mail needs and, for a notice about a thread entry, that entry (one statement). */
+async function loadTicket(db: Db, ticketId: number, entryId?: number) {
+  const q = db('tickets as t')
     .join('users as u', 'u.id', 't.user_id')
     .join('departments as d', 'd.id', 't.department_id')
     .leftJoin('agents as a', 'a.id', 't.assignee_agent_id')
-    .where('t.id', ticketId)
-    .first('t.*', 'u.email as user_email', 'u.name as user_name', 'd.name as department_name', 'd.manager_agent_id', 'd.email_address as dept_email', 'd.email_name as dept_email_name', 'a.email as assignee_email', 'a.name as assignee_name');
+    .where('t.id', ticketId);
+  const cols = ['t.*', 'u.email as user_email', 'u.name as user_name', 'd.name as department_name', 'd.manager_agent_id', 'd.email_address as dept_email', 'd.email_name as dept_email_name', 'a.email as assignee_email', 'a.name as assignee_name'];
+  if (entryId === undefined) return q.first(cols);
+  return q.leftJoin('thread_entries as e', (j) => j.on('e.id', '=', db.raw('?', [entryId]))).first([...cols, 'e.id as entry_id', 'e.body as entry_body', 'e.poster_name as entry_poster_name']);
 }
 
-async function entry(db: Db, entryId: number) {
-  return db('thread_entries').where({ id: entryId }).first();
+/** The thread entry a notice is about, as read by loadTicket. */
+function entry(t: any): { body: string; poster_name: string | null } | undefined {
+  return t.entry_id ? { body: t.entry_body, poster_name: t.entry_poster_name } : undefined;
 }
 
-/** Message-IDs of mail already exchanged about this ticket, oldest first (for References). */
+/**
+ * Message-IDs of mail already exchanged about this ticket, oldest first (for References): the last
+ * 10 received (thread entries) and the last 10 sent (outbox), in one statement (UNION ALL).
+ */
 async function threadIds(db: Db, ticketId: number): Promise<string[]> {
-  const [inbound, outbound] = await Promise.all([
-    db('thread_entries').where({ ticket_id: ticketId }).whereNotNull('message_id').orderBy('id', 'desc').limit(10).pluck('message_id'),
-    db('outbox').where({ ticket_id: ticketId }).orderBy('id', 'desc').limit(10).pluck('message_id'),
-  ]);
-  return [...new Set([...inbound, ...outbound])].slice(0, 10).reverse();
+  const inboundQ = db('thread_entries').where({ ticket_id: ticketId }).whereNotNull('message_id').orderBy('id', 'desc').limit(10).select('id', 'message_id');
+  const outboundQ = db('outbox').where({ ticket_id: ticketId }).orderBy('id', 'desc').limit(10).select('id', 'message_id');
+  const rows = (await db.select(db.raw("'in' as src"), 'id', 'message_id').from(inboundQ.as('i'))
+    .unionAll(db.select(db.raw("'out' as src"), 'id', 'message_id').from(outboundQ.as('o')))) as { src: string; id: number; message_id: string }[];
+  const newestFirst = (src: string) => rows.filter((r) => r.src === src).sort((a, b) => Number(b.id) - Number(a.id)).map((r) => r.message_id);
+  return [...new Set([...newestFirst('in'), ...newestFirst('out')])].slice(0, 10).reverse();
 }
 
 /** Active agents of a department (primary or extra access), except `exceptId`. */
@@ -64,7 +72,7 @@ function actingAgentId(ctx: ServiceContext): number | undefined {
 /** Queues the mail a ticket change calls for. */
 export async function notifyTicket(ctx: ServiceContext, trx: Db, notice: TicketNotice): Promise<void> {
   const settings = await getSettings(trx);
-  const t = await loadTicket(trx, notice.ticketId);
+  const t = await loadTicket(trx, notice.ticketId, 'entryId' in notice ? notice.entryId : undefined);
   if (!t) return;
   const refs = await threadIds(trx, t.id);
   const base = { ticket: { number: t.number, subject: t.subject, status: t.status, department: t.department_name }, agentUrl: `${ctx.publicUrl}/scp/tickets/${t.id}` };
@@ -78,11 +86,13 @@ export async function notifyTicket(ctx: ServiceContext, trx: Db, notice: TicketN
   };
   const toAgents = async (template: string, agents: { id: number; email: string; name: string }[], vars: Record<string, unknown> = {}) => {
     const seen = new Set<number>();
+    const mails: MailToQueue[] = [];
     for (const a of agents) {
       if (seen.has(a.id) || a.id === actingAgentId(ctx)) continue;
       seen.add(a.id);
-      await queueMail(ctx, trx, { template, to: a.email, toName: a.name, ticketId: t.id, automatic: true, ...from, vars: { ...base, ...vars, agentName: a.name, requester: { name: t.user_name, email: t.user_email } } });
+      mails.push({ template, to: a.email, toName: a.name, ticketId: t.id, automatic: true, ...from, vars: { ...base, ...vars, agentName: a.name, requester: { name: t.user_name, email: t.user_email } } });
     }
+    await queueMails(ctx, trx, mails);
   };
   await dispatch(ctx, trx, notice, settings, t, { toUser, toAgents });
 }
@@ -92,19 +102,19 @@ async function dispatch(ctx: ServiceContext, trx: Db, n: TicketNotice, s: Settin
     t.assignee_agent_id ? [{ id: t.assignee_agent_id, email: t.assignee_email, name: t.assignee_name }] : departmentAgents(trx, t.department_id);
   switch (n.kind) {
     case 'ticket_created': {
-      const e = await entry(trx, n.entryId);
+      const e = entry(t);
       if (n.notifyUser && s.autoresponse_new_ticket) await send.toUser('ticket-autoresponse', { message: e?.body ?? '' }, true);
       if (n.alertAgents && s.alert_new_ticket) await send.toAgents('new-ticket-alert', await departmentAgents(trx, t.department_id), { message: e?.body ?? '' });
       return;
     }
     case 'user_message': {
-      const e = await entry(trx, n.entryId);
+      const e = entry(t);
       if (s.alert_new_message) await send.toAgents('new-message-alert', await assigneeOrDept(), { message: e?.body ?? '' });
       if (s.autoresponse_new_message) await send.toUser('message-autoresponse', {}, true);
       return;
     }
     case 'agent_response': {
-      const e = await entry(trx, n.entryId);
+      const e = entry(t);
       if (s.notice_response) await send.toUser('agent-response', { message: e?.body ?? '', agentName: e?.poster_name ?? '' }, false);
       return;
     }

@@ -11,8 +11,13 @@ type Db = Knex | Knex.Transaction;
 /** Loads a schedule definition by id (null → 24/7). */
 export async function loadSchedule(db: Db, scheduleId: number | null | undefined): Promise<Schedule> {
   if (!scheduleId) return { kind: '24x7' };
-  const row = await db('schedules').where({ id: scheduleId }).first();
+  return scheduleFromRow(db, await db('schedules').where({ id: scheduleId }).first());
+}
+
+/** A schedule definition from its `schedules` row (none → 24/7); a business schedule reads its hours and holidays. */
+async function scheduleFromRow(db: Db, row: any): Promise<Schedule> {
   if (!row || row.kind === '24x7') return { kind: '24x7' };
+  const scheduleId = row.id as number;
   const [entries, holidays] = await Promise.all([
     db('schedule_entries').where({ schedule_id: scheduleId }).orderBy(['weekday', 'start_time']),
     db('schedule_holidays').where({ schedule_id: scheduleId }).orderBy('date'),
@@ -41,9 +46,16 @@ export async function scheduleFor(db: Db, slaPlanId: number | null, departmentId
  */
 export async function computeSlaDueAt(db: Db, slaPlanId: number | null, departmentId: number | null, startedAt: Date): Promise<Date | null> {
   if (!slaPlanId) return null;
-  const plan = await db('sla_plans').where({ id: slaPlanId }).first('grace_minutes');
+  // One statement: the plan's grace time and the schedule that applies (the department's, else the
+  // plan's, else the default), as scheduleFor chooses it.
+  const { default_schedule_id } = await getSettings(db);
+  const deptSchedule = db('departments').where({ id: departmentId ?? 0 }).select('schedule_id');
+  const plan = await db('sla_plans as p')
+    .leftJoin('schedules as s', 's.id', db.raw('coalesce((?), ??, ?)', [deptSchedule, 'p.schedule_id', default_schedule_id ?? null]))
+    .where('p.id', slaPlanId)
+    .first('p.grace_minutes', 's.id', 's.kind', 's.timezone');
   if (!plan) return null;
-  const schedule = await scheduleFor(db, slaPlanId, departmentId);
+  const schedule = await scheduleFromRow(db, plan.id ? plan : null);
   try {
     return addWorkingMinutes(schedule, startedAt, Number(plan.grace_minutes));
   } catch {

@@ -15,7 +15,7 @@ import { getSettings } from '../settings/settings-service.ts';
 import { optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
 import { checkAttachments, storeAttachments, type UploadedFile } from './attachment-service.ts';
 import { insertStaffEntry, loadForAction, nameOf, saveTicket, statusChange, TicketRef, type StatusChange } from './ticket-agent-common.ts';
-import { recordTicketEvent } from './ticket-events.ts';
+import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
 import { STATUSES } from './ticket-status.ts';
 
 export { assignTicket, claimTicket, releaseTicket, transferTicket } from './ticket-assignment-service.ts';
@@ -60,9 +60,10 @@ export async function replyToTicket(ctx: ServiceContext, raw: ReplyToTicketInput
       ...(claim && isAgent(ctx.actor) ? { assignee_agent_id: ctx.actor.id } : {}),
     }, now);
     const notify = input.notifyUser !== false;
-    await recordTicketEvent(tctx, trx, t.id, 'response', { entryId, notified: notify });
-    if (claim && isAgent(ctx.actor)) await recordTicketEvent(tctx, trx, t.id, 'claimed', { agentId: ctx.actor.id, agentName: ctx.actor.name, by: 'reply' });
-    if (change) await recordTicketEvent(tctx, trx, t.id, change.event, change.data);
+    const events: Parameters<typeof recordTicketEvents>[3] = [['response', { entryId, notified: notify }]];
+    if (claim && isAgent(ctx.actor)) events.push(['claimed', { agentId: ctx.actor.id, agentName: ctx.actor.name, by: 'reply' }]);
+    if (change) events.push([change.event, change.data]);
+    await recordTicketEvents(tctx, trx, t.id, events);
     // The reply is the user-facing message; a status set with it does not send a second mail.
     if (notify) await notifyTicket(tctx, trx, { kind: 'agent_response', ticketId: t.id, entryId });
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true, entryId };

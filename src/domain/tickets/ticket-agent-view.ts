@@ -6,8 +6,8 @@ import { NotFound } from '../errors.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { listAttachments, readAttachment } from './attachment-service.ts';
 import { assertStaff } from './ticket-agent-common.ts';
-import { touchTicketLock } from './ticket-locks.ts';
-import { loadTicketFor } from './ticket-policy.ts';
+import { lockColumns, lockFromRow, lockJoin, touchTicketLock } from './ticket-locks.ts';
+import { canSeeTicket, loadTicketFor } from './ticket-policy.ts';
 import { describeEvent, formatDate, formatSize } from './ticket-presenters.ts';
 import { toLocalInput } from './ticket-property-service.ts';
 import { SOURCE_LABELS, STATUS_LABELS, STATUSES, type TicketSource, type TicketStatus } from './ticket-status.ts';
@@ -41,27 +41,33 @@ async function loadThread(db: Db, ticketId: number, tz: string, onlyIds?: number
   }));
 }
 
+/** The ticket with the names it shows and its lock, in one statement. */
 async function loadHeader(db: Db, ticketId: number) {
-  return db('tickets as t').join('users as u', 'u.id', 't.user_id').join('departments as d', 'd.id', 't.department_id').join('priorities as p', 'p.id', 't.priority_id')
-    .leftJoin('sla_plans as s', 's.id', 't.sla_plan_id').leftJoin('help_topics as h', 'h.id', 't.topic_id').leftJoin('agents as a', 'a.id', 't.assignee_agent_id').leftJoin('teams as tm', 'tm.id', 't.team_id')
+  const q = db('tickets as t').join('users as u', 'u.id', 't.user_id').join('departments as d', 'd.id', 't.department_id').join('priorities as p', 'p.id', 't.priority_id')
+    .leftJoin('sla_plans as s', 's.id', 't.sla_plan_id').leftJoin('help_topics as h', 'h.id', 't.topic_id').leftJoin('agents as a', 'a.id', 't.assignee_agent_id').leftJoin('teams as tm', 'tm.id', 't.team_id');
+  return lockJoin(q)
     .where('t.id', ticketId)
     .first('t.*', 'u.name as user_name', 'u.email as user_email', 'u.phone as user_phone', 'd.name as department_name', 'p.name as priority_name', 'p.color as priority_color',
-      's.name as sla_name', 'h.name as topic_name', 'a.name as assignee_name', 'tm.name as team_name');
+      's.name as sla_name', 'h.name as topic_name', 'a.name as assignee_name', 'tm.name as team_name', ...lockColumns);
 }
 
-/** Agents who may be assigned in a department: primary or extra access, or admins. */
-async function assignableAgents(db: Db, departmentId: number): Promise<Opt[]> {
-  return db('agents').where('is_active', true)
-    .andWhere((q) => q.where('department_id', departmentId).orWhere('role', 'admin').orWhereIn('id', db('departments_agents').where({ department_id: departmentId }).select('agent_id')))
-    .orderBy('name').select('id', 'name');
-}
-
+/**
+ * The form choices in ONE statement (UNION ALL, as the queue's filter choices): active priorities
+ * (by urgency), SLA plans, departments, topics, teams (by name) and the agents who may be assigned
+ * in the ticket's department (primary or extra access, or admins; by name).
+ */
 async function formOptions(db: Db, t: any) {
-  const active = (table: string) => db(table).where('is_active', true).orderBy('name').select('id', 'name') as Promise<Opt[]>;
-  const [priorities, slaPlans, departments, topics, teams, agents] = await Promise.all([
-    db('priorities').where('is_active', true).orderBy('urgency').select('id', 'name') as Promise<Opt[]>, active('sla_plans'), active('departments'), active('help_topics'), active('teams'), assignableAgents(db, t.department_id),
-  ]);
-  return { priorities, slaPlans, topics, teams, agents, departments: departments.filter((d) => d.id !== t.department_id), statuses: STATUSES.map((s) => ({ id: s, name: STATUS_LABELS[s] })) };
+  // ord is numeric on every row (a union column mixing numbers and text would sort as text on MariaDB).
+  const part = (kind: string, table: string, byUrgency = false) => db(table).where('is_active', true).select(db.raw('? as kind', [kind]), 'id', 'name', byUrgency ? 'urgency as ord' : db.raw('0 as ord'));
+  const agents = part('agent', 'agents')
+    .andWhere((q) => q.where('department_id', t.department_id).orWhere('role', 'admin').orWhereIn('id', db('departments_agents').where({ department_id: t.department_id }).select('agent_id')));
+  const parts = [part('priority', 'priorities', true), part('sla', 'sla_plans'), part('dept', 'departments'), part('topic', 'help_topics'), part('team', 'teams'), agents];
+  const rows = (await parts[0].unionAll(parts.slice(1)).orderBy(['kind', 'ord', 'name'])) as unknown as { kind: string; id: unknown; name: string }[];
+  const of = (k: string): Opt[] => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: String(r.name) }));
+  return {
+    priorities: of('priority'), slaPlans: of('sla'), topics: of('topic'), teams: of('team'), agents: of('agent'),
+    departments: of('dept').filter((d) => d.id !== t.department_id), statuses: STATUSES.map((s) => ({ id: s, name: STATUS_LABELS[s] })),
+  };
 }
 
 /**
@@ -71,10 +77,11 @@ async function formOptions(db: Db, t: any) {
 export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
   assertStaff(ctx.actor);
   if (!Number.isInteger(ticketId) || ticketId <= 0) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
-  await loadTicketFor(ctx.db, ctx.actor, { id: ticketId });
   const { timezone: tz } = await getSettings(ctx.db);
+  // The ticket, its names and its lock in one read; the same permission rule as loadTicketFor (NotFound, never Forbidden).
   const t = await loadHeader(ctx.db, ticketId);
-  const [thread, events, options, lock] = await Promise.all([loadThread(ctx.db, t.id, tz), loadEvents(ctx.db, t.id, 0, tz), formOptions(ctx.db, t), touchTicketLock(ctx, t.id)]);
+  if (!t || !canSeeTicket(ctx.actor, t)) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
+  const [thread, events, options, lock] = await Promise.all([loadThread(ctx.db, t.id, tz), loadEvents(ctx.db, t.id, 0, tz), formOptions(ctx.db, t), touchTicketLock(ctx, t.id, lockFromRow(t))]);
   const actor = ctx.actor;
   const me = actor.kind === 'agent' ? actor : null;
   const open = t.state === 'open';

@@ -10,14 +10,21 @@ export type TicketEventName =
 
 /** Writes one ticket event in the caller's transaction. */
 export async function recordTicketEvent(ctx: ServiceContext, trx: Knex | Knex.Transaction, ticketId: number, event: TicketEventName, data: Record<string, unknown> = {}): Promise<void> {
+  await recordTicketEvents(ctx, trx, ticketId, [[event, data]]);
+}
+
+/** Writes several events of one change, in this order, in one INSERT in the caller's transaction. */
+export async function recordTicketEvents(ctx: ServiceContext, trx: Knex | Knex.Transaction, ticketId: number, events: [TicketEventName, Record<string, unknown>?][]): Promise<void> {
+  if (!events.length) return;
   const a = ctx.actor;
-  await trx('ticket_events').insert({
+  const createdAt = toDbDate(ctx.clock());
+  await trx('ticket_events').insert(events.map(([event, data = {}]) => ({
     ticket_id: ticketId,
     event,
     actor_kind: a.kind === 'anonymous' ? 'user' : a.kind,
     agent_id: a.kind === 'agent' ? a.id : null,
     user_id: a.kind === 'user' ? a.id : (data.userId as number | undefined) ?? null,
     data: Object.keys(data).length ? JSON.stringify(data) : null,
-    created_at: toDbDate(ctx.clock()),
-  });
+    created_at: createdAt,
+  })));
 }

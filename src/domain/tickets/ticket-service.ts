@@ -14,7 +14,7 @@ import { findOrCreateUser, isBanned } from '../users/user-service.ts';
 import { notifyTicket } from '../mail/ticket-notifications.ts';
 import { email, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
 import { checkAttachments, storeAttachments, type UploadedFile } from './attachment-service.ts';
-import { recordTicketEvent } from './ticket-events.ts';
+import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
 import { nextTicketNumber } from './ticket-numbers.ts';
 import { loadTicketFor, assertDepartmentAccess } from './ticket-policy.ts';
 import { SOURCES, type TicketSource } from './ticket-status.ts';
@@ -103,8 +103,9 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
       message_id: input.messageId ?? null, created_at: ts,
     });
     await storeAttachments(trx, id, entryId, files, now);
-    await recordTicketEvent(tctx, trx, id, 'created', { source: input.source, departmentId: route.departmentId, slaPlanId: route.slaPlanId, userId: user.id });
-    if (assignee) await recordTicketEvent(tctx, trx, id, 'assigned', { to: assignee });
+    const events: Parameters<typeof recordTicketEvents>[3] = [['created', { source: input.source, departmentId: route.departmentId, slaPlanId: route.slaPlanId, userId: user.id }]];
+    if (assignee) events.push(['assigned', { to: assignee }]);
+    await recordTicketEvents(tctx, trx, id, events);
     await notifyTicket(tctx, trx, { kind: 'ticket_created', ticketId: id, entryId, notifyUser: input.notifyUser, alertAgents: input.alertAgents });
     if (assignee && assignee !== (isAgent(ctx.actor) ? ctx.actor.id : 0)) await notifyTicket(tctx, trx, { kind: 'ticket_assigned', ticketId: id, agentId: assignee });
     return { id, number, userId: user.id, entryId };

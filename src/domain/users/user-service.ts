@@ -35,8 +35,10 @@ export async function findOrCreateUser(trx: Knex | Knex.Transaction, input: { em
 export async function isBanned(db: Knex | Knex.Transaction, email: string): Promise<boolean> {
   const e = email.toLowerCase();
   const domain = '@' + e.split('@')[1];
-  const hit = await db('bans').whereIn('pattern', [e, domain]).first('id');
-  if (hit) return true;
-  const user = await db('users').where({ email: e }).first('is_banned');
-  return Boolean(user && Number(user.is_banned));
+  // One statement: a matching ban pattern, or the user's own ban flag.
+  const [row] = await db.select(
+    db('bans').whereIn('pattern', [e, domain]).select('id').limit(1).as('ban_id'),
+    db('users').where({ email: e }).select('is_banned').limit(1).as('user_banned'),
+  );
+  return Boolean(row?.ban_id) || Boolean(row && Number(row.user_banned));
 }

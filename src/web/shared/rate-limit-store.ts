@@ -1,6 +1,6 @@
 /**
  * express-rate-limit store on the `rate_limits` table: fixed windows shared by all processes.
- * NOTE(dialect): the increment is a single UPSERT-like sequence inside a transaction on both dialects.
+ * NOTE(dialect): the increment is one INSERT … ON CONFLICT / ON DUPLICATE KEY UPDATE on both dialects (see hitRateLimit).
  */
 import type { Knex } from 'knex';
 import type { Store, Options, IncrementResponse } from 'express-rate-limit';
@@ -26,19 +26,24 @@ export class KnexRateLimitStore implements Store {
   }
 }
 
-/** Counts one hit for `key` in a fixed window; returns the hits so far and when the window resets. */
+/**
+ * Counts one hit for `key` in a fixed window; returns the hits so far and when the window resets.
+ * Two statements, no transaction: one atomic upsert (a new or expired window restarts at 1, a live
+ * one counts up), then the row as it now stands.
+ */
 export async function hitRateLimit(db: Knex | Knex.Transaction, key: string, windowMs: number, now: Date): Promise<{ totalHits: number; resetTime: Date }> {
   const k = key.slice(0, 191);
-  const run = async (trx: Knex.Transaction) => {
-    const row = await trx('rate_limits').where({ key: k }).forUpdate().first();
-    const reset = row ? dbDate(row.reset_at)! : null;
-    if (!row || reset! <= now) {
-      const resetTime = new Date(now.getTime() + windowMs);
-      await trx('rate_limits').insert({ key: k, hits: 1, reset_at: toDbDate(resetTime) }).onConflict('key').merge();
-      return { totalHits: 1, resetTime };
-    }
-    await trx('rate_limits').where({ key: k }).increment('hits', 1);
-    return { totalHits: row.hits + 1, resetTime: reset! };
-  };
-  return (db as Knex.Transaction).isTransaction ? run(db as Knex.Transaction) : (db as Knex).transaction(run);
+  const nowDb = toDbDate(now);
+  const nextReset = toDbDate(new Date(now.getTime() + windowMs));
+  // NOTE(dialect): `hits` must be assigned before `reset_at`: MySQL evaluates ON DUPLICATE KEY UPDATE
+  // assignments left to right (the second CASE must still see the old reset_at); SQLite sees old values in both.
+  await db('rate_limits')
+    .insert({ key: k, hits: 1, reset_at: nextReset })
+    .onConflict('key')
+    .merge({
+      hits: db.raw('CASE WHEN ?? <= ? THEN 1 ELSE ?? + 1 END', ['reset_at', nowDb, 'hits']),
+      reset_at: db.raw('CASE WHEN ?? <= ? THEN ? ELSE ?? END', ['reset_at', nowDb, nextReset, 'reset_at']),
+    });
+  const row = await db('rate_limits').where({ key: k }).first('hits', 'reset_at');
+  return { totalHits: Number(row.hits), resetTime: dbDate(row.reset_at)! };
 }
