@@ -5,6 +5,7 @@ import { actorOf, ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
 import { limitPerIp, single } from '../shared/area.ts';
 import { regenerateSession, saveSession } from '../shared/session.ts';
+import { sendAttachment } from '../shared/send-attachment.ts';
 import { InvalidTransition, ValidationFailed, type FieldErrors } from '../../domain/errors.ts';
 import type { Settings } from '../../domain/settings/settings-service.ts';
 import type { UploadedFile } from '../../domain/tickets/attachment-service.ts';
@@ -49,12 +50,6 @@ async function receiveUploads(req: Request, res: Response): Promise<{ files: Upl
     : typeof err.code === 'string' && err.code.startsWith('LIMIT_') ? { status: 422, message: 'The form was too large or had an unexpected field. Please try again.' }
     : { status: 400, message: 'The upload was interrupted. Please try again.' };
   return { files: [], hadFiles: true, error };
-}
-
-/** RFC 6266 download header: an ASCII fallback name plus the UTF-8 name; never inline. */
-function contentDisposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename).replace(/['()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())}`;
 }
 
 const NUMBER_RE = /^[A-Za-z0-9-]{1,20}$/;
@@ -180,11 +175,7 @@ export function portalTicketRoutes(d: AppDeps): Router {
   // ## Attachments: always a download, never rendered by the browser
   router.get('/attachments/:id', async (req, res) => {
     const f = await portal.getAttachmentForUser(ctxFrom(req, res), req.params.id);
-    res.set({
-      'Content-Type': f.contentType, 'Content-Disposition': contentDisposition(f.filename), 'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': "default-src 'none'; sandbox", 'Cache-Control': 'private, no-store',
-    });
-    res.send(f.data);
+    sendAttachment(res, f);
   });
   return router;
 }

@@ -1,4 +1,5 @@
 /** Agent panel: queues, the ticket page, triage and ticket actions, new ticket on behalf of a user. */
+import { sendAttachment } from '../shared/send-attachment.ts';
 import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { Conflict, ValidationFailed } from '../../domain/errors.ts';
@@ -129,8 +130,7 @@ export function scpTicketRoutes(d: AppDeps): Router {
   // ## Attachments (same permission check as the ticket; always a download)
   router.get('/attachments/:id', async (req, res) => {
     const a = await getAttachmentForAgent(ctxFrom(req, res), Number(req.params.id));
-    res.attachment(a.filename);
-    res.type(a.contentType).set('X-Content-Type-Options', 'nosniff').set('Cache-Control', 'private, no-store').send(a.data);
+    sendAttachment(res, a);
   });
   void d;
   return router;
