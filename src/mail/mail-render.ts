@@ -28,13 +28,33 @@ export function nl2br(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]).replace(/\r?\n/g, '<br>\n');
 }
 
+/** Plain text part: EJS escaping would turn & into &amp;, so the text part is rendered unescaped. */
+const unescaped = (s: unknown) => String(s ?? '');
+
+/**
+ * Compiled templates by file (null: no such file). Compiling a template (and reading it and its
+ * includes from disk) cost more CPU than the rest of a ticket creation (bench/ profile), so each file
+ * is compiled once per process; templates change only with a deploy, which restarts the process.
+ * The text and HTML templates never include each other's partials, so their escape options never mix.
+ */
+const compiled = new Map<string, ejs.TemplateFunction | null>();
+
+function template(file: string, escape?: (s: unknown) => string): ejs.TemplateFunction | null {
+  let fn = compiled.get(file);
+  if (fn === undefined) {
+    fn = fs.existsSync(file) ? ejs.compile(fs.readFileSync(file, 'utf8'), { filename: file, cache: true, ...(escape ? { escape } : {}) }) : null;
+    compiled.set(file, fn);
+  }
+  return fn;
+}
+
 export async function renderMail(name: string, vars: Record<string, unknown>): Promise<RenderedMail> {
-  const txtFile = path.join(mailDir, `${name}.txt.ejs`);
-  // Plain text part: EJS escaping would turn & into &amp;, so the text part is rendered unescaped.
-  const txt = await ejs.renderFile(txtFile, vars, { escape: (s: unknown) => String(s ?? '') });
+  const txtTemplate = template(path.join(mailDir, `${name}.txt.ejs`), unescaped);
+  if (!txtTemplate) throw new Error(`mail template ${name} does not exist`);
+  const txt = txtTemplate(vars);
   const m = /^Subject:\s*(.*)\r?\n\r?\n?/.exec(txt);
   if (!m) throw new Error(`mail template ${name} lacks a Subject line`);
-  const htmlFile = path.join(mailDir, `${name}.html.ejs`);
-  const html = fs.existsSync(htmlFile) ? await ejs.renderFile(htmlFile, { ...vars, nl2br }) : null;
+  const htmlTemplate = template(path.join(mailDir, `${name}.html.ejs`));
+  const html = htmlTemplate ? htmlTemplate({ ...vars, nl2br }) : null;
   return { subject: oneLine(m[1]), text: txt.slice(m[0].length).trim() + '\n', html };
 }
