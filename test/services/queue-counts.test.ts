@@ -1,0 +1,91 @@
+/**
+ * Queue counts are computed from disjoint parts of what an agent may see (their departments;
+ * assigned to them elsewhere; their teams' tickets elsewhere, not assigned to them), so that each
+ * part is read from an index and stops at the cap. Parts that overlapped would count a ticket twice,
+ * parts that missed a case would hide it: every count is checked against the queue's own rows and
+ * against an oracle computed here from the rule "department, or assignee, or team".
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { buildAdmin, buildAgent, buildDepartment, buildTicket } from '../factories/index.ts';
+import { listQueue, QUEUES, type QueueName } from '../../src/domain/tickets/ticket-queue-queries.ts';
+import { writeSettings } from '../../src/domain/settings/settings-service.ts';
+import type { AgentActor } from '../../src/domain/actor.ts';
+
+interface T { id: number; dept: number; assignee: number | null; team: number | null; closed: boolean; overdue: boolean; answered: boolean }
+
+describe('queue counts (disjoint parts)', () => {
+  let t: TestApp;
+  const tickets: T[] = [];
+  const actors: Record<string, AgentActor> = {};
+
+  beforeAll(async () => {
+    t = await startTestApp({ now: '2026-03-02T10:00:00.000Z' });
+    await writeSettings(t.db, { page_size: 200 }, new Date());
+    const [d1, d2, d3] = [await buildDepartment(t.db), await buildDepartment(t.db), await buildDepartment(t.db)];
+    const [teamA] = await t.db('teams').insert({ name: 'Team A', is_active: true, created_at: '2026-03-01 00:00:00.000', updated_at: '2026-03-01 00:00:00.000' });
+    const [teamB] = await t.db('teams').insert({ name: 'Team B', is_active: true, created_at: '2026-03-01 00:00:00.000', updated_at: '2026-03-01 00:00:00.000' });
+    // ann: department d1 plus d2, team A. bob: department d3, no team. cy: d3, teams A and B.
+    const ann = await buildAgent(t.db, { department_id: d1, extraDepartmentIds: [d2], teamIds: [teamA] });
+    const bob = await buildAgent(t.db, { department_id: d3 });
+    const cy = await buildAgent(t.db, { department_id: d3, teamIds: [teamA, teamB] });
+    const admin = await buildAdmin(t.db, { department_id: d1 });
+    Object.assign(actors, { ann: ann.actor, bob: bob.actor, cy: cy.actor, admin: admin.actor });
+    // Every combination of department × assignee × team × state, with overdue/answered varied.
+    let i = 0;
+    for (const dept of [d1, d2, d3])
+      for (const assignee of [null, ann.id, bob.id, cy.id])
+        for (const team of [null, teamA, teamB])
+          for (const closed of [false, true]) {
+            i += 1;
+            const row = { dept, assignee, team, closed, overdue: !closed && i % 3 === 0, answered: !closed && i % 2 === 0 };
+            const b = await buildTicket(t.db, {
+              department_id: dept, assignee_agent_id: assignee, team_id: team, status: closed ? 'closed' : 'open',
+              is_overdue: row.overdue, is_answered: row.answered,
+            });
+            tickets.push({ id: b.id, ...row });
+          }
+  });
+  afterAll(async () => t.close());
+
+  /** The visibility rule and queue rules, written independently of the SQL. */
+  function oracle(a: AgentActor, queue: QueueName): number[] {
+    return tickets
+      .filter((x) => a.role === 'admin' || a.departmentIds.includes(x.dept) || x.assignee === a.id || (x.team !== null && a.teamIds.includes(x.team)))
+      .filter((x) => (queue === 'closed' ? x.closed : !x.closed))
+      .filter((x) => {
+        if (queue === 'mine') return x.assignee === a.id || (x.team !== null && a.teamIds.includes(x.team));
+        if (queue === 'unassigned') return x.assignee === null && x.team === null;
+        if (queue === 'overdue') return x.overdue;
+        if (queue === 'answered') return x.answered;
+        return true;
+      })
+      .map((x) => x.id)
+      .sort((p, q) => p - q);
+  }
+
+  for (const who of ['ann', 'bob', 'cy', 'admin']) {
+    it(`counts every queue exactly once for ${who}, as the queue lists it`, async () => {
+      const a = actors[who];
+      for (const queue of QUEUES) {
+        const page = await listQueue(t.ctx(a), { queue });
+        const ids = page.rows.map((r) => r.id).sort((p, q) => p - q);
+        const expected = oracle(a, queue);
+        expect(ids, `${who} ${queue} rows`).toEqual(expected);
+        expect(page.counts[queue], `${who} ${queue} count`).toBe(expected.length);
+        expect(page.total, `${who} ${queue} total`).toBe(expected.length);
+      }
+    });
+  }
+
+  it('counts the queues filtered by department with the same parts', async () => {
+    const a = actors.cy;
+    const dept = tickets[0].dept; // not one of cy's departments: only her assigned and team tickets there
+    const page = await listQueue(t.ctx(a), { queue: 'open', dept: String(dept) });
+    const expected = oracle(a, 'open').filter((id) => tickets.find((x) => x.id === id)!.dept === dept);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(page.rows.map((r) => r.id).sort((p, q) => p - q)).toEqual(expected);
+    expect(page.counts.open).toBe(expected.length);
+    expect(page.total).toBe(expected.length);
+  });
+});
