@@ -1,8 +1,9 @@
 /**
- * `npx tsx bench/explain.ts [--db mysql] [--tickets 2000] [--kinds queuePage1,ticketPage]`
+ * `npx tsx bench/explain.ts [--db mysql] [--tickets 2000] [--kinds queuePage1,ticketPage] [--time]`
  * Seeds a small database, runs each benchmarked request once in process and prints every SQL
  * statement it issued with its query plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on MariaDB).
- * Use it to check that agent pages are answered from indexes.
+ * Use it to check that agent pages are answered from indexes; `--time` also runs each SELECT 50 times
+ * and prints its mean time.
  */
 import os from 'node:os';
 import fs from 'node:fs';
@@ -14,7 +15,7 @@ import { SYSTEM } from '../src/domain/actor.ts';
 import { bulkSeed } from './bulk-seed.ts';
 import { countStatements } from './statement-count.ts';
 
-const { values: args } = parseArgs({ options: { db: { type: 'string', default: 'sqlite' }, tickets: { type: 'string', default: '2000' }, kinds: { type: 'string', default: '' }, 'mysql-url': { type: 'string', default: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306' }, 'no-plans': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { db: { type: 'string', default: 'sqlite' }, tickets: { type: 'string', default: '2000' }, kinds: { type: 'string', default: '' }, 'mysql-url': { type: 'string', default: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306' }, 'no-plans': { type: 'boolean', default: false }, time: { type: 'boolean', default: false } } });
 const kinds = args.kinds ? args.kinds.split(',') : null;
 
 async function main() {
@@ -41,6 +42,11 @@ async function main() {
   for (const s of seen) {
     if (!s.kind || (kinds && !kinds.includes(s.kind))) continue;
     process.stdout.write(`\n[${s.kind}] ${s.sql.slice(0, 600)}${s.sql.length > 600 ? '…' : ''}\n`);
+    if (args.time && /^\s*(select|\(select)/i.test(s.sql)) {
+      const t0 = performance.now();
+      for (let i = 0; i < 50; i++) await plain.raw(s.sql, s.bindings as any);
+      process.stdout.write(`    time: ${((performance.now() - t0) / 50).toFixed(2)} ms per run (mean of 50)\n`);
+    }
     if (args['no-plans'] || !/^\s*(select|\(select)/i.test(s.sql)) continue;
     try {
       if (args.db === 'mysql') {

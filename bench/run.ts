@@ -74,6 +74,7 @@ async function main() {
   try {
     await waitReady(base);
     const agent = await signIn(base, 'bench', PASSWORD);
+    const limitedAgent = await signIn(base, 'agent1', PASSWORD);
     const rows: Row[] = [];
     const word = 'printer';
     const scenarios: Scenario[] = [
@@ -81,6 +82,7 @@ async function main() {
       { name: 'Portal: open ticket (GET form + POST /tickets)', method: 'POST', path: '/tickets', sequence: portalSequence(base, seed.topicId), stmts: `${statementCounts.portalForm} + ${statementCounts.portalCreate}` },
       { name: 'Portal: home page (GET /)', method: 'GET', path: '/', stmts: statementCounts.portalHome },
       { name: 'Agent: Open queue, page 1', method: 'GET', path: '/scp/tickets?queue=open', headers: { cookie: agent.cookie }, stmts: statementCounts.queuePage1 },
+      { name: 'Agent (one department, not admin): Open queue, page 1', method: 'GET', path: '/scp/tickets?queue=open', headers: { cookie: limitedAgent.cookie }, stmts: statementCounts.queueAgent },
       { name: 'Agent: Open queue, page 50', method: 'GET', path: '/scp/tickets?queue=open&page=50', headers: { cookie: agent.cookie }, stmts: statementCounts.queuePage50 },
       { name: 'Agent: queue filtered by department', method: 'GET', path: `/scp/tickets?queue=open&dept=${seed.departments[1]}`, headers: { cookie: agent.cookie }, stmts: statementCounts.queueFiltered },
       { name: 'Agent: ticket page (10 entries)', method: 'GET', path: `/scp/tickets/${seed.sampleTicketId}`, headers: { cookie: agent.cookie }, stmts: statementCounts.ticketPage },

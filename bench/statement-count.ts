@@ -16,6 +16,8 @@ export interface StatementCounts {
   portalCreate: number;
   portalHome: number;
   queuePage1: number;
+  /** The Open queue of an agent limited to one department (not an admin). */
+  queueAgent: number;
   queuePage50: number;
   queueFiltered: number;
   ticketPage: number;
@@ -27,7 +29,7 @@ export interface StatementCounts {
 /** Counts statements per request kind against an existing, seeded database. */
 export async function countStatements(
   database: Config['database'],
-  o: { ticketId: number; replyTicketId?: number; userEmail?: string; topicId?: number; departmentId: number; password: string; apiKey: string; login?: string; db?: Knex; onStatement?: (kind: string, sql: string, bindings: unknown[]) => void },
+  o: { ticketId: number; replyTicketId?: number; userEmail?: string; topicId?: number; departmentId: number; password: string; apiKey: string; login?: string; agentLogin?: string; db?: Knex; onStatement?: (kind: string, sql: string, bindings: unknown[]) => void },
 ): Promise<StatementCounts> {
   const db = o.db ?? createDb(database);
   const config = { ...loadConfig({ NODE_ENV: 'test', SESSION_SECRET: 'y'.repeat(40), PUBLIC_URL: 'http://bench.test', TRUST_PROXY: 'loopback' }), database };
@@ -56,6 +58,10 @@ export async function countStatements(
     await agent.post('/scp/login').type('form').send({ _csrf: csrf, login: o.login ?? 'bench', password: o.password });
     page = await agent.get('/scp/tickets?queue=open');
     csrf = /(?:name="_csrf" value="|[?&]_csrf=)([^"&]+)/.exec(page.text)?.[1] ?? csrf;
+    const limited = request.agent(app);
+    const lpage = await limited.get('/scp/login');
+    const lcsrf = /(?:name="_csrf" value="|[?&]_csrf=)([^"&]+)/.exec(lpage.text)?.[1] ?? '';
+    await limited.post('/scp/login').type('form').send({ _csrf: lcsrf, login: o.agentLogin ?? 'agent1', password: o.password });
     const portal = request.agent(app);
     let pcsrf = '';
     const portalForm = await count('portalForm', 200, async () => {
@@ -70,6 +76,7 @@ export async function countStatements(
       portalCreate: await count('portalCreate', 303, () => portal.post('/tickets').set('X-Forwarded-For', ip()).type('form').send({ _csrf: pcsrf, topicId: String(o.topicId ?? ''), email: 'count2@bench.test', name: 'Count', subject: 'Counting', message: 'Statements' })),
       portalHome: await count('portalHome', 200, () => request(app).get('/')),
       queuePage1: await count('queuePage1', 200, () => agent.get('/scp/tickets?queue=open')),
+      queueAgent: await count('queueAgent', 200, () => limited.get('/scp/tickets?queue=open')),
       queuePage50: await count('queuePage50', 200, () => agent.get('/scp/tickets?queue=open&page=50')),
       queueFiltered: await count('queueFiltered', 200, () => agent.get(`/scp/tickets?queue=open&dept=${o.departmentId}`)),
       ticketPage: await count('ticketPage', 200, () => agent.get(`/scp/tickets/${o.ticketId}`)),
