@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import { createDb, migrateLatest } from '../src/db/knex.ts';
 import { createApiKey } from '../src/domain/api-keys/api-key-service.ts';
@@ -66,7 +66,10 @@ async function main() {
 
   const port = 4100 + Math.floor(Math.random() * 800);
   const base = `http://127.0.0.1:${port}`;
-  const app = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  // As `npm start` does: compile (scripts/build.mjs), then run the bundle with plain node.
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  const app = spawn(process.execPath, ['dist/server.js'], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DATA_DIR: dir, SESSION_SECRET: crypto.randomBytes(32).toString('hex'), PUBLIC_URL: base, LOG_LEVEL: 'warn', JOBS_DISABLED: '1', TRUST_PROXY: 'loopback' },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,6 +1,6 @@
 /** Builds the Express application from its dependencies. Never listens (tests use it through supertest). */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from './paths.ts';
 import express from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -18,7 +18,7 @@ export function redactTokens(url: string | undefined): string | undefined {
   return url?.replace(/([?&](?:token|_csrf|key)=)[^&#]*/gi, '$1[redacted]');
 }
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = projectRoot;
 
 export function createApp(d: AppDeps): express.Application {
   const app = express();

@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
+import { projectRoot } from '../paths.ts';
 
-const mailDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views/mail');
+const mailDir = path.join(projectRoot, 'views/mail');
 
 export interface RenderedMail {
   subject: string;

@@ -1,6 +1,6 @@
 /**
  * The world a browser journey runs in: the app started the way `npm start` starts it (a child
- * process running src/server.ts) on a fresh SQLite database with the demo seed, an SMTP server
+ * process running the compiled dist/server.js) on a fresh SQLite database with the demo seed, an SMTP server
  * that receives what the app sends, and headless Chromium (Debian's package) driven by playwright-core.
  */
 import fs from 'node:fs';
@@ -104,7 +104,10 @@ export async function startWorld(): Promise<E2EWorld> {
   };
   const seed = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'seed:demo', '--password', DEMO_PASSWORD], { cwd: root, env, encoding: 'utf8' });
   if (seed.status !== 0) throw new Error(`seed failed: ${seed.stderr}`);
-  const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // As `npm start` does: compile (scripts/build.mjs), then run the bundle with plain node.
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  const server: ChildProcess = spawn(process.execPath, ['dist/server.js'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let serverOut = '';
   server.stdout!.on('data', (d) => (serverOut += d));
   server.stderr!.on('data', (d) => (serverOut += d));
