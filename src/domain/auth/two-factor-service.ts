@@ -8,7 +8,6 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
-import QRCode from 'qrcode';
 import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
 import { loadAgentActor } from '../agents/agent-queries.ts';
 import { isAgent, type AgentActor } from '../actor.ts';
@@ -96,6 +95,8 @@ export async function beginTwoFactorEnrolment(ctx: ServiceContext): Promise<TwoF
   const row = await ctx.db('agents').where({ id: agent.id }).first('email');
   const settings = await getSettings(ctx.db);
   const uri = generateURI({ issuer: settings.helpdesk_name, label: row.email, secret });
+  // Loaded on first use: the QR encoder (~9 MB) is needed only while an agent sets up two-factor sign-in.
+  const QRCode = (await import('qrcode')).default;
   return { secret, uri, qrDataUrl: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 220 }) };
 }
 

@@ -20,7 +20,7 @@
  */
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { isUniqueViolation, toDbDate } from '../../db/dialect.ts';
 import { SYSTEM, type UserActor } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
@@ -156,6 +156,7 @@ async function departmentFor(db: Db, recipients: string[]): Promise<number | und
 export async function processInboundMail(ctx: ServiceContext, raw: Buffer, channel: InboundChannel, opts: InboundOptions = {}): Promise<InboundResult> {
   const fallbackId = hashId(raw);
   if (raw.length > MAX_INBOUND_BYTES) return finish(ctx, { messageId: fallbackId, channel }, 'rejected', 'too_large');
+  const { simpleParser } = await import('mailparser'); // loaded on the first inbound message
   let p: ParsedMail;
   try {
     p = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
