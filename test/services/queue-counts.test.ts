@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { buildAdmin, buildAgent, buildDepartment, buildTicket } from '../factories/index.ts';
-import { listQueue, QUEUES, type QueueName } from '../../src/domain/tickets/ticket-queue-queries.ts';
+import { listQueue, QUEUES, SEARCH_COUNT_CAP, type QueueName } from '../../src/domain/tickets/ticket-queue-queries.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 import type { AgentActor } from '../../src/domain/actor.ts';
 
@@ -87,5 +87,28 @@ describe('queue counts (disjoint parts)', () => {
     expect(page.rows.map((r) => r.id).sort((p, q) => p - q)).toEqual(expected);
     expect(page.counts.open).toBe(expected.length);
     expect(page.total).toBe(expected.length);
+  });
+
+  it('counts a subject search only up to its cap, and still knows the next page', async () => {
+    const user = (await t.db('users').first('id')).id;
+    const dept = tickets[0].dept;
+    const priority = (await t.db('priorities').first('id')).id;
+    const ts = '2026-03-01 09:00:00.000';
+    const rows = Array.from({ length: SEARCH_COUNT_CAP + 30 }, (_, i) => ({
+      number: `S${String(i).padStart(6, '0')}`, user_id: user, subject: `Kiosk printer jam ${i}`, status: 'open', state: 'open', department_id: dept,
+      priority_id: priority, source: 'web', sla_started_at: ts, is_overdue: false, is_answered: false, version: 1, created_at: ts, updated_at: ts,
+    }));
+    for (let i = 0; i < rows.length; i += 50) await t.db('tickets').insert(rows.slice(i, i + 50));
+    const admin = actors.admin;
+    const first = await listQueue(t.ctx(admin), { queue: 'open', q: 'kiosk' });
+    expect(first.total).toBe(SEARCH_COUNT_CAP + 1); // stopped one past the cap
+    expect(first.totalText).toBe(`${SEARCH_COUNT_CAP}+`);
+    expect(first.rows).toHaveLength(first.pageSize);
+    // A page past the cap counts as far as that page: its rows are there and "next" is known.
+    const deep = await listQueue(t.ctx(admin), { queue: 'open', q: 'kiosk', page: '2' });
+    expect(deep.rows.length).toBeGreaterThan(0);
+    expect(deep.rows.every((r) => r.subject.startsWith('Kiosk printer jam'))).toBe(true);
+    // Without a search the same queue counts on to the usual cap.
+    expect((await listQueue(t.ctx(admin), { queue: 'open' })).total).toBe(SEARCH_COUNT_CAP + 30 + tickets.filter((x) => !x.closed).length);
   });
 });
