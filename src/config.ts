@@ -36,6 +36,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Disable the background worker (jobs, outbox, overdue marking) in this process. */
   JOBS_DISABLED: bool.default(false),
+  /** HTTP worker processes (node:cluster); 1 = one process does everything (server.ts). */
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Test-only: lets e2e tests move the clock. Refused when NODE_ENV=production. */
   TEST_CLOCK: bool.default(false),
 });
@@ -57,6 +59,7 @@ export interface Config {
   trustProxy?: string | number | boolean;
   logLevel: Env['LOG_LEVEL'];
   jobsDisabled: boolean;
+  webConcurrency: number;
   testClock: boolean;
 }
 
@@ -93,6 +96,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL,
     jobsDisabled: env.JOBS_DISABLED,
+    webConcurrency: env.WEB_CONCURRENCY,
     testClock: env.TEST_CLOCK,
   };
 }
