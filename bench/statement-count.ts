@@ -62,6 +62,7 @@ export async function countStatements(
     const lpage = await limited.get('/scp/login');
     const lcsrf = /(?:name="_csrf" value="|[?&]_csrf=)([^"&]+)/.exec(lpage.text)?.[1] ?? '';
     await limited.post('/scp/login').type('form').send({ _csrf: lcsrf, login: o.agentLogin ?? 'agent1', password: o.password });
+    await limited.get('/scp/tickets?queue=open'); // as for the admin: the first page after sign-in also stores the CSRF token
     const portal = request.agent(app);
     let pcsrf = '';
     const portalForm = await count('portalForm', 200, async () => {

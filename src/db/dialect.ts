@@ -8,6 +8,15 @@ export function isMysql(db: Knex | Knex.Transaction): boolean {
   return /mysql/.test(String(db.client.config.client));
 }
 
+/**
+ * A query over a one-row derived table, to hang left joins on: several lookups that may each find
+ * nothing come back as one row in one statement. (`select 1` without FROM works on both dialects;
+ * SQLite has no DUAL.)
+ */
+export function fromOneRow(db: Knex | Knex.Transaction): Knex.QueryBuilder {
+  return db.from(db.raw('(select 1 as one) as one'));
+}
+
 /** Writes a Date as 'YYYY-MM-DD HH:MM:SS.mmm' UTC, a form both dialects store and compare correctly. */
 export function toDbDate(d: Date): string;
 export function toDbDate(d: Date | null | undefined): string | null;
@@ -40,9 +49,46 @@ export function isUniqueViolation(err: unknown): boolean {
   return e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.errno === 1062;
 }
 
+/**
+ * True when `err` is a unique violation of the single-column unique index on `table.column` (knex's
+ * default index name `<table>_<column>_unique`), so a caller can retry on that one and no other.
+ * NOTE(dialect): SQLite names the column ("UNIQUE constraint failed: tickets.number"), MariaDB the index
+ * ("Duplicate entry '…' for key 'tickets_number_unique'"; MySQL 8 prefixes the table: 'tickets.tickets_number_unique').
+ * Only the end of the driver's message is read: knex puts the statement, values included, in front of it.
+ */
+export function isUniqueViolationOf(err: unknown, table: string, column: string): boolean {
+  if (!isUniqueViolation(err)) return false;
+  const e = err as { message?: string; sqlMessage?: string };
+  const driverMessage = String(e.sqlMessage ?? e.message ?? '');
+  const index = `${table}_${column}_unique'`;
+  return driverMessage.endsWith(`UNIQUE constraint failed: ${table}.${column}`) || driverMessage.endsWith(`'${index}`) || driverMessage.endsWith(`.${index}`);
+}
+
 export function isForeignKeyViolation(err: unknown): boolean {
   const e = err as { code?: string; errno?: number };
   return e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || e?.errno === 1451 || e?.errno === 1452;
+}
+
+/**
+ * SQL aggregate: the rows of a subquery as one JSON array of arrays (`[[1, "a@x"], [2, "b@x"]]`), so a
+ * list can ride along in a one-row read as a column. Read it with jsonRows.
+ * NOTE(dialect): SQLite json_group_array gives '[]' for no rows; MySQL/MariaDB JSON_ARRAYAGG (MariaDB
+ * 10.5+, MySQL 5.7.22+) gives NULL. MariaDB builds it with GROUP_CONCAT: group_concat_max_len (1 MB by
+ * default) caps it, so keep it to short lists.
+ */
+export function sqlJsonArrayAgg(db: Knex | Knex.Transaction, columns: string[]): Knex.Raw {
+  const list = columns.map(() => '??').join(', ');
+  // sql-safe: `list` is only `??` placeholders; the column names are bound as identifiers.
+  if (isSqlite(db)) return db.raw(`json_group_array(json_array(${list}))`, columns);
+  // sql-safe: as above.
+  return db.raw(`JSON_ARRAYAGG(JSON_ARRAY(${list}))`, columns);
+}
+
+/** Reads a column built with sqlJsonArrayAgg (text on SQLite and MariaDB, parsed JSON from MySQL 8): its rows, none → []. */
+export function jsonRows(v: unknown): unknown[][] {
+  if (v === null || v === undefined) return [];
+  const parsed = typeof v === 'string' ? JSON.parse(v) : v;
+  return Array.isArray(parsed) ? parsed : [];
 }
 
 /** SQL expression for the date part (YYYY-MM-DD) of a UTC datetime column shifted by `offsetMinutes`. */

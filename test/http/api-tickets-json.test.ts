@@ -8,6 +8,7 @@ import { createApiKey, setApiKeyActive } from '../../src/domain/api-keys/api-key
 import { readAttachment } from '../../src/domain/tickets/attachment-service.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 import { buildUser, unique } from '../factories/index.ts';
+import { dbDate } from '../../src/db/dialect.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/api');
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
@@ -152,6 +153,21 @@ describe('POST /api/tickets.json', () => {
       const k = await createApiKey(t.ctx(), { allowedIp: '203.0.113.0/24', canCreateTickets: true });
       expect((await post(json({}), { key: k.key, ip: '203.0.113.77' })).status).toBe(201);
       expect((await post(json({}), { key: k.key, ip: '203.0.114.1' })).status).toBe(401);
+    });
+
+    it('records when a key was last used, written at most once a minute', async () => {
+      const k = await createApiKey(t.ctx(), { allowedIp: '*', canCreateTickets: true });
+      const lastUsed = async () => dbDate((await t.db('api_keys').where({ id: k.id }).first()).last_used_at)?.toISOString();
+      expect(await lastUsed()).toBeUndefined();
+      const first = t.clock().toISOString();
+      expect((await post(json({}), { key: k.key })).status).toBe(201);
+      expect(await lastUsed()).toBe(first);
+      t.clock.advance(59_000);
+      expect((await post(json({}), { key: k.key })).status).toBe(201);
+      expect(await lastUsed()).toBe(first);
+      t.clock.advance(2_000);
+      expect((await post(json({}), { key: k.key })).status).toBe(201);
+      expect(await lastUsed()).toBe(t.clock().toISOString());
     });
 
     it('refuses a key that may not create tickets', async () => {

@@ -106,6 +106,36 @@ describe('portal: open a ticket', () => {
     const res = await postMultipart(c, await multipartAction(c, '/tickets/new'), { ...valid, email: 'ROBIN@example.COM', name: 'Someone Else', topicId: String(topicId) });
     expect(res.status).toBe(303);
     expect(await count(t.db, 'users', { email: 'robin@example.com' })).toBe(1);
+    // The ticket is Robin's, and the known name is kept (mail greets Robin).
+    const robin = await t.db('users').where({ email: 'robin@example.com' }).first();
+    expect(robin.name).toBe('Robin Reader');
+    const ticket = await t.db('tickets').where({ number: res.headers.location.split('/')[2] }).first();
+    expect(ticket.user_id).toBe(robin.id);
+    expect((await t.db('outbox').where({ ticket_id: ticket.id, to_address: 'robin@example.com' }).first()).to_name).toBe('Robin Reader');
+  });
+
+  it('grants the new ticket to the browser under a new session id: the old id is gone from the store', async () => {
+    const sidOf = (res: { headers: Record<string, unknown> }) => {
+      const cookie = (res.headers['set-cookie'] as string[] | undefined)?.find((h) => h.startsWith('tessera_portal='));
+      return cookie ? decodeURIComponent(cookie.split(';')[0].split('=')[1]).slice(2).split('.')[0] : undefined;
+    };
+    const c = client(t.app);
+    const form = await c.get('/tickets/new');
+    const oldSid = sidOf(form)!;
+    const oldCookie = (form.headers['set-cookie'] as unknown as string[]).find((h) => h.startsWith('tessera_portal='))!.split(';')[0];
+    expect(await count(t.db, 'sessions', { sid: oldSid })).toBe(1);
+    const action = $(form.text)('form[enctype="multipart/form-data"]').attr('action')!;
+    const res = await postMultipart(c, action, { ...valid, email: 'rotated@example.com', topicId: String(topicId) });
+    expect(res.status).toBe(303);
+    const newSid = sidOf(res);
+    expect(newSid).toBeDefined();
+    expect(newSid).not.toBe(oldSid);
+    expect(await count(t.db, 'sessions', { sid: oldSid })).toBe(0);
+    const row = await t.db('sessions').where({ sid: newSid }).first();
+    expect(JSON.parse(row.sess)).toMatchObject({ userId: expect.any(Number), ticketIds: [expect.any(Number)] });
+    expect((await c.get(res.headers.location)).status).toBe(200);
+    // The old cookie grants nothing.
+    expect((await request(t.app).get(res.headers.location).set('Cookie', oldCookie)).status).toBe(404);
   });
 
   it('ignores routing and notification fields a portal user adds to the request', async () => {

@@ -3,13 +3,32 @@
  * transaction, subject to the settings that turn each auto-response and alert on or off.
  */
 import type { Knex } from 'knex';
+import { jsonRows, sqlJsonArrayAgg } from '../../db/dialect.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings, type Settings } from '../settings/settings-service.ts';
 import { createAccessToken } from '../auth/access-tokens.ts';
-import { queueMail, queueMails, type MailToQueue } from './outbox-service.ts';
+import { queueMails, type MailToQueue } from './outbox-service.ts';
+
+/** Someone an alert goes to. */
+export type Recipient = { id: number; email: string; name: string };
+
+/**
+ * A ticket just opened, as its opener knows it (the columns its mail uses), so the mail about it
+ * needs no re-read. Its thread is its first entry: nothing else to thread the auto-response to.
+ */
+export interface OpenedTicketFacts {
+  id: number;
+  number: string;
+  subject: string;
+  departmentId: number;
+  /** `agents`: the department's alert recipients when read with the department (departmentAgentsColumn). */
+  department: { name: string; emailAddress: string | null; emailName: string | null; agents?: Recipient[] };
+  user: { id: number; email: string; name: string };
+  entry: { id: number; body: string; posterName: string; messageId: string | null };
+}
 
 export type TicketNotice =
-  | { kind: 'ticket_created'; ticketId: number; entryId: number; notifyUser: boolean; alertAgents: boolean }
+  | { kind: 'ticket_created'; ticket: OpenedTicketFacts; notifyUser: boolean; alertAgents: boolean }
   | { kind: 'user_message'; ticketId: number; entryId: number }
   | { kind: 'agent_response'; ticketId: number; entryId: number }
   | { kind: 'ticket_closed'; ticketId: number; status: 'resolved' | 'closed' }
@@ -22,7 +41,10 @@ const USER_LINK_TTL_MINUTES = 30 * 24 * 60;
 
 type Db = Knex | Knex.Transaction;
 
-/** The ticket with the names mail needs and, for a notice about a thread entry, that entry (one statement). */
+/**
+ * The ticket with the names mail needs, the Message-IDs to thread mail to the user with and, for a
+ * notice about a thread entry, that entry: one statement.
+ */
 async function loadTicket(db: Db, ticketId: number, entryId?: number) {
   const q = db('tickets as t')
     .join('users as u', 'u.id', 't.user_id')
@@ -30,8 +52,17 @@ async function loadTicket(db: Db, ticketId: number, entryId?: number) {
     .leftJoin('agents as a', 'a.id', 't.assignee_agent_id')
     .where('t.id', ticketId);
   const cols = ['t.*', 'u.email as user_email', 'u.name as user_name', 'd.name as department_name', 'd.manager_agent_id', 'd.email_address as dept_email', 'd.email_name as dept_email_name', 'a.email as assignee_email', 'a.name as assignee_name'];
-  if (entryId === undefined) return q.first(cols);
-  return q.leftJoin('thread_entries as e', (j) => j.on('e.id', '=', db.raw('?', [entryId]))).first([...cols, 'e.id as entry_id', 'e.body as entry_body', 'e.poster_name as entry_poster_name']);
+  if (entryId === undefined) return q.first(...cols, threadIdsColumn(db, ticketId));
+  return q.leftJoin('thread_entries as e', (j) => j.on('e.id', '=', db.raw('?', [entryId]))).first(...cols, 'e.id as entry_id', 'e.body as entry_body', 'e.poster_name as entry_poster_name', threadIdsColumn(db, ticketId));
+}
+
+/** A new ticket's facts in the shape loadTicket reads (the columns the 'ticket_created' mail uses). */
+function openedTicketRow(o: OpenedTicketFacts) {
+  return {
+    id: o.id, number: o.number, subject: o.subject, status: 'open', department_id: o.departmentId, department_name: o.department.name,
+    dept_email: o.department.emailAddress, dept_email_name: o.department.emailName, user_id: o.user.id, user_email: o.user.email, user_name: o.user.name,
+    entry_id: o.entry.id, entry_body: o.entry.body, entry_poster_name: o.entry.posterName,
+  };
 }
 
 /** The thread entry a notice is about, as read by loadTicket. */
@@ -40,25 +71,46 @@ function entry(t: any): { body: string; poster_name: string | null } | undefined
 }
 
 /**
- * Message-IDs of mail already exchanged about this ticket, oldest first (for References): the last
- * 10 received (thread entries) and the last 10 sent (outbox), in one statement (UNION ALL).
+ * Message-IDs of mail already exchanged about this ticket, as a column of loadTicket: the last 10
+ * received (thread entries) and the last 10 sent (outbox), a UNION ALL aggregated into one JSON value.
  */
-async function threadIds(db: Db, ticketId: number): Promise<string[]> {
+function threadIdsColumn(db: Db, ticketId: number): Knex.Raw {
   const inboundQ = db('thread_entries').where({ ticket_id: ticketId }).whereNotNull('message_id').orderBy('id', 'desc').limit(10).select('id', 'message_id');
   const outboundQ = db('outbox').where({ ticket_id: ticketId }).orderBy('id', 'desc').limit(10).select('id', 'message_id');
-  const rows = (await db.select(db.raw("'in' as src"), 'id', 'message_id').from(inboundQ.as('i'))
-    .unionAll(db.select(db.raw("'out' as src"), 'id', 'message_id').from(outboundQ.as('o')))) as { src: string; id: number; message_id: string }[];
-  const newestFirst = (src: string) => rows.filter((r) => r.src === src).sort((a, b) => Number(b.id) - Number(a.id)).map((r) => r.message_id);
+  const rows = db.select(db.raw("'in' as src"), 'id', 'message_id').from(inboundQ.as('i'))
+    .unionAll(db.select(db.raw("'out' as src"), 'id', 'message_id').from(outboundQ.as('o')));
+  return db.raw('(?) as thread_ids', [db.from(rows.as('r')).select(sqlJsonArrayAgg(db, ['r.src', 'r.id', 'r.message_id']))]);
+}
+
+/** The threading Message-IDs read by threadIdsColumn, oldest first (for References): received ones before sent ones, 10 at most. */
+function threadIds(column: unknown): string[] {
+  const rows = jsonRows(column) as [string, number, string][];
+  const newestFirst = (src: string) => rows.filter((r) => r[0] === src).sort((a, b) => Number(b[1]) - Number(a[1])).map((r) => r[2]);
   return [...new Set([...newestFirst('in'), ...newestFirst('out')])].slice(0, 10).reverse();
 }
 
-/** Active agents of a department (primary or extra access), except `exceptId`. */
-async function departmentAgents(db: Db, departmentId: number, exceptId?: number) {
-  const rows = await db('agents')
-    .where('is_active', true)
-    .andWhere((q) => q.where('department_id', departmentId).orWhereIn('id', db('departments_agents').where({ department_id: departmentId }).select('agent_id')))
-    .select('id', 'email', 'name');
-  return rows.filter((r: any) => r.id !== exceptId);
+/** Active agents of a department (primary or extra access); `departmentId` may be a column of an outer query. */
+function departmentAgentsQuery(db: Db, departmentId: number | Knex.Ref<string, any>): Knex.QueryBuilder {
+  return db('agents as ag')
+    .where('ag.is_active', true)
+    .andWhere((q) => q.where('ag.department_id', departmentId).orWhereIn('ag.id', db('departments_agents as da').where('da.department_id', departmentId).select('da.agent_id')));
+}
+
+async function departmentAgents(db: Db, departmentId: number): Promise<Recipient[]> {
+  return departmentAgentsQuery(db, departmentId).select('ag.id', 'ag.email', 'ag.name');
+}
+
+/**
+ * The active agents of the department `departmentId` (a column of the caller's query) as one JSON
+ * column `department_agents`, for reading the recipients of new-ticket alerts with the department.
+ */
+export function departmentAgentsColumn(db: Db, departmentId: Knex.Ref<string, any>): Knex.Raw {
+  return db.raw('(?) as department_agents', [departmentAgentsQuery(db, departmentId).select(sqlJsonArrayAgg(db, ['ag.id', 'ag.email', 'ag.name']))]);
+}
+
+/** Reads the column built by departmentAgentsColumn. */
+export function recipientsFrom(column: unknown): Recipient[] {
+  return jsonRows(column).map(([id, email, name]) => ({ id: Number(id), email: String(email), name: String(name) }));
 }
 
 async function teamAgents(db: Db, teamId: number) {
@@ -69,42 +121,53 @@ function actingAgentId(ctx: ServiceContext): number | undefined {
   return ctx.actor.kind === 'agent' ? ctx.actor.id : undefined;
 }
 
-/** Queues the mail a ticket change calls for. */
+type Senders = {
+  toUser: (template: string, vars: Record<string, unknown>, automatic: boolean) => Promise<void>;
+  toAgents: (template: string, agents: Recipient[], vars?: Record<string, unknown>) => Promise<void>;
+};
+
+/**
+ * Queues the mail a ticket change calls for, all of it in one multi-row INSERT. A new ticket is not
+ * read again (its opener passes what mail needs); any other is read with its threading Message-IDs
+ * in one statement.
+ */
 export async function notifyTicket(ctx: ServiceContext, trx: Db, notice: TicketNotice): Promise<void> {
   const settings = await getSettings(trx);
-  const t = await loadTicket(trx, notice.ticketId, 'entryId' in notice ? notice.entryId : undefined);
+  const t = notice.kind === 'ticket_created' ? openedTicketRow(notice.ticket) : await loadTicket(trx, notice.ticketId, 'entryId' in notice ? notice.entryId : undefined);
   if (!t) return;
-  const refs = await threadIds(trx, t.id);
+  // A new ticket's thread is its first entry: its Message-ID (it came by email) or nothing.
+  const firstId = notice.kind === 'ticket_created' ? notice.ticket.entry.messageId : null;
+  const refs = notice.kind === 'ticket_created' ? (firstId ? [firstId] : []) : threadIds(t.thread_ids);
   const base = { ticket: { number: t.number, subject: t.subject, status: t.status, department: t.department_name }, agentUrl: `${ctx.publicUrl}/scp/tickets/${t.id}` };
   const from = { fromAddress: t.dept_email ?? null, fromName: t.dept_email_name ?? null };
+  const mails: MailToQueue[] = [];
   const toUser = async (template: string, vars: Record<string, unknown>, automatic: boolean) => {
     const token = await createAccessToken(trx, { kind: 'portal_access', userId: t.user_id, ticketId: t.id, ttlMinutes: USER_LINK_TTL_MINUTES }, ctx.clock());
-    await queueMail(ctx, trx, {
+    mails.push({
       template, to: t.user_email, toName: t.user_name, ticketId: t.id, automatic, inReplyTo: refs.at(-1) ?? null, references: refs, ...from,
       vars: { ...base, ...vars, userName: t.user_name, ticketUrl: `${ctx.publicUrl}/tickets/access?token=${encodeURIComponent(token)}` },
     });
   };
-  const toAgents = async (template: string, agents: { id: number; email: string; name: string }[], vars: Record<string, unknown> = {}) => {
+  const toAgents = async (template: string, agents: Recipient[], vars: Record<string, unknown> = {}) => {
     const seen = new Set<number>();
-    const mails: MailToQueue[] = [];
     for (const a of agents) {
       if (seen.has(a.id) || a.id === actingAgentId(ctx)) continue;
       seen.add(a.id);
       mails.push({ template, to: a.email, toName: a.name, ticketId: t.id, automatic: true, ...from, vars: { ...base, ...vars, agentName: a.name, requester: { name: t.user_name, email: t.user_email } } });
     }
-    await queueMails(ctx, trx, mails);
   };
   await dispatch(ctx, trx, notice, settings, t, { toUser, toAgents });
+  await queueMails(ctx, trx, mails);
 }
 
-async function dispatch(ctx: ServiceContext, trx: Db, n: TicketNotice, s: Settings, t: any, send: { toUser: (tpl: string, v: Record<string, unknown>, auto: boolean) => Promise<void>; toAgents: (tpl: string, a: { id: number; email: string; name: string }[], v?: Record<string, unknown>) => Promise<void> }): Promise<void> {
+async function dispatch(ctx: ServiceContext, trx: Db, n: TicketNotice, s: Settings, t: any, send: Senders): Promise<void> {
   const assigneeOrDept = async () =>
     t.assignee_agent_id ? [{ id: t.assignee_agent_id, email: t.assignee_email, name: t.assignee_name }] : departmentAgents(trx, t.department_id);
   switch (n.kind) {
     case 'ticket_created': {
       const e = entry(t);
       if (n.notifyUser && s.autoresponse_new_ticket) await send.toUser('ticket-autoresponse', { message: e?.body ?? '' }, true);
-      if (n.alertAgents && s.alert_new_ticket) await send.toAgents('new-ticket-alert', await departmentAgents(trx, t.department_id), { message: e?.body ?? '' });
+      if (n.alertAgents && s.alert_new_ticket) await send.toAgents('new-ticket-alert', n.ticket.department.agents ?? (await departmentAgents(trx, t.department_id)), { message: e?.body ?? '' });
       return;
     }
     case 'user_message': {

@@ -3,6 +3,7 @@
  * The schedule that applies: the department's own, else the plan's, else the help desk default (24/7 if none).
  */
 import type { Knex } from 'knex';
+import { fromOneRow } from '../../db/dialect.ts';
 import { addWorkingMinutes, type Schedule } from './sla-schedule.ts';
 import { getSettings } from '../settings/settings-service.ts';
 
@@ -40,26 +41,43 @@ export async function scheduleFor(db: Db, slaPlanId: number | null, departmentId
   return loadSchedule(db, dept?.schedule_id ?? plan?.schedule_id ?? settings.default_schedule_id);
 }
 
+/** The columns `joinSlaPlan` adds: whether the plan exists, its grace time, and the kind and zone of the schedule that applies. */
+export const SLA_PLAN_COLUMNS = ['p.id as sla_plan_found', 'p.grace_minutes as sla_grace_minutes', 's.id as sla_schedule_id', 's.kind as sla_schedule_kind', 's.timezone as sla_schedule_timezone'];
+
+/**
+ * Joins SLA plan `planId` (as `p`) and the schedule that applies (as `s`: the department's
+ * `departmentScheduleId`, else the plan's, else the help desk default, as scheduleFor chooses it) to
+ * `q`, so that a due date costs no statement of its own. Select SLA_PLAN_COLUMNS, pass the row to dueAtFromPlan.
+ */
+export function joinSlaPlan(db: Db, q: Knex.QueryBuilder, planId: number | Knex.Raw, departmentScheduleId: Knex.Ref<string, any> | Knex.QueryBuilder, defaultScheduleId: number | null): Knex.QueryBuilder {
+  return q
+    .leftJoin('sla_plans as p', 'p.id', typeof planId === 'number' ? db.raw('?', [planId]) : planId)
+    .leftJoin('schedules as s', 's.id', db.raw('coalesce((?), ??, ?)', [departmentScheduleId, 'p.schedule_id', defaultScheduleId ?? null]));
+}
+
+/**
+ * The due date from a row read with SLA_PLAN_COLUMNS: the plan's grace period of working time after
+ * `startedAt`. Null when there is no plan, or the schedule has no working time at all (rather than a crash).
+ */
+export async function dueAtFromPlan(db: Db, row: Record<string, any> | undefined, startedAt: Date): Promise<Date | null> {
+  if (!row?.sla_plan_found) return null;
+  const scheduleRow = row.sla_schedule_id ? { id: row.sla_schedule_id, kind: row.sla_schedule_kind, timezone: row.sla_schedule_timezone } : null;
+  const schedule = await scheduleFromRow(db, scheduleRow);
+  try {
+    return addWorkingMinutes(schedule, startedAt, Number(row.sla_grace_minutes));
+  } catch {
+    return null;
+  }
+}
+
 /**
  * When a ticket on plan `slaPlanId` in `departmentId`, started (opened or reopened) at `startedAt`, is due.
- * Null when there is no plan.
+ * Null when there is no plan. One statement (plus the hours and holidays of a business schedule).
  */
 export async function computeSlaDueAt(db: Db, slaPlanId: number | null, departmentId: number | null, startedAt: Date): Promise<Date | null> {
   if (!slaPlanId) return null;
-  // One statement: the plan's grace time and the schedule that applies (the department's, else the
-  // plan's, else the default), as scheduleFor chooses it.
   const { default_schedule_id } = await getSettings(db);
   const deptSchedule = db('departments').where({ id: departmentId ?? 0 }).select('schedule_id');
-  const plan = await db('sla_plans as p')
-    .leftJoin('schedules as s', 's.id', db.raw('coalesce((?), ??, ?)', [deptSchedule, 'p.schedule_id', default_schedule_id ?? null]))
-    .where('p.id', slaPlanId)
-    .first('p.grace_minutes', 's.id', 's.kind', 's.timezone');
-  if (!plan) return null;
-  const schedule = await scheduleFromRow(db, plan.id ? plan : null);
-  try {
-    return addWorkingMinutes(schedule, startedAt, Number(plan.grace_minutes));
-  } catch {
-    // A schedule with no working time at all: the ticket has no SLA due date rather than a crash.
-    return null;
-  }
+  const row = await joinSlaPlan(db, fromOneRow(db), slaPlanId, deptSchedule, default_schedule_id).first(SLA_PLAN_COLUMNS);
+  return dueAtFromPlan(db, row, startedAt);
 }

@@ -5,17 +5,18 @@
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import { toDbDate } from '../../db/dialect.ts';
-import { isAgent, type Actor } from '../actor.ts';
+import { isAgent } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
-import { getSettings, type Settings } from '../settings/settings-service.ts';
+import { getSettings } from '../settings/settings-service.ts';
 import { computeSlaDueAt } from '../sla/sla-service.ts';
-import { findOrCreateUser, isBanned } from '../users/user-service.ts';
+import { checkSender, findOrCreateUser } from '../users/user-service.ts';
 import { notifyTicket } from '../mail/ticket-notifications.ts';
 import { email, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
 import { checkAttachments, storeAttachments, type UploadedFile } from './attachment-service.ts';
 import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
-import { nextTicketNumber } from './ticket-numbers.ts';
+import { insertTicketWithNumber } from './ticket-numbers.ts';
+import { resolveRouting } from './ticket-routing.ts';
 import { loadTicketFor, assertDepartmentAccess } from './ticket-policy.ts';
 import { SOURCES, type TicketSource } from './ticket-status.ts';
 
@@ -48,65 +49,45 @@ export interface OpenedTicket {
   entryId: number;
 }
 
-/** Picks department, priority and SLA: explicit (agents/API) → help topic → department → settings. */
-async function resolveRouting(db: Knex | Knex.Transaction, actor: Actor, input: z.output<typeof OpenTicketInput>, settings: Settings) {
-  const privileged = isAgent(actor) || actor.kind === 'api' || actor.kind === 'system';
-  let topic: any;
-  if (input.topicId) {
-    topic = await db('help_topics').where({ id: input.topicId, is_active: true }).first();
-    if (!topic || (!privileged && !topic.is_public)) throw new ValidationFailed({ topicId: 'Choose a help topic from the list' });
-  }
-  const pick = async (table: string, explicit: number | undefined, field: string) => {
-    if (!explicit || !privileged) return undefined;
-    const row = await db(table).where({ id: explicit, is_active: true }).first('id');
-    if (!row) throw new ValidationFailed({ [field]: 'Choose a value from the list' });
-    return row.id as number;
-  };
-  const departmentId = (await pick('departments', input.departmentId, 'departmentId')) ?? topic?.department_id ?? settings.default_department_id;
-  const dept = departmentId ? await db('departments').where({ id: departmentId }).first() : undefined;
-  if (!dept) throw new ValidationFailed({ departmentId: 'No department is configured; ask an administrator' });
-  const priorityId = (await pick('priorities', input.priorityId, 'priorityId')) ?? topic?.priority_id ?? settings.default_priority_id;
-  if (!priorityId) throw new ValidationFailed({ priorityId: 'No priority is configured; ask an administrator' });
-  const slaPlanId = (await pick('sla_plans', input.slaPlanId, 'slaPlanId')) ?? topic?.sla_plan_id ?? dept.sla_plan_id ?? settings.default_sla_plan_id ?? null;
-  return { departmentId: dept.id as number, priorityId: priorityId as number, slaPlanId: slaPlanId as number | null, topicId: topic?.id ?? null };
-}
-
 /**
  * Opens a ticket. Users (portal) choose only a public topic; agents, the API and the system may
  * set department, priority, SLA and assignee (agents only within their departments).
+ * Before the transaction: settings, the ban check with the user of that address, and the routing
+ * (one statement each); the transaction writes the user if new, the ticket, entry, events and mail.
  * @throws ValidationFailed, Forbidden (USER_BANNED, DEPARTMENT_FORBIDDEN)
  */
 export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, files: UploadedFile[] = []): Promise<OpenedTicket> {
   const input = parseInput(OpenTicketInput, raw);
   const settings = await getSettings(ctx.db);
   checkAttachments(files, settings);
-  if (await isBanned(ctx.db, input.email)) throw new Forbidden('Tickets from this address are not accepted.', 'USER_BANNED');
-  const route = await resolveRouting(ctx.db, ctx.actor, input, settings);
-  if (isAgent(ctx.actor)) assertDepartmentAccess(ctx.actor, route.departmentId);
+  const sender = await checkSender(ctx.db, input.email);
+  if (sender.banned) throw new Forbidden('Tickets from this address are not accepted.', 'USER_BANNED');
   const now = ctx.clock();
-  const dueAt = await computeSlaDueAt(ctx.db, route.slaPlanId, route.departmentId, now);
+  const route = await resolveRouting(ctx.db, ctx.actor, { ...input, withAgents: input.alertAgents && settings.alert_new_ticket }, settings, now);
+  if (isAgent(ctx.actor)) assertDepartmentAccess(ctx.actor, route.departmentId);
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
-    const user = await findOrCreateUser(trx, { email: input.email, name: input.name, phone: input.phone }, now);
+    const user = await findOrCreateUser(trx, { email: input.email, name: input.name, phone: input.phone }, now, sender.user);
     const assignee = isAgent(ctx.actor) || ctx.actor.kind === 'system' ? await checkAssignee(trx, input.assigneeId, route.departmentId) : null;
-    const number = await nextTicketNumber(trx, settings);
     const ts = toDbDate(now);
-    const [id] = await trx('tickets').insert({
-      number, user_id: user.id, subject: input.subject, status: 'open', state: 'open', department_id: route.departmentId,
+    const { id, number } = await insertTicketWithNumber(trx, settings, {
+      user_id: user.id, subject: input.subject, status: 'open', state: 'open', department_id: route.departmentId,
       topic_id: route.topicId, priority_id: route.priorityId, sla_plan_id: route.slaPlanId, assignee_agent_id: assignee,
-      source: input.source, sla_due_at: toDbDate(dueAt), due_at: toDbDate(dueAt), is_overdue: false, is_answered: false,
+      source: input.source, sla_due_at: toDbDate(route.dueAt), due_at: toDbDate(route.dueAt), is_overdue: false, is_answered: false,
       sla_started_at: ts, last_message_at: ts, ip: input.ip ?? null, extra: input.extra ? JSON.stringify(input.extra) : null,
       version: 1, created_at: ts, updated_at: ts,
     });
+    const entry = { body: input.message, posterName: input.name, messageId: input.messageId ?? null };
     const [entryId] = await trx('thread_entries').insert({
-      ticket_id: id, kind: 'message', user_id: user.id, poster_name: input.name, body: input.message, source: input.source,
-      message_id: input.messageId ?? null, created_at: ts,
+      ticket_id: id, kind: 'message', user_id: user.id, poster_name: entry.posterName, body: entry.body, source: input.source,
+      message_id: entry.messageId, created_at: ts,
     });
     await storeAttachments(trx, id, entryId, files, now);
     const events: Parameters<typeof recordTicketEvents>[3] = [['created', { source: input.source, departmentId: route.departmentId, slaPlanId: route.slaPlanId, userId: user.id }]];
     if (assignee) events.push(['assigned', { to: assignee }]);
     await recordTicketEvents(tctx, trx, id, events);
-    await notifyTicket(tctx, trx, { kind: 'ticket_created', ticketId: id, entryId, notifyUser: input.notifyUser, alertAgents: input.alertAgents });
+    const ticket = { id, number, subject: input.subject, departmentId: route.departmentId, department: route.department, user, entry: { id: entryId, ...entry } };
+    await notifyTicket(tctx, trx, { kind: 'ticket_created', ticket, notifyUser: input.notifyUser, alertAgents: input.alertAgents });
     if (assignee && assignee !== (isAgent(ctx.actor) ? ctx.actor.id : 0)) await notifyTicket(tctx, trx, { kind: 'ticket_assigned', ticketId: id, agentId: assignee });
     return { id, number, userId: user.id, entryId };
   });

@@ -1,7 +1,6 @@
 /** End users (requesters), known by email. */
 import type { Knex } from 'knex';
-import { toDbDate } from '../../db/dialect.ts';
-import { isUniqueViolation } from '../../db/dialect.ts';
+import { dbBool, isUniqueViolation, toDbDate } from '../../db/dialect.ts';
 
 export interface User {
   id: number;
@@ -10,35 +9,58 @@ export interface User {
   phone: string | null;
 }
 
+/** What is known about a sender before a ticket is opened: banned or not, and the user of that address if any. */
+export interface Sender {
+  banned: boolean;
+  user: User | null;
+}
+
+const normalise = (email: string) => email.trim().toLowerCase();
+
 /**
  * Finds the user by email (lower-cased), or creates them. A known user's name is kept; an empty phone
  * is filled in. Safe against two requests creating the same user at once.
+ * `known` is the user as `checkSender` read it (null: there was none), so it is not read twice;
+ * without it the user is looked up here.
  */
-export async function findOrCreateUser(trx: Knex | Knex.Transaction, input: { email: string; name: string; phone?: string | null }, now: Date): Promise<User> {
-  const email = input.email.trim().toLowerCase();
-  const existing = await trx('users').where({ email }).first();
+export async function findOrCreateUser(trx: Knex | Knex.Transaction, input: { email: string; name: string; phone?: string | null }, now: Date, known?: User | null): Promise<User> {
+  const email = normalise(input.email);
+  const existing = known === undefined ? toUser(await trx('users').where({ email }).first()) : known;
   if (existing) {
     if (input.phone && !existing.phone) await trx('users').where({ id: existing.id }).update({ phone: input.phone, updated_at: toDbDate(now) });
-    return { id: existing.id, email, name: existing.name, phone: existing.phone ?? input.phone ?? null };
+    return { ...existing, phone: existing.phone ?? input.phone ?? null };
   }
   try {
     const [id] = await trx('users').insert({ email, name: input.name, phone: input.phone ?? null, is_banned: false, created_at: toDbDate(now), updated_at: toDbDate(now) });
     return { id, email, name: input.name, phone: input.phone ?? null };
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    const row = await trx('users').where({ email }).first();
-    return { id: row.id, email, name: row.name, phone: row.phone };
+    // Created meanwhile by another request. A locking read sees the committed row even inside a
+    // MySQL transaction whose snapshot predates it (a plain read would not).
+    return toUser(await trx('users').where({ email }).forShare().first())!;
   }
 }
 
-/** True when `email` matches the ban list (exact address or '@domain'). */
-export async function isBanned(db: Knex | Knex.Transaction, email: string): Promise<boolean> {
-  const e = email.toLowerCase();
+function toUser(row: any): User | null {
+  return row?.id ? { id: row.id, email: row.email, name: row.name, phone: row.phone ?? null } : null;
+}
+
+/**
+ * The ban check and the user of that address, in one statement: a matching ban pattern (exact
+ * address or '@domain') or the user's own ban flag makes the sender banned.
+ */
+export async function checkSender(db: Knex | Knex.Transaction, email: string): Promise<Sender> {
+  const e = normalise(email);
   const domain = '@' + e.split('@')[1];
-  // One statement: a matching ban pattern, or the user's own ban flag.
-  const [row] = await db.select(
-    db('bans').whereIn('pattern', [e, domain]).select('id').limit(1).as('ban_id'),
-    db('users').where({ email: e }).select('is_banned').limit(1).as('user_banned'),
-  );
-  return Boolean(row?.ban_id) || Boolean(row && Number(row.user_banned));
+  const ban = db('bans').whereIn('pattern', [e, domain]).select('id').limit(1);
+  const row = await db
+    .from(db.select(ban.as('ban_id')).as('b'))
+    .leftJoin('users as u', 'u.email', db.raw('?', [e]))
+    .first('b.ban_id', 'u.id', 'u.email', 'u.name', 'u.phone', 'u.is_banned');
+  return { banned: Boolean(row?.ban_id) || dbBool(row?.is_banned), user: toUser(row) };
+}
+
+/** True when `email` matches the ban list (exact address or '@domain'), or its user is banned. */
+export async function isBanned(db: Knex | Knex.Transaction, email: string): Promise<boolean> {
+  return (await checkSender(db, email)).banned;
 }

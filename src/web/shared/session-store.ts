@@ -15,10 +15,24 @@ type Cb<T = unknown> = (err?: any, value?: T) => void;
  */
 export const TOUCH_SLACK_MS = 60_000;
 
+/** What a session holds apart from its cookie (whose expiry moves on every request). */
+function dataOf(sess: session.SessionData): string {
+  const { cookie: _cookie, ...data } = sess;
+  return JSON.stringify(data);
+}
+
+type SessionRow = { sess: string; expires_at: string; agent_id: number | null; user_id: number | null };
+
 export class KnexSessionStore extends session.Store {
   private lastPrune = 0;
   /** expires_at of rows read by get() in requests still running (sid → ms); consumed by touch/set/destroy. */
   private readonly loaded = new Map<string, number>();
+  /** Sessions given a new id in a request still running whose row is still stored under the old id (new sid → old sid); consumed by set/destroy. */
+  private readonly rotated = new Map<string, string>();
+  /** What set() wrote for a session object (it lives as long as its request): express-session saves a regenerated session again at the end of the response, and that identical write is skipped. */
+  private readonly written = new WeakMap<object, { sid: string; data: string; expires: number }>();
+  /** Installed on the store by express-session's middleware: a new id and an empty session on `req`. */
+  declare generate: (req: Parameters<session.Store['regenerate']>[0]) => void;
   constructor(private readonly db: Knex, private readonly clock: () => Date = () => new Date()) {
     super();
   }
@@ -45,22 +59,50 @@ export class KnexSessionStore extends session.Store {
       .catch(cb);
   }
 
+  /**
+   * A new session id with nothing from before (login, privilege change, a ticket granted to a portal
+   * session), without a statement: the next set() moves the stored row to the new id in one UPDATE,
+   * so the old id stops working as the new one starts. (express-session's own regenerate DELETEs the
+   * old row first, then the new one is written.)
+   */
+  regenerate(req: Parameters<session.Store['regenerate']>[0], fn: (err?: any) => void): void {
+    const from = this.rotated.get(req.sessionID) ?? req.sessionID;
+    this.rotated.delete(req.sessionID);
+    this.loaded.delete(req.sessionID);
+    this.generate(req);
+    this.rotated.set(req.sessionID, from);
+    fn();
+  }
+
   set(sid: string, sess: session.SessionData, cb?: Cb): void {
     this.loaded.delete(sid);
+    const data = dataOf(sess);
+    const expires = this.expiry(sess).getTime();
+    const last = this.written.get(sess);
+    if (last?.sid === sid && last.data === data && Math.abs(expires - last.expires) < TOUCH_SLACK_MS) return void cb?.();
     const s = sess as session.SessionData & { agentId?: number; userId?: number };
-    const row = { sess: JSON.stringify(sess), expires_at: toDbDate(this.expiry(sess)), agent_id: s.agentId ?? null, user_id: s.userId ?? null };
-    this.db('sessions')
-      .insert({ sid, ...row })
-      .onConflict('sid')
-      .merge(row)
+    const row = { sess: JSON.stringify(sess), expires_at: toDbDate(new Date(expires)), agent_id: s.agentId ?? null, user_id: s.userId ?? null };
+    this.write(sid, row, this.rotated.get(sid))
+      .then(() => {
+        this.rotated.delete(sid);
+        this.written.set(sess, { sid, data, expires });
+      })
       .then(() => this.prune())
       .then(() => cb?.())
       .catch((e) => cb?.(e));
   }
 
+  /** Writes the row of `sid`; a regenerated session's row moves from its old id (an INSERT when there was none). */
+  private async write(sid: string, row: SessionRow, from: string | undefined): Promise<void> {
+    if (from && from !== sid && (await this.db('sessions').where({ sid: from }).update({ sid, ...row }))) return;
+    await this.db('sessions').insert({ sid, ...row }).onConflict('sid').merge(row);
+  }
+
   destroy(sid: string, cb?: Cb): void {
     this.loaded.delete(sid);
-    this.db('sessions').where({ sid }).delete().then(() => cb?.()).catch((e) => cb?.(e));
+    const from = this.rotated.get(sid);
+    this.rotated.delete(sid);
+    this.db('sessions').whereIn('sid', from ? [sid, from] : [sid]).delete().then(() => cb?.()).catch((e) => cb?.(e));
   }
 
   touch(sid: string, sess: session.SessionData, cb?: Cb): void {

@@ -1,0 +1,84 @@
+/**
+ * Where a new ticket goes: help topic, department, priority, SLA plan and its due date. Everything
+ * is read in one statement (topic → department → explicit priority → SLA plan → schedule, left joins
+ * on one row, with the department's agents as a JSON column when alerts will go out); the checks
+ * then run on that row in the order the form's fields are listed.
+ */
+import type { Knex } from 'knex';
+import { dbBool, fromOneRow } from '../../db/dialect.ts';
+import { isAgent, type Actor } from '../actor.ts';
+import { ValidationFailed } from '../errors.ts';
+import type { Settings } from '../settings/settings-service.ts';
+import { departmentAgentsColumn, recipientsFrom, type Recipient } from '../mail/ticket-notifications.ts';
+import { dueAtFromPlan, joinSlaPlan, SLA_PLAN_COLUMNS } from '../sla/sla-service.ts';
+
+type Db = Knex | Knex.Transaction;
+
+export interface Routing {
+  topicId: number | null;
+  departmentId: number;
+  priorityId: number;
+  slaPlanId: number | null;
+  /** When the SLA plan makes the ticket due (null: no plan, or a schedule without working time). */
+  dueAt: Date | null;
+  /** What mail about the ticket shows and sends from; `agents` (alert recipients) only when asked for. */
+  department: { name: string; emailAddress: string | null; emailName: string | null; agents?: Recipient[] };
+}
+
+/** What the opener asked for; department, priority and SLA count only from agents, the API and the system. */
+export interface RoutingRequest {
+  topicId?: number;
+  departmentId?: number;
+  priorityId?: number;
+  slaPlanId?: number;
+  /** Read the department's active agents too (new-ticket alerts will go out). */
+  withAgents?: boolean;
+}
+
+/** The topic, department (and its agents), explicitly chosen priority, SLA plan and applicable schedule, as one row. */
+function readRouting(db: Db, req: RoutingRequest, settings: Settings) {
+  const q = fromOneRow(db)
+    .leftJoin('help_topics as ht', 'ht.id', db.raw('?', [req.topicId ?? null]))
+    .leftJoin('departments as d', 'd.id', db.raw('coalesce(?, ??, ?)', [req.departmentId ?? null, 'ht.department_id', settings.default_department_id]))
+    .leftJoin('priorities as xp', 'xp.id', db.raw('?', [req.priorityId ?? null]));
+  // The same precedence as `slaPlanId` in resolveRouting: explicit → topic → department → default.
+  const planId = db.raw('coalesce(?, ??, ??, ?)', [req.slaPlanId ?? null, 'ht.sla_plan_id', 'd.sla_plan_id', settings.default_sla_plan_id]);
+  return joinSlaPlan(db, q, planId, db.ref('d.schedule_id'), settings.default_schedule_id).first(
+    'ht.id as topic_id', 'ht.is_active as topic_active', 'ht.is_public as topic_public', 'ht.priority_id as topic_priority_id', 'ht.sla_plan_id as topic_sla_plan_id',
+    'd.id as department_id', 'd.is_active as department_active', 'd.sla_plan_id as department_sla_plan_id',
+    'd.name as department_name', 'd.email_address as department_email', 'd.email_name as department_email_name',
+    'xp.is_active as priority_active', 'p.is_active as sla_plan_active', ...SLA_PLAN_COLUMNS,
+    ...(req.withAgents ? [departmentAgentsColumn(db, db.ref('d.id'))] : []),
+  );
+}
+
+const chooseFromList = (field: string) => new ValidationFailed({ [field]: 'Choose a value from the list' });
+
+/**
+ * Picks department, priority and SLA: explicit (agents/API/system) → help topic → department → settings.
+ * Users (portal) choose only an active public topic; an explicit choice must be active.
+ * @throws ValidationFailed
+ */
+export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest, settings: Settings, now: Date): Promise<Routing> {
+  const privileged = isAgent(actor) || actor.kind === 'api' || actor.kind === 'system';
+  const req: RoutingRequest = privileged ? input : { topicId: input.topicId, withAgents: input.withAgents };
+  const row = await readRouting(db, req, settings);
+  if (req.topicId && (!row.topic_id || !dbBool(row.topic_active) || (!privileged && !dbBool(row.topic_public)))) throw new ValidationFailed({ topicId: 'Choose a help topic from the list' });
+  if (req.departmentId && (!row.department_id || !dbBool(row.department_active))) throw chooseFromList('departmentId');
+  if (!row.department_id) throw new ValidationFailed({ departmentId: 'No department is configured; ask an administrator' });
+  if (req.priorityId && !dbBool(row.priority_active)) throw chooseFromList('priorityId');
+  const priorityId = req.priorityId ?? row.topic_priority_id ?? settings.default_priority_id;
+  if (!priorityId) throw new ValidationFailed({ priorityId: 'No priority is configured; ask an administrator' });
+  if (req.slaPlanId && !dbBool(row.sla_plan_active)) throw chooseFromList('slaPlanId');
+  return {
+    topicId: row.topic_id ?? null,
+    departmentId: row.department_id,
+    priorityId,
+    slaPlanId: req.slaPlanId ?? row.topic_sla_plan_id ?? row.department_sla_plan_id ?? settings.default_sla_plan_id ?? null,
+    dueAt: await dueAtFromPlan(db, row, now),
+    department: {
+      name: row.department_name, emailAddress: row.department_email ?? null, emailName: row.department_email_name ?? null,
+      ...(req.withAgents ? { agents: recipientsFrom(row.department_agents) } : {}),
+    },
+  };
+}
