@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --tickets 1000000 --db mysql --duration 10 --smoke]`
+ * `npm run bench [-- --tickets 1000000 --db mysql --duration 10 --workers 2 --smoke]`
  * 1. fills a fresh database with N tickets (bench/bulk-seed.ts) and says how long it took;
  * 2. starts the app as `npm start` would (NODE_ENV=production, a child process) and drives it over
  *    HTTP with autocannon from this process, signed in as an agent, at concurrency 1 and 16;
@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     db: { type: 'string', default: 'sqlite' },
     duration: { type: 'string', default: '10' },
     smoke: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '1' },
     'mysql-url': { type: 'string', default: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
   },
@@ -71,7 +72,7 @@ async function main() {
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   const app = spawn(process.execPath, ['dist/server.js'], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DATA_DIR: dir, SESSION_SECRET: crypto.randomBytes(32).toString('hex'), PUBLIC_URL: base, LOG_LEVEL: 'warn', JOBS_DISABLED: '1', TRUST_PROXY: 'loopback' },
+    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DATA_DIR: dir, SESSION_SECRET: crypto.randomBytes(32).toString('hex'), PUBLIC_URL: base, LOG_LEVEL: 'warn', JOBS_DISABLED: '1', TRUST_PROXY: 'loopback', WEB_CONCURRENCY: args.workers! },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {
@@ -181,18 +182,30 @@ async function signIn(base: string, login: string, password: string) {
   return { cookie, csrf: csrfIn(await res.text()) };
 }
 
-function peakRss(pid: number): number {
+/** Peak RSS (VmHWM, MB) of the app's process and of each of its worker processes (--workers). */
+function peakRss(pid: number): { largest: number; total: number; processes: number } {
+  const hwm = (p: number) => {
+    try {
+      return Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    } catch {
+      return 0;
+    }
+  };
+  let children: number[] = [];
   try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
+    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch { /* no children */ }
+  const all = [pid, ...children].map(hwm);
+  return { largest: Math.max(...all), total: all.reduce((a, b) => a + b, 0), processes: all.length };
 }
 
-function renderTable(rows: Row[], m: { db: string; tickets: number; seedSeconds: number; entries: number; rss: number }): string {
-  const head = `### ${m.db === 'mysql' ? 'MariaDB' : 'SQLite'}, ${m.tickets.toLocaleString('en')} tickets (${m.entries.toLocaleString('en')} entries; filled in ${m.seedSeconds.toFixed(1)} s)\n\n` +
-    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${DURATION} s per row; app peak RSS ${m.rss.toFixed(0)} MB.\n\n` +
+function renderTable(rows: Row[], m: { db: string; tickets: number; seedSeconds: number; entries: number; rss: ReturnType<typeof peakRss> }): string {
+  const workers = Number(args.workers) > 1 ? `, ${args.workers} HTTP workers` : '';
+  const head = `### ${m.db === 'mysql' ? 'MariaDB' : 'SQLite'}, ${m.tickets.toLocaleString('en')} tickets${workers} (${m.entries.toLocaleString('en')} entries; filled in ${m.seedSeconds.toFixed(1)} s)\n\n` +
+    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${DURATION} s per row; ` +
+    (m.rss.processes > 1
+      ? `${m.rss.processes - 1} HTTP workers (WEB_CONCURRENCY); peak RSS ${m.rss.largest.toFixed(0)} MB for the largest process, ${m.rss.total.toFixed(0)} MB for all ${m.rss.processes}.\n\n`
+      : `one process; app peak RSS ${m.rss.largest.toFixed(0)} MB.\n\n`) +
     '| scenario | conc. | req/s | p50 ms | p95 ms | p99 ms | failed | SQL/req |\n|---|---:|---:|---:|---:|---:|---:|---:|\n';
   return head + rows.map((r) => `| ${r.name} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failed} | ${r.stmts ?? '–'} |`).join('\n') + '\n';
 }

@@ -190,6 +190,7 @@ function defaultSort(queue: QueueName): [QueueSort, 'asc' | 'desc'] {
  */
 function boundedCount(db: Knex | Knex.Transaction, parts: Qb[], cap: number): Knex.Raw {
   const sql = parts.map(() => '(select count(*) from ? as c)').join(' + ');
+  // sql-safe: `sql` is only the fixed text above repeated per part; every part is a ? binding.
   return db.raw(`(${sql})`, parts.map((qb) => qb.clearSelect().select(db.raw('1 as x')).limit(cap + 1)));
 }
 
