@@ -142,3 +142,23 @@ async function insertBatches(db: Knex, table: string, count: number, batch: numb
   }
   return first;
 }
+
+/**
+ * What bulkSeed returned, read back from a database it filled in an earlier run (`--reuse`): filling
+ * 1M tickets takes minutes. `seconds` is unknown then (NaN). The sample tickets are the first two
+ * open tickets (of the first 5,000) with exactly 10 entries, as bulkSeed chose them.
+ */
+export async function describeSeed(db: Knex): Promise<BulkSeedResult> {
+  const count = async (table: string) => Number((await db(table).count({ n: '*' }))[0].n);
+  const open = await db('tickets').where({ state: 'open' }).orderBy('id').limit(5000).pluck('id');
+  const ten = await db('thread_entries').whereIn('ticket_id', open).groupBy('ticket_id').havingRaw('count(*) = 10').orderBy('ticket_id').limit(2).pluck('ticket_id');
+  const firstUser = await db('users').orderBy('id').first('email');
+  const topic = await db('help_topics').where({ is_active: true }).orderBy('id').first('id');
+  return {
+    departments: await db('departments').orderBy('id').pluck('id'),
+    agents: await db('agents').orderBy('id').select('id', 'username'),
+    users: await count('users'), tickets: await count('tickets'), entries: await count('thread_entries'),
+    sampleTicketId: ten[0] ?? open[0], replyTicketId: ten[1] ?? ten[0] ?? open[0], sampleUserEmail: firstUser.email,
+    topicId: topic?.id ?? 0, seconds: NaN,
+  };
+}

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --tickets 1000000 --db mysql --duration 10 --workers 2 --smoke]`
+ * `npm run bench [-- --tickets 1000000 --db mysql --duration 10 --workers 2 --reuse --smoke]`
+ * (`--reuse`: MariaDB only, run on tessera_bench as an earlier run filled it instead of refilling it)
  * 1. fills a fresh database with N tickets (bench/bulk-seed.ts) and says how long it took;
  * 2. starts the app as `npm start` would (NODE_ENV=production, a child process) and drives it over
  *    HTTP with autocannon from this process, signed in as an agent, at concurrency 1 and 16;
@@ -11,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { spawn, spawnSync } from 'node:child_process';
 import autocannon from 'autocannon';
@@ -18,7 +20,7 @@ import { createDb, migrateLatest } from '../src/db/knex.ts';
 import { createApiKey } from '../src/domain/api-keys/api-key-service.ts';
 import { SYSTEM } from '../src/domain/actor.ts';
 import { writeSettings } from '../src/domain/settings/settings-service.ts';
-import { bulkSeed } from './bulk-seed.ts';
+import { bulkSeed, describeSeed } from './bulk-seed.ts';
 import { countStatements } from './statement-count.ts';
 
 const { values: args } = parseArgs({
@@ -28,6 +30,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     smoke: { type: 'boolean', default: false },
     workers: { type: 'string', default: '1' },
+    reuse: { type: 'boolean', default: false },
     'mysql-url': { type: 'string', default: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
   },
@@ -42,10 +45,12 @@ async function main() {
   let databaseUrl: string;
   let database: Parameters<typeof createDb>[0];
   if (args.db === 'mysql') {
-    const admin = createDb({ client: 'mysql', url: `${args['mysql-url']}/test` });
-    await admin.raw('DROP DATABASE IF EXISTS tessera_bench');
-    await admin.raw('CREATE DATABASE tessera_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
-    await admin.destroy();
+    if (!args.reuse) {
+      const admin = createDb({ client: 'mysql', url: `${args['mysql-url']}/test` });
+      await admin.raw('DROP DATABASE IF EXISTS tessera_bench');
+      await admin.raw('CREATE DATABASE tessera_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
+      await admin.destroy();
+    }
     databaseUrl = `${args['mysql-url']}/tessera_bench`;
     database = { client: 'mysql', url: databaseUrl };
   } else {
@@ -55,9 +60,10 @@ async function main() {
   }
   const db = createDb(database);
   await migrateLatest(db);
-  log(`Seeding ${N.toLocaleString('en')} tickets on ${args.db}…`);
-  const seed = await bulkSeed(db, N, PASSWORD);
-  log(`Seeded ${seed.tickets.toLocaleString('en')} tickets and ${seed.entries.toLocaleString('en')} entries in ${seed.seconds.toFixed(1)} s`);
+  if (args.reuse && args.db !== 'mysql') throw new Error('--reuse needs --db mysql (the SQLite database lives in a temporary folder)');
+  log(args.reuse ? 'Reusing tessera_bench as an earlier run filled it…' : `Seeding ${N.toLocaleString('en')} tickets on ${args.db}…`);
+  const seed = args.reuse ? await describeSeed(db) : await bulkSeed(db, N, PASSWORD);
+  log(`${args.reuse ? 'Found' : 'Seeded'} ${seed.tickets.toLocaleString('en')} tickets and ${seed.entries.toLocaleString('en')} entries in ${seed.seconds.toFixed(1)} s`);
   // The per-key API rate limit (default 300/min) would cap the ticket-creation row at 5 req/s:
   // the benchmark measures the server, so it raises it (a documented setting, not a code path).
   await writeSettings(db, { api_rate_limit_per_minute: 100_000 }, new Date());
@@ -65,7 +71,7 @@ async function main() {
   const statementCounts = await countStatements(database, { ticketId: seed.sampleTicketId, replyTicketId: seed.replyTicketId, userEmail: seed.sampleUserEmail, topicId: seed.topicId, departmentId: seed.departments[1], password: PASSWORD, apiKey: key });
   await db.destroy();
 
-  const port = 4100 + Math.floor(Math.random() * 800);
+  const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // As `npm start` does: compile (scripts/build.mjs), then run the bundle with plain node.
   const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, encoding: 'utf8' });
@@ -151,6 +157,17 @@ function portalSequence(base: string, topicId: number) {
   ];
 }
 
+/** A port nothing listens on (a fixed range once hit 4369, Erlang's epmd, which RabbitMQ runs here). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 async function waitReady(base: string) {
   for (let i = 0; i < 240; i++) {
     try {
@@ -201,7 +218,7 @@ function peakRss(pid: number): { largest: number; total: number; processes: numb
 
 function renderTable(rows: Row[], m: { db: string; tickets: number; seedSeconds: number; entries: number; rss: ReturnType<typeof peakRss> }): string {
   const workers = Number(args.workers) > 1 ? `, ${args.workers} HTTP workers` : '';
-  const head = `### ${m.db === 'mysql' ? 'MariaDB' : 'SQLite'}, ${m.tickets.toLocaleString('en')} tickets${workers} (${m.entries.toLocaleString('en')} entries; filled in ${m.seedSeconds.toFixed(1)} s)\n\n` +
+  const head = `### ${m.db === 'mysql' ? 'MariaDB' : 'SQLite'}, ${m.tickets.toLocaleString('en')} tickets${workers} (${m.entries.toLocaleString('en')} entries; ${Number.isNaN(m.seedSeconds) ? 'filled by an earlier run' : `filled in ${m.seedSeconds.toFixed(1)} s`})\n\n` +
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${DURATION} s per row; ` +
     (m.rss.processes > 1
       ? `${m.rss.processes - 1} HTTP workers (WEB_CONCURRENCY); peak RSS ${m.rss.largest.toFixed(0)} MB for the largest process, ${m.rss.total.toFixed(0)} MB for all ${m.rss.processes}.\n\n`
