@@ -127,3 +127,14 @@ export function sqlHourOf(db: Knex | Knex.Transaction, column: string, offsetMin
 export function firstInsertedId(db: Knex | Knex.Transaction, returnedId: number, rowCount: number): number {
   return isSqlite(db) ? returnedId - rowCount + 1 : returnedId;
 }
+
+/**
+ * `column = value`, written so that SQLite does not answer it from an index (`+column`, SQLite's way
+ * to take a term out of index selection) when another term of the query has the selective index.
+ * SQLite without statistics (the app never runs ANALYZE) weighs every equality alike and prefers the
+ * index that also gives the ORDER BY. MariaDB keeps the plain term: its cost model already chooses
+ * well, and with `+column` it walked the ORDER BY index instead.
+ */
+export function whereEqualsNotIndexed(db: Knex | Knex.Transaction, qb: Knex.QueryBuilder, column: string, value: Knex.Value): Knex.QueryBuilder {
+  return isSqlite(db) ? qb.whereRaw('+?? = ?', [column, value]) : qb.where(column, value);
+}

@@ -111,4 +111,29 @@ describe('queue counts (disjoint parts)', () => {
     // Without a search the same queue counts on to the usual cap.
     expect((await listQueue(t.ctx(admin), { queue: 'open' })).total).toBe(SEARCH_COUNT_CAP + 30 + tickets.filter((x) => !x.closed).length);
   });
+
+  it('finds a requester\'s tickets by email from the requester index (SQLite: not by walking the queue)', async () => {
+    const mine = tickets.filter((x) => !x.closed).slice(0, 3).map((x) => x.id);
+    const user = await t.db('users').insert({ name: 'Searched', email: 'searched@customers.test', is_banned: false, created_at: '2026-03-01 00:00:00.000', updated_at: '2026-03-01 00:00:00.000' });
+    await t.db('tickets').whereIn('id', mine).update({ user_id: user[0] });
+    const seen: { sql: string; bindings: unknown[] }[] = [];
+    const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+    t.db.on('query', listener);
+    const page = await listQueue(t.ctx(actors.admin), { queue: 'open', q: 'Searched@customers.test' });
+    t.db.removeListener('query', listener);
+    expect(page.rows.map((r) => r.id).sort((p, q) => p - q)).toEqual([...mine].sort((p, q) => p - q));
+    expect(page.total).toBe(3);
+    // The bob agent sees only what his department, assignments and teams allow, search or not.
+    const bobs = await listQueue(t.ctx(actors.bob), { queue: 'open', q: 'searched@customers.test' });
+    expect(bobs.rows.map((r) => r.id).sort((p, q) => p - q)).toEqual(oracle(actors.bob, 'open').filter((id) => mine.includes(id)));
+    if (t.config.database.client !== 'sqlite') return; // MariaDB's plans depend on its statistics; see bench/explain.ts
+    const planOf = async (s: { sql: string; bindings: unknown[] }) =>
+      ((await t.db.raw(`EXPLAIN QUERY PLAN ${s.sql}`, s.bindings as any[])) as { detail: string }[]).map((r) => r.detail).join('\n');
+    const withUser = seen.filter((x) => /user_id/.test(x.sql));
+    expect(withUser).toHaveLength(2); // the summary (its bounded total) and the page of rows
+    for (const s of withUser) expect(await planOf(s)).toContain('USING INDEX tickets_user');
+    // The page of rows does not walk the queue's update-order index.
+    const rowsPlan = await planOf(withUser.find((x) => x.sql.includes('as `pg`'))!);
+    expect(rowsPlan).not.toContain('tickets_queue_updated_scope');
+  });
 });

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { dbBool, dbCount, dbDate, whereLike } from '../../db/dialect.ts';
+import { dbBool, dbCount, dbDate, whereEqualsNotIndexed, whereLike } from '../../db/dialect.ts';
 import type { Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings } from '../settings/settings-service.ts';
@@ -99,8 +99,23 @@ function visibleParts(actor: Actor, queue: QueueName): Part[] {
 /** Not assigned to this agent (NULL included), so a team part never counts a ticket the assignee part counted. */
 const notMine = (agentId: number) => (w: Qb) => void w.whereNull('t.assignee_agent_id').orWhereNot('t.assignee_agent_id', agentId);
 
-function scopeQueue(qb: Qb, queue: QueueName, actor: Actor): void {
-  qb.where('t.state', queue === 'closed' ? 'closed' : 'open');
+/**
+ * The queue's state (closed or open). For a search by requester email the state must not be answered
+ * from an index: the requester's tickets (tickets_user) are few, but SQLite without statistics (the
+ * app never runs ANALYZE) preferred walking the whole open range in update order and checking each
+ * ticket's requester — 61 ms at 100k tickets and growing (bench, docs/benchmarks.md).
+ */
+function whereState(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, byEmail = false): void {
+  const state = queue === 'closed' ? 'closed' : 'open';
+  if (byEmail) whereEqualsNotIndexed(db, qb, 't.state', state);
+  else qb.where('t.state', state);
+}
+
+/** A quick search that is a requester's email address (answered from users_email_unique + tickets_user). */
+const isEmailSearch = (p: Pick<QueueParams, 'q'>) => p.q !== undefined && EMAIL_RE.test(p.q);
+
+function scopeQueue(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, actor: Actor, byEmail = false): void {
+  whereState(db, qb, queue, byEmail);
   if (queue === 'mine') {
     if (actor.kind !== 'agent') return void qb.whereRaw('1 = 0');
     qb.where((w) => {
@@ -195,9 +210,10 @@ function boundedCount(db: Knex | Knex.Transaction, parts: Qb[], cap: number): Kn
 }
 
 /** A queue's tickets for the actor as disjoint queries (see visibleParts), with `extra` conditions (filters). */
-function queueParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, extra: Part = () => undefined): Qb[] {
+function queueParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, extra: Part = () => undefined, byEmail = false): Qb[] {
   return visibleParts(actor, queue).map((part) => {
-    const qb = db('tickets as t').where('t.state', queue === 'closed' ? 'closed' : 'open');
+    const qb = db('tickets as t');
+    whereState(db, qb, queue, byEmail);
     part(qb);
     scopeQueueFlags(qb, queue);
     extra(qb);
@@ -249,7 +265,7 @@ async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: nu
 function baseQuery(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams): Qb {
   const base = db('tickets as t');
   scopeVisible(base, actor);
-  scopeQueue(base, p.queue, actor);
+  scopeQueue(db, base, p.queue, actor, isEmailSearch(p));
   scopeFilters(db, base, p);
   return base;
 }
@@ -298,9 +314,9 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const base = baseQuery(db, ctx.actor, p);
   const pageSize = settings.page_size;
   // The total is counted only as far as needed: the cap, or past the requested page (to know there is a next one).
-  const wordSearch = p.q !== undefined && !EMAIL_RE.test(p.q);
+  const wordSearch = p.q !== undefined && !isEmailSearch(p);
   const totalCap = Math.max(wordSearch ? SEARCH_COUNT_CAP : COUNT_CAP, p.page * pageSize);
-  const totalParts = queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p));
+  const totalParts = queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p));
   const { counts, total, options } = await queueSummary(db, ctx.actor, p.dept, { parts: totalParts, cap: totalCap });
   const totalCapped = total > totalCap;
   const pages = Math.max(1, Math.ceil(total / pageSize)); // total ≤ totalCap + 1: one row past the cap still opens a next page
