@@ -15,7 +15,7 @@ import { SYSTEM } from '../src/domain/actor.ts';
 import { bulkSeed } from './bulk-seed.ts';
 import { countStatements } from './statement-count.ts';
 
-const { values: args } = parseArgs({ options: { db: { type: 'string', default: 'sqlite' }, tickets: { type: 'string', default: '2000' }, kinds: { type: 'string', default: '' }, 'mysql-url': { type: 'string', default: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306' }, 'no-plans': { type: 'boolean', default: false }, time: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { db: { type: 'string', default: 'sqlite' }, tickets: { type: 'string', default: '2000' }, kinds: { type: 'string', default: '' }, 'mysql-url': { type: 'string', default: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306' }, 'no-plans': { type: 'boolean', default: false }, time: { type: 'boolean', default: false }, 'no-analyze': { type: 'boolean', default: false } } });
 const kinds = args.kinds ? args.kinds.split(',') : null;
 
 async function main() {
@@ -33,8 +33,11 @@ async function main() {
   const db = createDb(database);
   await migrateLatest(db);
   const seed = await bulkSeed(db, Number(args.tickets), 'bench password 123');
-  if (args.db === 'mysql') await db.raw('ANALYZE TABLE tickets, thread_entries, users');
-  else await db.raw('ANALYZE');
+  // The app never runs ANALYZE itself: --no-analyze shows the plans a fresh production database gets.
+  if (!args['no-analyze']) {
+    if (args.db === 'mysql') await db.raw('ANALYZE TABLE tickets, thread_entries, users');
+    else await db.raw('ANALYZE');
+  }
   const { key } = await createApiKey({ db, actor: SYSTEM, clock: () => new Date(), publicUrl: 'http://127.0.0.1' }, { allowedIp: '*', note: 'explain', canCreateTickets: true, canManageTickets: true });
   const seen: { kind: string; sql: string; bindings: unknown[] }[] = [];
   const counts = await countStatements(database, { db, ticketId: seed.sampleTicketId, replyTicketId: seed.replyTicketId, userEmail: seed.sampleUserEmail, topicId: seed.topicId, departmentId: seed.departments[1], password: 'bench password 123', apiKey: key, onStatement: (kind, sql, bindings) => seen.push({ kind, sql, bindings }) });

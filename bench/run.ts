@@ -233,7 +233,8 @@ function writeReport(table: string) {
   let body = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : header;
   const title = table.split('\n')[0].replace(/ \(.*$/, '');
   const sections = body.split(/(?=^### )/m);
-  const kept = sections.filter((s) => !s.startsWith(title));
+  // Same database, size and worker count only ("…, 100,000 tickets" must not replace "…, 100,000 tickets, 2 HTTP workers").
+  const kept = sections.filter((s) => s.split('\n')[0].replace(/ \(.*$/, '') !== title);
   body = kept.join('') + (kept.at(-1)?.endsWith('\n\n') ? '' : '\n') + table;
   fs.writeFileSync(file, body.startsWith('# Benchmarks') ? body : header + body);
   log(`Wrote ${args.out}`);
