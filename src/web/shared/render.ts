@@ -25,7 +25,8 @@ export interface RenderOptions {
 
 /**
  * Renders views/<view>.ejs with `model`, then the area layout (res.locals.layout) around it.
- * Every view gets: csrfToken, actor, errors (field map), values (the user's input), flash.
+ * Every view gets: csrfToken() (call it: the token is made on first use), actor, errors (field map),
+ * values (the user's input), flash.
  */
 export async function render(req: Request, res: Response, view: string, model: Record<string, unknown> = {}, opts: RenderOptions = {}): Promise<void> {
   const locals = {
