@@ -263,9 +263,11 @@ describe('server process', { timeout: 60_000 }, () => {
       const sockets: net.Socket[] = [];
       try {
         // Every page reads settings: with the table locked, requests fill the pool (10 per process)
-        // and more wait for a connection.
+        // and more wait for a connection. The cluster hands connections to whichever worker is free,
+        // not strictly in turn (30 for two workers once gave one of them fewer than 10), so each
+        // worker gets 40 on average: both pools fill and both have requests waiting for a connection.
         await locker.raw('LOCK TABLES settings WRITE');
-        const requests = 15 * concurrency;
+        const requests = 40 * concurrency;
         for (let i = 0; i < requests; i++) {
           const s = net.connect(app.port, '127.0.0.1');
           s.on('error', () => undefined);
