@@ -138,3 +138,39 @@ export function firstInsertedId(db: Knex | Knex.Transaction, returnedId: number,
 export function whereEqualsNotIndexed(db: Knex | Knex.Transaction, qb: Knex.QueryBuilder, column: string, value: Knex.Value): Knex.QueryBuilder {
   return isSqlite(db) ? qb.whereRaw('+?? = ?', [column, value]) : qb.where(column, value);
 }
+
+/** Pools whose server turned RETURNING down (MySQL 8): they take the two-statement path from then on. */
+const noReturning = new WeakSet<object>();
+
+/**
+ * Runs an INSERT (with its ON CONFLICT / ON DUPLICATE KEY UPDATE) and answers the row as it now
+ * stands, in one statement where the server can: `INSERT … RETURNING` on SQLite (3.35+) and MariaDB
+ * (10.5+) gives the inserted or the updated row.
+ * NOTE(dialect): MySQL 8 has no RETURNING: its parse error (ER_PARSE_ERROR) is remembered for the
+ * pool, and the insert then runs alone followed by `reread`.
+ */
+export async function insertReturning<T extends Record<string, unknown>>(
+  db: Knex | Knex.Transaction,
+  insert: Knex.QueryBuilder,
+  columns: string[],
+  reread: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  if (isSqlite(db)) return ((await insert.returning(columns)) as unknown as T[])[0];
+  if (!noReturning.has(db.client)) {
+    const { sql, bindings } = insert.toSQL();
+    try {
+      const [rows] = await db.raw(`${sql} returning ${columns.map(() => '??').join(', ')}`, [...bindings, ...columns]);
+      return (rows as T[])[0];
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ER_PARSE_ERROR') throw err;
+      noReturning.add(db.client);
+    }
+  }
+  await insert;
+  return reread();
+}
+
+/** For tests: makes this pool behave as a server without RETURNING (MySQL 8) does. */
+export function assumeNoReturning(db: Knex | Knex.Transaction): void {
+  noReturning.add(db.client);
+}
