@@ -7,7 +7,8 @@
 import type { Knex } from 'knex';
 import { dbBool, fromOneRow } from '../../db/dialect.ts';
 import { isAgent, type Actor } from '../actor.ts';
-import { ValidationFailed } from '../errors.ts';
+import { Forbidden, ValidationFailed } from '../errors.ts';
+import { senderFrom, withSender, type Sender } from '../users/user-service.ts';
 import type { Settings } from '../settings/settings-service.ts';
 import { departmentAgentsColumn, recipientsFrom, type Recipient } from '../mail/ticket-notifications.ts';
 import { dueAtFromPlan, joinSlaPlan, SLA_PLAN_COLUMNS } from '../sla/sla-service.ts';
@@ -35,9 +36,10 @@ export interface RoutingRequest {
   withAgents?: boolean;
 }
 
-/** The topic, department (and its agents), explicitly chosen priority, SLA plan and applicable schedule, as one row. */
-function readRouting(db: Db, req: RoutingRequest, settings: Settings) {
-  const q = fromOneRow(db)
+/** The topic, department (and its agents), explicitly chosen priority, SLA plan and applicable schedule (and the sender), as one row. */
+function readRouting(db: Db, req: RoutingRequest, settings: Settings, senderEmail: string | undefined) {
+  const one = fromOneRow(db);
+  const q = (senderEmail === undefined ? one : withSender(db, one, senderEmail))
     .leftJoin('help_topics as ht', 'ht.id', db.raw('?', [req.topicId ?? null]))
     .leftJoin('departments as d', 'd.id', db.raw('coalesce(?, ??, ?)', [req.departmentId ?? null, 'ht.department_id', settings.default_department_id]))
     .leftJoin('priorities as xp', 'xp.id', db.raw('?', [req.priorityId ?? null]));
@@ -59,10 +61,19 @@ const chooseFromList = (field: string) => new ValidationFailed({ [field]: 'Choos
  * Users (portal) choose only an active public topic; an explicit choice must be active.
  * @throws ValidationFailed
  */
-export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest, settings: Settings, now: Date): Promise<Routing> {
+export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest, settings: Settings, now: Date): Promise<Routing>;
+/**
+ * The same, with the sender check of `senderEmail` read in the same statement (see withSender). A
+ * banned sender is refused before any routing check.
+ * @throws Forbidden (USER_BANNED), ValidationFailed
+ */
+export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest, settings: Settings, now: Date, senderEmail: string): Promise<Routing & { sender: Sender }>;
+export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest, settings: Settings, now: Date, senderEmail?: string): Promise<Routing & { sender?: Sender }> {
   const privileged = isAgent(actor) || actor.kind === 'api' || actor.kind === 'system';
   const req: RoutingRequest = privileged ? input : { topicId: input.topicId, withAgents: input.withAgents };
-  const row = await readRouting(db, req, settings);
+  const row = await readRouting(db, req, settings, senderEmail);
+  const sender = senderEmail === undefined ? undefined : senderFrom(row);
+  if (sender?.banned) throw new Forbidden('Tickets from this address are not accepted.', 'USER_BANNED');
   if (req.topicId && (!row.topic_id || !dbBool(row.topic_active) || (!privileged && !dbBool(row.topic_public)))) throw new ValidationFailed({ topicId: 'Choose a help topic from the list' });
   if (req.departmentId && (!row.department_id || !dbBool(row.department_active))) throw chooseFromList('departmentId');
   if (!row.department_id) throw new ValidationFailed({ departmentId: 'No department is configured; ask an administrator' });
@@ -71,6 +82,7 @@ export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest
   if (!priorityId) throw new ValidationFailed({ priorityId: 'No priority is configured; ask an administrator' });
   if (req.slaPlanId && !dbBool(row.sla_plan_active)) throw chooseFromList('slaPlanId');
   return {
+    ...(sender ? { sender } : {}),
     topicId: row.topic_id ?? null,
     departmentId: row.department_id,
     priorityId,

@@ -7,10 +7,10 @@ import type { Knex } from 'knex';
 import { toDbDate } from '../../db/dialect.ts';
 import { isAgent } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
-import { Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
+import { InvalidTransition, ValidationFailed } from '../errors.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { computeSlaDueAt } from '../sla/sla-service.ts';
-import { checkSender, findOrCreateUser } from '../users/user-service.ts';
+import { findOrCreateUser } from '../users/user-service.ts';
 import { notifyTicket } from '../mail/ticket-notifications.ts';
 import { email, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
 import { checkAttachments, storeAttachments, type UploadedFile } from './attachment-service.ts';
@@ -52,18 +52,18 @@ export interface OpenedTicket {
 /**
  * Opens a ticket. Users (portal) choose only a public topic; agents, the API and the system may
  * set department, priority, SLA and assignee (agents only within their departments).
- * Before the transaction: settings, the ban check with the user of that address, and the routing
- * (one statement each); the transaction writes the user if new, the ticket, entry, events and mail.
+ * Before the transaction: settings, then the routing with the ban check and the user of that
+ * address (one statement); the transaction writes the user if new, the ticket, entry, events and mail.
  * @throws ValidationFailed, Forbidden (USER_BANNED, DEPARTMENT_FORBIDDEN)
  */
 export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, files: UploadedFile[] = []): Promise<OpenedTicket> {
   const input = parseInput(OpenTicketInput, raw);
   const settings = await getSettings(ctx.db);
   checkAttachments(files, settings);
-  const sender = await checkSender(ctx.db, input.email);
-  if (sender.banned) throw new Forbidden('Tickets from this address are not accepted.', 'USER_BANNED');
   const now = ctx.clock();
-  const route = await resolveRouting(ctx.db, ctx.actor, { ...input, withAgents: input.alertAgents && settings.alert_new_ticket }, settings, now);
+  // One statement: the routing and the sender (banned → refused first; the user of that address, if any).
+  const route = await resolveRouting(ctx.db, ctx.actor, { ...input, withAgents: input.alertAgents && settings.alert_new_ticket }, settings, now, input.email);
+  const sender = route.sender;
   if (isAgent(ctx.actor)) assertDepartmentAccess(ctx.actor, route.departmentId);
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);

@@ -1,6 +1,6 @@
 /** End users (requesters), known by email. */
 import type { Knex } from 'knex';
-import { dbBool, isUniqueViolation, toDbDate } from '../../db/dialect.ts';
+import { dbBool, fromOneRow, isUniqueViolation, toDbDate } from '../../db/dialect.ts';
 
 export interface User {
   id: number;
@@ -46,18 +46,30 @@ function toUser(row: any): User | null {
 }
 
 /**
- * The ban check and the user of that address, in one statement: a matching ban pattern (exact
- * address or '@domain') or the user's own ban flag makes the sender banned.
+ * Adds the sender check of `email` to a query over one row (see fromOneRow), so that it costs no
+ * statement of its own: a ban pattern that matches (exact address or '@domain') and the user of that
+ * address, as `sender_*` columns. Read them back with senderFrom.
  */
-export async function checkSender(db: Knex | Knex.Transaction, email: string): Promise<Sender> {
+export function withSender(db: Knex | Knex.Transaction, qb: Knex.QueryBuilder, email: string): Knex.QueryBuilder {
   const e = normalise(email);
   const domain = '@' + e.split('@')[1];
-  const ban = db('bans').whereIn('pattern', [e, domain]).select('id').limit(1);
-  const row = await db
-    .from(db.select(ban.as('ban_id')).as('b'))
-    .leftJoin('users as u', 'u.email', db.raw('?', [e]))
-    .first('b.ban_id', 'u.id', 'u.email', 'u.name', 'u.phone', 'u.is_banned');
-  return { banned: Boolean(row?.ban_id) || dbBool(row?.is_banned), user: toUser(row) };
+  return qb
+    .leftJoin('users as su', 'su.email', db.raw('?', [e]))
+    .select(
+      db('bans').whereIn('pattern', [e, domain]).select('id').limit(1).as('sender_ban_id'),
+      'su.id as sender_id', 'su.email as sender_email', 'su.name as sender_name', 'su.phone as sender_phone', 'su.is_banned as sender_is_banned',
+    );
+}
+
+/** The sender from a row read with withSender: a matching ban pattern or the user's own ban flag makes them banned. */
+export function senderFrom(row: Record<string, unknown> | undefined): Sender {
+  const user = row?.sender_id ? { id: Number(row.sender_id), email: String(row.sender_email), name: String(row.sender_name), phone: (row.sender_phone as string | null) ?? null } : null;
+  return { banned: Boolean(row?.sender_ban_id) || dbBool(row?.sender_is_banned), user };
+}
+
+/** The ban check and the user of that address, in one statement (see withSender). */
+export async function checkSender(db: Knex | Knex.Transaction, email: string): Promise<Sender> {
+  return senderFrom(await withSender(db, fromOneRow(db), email).first());
 }
 
 /** True when `email` matches the ban list (exact address or '@domain'), or its user is banned. */
