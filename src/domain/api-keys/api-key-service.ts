@@ -4,6 +4,7 @@ import net from 'node:net';
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
+import { primeSettings, settingsColumn } from '../settings/settings-service.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { isAdmin, type ApiActor } from '../actor.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
@@ -163,7 +164,9 @@ export async function deleteApiKey(ctx: ServiceContext, keyId: unknown): Promise
 export async function authenticateApiKey(db: Knex, sent: unknown, ip: string | undefined, now: Date): Promise<ApiActor> {
   const key = typeof sent === 'string' ? sent.trim() : '';
   if (!key || key.length > 200) throw new Unauthenticated('Valid API key required', 'API_KEY_REQUIRED');
-  const row = await db('api_keys').where({ key_hash: hashApiKey(key) }).first();
+  // The request's settings ride along (primeSettings): the rate limit and the handler need them next.
+  const row = await db('api_keys').where({ key_hash: hashApiKey(key) }).first('*', settingsColumn(db));
+  if (row) primeSettings(row.settings_rows);
   if (!row) throw new Unauthenticated('Valid API key required', 'API_KEY_REQUIRED');
   if (!dbBool(row.is_active) || !ipAllowed(row.allowed_ip, ip)) throw new Unauthenticated('API key not found/active or source IP not authorized', 'API_KEY_REFUSED');
   // Written at most once a minute per key: a busy integration must not turn every call into a write.

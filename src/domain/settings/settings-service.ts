@@ -3,11 +3,13 @@
  * Reads are cheap (one small table); every request reads fresh so all processes agree — once per
  * request: inside `withSettingsMemo` (app.ts wraps each HTTP request) the first read is reused by
  * the rest of that request, and a write in the request clears it. Nothing outlives the request.
+ * The first read usually rides along with the request's own first statement (its session, its API
+ * key: settingsColumn + primeSettings), so settings cost no statement of their own.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { toDbDate } from '../../db/dialect.ts';
+import { jsonRows, sqlJsonArrayAgg, toDbDate } from '../../db/dialect.ts';
 
 /** Control characters (C0, DEL, C1) and Unicode line/paragraph separators: a line break in a name would cut mail subjects and headers. */
 const CONTROL_CHARACTERS = /[\p{Cc}\u2028\u2029]/u;
@@ -74,8 +76,37 @@ export async function getSettings(db: Knex | Knex.Transaction): Promise<Settings
   return { ...(await memo.settings) };
 }
 
+/**
+ * The settings table as one column (`[[key, value], …]`) to add to a request's first read — its
+ * session, its API key — so that reading them costs no statement of their own. Hand the column's
+ * value to primeSettings.
+ */
+export function settingsColumn(db: Knex | Knex.Transaction): Knex.Raw {
+  return db.raw('(?) as settings_rows', [db('settings').select(sqlJsonArrayAgg(db, ['key', 'value']))]);
+}
+
+/**
+ * Takes the settings read with settingsColumn as this request's (see withSettingsMemo), unless it has
+ * read or primed them already. A column that does not parse (MariaDB cuts an aggregate at
+ * group_concat_max_len) is ignored: getSettings then reads the table.
+ */
+export function primeSettings(column: unknown): void {
+  const memo = requestMemo.getStore();
+  if (!memo || memo.settings) return;
+  let rows: unknown[][];
+  try {
+    rows = jsonRows(column);
+  } catch {
+    return;
+  }
+  memo.settings = Promise.resolve(settingsFrom(rows.map(([key, value]) => ({ key: String(key), value: String(value) }))));
+}
+
 async function readSettings(db: Knex | Knex.Transaction): Promise<Settings> {
-  const rows: { key: string; value: string }[] = await db('settings').select('key', 'value');
+  return settingsFrom(await db('settings').select('key', 'value'));
+}
+
+function settingsFrom(rows: { key: string; value: string }[]): Settings {
   const stored: Record<string, unknown> = {};
   for (const row of rows) {
     try {

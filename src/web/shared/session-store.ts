@@ -5,6 +5,7 @@
 import session from 'express-session';
 import type { Knex } from 'knex';
 import { dbDate, toDbDate } from '../../db/dialect.ts';
+import { primeSettings, settingsColumn } from '../../domain/settings/settings-service.ts';
 
 type Cb<T = unknown> = (err?: any, value?: T) => void;
 
@@ -45,9 +46,10 @@ export class KnexSessionStore extends session.Store {
   get(sid: string, cb: Cb<session.SessionData | null>): void {
     this.db('sessions')
       .where({ sid })
-      .first()
+      .first('*', settingsColumn(this.db)) // the request's settings ride along (primeSettings)
       .then((row) => {
         if (!row) return cb(null, null);
+        primeSettings(row.settings_rows);
         const exp = dbDate(row.expires_at);
         if (exp && exp <= this.clock()) return cb(null, null);
         if (exp) {
