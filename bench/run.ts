@@ -76,7 +76,7 @@ async function main() {
   // As `npm start` does: compile (scripts/build.mjs), then run the bundle with plain node.
   const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
-  const app = spawn(process.execPath, ['dist/server.js'], {
+  const app = spawn(process.execPath, startArgs(), {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DATA_DIR: dir, SESSION_SECRET: crypto.randomBytes(32).toString('hex'), PUBLIC_URL: base, LOG_LEVEL: 'warn', JOBS_DISABLED: '1', TRUST_PROXY: 'loopback', WEB_CONCURRENCY: args.workers! },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -110,6 +110,19 @@ async function main() {
   } finally {
     app.kill('SIGTERM');
   }
+}
+
+/**
+ * The node arguments of `npm start` (package.json "start": `node <flags> dist/server.js`), so the
+ * benchmark runs the server with the same V8 flags. BENCH_NODE_FLAGS, when set, replaces the flags
+ * (to compare settings; the table then says which were used).
+ */
+function startArgs(): string[] {
+  const start: string = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.start;
+  const args = start.trim().split(/\s+/);
+  if (args[0] !== 'node' || args.at(-1) !== 'dist/server.js') throw new Error(`package.json "start" is not "node … dist/server.js": ${start}`);
+  const flags = process.env.BENCH_NODE_FLAGS !== undefined ? process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean) : args.slice(1, -1);
+  return [...flags, 'dist/server.js'];
 }
 
 interface Scenario { name: string; method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: () => string; sequence?: () => unknown[]; stmts?: number | string }
@@ -219,7 +232,7 @@ function peakRss(pid: number): { largest: number; total: number; processes: numb
 function renderTable(rows: Row[], m: { db: string; tickets: number; seedSeconds: number; entries: number; rss: ReturnType<typeof peakRss> }): string {
   const workers = Number(args.workers) > 1 ? `, ${args.workers} HTTP workers` : '';
   const head = `### ${m.db === 'mysql' ? 'MariaDB' : 'SQLite'}, ${m.tickets.toLocaleString('en')} tickets${workers} (${m.entries.toLocaleString('en')} entries; ${Number.isNaN(m.seedSeconds) ? 'filled by an earlier run' : `filled in ${m.seedSeconds.toFixed(1)} s`})\n\n` +
-    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${DURATION} s per row; ` +
+    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; \`node ${startArgs().join(' ')}\`; ${DURATION} s per row; ` +
     (m.rss.processes > 1
       ? `${m.rss.processes - 1} HTTP workers (WEB_CONCURRENCY); peak RSS ${m.rss.largest.toFixed(0)} MB for the largest process, ${m.rss.total.toFixed(0)} MB for all ${m.rss.processes}.\n\n`
       : `one process; app peak RSS ${m.rss.largest.toFixed(0)} MB.\n\n`) +
