@@ -11,7 +11,10 @@ import { createDb } from '../src/db/knex.ts';
 import { createLogger } from '../src/logger.ts';
 
 export interface StatementCounts {
+  /** A new requester, the key's first call in its minute (last_used_at is written). */
   apiCreate: number;
+  /** The steady state of an integration: a requester already known, the key used within the minute. */
+  apiCreateKnown: number;
   portalForm: number;
   portalCreate: number;
   portalHome: number;
@@ -72,7 +75,8 @@ export async function countStatements(
     });
     const ip = () => `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
     return {
-      apiCreate: await count('apiCreate', 201, () => request(app).post('/api/tickets.json').set('X-API-Key', o.apiKey).set('X-Forwarded-For', ip()).send({ name: 'Count', email: 'count@bench.test', subject: 'Counting', message: 'Statements' })),
+      apiCreate: await count('apiCreate', 201, () => request(app).post('/api/tickets.json').set('X-API-Key', o.apiKey).set('X-Forwarded-For', ip()).send({ name: 'Count', email: `count${Date.now()}@bench.test`, subject: 'Counting', message: 'Statements' })),
+      apiCreateKnown: await count('apiCreateKnown', 201, () => request(app).post('/api/tickets.json').set('X-API-Key', o.apiKey).set('X-Forwarded-For', ip()).send({ name: 'Count', email: o.userEmail ?? 'user1@customers.test', subject: 'Counting again', message: 'Statements' })),
       portalForm,
       portalCreate: await count('portalCreate', 303, () => portal.post('/tickets').set('X-Forwarded-For', ip()).type('form').send({ _csrf: pcsrf, topicId: String(o.topicId ?? ''), email: 'count2@bench.test', name: 'Count', subject: 'Counting', message: 'Statements' })),
       portalHome: await count('portalHome', 200, () => request(app).get('/')),

@@ -53,6 +53,11 @@ describe('SQL statements per request', () => {
     expect(counts.apiCreate).toBeLessThanOrEqual(12);
   });
 
+  it('creates a ticket over the API for a known requester, the key busy, in at most 10 statements (budget 10: met)', () => {
+    // An integration's steady state: no user insert, no last_used_at write (once a minute per key).
+    expect(counts.apiCreateKnown).toBeLessThanOrEqual(10);
+  });
+
   it('opens a ticket in the portal in at most 12 statements (budget 10: NOT MET yet), the form in 4', () => {
     // session read with the settings, the rate-limit upsert, routing (topic included) with the ban
     // check and user, the same 8 in the transaction, and the session moved to a new id in one UPDATE.
