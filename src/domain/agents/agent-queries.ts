@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import { dbBool, dbDate } from '../../db/dialect.ts';
 import type { AgentActor } from '../actor.ts';
+import { requestMemo } from '../request-memo.ts';
 
 export interface AgentRow {
   id: number;
@@ -46,29 +47,62 @@ export function toAgent(row: AgentRow): Agent {
   };
 }
 
-/** Loads an active agent as an Actor with their department and team access, or null. */
-export async function loadAgentActor(db: Knex | Knex.Transaction, agentId: number): Promise<AgentActor | null> {
-  // One statement on every agent request: the row plus its extra departments and teams as id lists.
-  const row: (AgentRow & { dept_ids: unknown; team_ids: unknown }) | undefined = await db('agents as a')
-    .where('a.id', agentId)
-    .select(
-      'a.*',
-      db.raw('(select group_concat(da.department_id) from departments_agents da where da.agent_id = a.id) as dept_ids'),
-      db.raw('(select group_concat(ta.team_id) from teams_agents ta where ta.agent_id = a.id) as team_ids'),
-    )
-    .first();
-  if (!row || !dbBool(row.is_active)) return null;
+/** The columns an AgentActor is made of, from agents aliased `alias`, named `<prefix>…`. */
+function actorColumns(db: Knex | Knex.Transaction, alias: string, prefix: string): (string | Knex.Raw)[] {
+  return [
+    ...['id', 'name', 'role', 'department_id', 'is_active'].map((c) => `${alias}.${c} as ${prefix}${c}`),
+    db.raw(`(select group_concat(da.department_id) from departments_agents da where da.agent_id = ??) as ??`, [`${alias}.id`, `${prefix}dept_ids`]),
+    db.raw(`(select group_concat(ta.team_id) from teams_agents ta where ta.agent_id = ??) as ??`, [`${alias}.id`, `${prefix}team_ids`]),
+  ];
+}
+
+/** An active agent as an Actor from columns read with actorColumns, or null. */
+function actorFrom(row: Record<string, unknown> | undefined, prefix: string): AgentActor | null {
+  if (!row || !row[`${prefix}id`] || !dbBool(row[`${prefix}is_active`])) return null;
   const ids = (v: unknown) => (v === null || v === undefined ? [] : String(v).split(',').filter(Boolean).map(Number));
-  const [depts, teams] = [ids(row.dept_ids), ids(row.team_ids)];
+  const departmentId = Number(row[`${prefix}department_id`]);
   return {
     kind: 'agent',
-    id: row.id,
-    name: row.name,
-    role: row.role === 'admin' ? 'admin' : 'agent',
-    departmentId: row.department_id,
-    departmentIds: [...new Set([row.department_id, ...depts.map(Number)])],
-    teamIds: teams.map(Number),
+    id: Number(row[`${prefix}id`]),
+    name: String(row[`${prefix}name`]),
+    role: row[`${prefix}role`] === 'admin' ? 'admin' : 'agent',
+    departmentId,
+    departmentIds: [...new Set([departmentId, ...ids(row[`${prefix}dept_ids`])])],
+    teamIds: ids(row[`${prefix}team_ids`]),
   };
+}
+
+/**
+ * Adds the agent whose id is in `agentIdColumn` (left join, so no agent is fine) to a request's first
+ * read — its session — so that loading the signed-in agent costs no statement of its own. Hand the
+ * row to primeAgentActor.
+ */
+export function withAgentActor(db: Knex | Knex.Transaction, qb: Knex.QueryBuilder, agentIdColumn: string | Knex.Raw): Knex.QueryBuilder {
+  const on = typeof agentIdColumn === 'string' ? db.ref(agentIdColumn) : agentIdColumn;
+  return qb.leftJoin('agents as sa', 'sa.id', on as unknown as string).select(actorColumns(db, 'sa', 'sa_'));
+}
+
+/** Keeps the agent read with withAgentActor for this request's first loadAgentActor of that id (see request-memo.ts). */
+export function primeAgentActor(row: Record<string, unknown> | undefined): void {
+  const memo = requestMemo();
+  if (!memo || !row?.sa_id) return;
+  (memo.agents ??= new Map()).set(Number(row.sa_id), actorFrom(row, 'sa_'));
+}
+
+/**
+ * Loads an active agent as an Actor with their department and team access, or null. One statement,
+ * or none when the request's session read brought the agent along (taken once: a second load in the
+ * same request, after a change, reads again).
+ */
+export async function loadAgentActor(db: Knex | Knex.Transaction, agentId: number): Promise<AgentActor | null> {
+  const primed = requestMemo()?.agents;
+  if (primed?.has(agentId)) {
+    const actor = primed.get(agentId) as AgentActor | null;
+    primed.delete(agentId);
+    return actor;
+  }
+  const row = await db('agents as a').where('a.id', agentId).first(actorColumns(db, 'a', 'a_'));
+  return actorFrom(row, 'a_');
 }
 
 /** Counts agents (the setup page exists only while there are none). */

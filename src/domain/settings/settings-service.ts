@@ -6,10 +6,10 @@
  * The first read usually rides along with the request's own first statement (its session, its API
  * key: settingsColumn + primeSettings), so settings cost no statement of their own.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import { jsonRows, sqlJsonArrayAgg, toDbDate } from '../../db/dialect.ts';
+import { requestMemo, withRequestMemo } from '../request-memo.ts';
 
 /** Control characters (C0, DEL, C1) and Unicode line/paragraph separators: a line break in a name would cut mail subjects and headers. */
 const CONTROL_CHARACTERS = /[\p{Cc}\u2028\u2029]/u;
@@ -58,22 +58,18 @@ export const SettingsSchema = z.object({
 export type Settings = z.infer<typeof SettingsSchema>;
 export type SettingKey = keyof Settings;
 
-const requestMemo = new AsyncLocalStorage<{ settings?: Promise<Settings> }>();
-
-/** Runs `fn` (one HTTP request) with a settings memo: getSettings reads the table once for all of it. */
-export function withSettingsMemo<T>(fn: () => T): T {
-  return requestMemo.run({}, fn);
-}
+/** Runs `fn` (one HTTP request) with a request memo: getSettings reads the table once for all of it. */
+export const withSettingsMemo = withRequestMemo;
 
 /** Reads all settings, stored values over defaults. A stored value that no longer parses falls back to the default. */
 export async function getSettings(db: Knex | Knex.Transaction): Promise<Settings> {
-  const memo = requestMemo.getStore();
+  const memo = requestMemo();
   if (!memo) return readSettings(db);
   memo.settings ??= readSettings(db).catch((err) => {
     memo.settings = undefined;
     throw err;
   });
-  return { ...(await memo.settings) };
+  return { ...((await memo.settings) as Settings) };
 }
 
 /**
@@ -91,7 +87,7 @@ export function settingsColumn(db: Knex | Knex.Transaction): Knex.Raw {
  * group_concat_max_len) is ignored: getSettings then reads the table.
  */
 export function primeSettings(column: unknown): void {
-  const memo = requestMemo.getStore();
+  const memo = requestMemo();
   if (!memo || memo.settings) return;
   let rows: unknown[][];
   try {
@@ -126,7 +122,7 @@ function settingsFrom(rows: { key: string; value: string }[]): Settings {
 
 /** Writes some settings (already validated by the caller's schema). Returns the previous values of those keys. */
 export async function writeSettings(db: Knex | Knex.Transaction, values: Partial<Settings>, now: Date): Promise<Partial<Settings>> {
-  const memo = requestMemo.getStore();
+  const memo = requestMemo();
   if (memo) memo.settings = undefined;
   const before = await readSettings(db);
   const previous: Record<string, unknown> = {};

@@ -6,6 +6,7 @@ import session from 'express-session';
 import type { Knex } from 'knex';
 import { dbDate, toDbDate } from '../../db/dialect.ts';
 import { primeSettings, settingsColumn } from '../../domain/settings/settings-service.ts';
+import { primeAgentActor, withAgentActor } from '../../domain/agents/agent-queries.ts';
 
 type Cb<T = unknown> = (err?: any, value?: T) => void;
 
@@ -44,14 +45,15 @@ export class KnexSessionStore extends session.Store {
   }
 
   get(sid: string, cb: Cb<session.SessionData | null>): void {
-    this.db('sessions')
-      .where({ sid })
-      .first('*', settingsColumn(this.db)) // the request's settings ride along (primeSettings)
+    // The request's settings and signed-in agent ride along (primeSettings, primeAgentActor).
+    withAgentActor(this.db, this.db('sessions').where('sessions.sid', sid).select('sessions.*', settingsColumn(this.db)), 'sessions.agent_id')
+      .first()
       .then((row) => {
         if (!row) return cb(null, null);
         primeSettings(row.settings_rows);
         const exp = dbDate(row.expires_at);
         if (exp && exp <= this.clock()) return cb(null, null);
+        primeAgentActor(row);
         if (exp) {
           if (this.loaded.size > 10_000) this.loaded.clear();
           this.loaded.set(sid, exp.getTime());
