@@ -159,6 +159,7 @@ export async function insertReturning<T extends Record<string, unknown>>(
   if (!noReturning.has(db.client)) {
     const { sql, bindings } = insert.toSQL();
     try {
+      // sql-safe: `sql` is knex's own compiled INSERT (its values are the ? bindings passed on); the columns are ?? identifiers.
       const [rows] = await db.raw(`${sql} returning ${columns.map(() => '??').join(', ')}`, [...bindings, ...columns]);
       return (rows as T[])[0];
     } catch (err) {
