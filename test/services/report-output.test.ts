@@ -21,6 +21,14 @@ describe('report charts', () => {
     expect(niceTicks(7)).toEqual([0, 2, 4, 6, 8]);
     expect(niceTicks(0)).toEqual([0, 1]);
     expect(niceTicks(100)).toEqual([0, 20, 40, 60, 80, 100]);
+    expect(niceTicks(2)).toEqual([0, 0.5, 1, 1.5, 2]); // a measure may be fractional
+    expect(niceTicks(2, 5, true)).toEqual([0, 1, 2]); // counts are not
+  });
+
+  it('labels the axis of a chart of counts with whole numbers only', () => {
+    const svg = groupedBarChart({ id: 'daily', title: 'Tickets per day', desc: 'Opened and closed', categories: ['Mon', 'Tue'], series: [{ name: 'Opened', cls: 'bar-opened', values: [1, 2] }, { name: 'Closed', cls: 'bar-closed', values: [0, 1] }] });
+    const labels = [...svg.matchAll(/text-anchor="end">([^<]*)</g)].map((m) => m[1]);
+    expect(labels).toEqual(['0', '1', '2']);
   });
 });
 

@@ -18,12 +18,15 @@ const num = (v: number): string => (Number.isFinite(v) ? String(Math.round(v * 1
 const safeId = (s: string): string => s.toLowerCase().replace(/[^a-z0-9-]/g, '') || 'chart';
 const clip = (s: string, max: number): string => (s.length > max ? s.slice(0, max - 1) + '…' : s);
 
-/** A round step (1, 2, 5 × 10^k) giving about `count` ticks up to at least `max`. */
-export function niceTicks(max: number, count = 5): number[] {
+/**
+ * A round step (1, 2, 5 × 10^k) giving about `count` ticks up to at least `max`. `whole`: the values are
+ * counts, so the step is at least 1 (2 tickets opened gives ticks 0, 1, 2, not 0, 0.5, … 2).
+ */
+export function niceTicks(max: number, count = 5, whole = false): number[] {
   if (!(max > 0)) return [0, 1];
   const raw = max / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  const step = Math.max(whole ? 1 : 0, [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!);
   const top = Math.max(step, Math.ceil(max / step) * step);
   const ticks: number[] = [];
   for (let v = 0; v <= top + step / 2; v += step) ticks.push(Math.round(v * 1e6) / 1e6);
@@ -50,7 +53,8 @@ export function groupedBarChart(o: { id: string; title: string; desc: string; ca
   const m = { top: 28, right: 12, bottom: 36, left: 44 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
-  const ticks = niceTicks(Math.max(0, ...o.series.flatMap((s) => s.values)));
+  const values = o.series.flatMap((s) => s.values);
+  const ticks = niceTicks(Math.max(0, ...values), 5, values.every(Number.isInteger));
   const top = ticks[ticks.length - 1];
   const y = (v: number) => m.top + plotH - (v / top) * plotH;
   const n = Math.max(1, o.categories.length);
