@@ -11,7 +11,7 @@ import { portalRouter } from './web/portal/portal-routes.ts';
 import { scpRouter } from './web/scp/scp-routes.ts';
 import { apiRouter } from './web/api/api-routes.ts';
 import { healthRouter } from './web/shared/health-routes.ts';
-import { withSettingsMemo } from './domain/settings/settings-service.ts';
+import { withRequestMemo } from './domain/request-memo.ts';
 
 /** Replaces the values of token-like query parameters in a logged URL. */
 export function redactTokens(url: string | undefined): string | undefined {
@@ -28,8 +28,8 @@ export function createApp(d: AppDeps): express.Application {
   app.set('trust proxy', d.config.trustProxy ?? false);
   app.disable('x-powered-by');
   if (d.config.env === 'production') app.set('view cache', true);
-  // Settings are read once per request, not once per use (settings-service.ts).
-  app.use((_req, _res, next) => withSettingsMemo(next));
+  // Settings (and the signed-in agent) are read once per request, not once per use (request-memo.ts).
+  app.use((_req, _res, next) => withRequestMemo(next));
 
   app.use(
     pinoHttp({

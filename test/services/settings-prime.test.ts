@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../support/test-db.ts';
 import { fromOneRow } from '../../src/db/dialect.ts';
-import { getSettings, primeSettings, settingsColumn, withSettingsMemo, writeSettings } from '../../src/domain/settings/settings-service.ts';
+import { getSettings, primeSettings, settingsColumn, writeSettings } from '../../src/domain/settings/settings-service.ts';
+import { withRequestMemo } from '../../src/domain/request-memo.ts';
 
 describe('settings read along with a request\'s first statement', () => {
   let tdb: TestDb;
@@ -26,7 +27,7 @@ describe('settings read along with a request\'s first statement', () => {
     expect(fromTable.page_size).toBe(40);
     let statements = 0;
     const count = () => void (statements += 1);
-    await withSettingsMemo(async () => {
+    await withRequestMemo(async () => {
       const row = await fromOneRow(tdb.db).first(settingsColumn(tdb.db));
       primeSettings(row.settings_rows);
       tdb.db.on('query', count);
@@ -44,7 +45,7 @@ describe('settings read along with a request\'s first statement', () => {
     const fromTable = await getSettings(tdb.db);
     let statements = 0;
     const count = () => void (statements += 1);
-    await withSettingsMemo(async () => {
+    await withRequestMemo(async () => {
       primeSettings('[["helpdesk_name", "\\"cut'); // an aggregate cut short
       tdb.db.on('query', count);
       try {

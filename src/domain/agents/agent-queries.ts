@@ -77,9 +77,8 @@ function actorFrom(row: Record<string, unknown> | undefined, prefix: string): Ag
  * read — its session — so that loading the signed-in agent costs no statement of its own. Hand the
  * row to primeAgentActor.
  */
-export function withAgentActor(db: Knex | Knex.Transaction, qb: Knex.QueryBuilder, agentIdColumn: string | Knex.Raw): Knex.QueryBuilder {
-  const on = typeof agentIdColumn === 'string' ? db.ref(agentIdColumn) : agentIdColumn;
-  return qb.leftJoin('agents as sa', 'sa.id', on as unknown as string).select(actorColumns(db, 'sa', 'sa_'));
+export function withAgentActor(db: Knex | Knex.Transaction, qb: Knex.QueryBuilder, agentIdColumn: string): Knex.QueryBuilder {
+  return qb.leftJoin('agents as sa', 'sa.id', agentIdColumn).select(actorColumns(db, 'sa', 'sa_'));
 }
 
 /** Keeps the agent read with withAgentActor for this request's first loadAgentActor of that id (see request-memo.ts). */

@@ -166,8 +166,8 @@ export async function authenticateApiKey(db: Knex, sent: unknown, ip: string | u
   if (!key || key.length > 200) throw new Unauthenticated('Valid API key required', 'API_KEY_REQUIRED');
   // The request's settings ride along (primeSettings): the rate limit and the handler need them next.
   const row = await db('api_keys').where({ key_hash: hashApiKey(key) }).first('*', settingsColumn(db));
-  if (row) primeSettings(row.settings_rows);
   if (!row) throw new Unauthenticated('Valid API key required', 'API_KEY_REQUIRED');
+  primeSettings(row.settings_rows);
   if (!dbBool(row.is_active) || !ipAllowed(row.allowed_ip, ip)) throw new Unauthenticated('API key not found/active or source IP not authorized', 'API_KEY_REFUSED');
   // Written at most once a minute per key: a busy integration must not turn every call into a write.
   const last = dbDate(row.last_used_at);

@@ -1,7 +1,7 @@
 /**
  * Help desk settings: defaults live here, overrides in the `settings` table (JSON text per key).
  * Reads are cheap (one small table); every request reads fresh so all processes agree — once per
- * request: inside `withSettingsMemo` (app.ts wraps each HTTP request) the first read is reused by
+ * request: inside `withRequestMemo` (app.ts wraps each HTTP request) the first read is reused by
  * the rest of that request, and a write in the request clears it. Nothing outlives the request.
  * The first read usually rides along with the request's own first statement (its session, its API
  * key: settingsColumn + primeSettings), so settings cost no statement of their own.
@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import { jsonRows, sqlJsonArrayAgg, toDbDate } from '../../db/dialect.ts';
-import { requestMemo, withRequestMemo } from '../request-memo.ts';
+import { requestMemo } from '../request-memo.ts';
 
 /** Control characters (C0, DEL, C1) and Unicode line/paragraph separators: a line break in a name would cut mail subjects and headers. */
 const CONTROL_CHARACTERS = /[\p{Cc}\u2028\u2029]/u;
@@ -58,8 +58,6 @@ export const SettingsSchema = z.object({
 export type Settings = z.infer<typeof SettingsSchema>;
 export type SettingKey = keyof Settings;
 
-/** Runs `fn` (one HTTP request) with a request memo: getSettings reads the table once for all of it. */
-export const withSettingsMemo = withRequestMemo;
 
 /** Reads all settings, stored values over defaults. A stored value that no longer parses falls back to the default. */
 export async function getSettings(db: Knex | Knex.Transaction): Promise<Settings> {
@@ -82,7 +80,7 @@ export function settingsColumn(db: Knex | Knex.Transaction): Knex.Raw {
 }
 
 /**
- * Takes the settings read with settingsColumn as this request's (see withSettingsMemo), unless it has
+ * Takes the settings read with settingsColumn as this request's (see request-memo.ts), unless it has
  * read or primed them already. A column that does not parse (MariaDB cuts an aggregate at
  * group_concat_max_len) is ignored: getSettings then reads the table.
  */

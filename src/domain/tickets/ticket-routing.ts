@@ -37,9 +37,8 @@ export interface RoutingRequest {
 }
 
 /** The topic, department (and its agents), explicitly chosen priority, SLA plan and applicable schedule (and the sender), as one row. */
-function readRouting(db: Db, req: RoutingRequest, settings: Settings, senderEmail: string | undefined) {
-  const one = fromOneRow(db);
-  const q = (senderEmail === undefined ? one : withSender(db, one, senderEmail))
+function readRouting(db: Db, req: RoutingRequest, settings: Settings, senderEmail: string) {
+  const q = withSender(db, fromOneRow(db), senderEmail)
     .leftJoin('help_topics as ht', 'ht.id', db.raw('?', [req.topicId ?? null]))
     .leftJoin('departments as d', 'd.id', db.raw('coalesce(?, ??, ?)', [req.departmentId ?? null, 'ht.department_id', settings.default_department_id]))
     .leftJoin('priorities as xp', 'xp.id', db.raw('?', [req.priorityId ?? null]));
@@ -58,22 +57,17 @@ const chooseFromList = (field: string) => new ValidationFailed({ [field]: 'Choos
 
 /**
  * Picks department, priority and SLA: explicit (agents/API/system) → help topic → department → settings.
- * Users (portal) choose only an active public topic; an explicit choice must be active.
- * @throws ValidationFailed
- */
-export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest, settings: Settings, now: Date): Promise<Routing>;
-/**
- * The same, with the sender check of `senderEmail` read in the same statement (see withSender). A
- * banned sender is refused before any routing check.
+ * Users (portal) choose only an active public topic; an explicit choice must be active. The sender
+ * check of `senderEmail` (ban, and the user of that address) is read in the same statement (see
+ * withSender); a banned sender is refused before any routing check.
  * @throws Forbidden (USER_BANNED), ValidationFailed
  */
-export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest, settings: Settings, now: Date, senderEmail: string): Promise<Routing & { sender: Sender }>;
-export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest, settings: Settings, now: Date, senderEmail?: string): Promise<Routing & { sender?: Sender }> {
+export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest, settings: Settings, now: Date, senderEmail: string): Promise<Routing & { sender: Sender }> {
   const privileged = isAgent(actor) || actor.kind === 'api' || actor.kind === 'system';
   const req: RoutingRequest = privileged ? input : { topicId: input.topicId, withAgents: input.withAgents };
   const row = await readRouting(db, req, settings, senderEmail);
-  const sender = senderEmail === undefined ? undefined : senderFrom(row);
-  if (sender?.banned) throw new Forbidden('Tickets from this address are not accepted.', 'USER_BANNED');
+  const sender = senderFrom(row);
+  if (sender.banned) throw new Forbidden('Tickets from this address are not accepted.', 'USER_BANNED');
   if (req.topicId && (!row.topic_id || !dbBool(row.topic_active) || (!privileged && !dbBool(row.topic_public)))) throw new ValidationFailed({ topicId: 'Choose a help topic from the list' });
   if (req.departmentId && (!row.department_id || !dbBool(row.department_active))) throw chooseFromList('departmentId');
   if (!row.department_id) throw new ValidationFailed({ departmentId: 'No department is configured; ask an administrator' });
@@ -82,7 +76,7 @@ export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest
   if (!priorityId) throw new ValidationFailed({ priorityId: 'No priority is configured; ask an administrator' });
   if (req.slaPlanId && !dbBool(row.sla_plan_active)) throw chooseFromList('slaPlanId');
   return {
-    ...(sender ? { sender } : {}),
+    sender,
     topicId: row.topic_id ?? null,
     departmentId: row.department_id,
     priorityId,

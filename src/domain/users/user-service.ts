@@ -63,7 +63,7 @@ export function withSender(db: Knex | Knex.Transaction, qb: Knex.QueryBuilder, e
 
 /** The sender from a row read with withSender: a matching ban pattern or the user's own ban flag makes them banned. */
 export function senderFrom(row: Record<string, unknown> | undefined): Sender {
-  const user = row?.sender_id ? { id: Number(row.sender_id), email: String(row.sender_email), name: String(row.sender_name), phone: (row.sender_phone as string | null) ?? null } : null;
+  const user = toUser(row && { id: row.sender_id, email: row.sender_email, name: row.sender_name, phone: row.sender_phone });
   return { banned: Boolean(row?.sender_ban_id) || dbBool(row?.sender_is_banned), user };
 }
 
