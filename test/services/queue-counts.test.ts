@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { buildAdmin, buildAgent, buildDepartment, buildTicket } from '../factories/index.ts';
-import { listQueue, QUEUES, SEARCH_COUNT_CAP, type QueueName } from '../../src/domain/tickets/ticket-queue-queries.ts';
+import { listQueue, queueCounts, QUEUES, SEARCH_COUNT_CAP, type QueueName } from '../../src/domain/tickets/ticket-queue-queries.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 import type { AgentActor } from '../../src/domain/actor.ts';
 
@@ -87,6 +87,33 @@ describe('queue counts (disjoint parts)', () => {
     expect(page.rows.map((r) => r.id).sort((p, q) => p - q)).toEqual(expected);
     expect(page.counts.open).toBe(expected.length);
     expect(page.total).toBe(expected.length);
+  });
+
+  it('totals a queue without filters by its count, reading no count twice', async () => {
+    // Bounded counts in the statements a call issues (each `count(*)` reads up to COUNT_CAP + 1 index entries).
+    const countsRead = async (fn: () => Promise<unknown>) => {
+      let n = 0;
+      const listener = (q: { sql: string }) => void (n += q.sql.split('count(*)').length - 1);
+      t.db.on('query', listener);
+      try {
+        await fn();
+      } finally {
+        t.db.removeListener('query', listener);
+      }
+      return n;
+    };
+    const dept = tickets[0].dept;
+    for (const who of ['cy', 'admin']) {
+      const a = actors[who];
+      const countsOnly = await countsRead(() => queueCounts(t.db, a));
+      const countsOfDept = await countsRead(() => queueCounts(t.db, a, dept));
+      expect(countsOnly, who).toBeGreaterThanOrEqual(QUEUES.length);
+      for (const queue of QUEUES) expect(await countsRead(() => listQueue(t.ctx(a), { queue })), `${who} ${queue}`).toBe(countsOnly);
+      expect(await countsRead(() => listQueue(t.ctx(a), { queue: 'open', dept: String(dept) })), `${who} by department`).toBe(countsOfDept);
+      // Any other filter makes the total a count of its own.
+      const priority = (await t.db('priorities').first('id')).id;
+      expect(await countsRead(() => listQueue(t.ctx(a), { queue: 'open', priority: String(priority) })), `${who} by priority`).toBeGreaterThan(countsOnly);
+    }
   });
 
   it('totals a subject search for every agent as its rows list it (one part, along the page\'s own index)', async () => {

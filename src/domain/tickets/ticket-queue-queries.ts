@@ -3,8 +3,9 @@
  * assignee, team, overdue — see the tickets migration), so a queue never scans the table.
  * Counts are bounded: a count stops at COUNT_CAP (shown as "1,000+", as large help desks do), so
  * it reads at most that many index entries whatever the size of the desk (docs/benchmarks.md).
- * A queue page costs 2 statements here: the counts of all queues, the total of this queue and the
- * filter choices in one UNION ALL, then the page of rows (settings come from the request's memo).
+ * A queue page costs 2 statements here: the counts of all queues, the total of this queue (unless
+ * its count is that total) and the filter choices in one UNION ALL, then the page of rows (settings
+ * come from the request's memo).
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
@@ -319,6 +320,9 @@ function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 
   return rowsQuery(db.from(ids.as('pg')).join('tickets as t', 't.id', 'pg.id'), sort, dir);
 }
 
+/** The filters a queue's count does not apply (it applies the department filter: see countQuery). */
+const FILTERS_BEYOND_DEPT = ['priority', 'sla', 'assignee', 'status', 'source', 'q'] as const satisfies readonly (keyof QueueParams)[];
+
 /** One page of a queue with its filters, sort, counts of all queues, and the filter choices. @throws Forbidden */
 export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown>): Promise<QueuePage> {
   assertStaff(ctx.actor);
@@ -331,10 +335,15 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // The total is counted only as far as needed: the cap, or past the requested page (to know there is a next one).
   const wordSearch = p.q !== undefined && !isEmailSearch(p);
   const totalCap = Math.max(wordSearch ? SEARCH_COUNT_CAP : COUNT_CAP, p.page * pageSize);
+  // A queue without filters (but the department the counts share) up to the counts' own cap is
+  // totalled by its count: counting it again read up to COUNT_CAP + 1 index entries more per page.
   // A subject search counts its total along the page's own path (see searchTotal); other totals as
   // disjoint parts, each from its own index.
-  const totalParts = wordSearch ? [searchTotal(base)] : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p));
-  const { counts, total, options } = await queueSummary(db, ctx.actor, p.dept, { parts: totalParts, cap: totalCap });
+  const totalIsCount = totalCap === COUNT_CAP && !FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined);
+  const totalParts = () => (wordSearch ? [searchTotal(base)] : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p)));
+  const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap });
+  const { counts, options } = summary;
+  const total = totalIsCount ? counts[p.queue] : summary.total;
   const totalCapped = total > totalCap;
   const pages = Math.max(1, Math.ceil(total / pageSize)); // total ≤ totalCap + 1: one row past the cap still opens a next page
   const page = Math.min(p.page, pages);
