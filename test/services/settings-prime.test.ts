@@ -46,14 +46,14 @@ describe('settings read along with a request\'s first statement', () => {
     let statements = 0;
     const count = () => void (statements += 1);
     await withRequestMemo(async () => {
-      primeSettings('[["helpdesk_name", "\\"cut'); // an aggregate cut short
+      primeSettings('{"helpdesk_name": "\\"cut'); // an aggregate cut short
       tdb.db.on('query', count);
       try {
         expect(await getSettings(tdb.db)).toEqual(fromTable);
       } finally {
         tdb.db.removeListener('query', count);
       }
-      primeSettings(JSON.stringify([['helpdesk_name', JSON.stringify('Other')]])); // the request has its settings already
+      primeSettings(JSON.stringify({ helpdesk_name: JSON.stringify('Other') })); // the request has its settings already
       expect((await getSettings(tdb.db)).helpdesk_name).toBe(fromTable.helpdesk_name);
     });
     expect(statements).toBe(1);

@@ -3,7 +3,7 @@
  * transaction, subject to the settings that turn each auto-response and alert on or off.
  */
 import type { Knex } from 'knex';
-import { jsonRows, sqlJsonArrayAgg } from '../../db/dialect.ts';
+import { jsonObject, jsonRows, sqlJsonArrayAgg, sqlJsonObjectAgg } from '../../db/dialect.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings, type Settings } from '../settings/settings-service.ts';
 import { createAccessToken } from '../auth/access-tokens.ts';
@@ -105,12 +105,12 @@ async function departmentAgents(db: Db, departmentId: number): Promise<Recipient
  * column `department_agents`, for reading the recipients of new-ticket alerts with the department.
  */
 export function departmentAgentsColumn(db: Db, departmentId: Knex.Ref<string, any>): Knex.Raw {
-  return db.raw('(?) as department_agents', [departmentAgentsQuery(db, departmentId).select(sqlJsonArrayAgg(db, ['ag.id', 'ag.email', 'ag.name']))]);
+  return db.raw('(?) as department_agents', [departmentAgentsQuery(db, departmentId).select(sqlJsonObjectAgg(db, 'ag.id', ['ag.email', 'ag.name']))]);
 }
 
-/** Reads the column built by departmentAgentsColumn. */
+/** Reads the column built by departmentAgentsColumn (agent id → [email, name]). */
 export function recipientsFrom(column: unknown): Recipient[] {
-  return jsonRows(column).map(([id, email, name]) => ({ id: Number(id), email: String(email), name: String(name) }));
+  return Object.entries(jsonObject(column) as Record<string, [string, string]>).map(([id, [email, name]]) => ({ id: Number(id), email: String(email), name: String(name) }));
 }
 
 async function teamAgents(db: Db, teamId: number) {

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { jsonRows, sqlJsonArrayAgg, toDbDate } from '../../db/dialect.ts';
+import { jsonObject, sqlJsonObjectAgg, toDbDate } from '../../db/dialect.ts';
 import { requestMemo } from '../request-memo.ts';
 
 /** Control characters (C0, DEL, C1) and Unicode line/paragraph separators: a line break in a name would cut mail subjects and headers. */
@@ -71,12 +71,12 @@ export async function getSettings(db: Knex | Knex.Transaction): Promise<Settings
 }
 
 /**
- * The settings table as one column (`[[key, value], …]`) to add to a request's first read — its
+ * The settings table as one column (`{key: value, …}`) to add to a request's first read — its
  * session, its API key — so that reading them costs no statement of their own. Hand the column's
  * value to primeSettings.
  */
 export function settingsColumn(db: Knex | Knex.Transaction): Knex.Raw {
-  return db.raw('(?) as settings_rows', [db('settings').select(sqlJsonArrayAgg(db, ['key', 'value']))]);
+  return db.raw('(?) as settings_rows', [db('settings').select(sqlJsonObjectAgg(db, 'key', 'value'))]);
 }
 
 /**
@@ -87,13 +87,13 @@ export function settingsColumn(db: Knex | Knex.Transaction): Knex.Raw {
 export function primeSettings(column: unknown): void {
   const memo = requestMemo();
   if (!memo || memo.settings) return;
-  let rows: unknown[][];
+  let stored: Record<string, unknown>;
   try {
-    rows = jsonRows(column);
+    stored = jsonObject(column);
   } catch {
     return;
   }
-  memo.settings = Promise.resolve(settingsFrom(rows.map(([key, value]) => ({ key: String(key), value: String(value) }))));
+  memo.settings = Promise.resolve(settingsFrom(Object.entries(stored).map(([key, value]) => ({ key, value: String(value) }))));
 }
 
 async function readSettings(db: Knex | Knex.Transaction): Promise<Settings> {
