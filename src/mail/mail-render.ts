@@ -8,7 +8,8 @@ import path from 'node:path';
 import ejs from 'ejs';
 import { projectRoot } from '../paths.ts';
 
-const mailDir = path.join(projectRoot, 'views/mail');
+const viewsDir = path.join(projectRoot, 'views');
+const mailDir = path.join(viewsDir, 'mail');
 
 export interface RenderedMail {
   subject: string;
@@ -42,7 +43,7 @@ const compiled = new Map<string, ejs.TemplateFunction | null>();
 function template(file: string, escape?: (s: unknown) => string): ejs.TemplateFunction | null {
   let fn = compiled.get(file);
   if (fn === undefined) {
-    fn = fs.existsSync(file) ? ejs.compile(fs.readFileSync(file, 'utf8'), { filename: file, cache: true, ...(escape ? { escape } : {}) }) : null;
+    fn = fs.existsSync(file) ? ejs.compile(fs.readFileSync(file, 'utf8'), { filename: file, root: viewsDir, cache: true, ...(escape ? { escape } : {}) }) : null;
     compiled.set(file, fn);
   }
   return fn;
