@@ -2,10 +2,33 @@
 import { DateTime } from 'luxon';
 import { STATUS_LABELS, type TicketStatus } from './ticket-status.ts';
 
-/** '2026-03-02 11:00 UTC' in `timezone`; '' for no date. */
+/** One formatter per zone: building an Intl.DateTimeFormat costs far more than using one. */
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
+
+function formatterFor(timezone: string): Intl.DateTimeFormat | null {
+  let f = formatters.get(timezone);
+  if (f === undefined) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    } catch {
+      f = null; // not a zone Intl knows: luxon says so below
+    }
+    formatters.set(timezone, f);
+  }
+  return f;
+}
+
+/**
+ * '2026-03-02 11:00 UTC' in `timezone` (as luxon's 'yyyy-MM-dd HH:mm ZZZZ' in en-US); '' for no date.
+ * Formatted with a cached Intl.DateTimeFormat: luxon took 3.7 % of a queue page's CPU for its 50 dates.
+ */
 export function formatDate(d: Date | null | undefined, timezone: string): string {
   if (!d) return '';
-  return DateTime.fromJSDate(d, { zone: timezone }).toFormat('yyyy-MM-dd HH:mm ZZZZ');
+  const f = formatterFor(timezone);
+  if (!f || Number.isNaN(d.getTime())) return DateTime.fromJSDate(d, { zone: timezone }).setLocale('en-US').toFormat('yyyy-MM-dd HH:mm ZZZZ');
+  const p: Record<string, string> = {};
+  for (const part of f.formatToParts(d)) p[part.type] = part.value;
+  return `${p.year.padStart(4, '0')}-${p.month}-${p.day} ${p.hour}:${p.minute} ${p.timeZoneName}`;
 }
 
 /** File sizes as people read them. */
