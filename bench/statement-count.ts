@@ -78,7 +78,7 @@ export async function countStatements(
       apiCreate: await count('apiCreate', 201, () => request(app).post('/api/tickets.json').set('X-API-Key', o.apiKey).set('X-Forwarded-For', ip()).send({ name: 'Count', email: `count${Date.now()}@bench.test`, subject: 'Counting', message: 'Statements' })),
       apiCreateKnown: await count('apiCreateKnown', 201, () => request(app).post('/api/tickets.json').set('X-API-Key', o.apiKey).set('X-Forwarded-For', ip()).send({ name: 'Count', email: o.userEmail ?? 'user1@customers.test', subject: 'Counting again', message: 'Statements' })),
       portalForm,
-      portalCreate: await count('portalCreate', 303, () => portal.post('/tickets').set('X-Forwarded-For', ip()).type('form').send({ _csrf: pcsrf, topicId: String(o.topicId ?? ''), email: 'count2@bench.test', name: 'Count', subject: 'Counting', message: 'Statements' })),
+      portalCreate: await count('portalCreate', 303, () => portal.post('/tickets').set('X-Forwarded-For', ip()).type('form').send({ _csrf: pcsrf, topicId: String(o.topicId ?? ''), email: `portal${Date.now()}@bench.test`, name: 'Count', subject: 'Counting', message: 'Statements' })),
       portalHome: await count('portalHome', 200, () => request(app).get('/')),
       queuePage1: await count('queuePage1', 200, () => agent.get('/scp/tickets?queue=open')),
       queueAgent: await count('queueAgent', 200, () => limited.get('/scp/tickets?queue=open')),
