@@ -164,6 +164,19 @@ export function whereEqualsNotIndexed(db: Knex | Knex.Transaction, qb: Knex.Quer
   return isSqlite(db) ? qb.whereRaw('+?? = ?', [column, value]) : qb.where(column, value);
 }
 
+/**
+ * `FROM table AS alias` with index hints, for a query whose ORDER BY LIMIT an index could serve while
+ * few of its entries meet the condition: the planner may walk that index in order and test entry
+ * after entry. MySQL/MariaDB may not read the table through `ignore` (IGNORE INDEX) and choose among
+ * the rest by their cost model. NOTE(dialect): SQLite has no IGNORE, and without statistics (the app
+ * never runs ANALYZE) prefers the index that gives the ORDER BY; it reads the table through `use`
+ * when given (INDEXED BY: an error, not a slow plan, if that index cannot serve the query).
+ */
+export function fromWithIndexHints(db: Knex | Knex.Transaction, table: string, alias: string, hints: { ignore: string; use?: string }): Knex.QueryBuilder {
+  if (!isSqlite(db)) return db.from(db.raw('?? as ?? ignore index (??)', [table, alias, hints.ignore]));
+  return hints.use ? db.from(db.raw('?? as ?? indexed by ??', [table, alias, hints.use])) : db(`${table} as ${alias}`);
+}
+
 /** Pools whose server turned RETURNING down (MySQL 8): they take the two-statement path from then on. */
 const noReturning = new WeakSet<object>();
 
