@@ -323,9 +323,10 @@ const TICKET_SORTS: ReadonlySet<QueueSort> = new Set(['number', 'subject', 'due'
 
 /**
  * One page of rows. For sorts on the ticket's own columns the page's ids are chosen first from the
- * tickets table alone (a "deferred join"), so the database walks the queue index and stops after
- * the page; the names are joined to those ids only. Without it MariaDB may start the join from a
- * small lookup table (priorities) and sort the whole queue (seen in bench/explain.ts at 100k tickets).
+ * tickets table alone (a "deferred join"), so the database walks the queue index (or, given `parts`,
+ * each part's own: partsPageIds) and stops after the page; the names are joined to those ids only.
+ * Without it MariaDB may start the join from a small lookup table (priorities) and sort the whole
+ * queue (seen in bench/explain.ts at 100k tickets).
  */
 function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 'asc' | 'desc', limit: number, offset: number, parts?: Qb[]): Qb {
   if (!TICKET_SORTS.has(sort)) return rowsQuery(base, sort, dir).limit(limit).offset(offset);
@@ -341,7 +342,7 @@ function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 
  * index and cut after offset + limit rows, then merged. Walking the queue-wide index in order and
  * testing "my departments, or mine, or my teams'" on each entry read every newer ticket of every
  * other department first: 42,000 index entries for one page of a small department's agent when the
- * newest tickets were another department's (MariaDB, bench database, 11 ms; docs/benchmarks.md).
+ * newest tickets were another department's (MariaDB, bench database: 12 ms, now 1.7; docs/benchmarks.md).
  */
 function partsPageIds(db: Knex | Knex.Transaction, parts: Qb[], column: string, dir: 'asc' | 'desc', limit: number, offset: number): Qb {
   const each = parts.map((qb, i) =>
