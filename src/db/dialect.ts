@@ -104,16 +104,17 @@ export function sqlJsonObjectAgg(db: Knex | Knex.Transaction, keyColumn: string,
   const columns = typeof value === 'string' ? [value] : value;
   const list = columns.map(() => '??').join(', ');
   // A list of columns becomes a JSON array per key.
-  const v = typeof value === 'string' ? '??' : isSqlite(db) ? `json_array(${list})` : `JSON_ARRAY(${list})`;
+  const v = typeof value === 'string' ? list : isSqlite(db) ? `json_array(${list})` : `JSON_ARRAY(${list})`;
   // sql-safe: `v` and `list` are only `??` placeholders; the column names are bound as identifiers.
   return db.raw(isSqlite(db) ? `json_group_object(??, ${v})` : `JSON_OBJECTAGG(??, ${v})`, [keyColumn, ...columns]);
 }
 
-/** Reads a column built with sqlJsonObjectAgg (text on SQLite and MariaDB, parsed JSON from MySQL 8); none → {}. Throws if it does not parse. */
+/** Reads a column built with sqlJsonObjectAgg (text on SQLite and MariaDB, parsed JSON from MySQL 8); none → {}. Throws if it is not a JSON object. */
 export function jsonObject(v: unknown): Record<string, unknown> {
   if (v === null || v === undefined) return {};
-  const parsed = typeof v === 'string' ? JSON.parse(v) : v;
-  return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  const parsed: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TypeError('not a JSON object');
+  return parsed as Record<string, unknown>;
 }
 
 /** SQL expression for the date part (YYYY-MM-DD) of a UTC datetime column shifted by `offsetMinutes`. */

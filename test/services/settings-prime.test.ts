@@ -47,6 +47,7 @@ describe('settings read along with a request\'s first statement', () => {
     const count = () => void (statements += 1);
     await withRequestMemo(async () => {
       primeSettings('{"helpdesk_name": "\\"cut'); // an aggregate cut short
+      primeSettings('[["helpdesk_name", "\\"Other\\""]]'); // not an object: ignored too, never taken as "no settings stored"
       tdb.db.on('query', count);
       try {
         expect(await getSettings(tdb.db)).toEqual(fromTable);
