@@ -3,5 +3,6 @@ import type { BackgroundTask } from './background.ts';
 import { outboxTask } from '../mail/outbox-worker.ts';
 import { imapTask } from '../mail/imap-poller.ts';
 import { overdueTask } from './overdue-task.ts';
+import { housekeepingTask } from './housekeeping-task.ts';
 
-export const backgroundTasks: BackgroundTask[] = [outboxTask, imapTask, overdueTask];
+export const backgroundTasks: BackgroundTask[] = [outboxTask, imapTask, overdueTask, housekeepingTask];

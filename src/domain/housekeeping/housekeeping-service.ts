@@ -1,0 +1,59 @@
+/**
+ * Deletes what has expired and can never be used again, so that tables which gain rows with every
+ * ticket, visitor or sign-in stay the size of what is live:
+ * - access tokens (portal access links, password resets) past their expiry: findAccessToken refuses
+ *   them anyway, the same as a token that never existed;
+ * - rate-limit windows that have ended: the next hit starts a new window at 1 either way;
+ * - ticket locks that ended more than an hour ago (not the moment they end: an agent's lock renewal
+ *   reads the lock and then updates it, and a lock deleted in between would not be renewed).
+ * Sessions are pruned by their store (src/web/shared/session-store.ts).
+ * Rows go in batches, each batch one short statement, so no run holds many locks at once.
+ */
+import type { Knex } from 'knex';
+import { toDbDate } from '../../db/dialect.ts';
+import type { ServiceContext } from '../context.ts';
+
+/** Rows deleted per statement. */
+export const PURGE_BATCH = 500;
+/** At most this many batches per table and run: a backlog is worked off over several runs. */
+export const PURGE_MAX_BATCHES = 40;
+/** How long after it ended a ticket lock is kept. */
+export const LOCK_GRACE_MS = 60 * 60_000;
+
+export interface PurgeResult {
+  accessTokens: number;
+  rateLimits: number;
+  ticketLocks: number;
+}
+
+/** Deletes rows of `table` whose `column` is before `cutoff`, by `key`, a batch at a time. */
+async function purgeBefore(db: Knex | Knex.Transaction, table: string, key: string, column: string, cutoff: Date, o: Required<PurgeOptions>): Promise<number> {
+  const before = toDbDate(cutoff);
+  let deleted = 0;
+  for (let batch = 0; batch < o.maxBatches; batch++) {
+    const keys = await db(table).where(column, '<', before).orderBy(column).limit(o.batch).pluck(key);
+    if (keys.length === 0) break;
+    // The expiry is tested again: a row renewed since it was read (a new rate-limit window) stays.
+    deleted += await db(table).whereIn(key, keys).where(column, '<', before).delete();
+    if (keys.length < o.batch) break;
+  }
+  return deleted;
+}
+
+export interface PurgeOptions {
+  /** Rows per statement (default PURGE_BATCH). */
+  batch?: number;
+  /** Batches per table and run (default PURGE_MAX_BATCHES). */
+  maxBatches?: number;
+}
+
+/** Deletes expired access tokens, ended rate-limit windows and long-ended ticket locks; says how many of each. */
+export async function purgeExpired(ctx: ServiceContext, opts: PurgeOptions = {}): Promise<PurgeResult> {
+  const o = { batch: opts.batch ?? PURGE_BATCH, maxBatches: opts.maxBatches ?? PURGE_MAX_BATCHES };
+  const now = ctx.clock();
+  return {
+    accessTokens: await purgeBefore(ctx.db, 'access_tokens', 'id', 'expires_at', now, o),
+    rateLimits: await purgeBefore(ctx.db, 'rate_limits', 'key', 'reset_at', now, o),
+    ticketLocks: await purgeBefore(ctx.db, 'ticket_locks', 'ticket_id', 'expires_at', new Date(now.getTime() - LOCK_GRACE_MS), o),
+  };
+}
