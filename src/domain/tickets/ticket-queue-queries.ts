@@ -219,7 +219,7 @@ function boundedCount(db: Knex | Knex.Transaction, parts: Qb[], cap: number): Kn
 
 /**
  * The total of a subject search (`subject LIKE '%word%'`, which no index can seek), counted the way
- * its page is read: in update order along tickets_queue_scope_subject, whose entries hold the
+ * its page is read: in update order along tickets_queue_scope_sort, whose entries hold the
  * visibility columns, the number and the subject, so the test is made in the index. Counted as
  * disjoint parts instead, each part started from a narrower index without the subject and read each
  * candidate ticket's row: 2,000 random row reads per part, 150–170 ms each at 1M tickets with a
@@ -241,7 +241,7 @@ function queueParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName,
     // A page's part is read from its own index (see partsPageIds), not from the queue-wide covering
     // one in the page's order: for "assigned to me elsewhere" MariaDB walked 43,000 of its entries for
     // 25 rows, and SQLite picks it for every part that is not a department's.
-    const qb = forPage ? fromWithIndexHints(db, 'tickets', 't', { ignore: 'tickets_queue_scope_subject', use: index }) : db('tickets as t');
+    const qb = forPage ? fromWithIndexHints(db, 'tickets', 't', { ignore: 'tickets_queue_scope_sort', use: index }) : db('tickets as t');
     whereState(db, qb, queue, byEmail);
     part(qb);
     scopeQueueFlags(qb, queue);
@@ -318,21 +318,36 @@ function rowsQuery(base: Qb, sort: QueueSort, dir: 'asc' | 'desc'): Qb {
     .orderBy('t.id', dir);
 }
 
-/** Sorts on the tickets table's own columns, which an index can serve. */
-const TICKET_SORTS: ReadonlySet<QueueSort> = new Set(['number', 'subject', 'due', 'updated']);
+/** Sorts an index can serve part by part, in order (see partsPageIds): each part stops after the page. */
+const ORDERED_SORTS: ReadonlySet<QueueSort> = new Set(['updated', 'due']);
 
 /**
- * One page of rows. For sorts on the ticket's own columns the page's ids are chosen first from the
- * tickets table alone (a "deferred join"), so the database walks the queue index (or, given `parts`,
- * each part's own: partsPageIds) and stops after the page; the names are joined to those ids only.
- * Without it MariaDB may start the join from a small lookup table (priorities) and sort the whole
- * queue (seen in bench/explain.ts at 100k tickets).
+ * A sort key that lives in another table (a name, an urgency), as a subquery on the ticket's own row:
+ * the ids are then chosen from `tickets` alone. Joined instead, MariaDB started from the small table
+ * (priorities: 4 rows) and read every ticket of each priority through its foreign-key index, 1M row
+ * reads for a page at 1M tickets (4 s); for the requester it read each open ticket's row (4–6 s).
+ */
+function sortKey(db: Knex | Knex.Transaction, sort: QueueSort): string | Knex.Raw {
+  if (sort === 'requester') return db.raw('(select ?? from ?? where ?? = ??)', ['su.name', 'users as su', 'su.id', 't.user_id']);
+  if (sort === 'priority') return db.raw('(select ?? from ?? where ?? = ??)', ['sp.urgency', 'priorities as sp', 'sp.id', 't.priority_id']);
+  if (sort === 'department') return db.raw('(select ?? from ?? where ?? = ??)', ['sd.name', 'departments as sd', 'sd.id', 't.department_id']);
+  if (sort === 'assignee') return db.raw('(select ?? from ?? where ?? = ??)', ['sa.name', 'agents as sa', 'sa.id', 't.assignee_agent_id']);
+  return SORTS[sort];
+}
+
+/**
+ * One page of rows, in two steps (a "deferred join"): the page's ids are chosen first from the
+ * tickets table alone, then the names are joined to those ids only. For updated and due the database
+ * walks the queue index (or, given `parts`, each part's own: partsPageIds) and stops after the page;
+ * without it MariaDB may start the join from a small lookup table (priorities) and sort the whole
+ * queue (seen in bench/explain.ts at 100k tickets). The other sorts still sort the whole queue, but
+ * as narrow (key, id) pairs from the queue's covering index instead of whole joined rows (6–7 s for
+ * the Open queue by priority or requester at 1M tickets, 200,000 open: docs/benchmarks.md).
  */
 function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 'asc' | 'desc', limit: number, offset: number, parts?: Qb[]): Qb {
-  if (!TICKET_SORTS.has(sort)) return rowsQuery(base, sort, dir).limit(limit).offset(offset);
   const ids = parts && parts.length > 1
     ? partsPageIds(db, parts, SORTS[sort], dir, limit, offset)
-    : base.clone().clearSelect().select('t.id').orderBy(SORTS[sort], dir).orderBy('t.id', dir).limit(limit).offset(offset);
+    : base.clone().clearSelect().select('t.id').orderBy(sortKey(db, sort) as string, dir).orderBy('t.id', dir).limit(limit).offset(offset);
   return rowsQuery(db.from(ids.as('pg')).join('tickets as t', 't.id', 'pg.id'), sort, dir);
 }
 
@@ -378,10 +393,11 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const totalCapped = total > totalCap;
   const pages = Math.max(1, Math.ceil(total / pageSize)); // total ≤ totalCap + 1: one row past the cap still opens a next page
   const page = Math.min(p.page, pages);
-  // An agent who sees parts of the queue (not an admin) gets the page part by part, unless searching:
-  // a search by email starts from the requester's tickets, one by subject words reads the page's
-  // covering index (see searchTotal), whose entries hold the visibility columns.
-  const pageParts = p.q === undefined ? queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), false, true) : undefined;
+  // An agent who sees parts of the queue (not an admin) gets a page in update or due order part by
+  // part, unless searching: a search by email starts from the requester's tickets, one by subject
+  // words reads the page's covering index (see searchTotal), whose entries hold the visibility columns.
+  // Other orders sort the whole queue anyway (see pageQuery).
+  const pageParts = p.q === undefined && ORDERED_SORTS.has(sort) ? queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), false, true) : undefined;
   const rows = await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, pageParts);
   return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: totalCapped ? `${pages}+` : String(pages), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
