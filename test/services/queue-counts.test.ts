@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { buildAdmin, buildAgent, buildDepartment, buildTicket } from '../factories/index.ts';
-import { listQueue, queueCounts, QUEUES, SEARCH_COUNT_CAP, type QueueName } from '../../src/domain/tickets/ticket-queue-queries.ts';
+import { exportQueueCsv, listQueue, queueCounts, QUEUES, SEARCH_COUNT_CAP, type QueueName } from '../../src/domain/tickets/ticket-queue-queries.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 import type { AgentActor } from '../../src/domain/actor.ts';
 
@@ -169,6 +169,9 @@ describe('queue counts (disjoint parts)', () => {
                 seen.push(...res.rows.map((r) => r.id));
               }
               expect(seen, `${who} ${queue} ${sort} ${dir}`).toEqual(expected);
+              // The export lists the same rows in the same order.
+              const csv = (await exportQueueCsv(t.ctx(actors[who]), { queue, sort, dir })).trim().split('\r\n').slice(1);
+              expect(csv.map((line) => line.slice(1, line.indexOf('",'))), `${who} ${queue} ${sort} ${dir} csv`).toEqual(expected.map((id) => keys.get(id)!.number));
             }
     } finally {
       await writeSettings(t.db, { page_size: 200 }, new Date());
