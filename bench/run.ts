@@ -99,6 +99,7 @@ async function main() {
       { name: 'Agent: Open queue, page 1', method: 'GET', path: '/scp/tickets?queue=open', headers: { cookie: agent.cookie }, stmts: statementCounts.queuePage1 },
       { name: 'Agent (one department, not admin): Open queue, page 1', method: 'GET', path: '/scp/tickets?queue=open', headers: { cookie: limitedAgent.cookie }, stmts: statementCounts.queueAgent },
       { name: 'Agent: Open queue, page 50', method: 'GET', path: '/scp/tickets?queue=open&page=50', headers: { cookie: agent.cookie }, stmts: statementCounts.queuePage50 },
+      { name: 'Agent: Open queue sorted by priority', method: 'GET', path: '/scp/tickets?queue=open&sort=priority&dir=asc', headers: { cookie: agent.cookie }, stmts: statementCounts.queueSorted },
       { name: 'Agent: queue filtered by department', method: 'GET', path: `/scp/tickets?queue=open&dept=${seed.departments[1]}`, headers: { cookie: agent.cookie }, stmts: statementCounts.queueFiltered },
       { name: 'Agent: ticket page (10 entries)', method: 'GET', path: `/scp/tickets/${seed.sampleTicketId}`, headers: { cookie: agent.cookie }, stmts: statementCounts.ticketPage },
       { name: 'Agent: search by requester email', method: 'GET', path: `/scp/tickets?queue=open&q=${encodeURIComponent(seed.sampleUserEmail)}`, headers: { cookie: agent.cookie }, stmts: statementCounts.searchEmail },

@@ -23,6 +23,8 @@ export interface StatementCounts {
   queueAgent: number;
   queuePage50: number;
   queueFiltered: number;
+  /** The Open queue sorted by priority (the sort key from another table). */
+  queueSorted: number;
   ticketPage: number;
   searchEmail: number;
   searchWord: number;
@@ -84,6 +86,7 @@ export async function countStatements(
       queueAgent: await count('queueAgent', 200, () => limited.get('/scp/tickets?queue=open')),
       queuePage50: await count('queuePage50', 200, () => agent.get('/scp/tickets?queue=open&page=50')),
       queueFiltered: await count('queueFiltered', 200, () => agent.get(`/scp/tickets?queue=open&dept=${o.departmentId}`)),
+      queueSorted: await count('queueSorted', 200, () => agent.get('/scp/tickets?queue=open&sort=priority&dir=asc')),
       ticketPage: await count('ticketPage', 200, () => agent.get(`/scp/tickets/${o.ticketId}`)),
       searchEmail: await count('searchEmail', 200, () => agent.get(`/scp/tickets?queue=open&q=${encodeURIComponent(o.userEmail ?? 'user1@customers.test')}`)),
       searchWord: await count('searchWord', 200, () => agent.get('/scp/tickets?queue=open&q=printer')),
