@@ -320,9 +320,20 @@ describe('queue counts (disjoint parts)', () => {
     // The bob agent sees only what his department, assignments and teams allow, search or not.
     const bobs = await listQueue(t.ctx(actors.bob), { queue: 'open', q: 'searched@customers.test' });
     expect(bobs.rows.map((r) => r.id).sort((p, q) => p - q)).toEqual(oracle(actors.bob, 'open').filter((id) => mine.includes(id)));
+    // Sorted by priority, a search is still answered from the requester's tickets, not priority by priority.
+    const sortedSeen: { sql: string; bindings: unknown[] }[] = [];
+    const sortedListener = (q: { sql: string; bindings?: unknown[] }) => sortedSeen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+    t.db.on('query', sortedListener);
+    const byPriority = await listQueue(t.ctx(actors.admin), { queue: 'open', q: 'searched@customers.test', sort: 'priority' });
+    t.db.removeListener('query', sortedListener);
+    expect(byPriority.rows.map((r) => r.id).sort((p, q) => p - q)).toEqual([...mine].sort((p, q) => p - q));
+    expect(sortedSeen.find((x) => x.sql.includes('as `pg`'))!.sql).not.toMatch(/union all/i); // one read, then sorted
     if (t.config.database.client !== 'sqlite') return; // MariaDB's plans depend on its statistics; see bench/explain.ts
     const planOf = async (s: { sql: string; bindings: unknown[] }) =>
       ((await t.db.raw(`EXPLAIN QUERY PLAN ${s.sql}`, s.bindings as any[])) as { detail: string }[]).map((r) => r.detail).join('\n');
+    const sortedPlan = await planOf(sortedSeen.find((x) => x.sql.includes('as `pg`'))!);
+    expect(sortedPlan).toContain('USING INDEX tickets_user');
+    expect(sortedPlan).not.toContain('tickets_queue_priority');
     const withUser = seen.filter((x) => /user_id/.test(x.sql));
     expect(withUser).toHaveLength(2); // the summary (its bounded total) and the page of rows
     for (const s of withUser) expect(await planOf(s)).toContain('USING INDEX tickets_user');

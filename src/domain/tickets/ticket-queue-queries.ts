@@ -265,8 +265,8 @@ type Urgency = { id: number; urgency: number };
 
 /**
  * In ONE statement (UNION ALL): the bounded count of every queue, the bounded total of the page's
- * own query (`total`, counted up to `totalCap`), and the active departments, priorities, SLA plans
- * and agents for the filters.
+ * own query (`total`, counted up to `totalCap`), the active departments, priorities, SLA plans and
+ * agents for the filters, and every priority's urgency (`urgencies`, for a page in priority order).
  */
 async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: number, total?: { parts: Qb[]; cap: number }): Promise<Summary> {
   const counter = (kind: string, name: string, parts: Qb[], cap: number) => db.select(db.raw('? as kind', [kind]), db.raw('0 as id'), db.raw('? as name', [name]), boundedCount(db, parts, cap).wrap('', ' as n'));
@@ -345,7 +345,8 @@ function sortKey(db: Knex | Knex.Transaction, sort: QueueSort): string | Knex.Ra
  * tickets table alone, then the names are joined to those ids only. For updated and due the database
  * walks the queue index (or, given `parts`, each part's own: partsPageIds) and stops after the page;
  * without it MariaDB may start the join from a small lookup table (priorities) and sort the whole
- * queue (seen in bench/explain.ts at 100k tickets). The other sorts still sort the whole queue, but
+ * queue (seen in bench/explain.ts at 100k tickets). Given `urgencies`, a page in priority order is read
+ * priority by priority (priorityPageIds) and stops too. The other sorts still sort the whole queue, but
  * as narrow (key, id) pairs from the queue's covering index instead of whole joined rows (6–7 s for
  * the Open queue by priority or requester at 1M tickets, 200,000 open: docs/benchmarks.md).
  */
@@ -419,7 +420,10 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // words reads the page's covering index (see searchTotal), whose entries hold the visibility columns.
   // Other orders sort the whole queue anyway (see pageQuery).
   const pageParts = p.q === undefined && ORDERED_SORTS.has(sort) ? queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), false, true) : undefined;
-  const rows = await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, pageParts, summary.urgencies);
+  // In priority order the page is read priority by priority (priorityPageIds), unless searching: a
+  // search's own index (the requester's tickets; the subjects in the queue's covering index) finds few
+  // tickets, which are then sorted, where walking each priority's tickets would read rows to test them.
+  const rows = await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, pageParts, p.q === undefined ? summary.urgencies : undefined);
   return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: totalCapped ? `${pages}+` : String(pages), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
