@@ -367,9 +367,16 @@ function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 
  * index entry: 180 ms of MariaDB per page at 1M tickets (200,000 open), whatever the page.
  */
 function priorityPageIds(db: Knex | Knex.Transaction, base: Qb, urgencies: Urgency[], dir: 'asc' | 'desc', limit: number, offset: number): Qb {
-  const each = urgencies.map((pr, i) =>
-    db.from(base.clone().clearSelect().where('t.priority_id', pr.id).select('t.id', db.raw('? as ??', [pr.urgency, 'k'])).orderBy('t.id', dir).limit(offset + limit).as(`p${i}`)).select('id', 'k'),
-  );
+  const each = urgencies.map((pr) => base.clone().clearSelect().where('t.priority_id', pr.id).select('t.id', db.raw('? as ??', [pr.urgency, 'k'])).orderBy('t.id', dir));
+  return mergeParts(db, each, dir, limit, offset);
+}
+
+/**
+ * The page (`limit` rows from `offset`) of the union of ordered parts, each selecting (id, k) in
+ * (k, id) order: each part is cut after offset + limit rows, then the rest is merged by k, then id.
+ */
+function mergeParts(db: Knex | Knex.Transaction, parts: Qb[], dir: 'asc' | 'desc', limit: number, offset: number): Qb {
+  const each = parts.map((qb, i) => db.from(qb.limit(offset + limit).as(`p${i}`)).select('id', 'k'));
   return db.from(each[0].unionAll(each.slice(1)).as('parts')).select('parts.id').orderBy('parts.k', dir).orderBy('parts.id', dir).limit(limit).offset(offset);
 }
 
@@ -382,10 +389,7 @@ function priorityPageIds(db: Knex | Knex.Transaction, base: Qb, urgencies: Urgen
  * newest tickets were another department's (MariaDB, bench database: 12 ms, now 1.7; docs/benchmarks.md).
  */
 function partsPageIds(db: Knex | Knex.Transaction, parts: Qb[], column: string, dir: 'asc' | 'desc', limit: number, offset: number): Qb {
-  const each = parts.map((qb, i) =>
-    db.from(qb.clearSelect().select('t.id', db.raw('?? as ??', [column, 'k'])).orderBy(column, dir).orderBy('t.id', dir).limit(offset + limit).as(`p${i}`)).select('id', 'k'),
-  );
-  return db.from(each[0].unionAll(each.slice(1)).as('parts')).select('parts.id').orderBy('parts.k', dir).orderBy('parts.id', dir).limit(limit).offset(offset);
+  return mergeParts(db, parts.map((qb) => qb.clearSelect().select('t.id', db.raw('?? as ??', [column, 'k'])).orderBy(column, dir).orderBy('t.id', dir)), dir, limit, offset);
 }
 
 /** The filters a queue's count does not apply (it applies the department filter: see countQuery). */
