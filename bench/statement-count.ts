@@ -11,9 +11,9 @@ import { createDb } from '../src/db/knex.ts';
 import { createLogger } from '../src/logger.ts';
 
 export interface StatementCounts {
-  /** A new requester, the key's first call in its minute (last_used_at is written). */
+  /** A new requester (a users row is written). */
   apiCreate: number;
-  /** The steady state of an integration: a requester already known, the key used within the minute. */
+  /** The steady state of an integration: a requester already known. */
   apiCreateKnown: number;
   portalForm: number;
   portalCreate: number;

@@ -210,6 +210,30 @@ export async function insertReturning<T extends Record<string, unknown>>(
   return reread();
 }
 
+/**
+ * Runs `insert` (raw INSERT SQL) with `returning` (raw select list) as its RETURNING clause and answers
+ * the rows it returned; on a server without RETURNING (MySQL 8) runs the INSERT and then `reread`.
+ */
+export async function rawInsertReturning<T extends Record<string, unknown>>(
+  db: Knex | Knex.Transaction,
+  insert: Knex.Raw,
+  returning: Knex.Raw,
+  reread: () => Promise<T[]>,
+): Promise<T[]> {
+  if (isSqlite(db)) return (await db.raw('? returning ?', [insert, returning])) as T[];
+  if (!noReturning.has(db.client)) {
+    try {
+      const [rows] = await db.raw('? returning ?', [insert, returning]);
+      return rows as T[];
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ER_PARSE_ERROR') throw err;
+      noReturning.add(db.client);
+    }
+  }
+  await insert;
+  return reread();
+}
+
 /** For tests: makes this pool behave as a server without RETURNING (MySQL 8) does. */
 export function assumeNoReturning(db: Knex | Knex.Transaction): void {
   noReturning.add(db.client);

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
-import { createApiKey, setApiKeyActive } from '../../src/domain/api-keys/api-key-service.ts';
+import { apiKeyWindowKey, createApiKey, deleteApiKey, getApiKey, setApiKeyActive } from '../../src/domain/api-keys/api-key-service.ts';
+import { purgeExpired } from '../../src/domain/housekeeping/housekeeping-service.ts';
 import { readAttachment } from '../../src/domain/tickets/attachment-service.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 import { buildUser, unique } from '../factories/index.ts';
-import { dbDate } from '../../src/db/dialect.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/api');
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
@@ -155,9 +155,9 @@ describe('POST /api/tickets.json', () => {
       expect((await post(json({}), { key: k.key, ip: '203.0.114.1' })).status).toBe(401);
     });
 
-    it('records when a key was last used, written at most once a minute', async () => {
+    it('records when a key was last used (to the minute: when its rate-limit window began), in the same statement that finds the key', async () => {
       const k = await createApiKey(t.ctx(), { allowedIp: '*', canCreateTickets: true });
-      const lastUsed = async () => dbDate((await t.db('api_keys').where({ id: k.id }).first()).last_used_at)?.toISOString();
+      const lastUsed = async () => (await getApiKey(t.ctx(), k.id)).lastUsedAt?.toISOString();
       expect(await lastUsed()).toBeUndefined();
       const first = t.clock().toISOString();
       expect((await post(json({}), { key: k.key })).status).toBe(201);
@@ -168,6 +168,26 @@ describe('POST /api/tickets.json', () => {
       t.clock.advance(2_000);
       expect((await post(json({}), { key: k.key })).status).toBe(201);
       expect(await lastUsed()).toBe(t.clock().toISOString());
+      // The window outlives the minute: housekeeping keeps it, and it goes with the key.
+      t.clock.advance(3_600_000);
+      await purgeExpired(t.ctx());
+      expect(await lastUsed()).toBe(new Date(t.clock().getTime() - 3_600_000).toISOString());
+      await deleteApiKey(t.ctx(), k.id);
+      expect(await t.db('rate_limits').where({ key: apiKeyWindowKey(k.id) }).first()).toBeUndefined();
+    });
+
+    it('does not count a refused call against the key (a holder elsewhere cannot use up its limit), nor an unknown key at all', async () => {
+      const k = await createApiKey(t.ctx(), { allowedIp: '203.0.113.9', canCreateTickets: true });
+      const windows = async () => t.db('rate_limits').where('key', 'like', 'api:%').count({ n: '*' }).first();
+      const before = await windows();
+      expect((await post(json({}), { key: 'tsk_no_such_key_at_all' })).status).toBe(401);
+      expect(await windows()).toEqual(before);
+      expect((await post(json({}), { key: k.key, ip: '203.0.113.10' })).status).toBe(401);
+      expect((await post(json({}), { key: k.key, ip: '203.0.113.10' })).status).toBe(401);
+      expect(Number((await t.db('rate_limits').where({ key: apiKeyWindowKey(k.id) }).first()).hits)).toBe(0);
+      const ok = await post(json({}), { key: k.key, ip: '203.0.113.9' });
+      expect(ok.status).toBe(201);
+      expect(ok.headers.ratelimit).toBe('limit=300, remaining=299, reset=60');
     });
 
     it('refuses a key that may not create tickets', async () => {
@@ -260,18 +280,27 @@ describe('POST /api/tickets.json', () => {
   });
 
   describe('rate limit per key', () => {
-    it('answers 429 beyond the per-minute limit for that key, and other keys go on', async () => {
+    it('answers 429 beyond the per-minute limit for that key, and other keys go on; the RateLimit headers say where a key stands', async () => {
       await writeSettings(t.db, { api_rate_limit_per_minute: 2 }, new Date());
       try {
         const busy = await createApiKey(t.ctx(), { allowedIp: '*', canCreateTickets: true });
         const calm = await createApiKey(t.ctx(), { allowedIp: '*', canCreateTickets: true });
-        expect((await post(json({}), { key: busy.key })).status).toBe(201);
-        expect((await post(json({}), { key: busy.key })).status).toBe(201);
+        const first = await post(json({}), { key: busy.key });
+        expect(first.status).toBe(201);
+        expect(first.headers['ratelimit-policy']).toBe('2;w=60');
+        expect(first.headers.ratelimit).toBe('limit=2, remaining=1, reset=60');
+        t.clock.advance(15_000);
+        const second = await post(json({}), { key: busy.key });
+        expect(second.status).toBe(201);
+        expect(second.headers.ratelimit).toBe('limit=2, remaining=0, reset=45');
+        expect(second.headers['retry-after']).toBeUndefined();
         const third = await post(json({}), { key: busy.key });
         expect(third.status).toBe(429);
         expect(third.headers['content-type']).toMatch(/^text\/plain/);
+        expect(third.text).toBe('Too many requests for this API key. Please slow down.');
+        expect(third.headers['retry-after']).toBe('45');
         expect((await post(json({}), { key: calm.key })).status).toBe(201);
-        t.clock.advance(61_000);
+        t.clock.advance(46_000);
         expect((await post(json({}), { key: busy.key })).status).toBe(201);
       } finally {
         await writeSettings(t.db, { api_rate_limit_per_minute: 300 }, new Date());

@@ -8,7 +8,8 @@ import { buildAgent, buildTicket } from '../factories/index.ts';
 import { toDbDate } from '../../src/db/dialect.ts';
 import { createAccessToken, findAccessToken } from '../../src/domain/auth/access-tokens.ts';
 import { LOCK_GRACE_MS, purgeExpired } from '../../src/domain/housekeeping/housekeeping-service.ts';
-import { hitRateLimit } from '../../src/web/shared/rate-limit-store.ts';
+import { apiKeyWindowKey } from '../../src/domain/api-keys/api-key-service.ts';
+import { hitRateLimit } from '../../src/domain/rate-limits/rate-limit-window.ts';
 import { HOUSEKEEPING_INTERVAL_MS, housekeepingTask } from '../../src/jobs/housekeeping-task.ts';
 import { backgroundTasks } from '../../src/jobs/tasks.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -39,13 +40,16 @@ describe('purgeExpired', () => {
     expect(await findAccessToken(t.db, 'password_reset', reset, t.clock(), false)).toBeNull();
   });
 
-  it('deletes ended rate-limit windows; a live window keeps its count', async () => {
+  it("deletes ended rate-limit windows; a live window keeps its count, an API key's ended window stays (it says when the key was last used)", async () => {
     await hitRateLimit(t.db, 'login:10.0.0.1', 15 * MIN, ago(16 * MIN)); // ended a minute ago
     await hitRateLimit(t.db, 'login:10.0.0.2', 15 * MIN, ago(5 * MIN));
     await hitRateLimit(t.db, 'login:10.0.0.2', 15 * MIN, ago(4 * MIN));
+    await hitRateLimit(t.db, apiKeyWindowKey(7), MIN, ago(90 * MIN));
+    await hitRateLimit(t.db, 'apikey:lookalike', MIN, ago(90 * MIN)); // not an API key's window
 
-    expect(await purgeExpired(t.ctx())).toEqual({ accessTokens: 0, rateLimits: 1, ticketLocks: 0 });
-    expect(await t.db('rate_limits').pluck('key')).toEqual(['login:10.0.0.2']);
+    expect(await purgeExpired(t.ctx())).toEqual({ accessTokens: 0, rateLimits: 2, ticketLocks: 0 });
+    expect(await t.db('rate_limits').orderBy('key').pluck('key')).toEqual([apiKeyWindowKey(7), 'login:10.0.0.2']);
+    await t.db('rate_limits').where({ key: apiKeyWindowKey(7) }).delete();
     expect((await hitRateLimit(t.db, 'login:10.0.0.2', 15 * MIN, t.clock())).totalHits).toBe(3);
     expect((await hitRateLimit(t.db, 'login:10.0.0.1', 15 * MIN, t.clock())).totalHits).toBe(1);
   });

@@ -1,14 +1,17 @@
 /**
- * The rate-limit counter (src/web/shared/rate-limit-store.ts): one atomic upsert per hit that answers
- * the row as it now stands (INSERT … RETURNING on SQLite and MariaDB), and the two-statement path a
- * MySQL 8 server (no RETURNING) takes.
+ * The rate-limit counter (src/domain/rate-limits/rate-limit-window.ts): one atomic upsert per hit that
+ * answers the row as it now stands (INSERT … RETURNING on SQLite and MariaDB), and the two-statement
+ * path a MySQL 8 server (no RETURNING) takes; the same for an API key's calls (api-key-service.ts).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../support/test-db.ts';
-import { hitRateLimit } from '../../src/web/shared/rate-limit-store.ts';
+import { hitRateLimit } from '../../src/domain/rate-limits/rate-limit-window.ts';
 import { assumeNoReturning } from '../../src/db/dialect.ts';
 import { dbClient } from '../support/test-env.ts';
 import { createDb } from '../../src/db/knex.ts';
+import { authenticateApiKey, createApiKey } from '../../src/domain/api-keys/api-key-service.ts';
+import { SYSTEM } from '../../src/domain/actor.ts';
+import { withRequestMemo } from '../../src/domain/request-memo.ts';
 
 const T0 = new Date('2026-03-02T10:00:00.000Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);
@@ -67,6 +70,79 @@ describe('rate-limit counter', () => {
         expect(b.resetTime.toISOString()).toBe(later(60_000).toISOString());
         expect(seen).toHaveLength(4);
         expect(seen.some((s) => /returning/i.test(s))).toBe(false);
+      } finally {
+        await db.destroy();
+      }
+    },
+  );
+});
+
+describe("an API key's calls (authenticateApiKey: the key found and the call counted in one statement)", () => {
+  let tdb: TestDb;
+  let key: { id: number; key: string };
+  const ctx = () => ({ db: tdb.db, actor: SYSTEM, clock: () => T0, publicUrl: 'http://x.test' });
+
+  beforeAll(async () => {
+    tdb = await createTestDb();
+    key = await createApiKey(ctx(), { allowedIp: '*', canCreateTickets: true });
+  });
+  afterAll(async () => tdb?.destroy());
+  beforeEach(async () => {
+    await tdb.db('rate_limits').delete();
+  });
+
+  it('counts each call in one statement, the key and the settings with it; a new window starts at 1', async () => {
+    const seen: string[] = [];
+    const onQuery = (q: { sql: string }) => seen.push(q.sql);
+    tdb.db.on('query', onQuery);
+    try {
+      // Each call in a request's memo, as the app makes them: the settings come with the key (primeSettings).
+      const a = await withRequestMemo(() => authenticateApiKey(tdb.db, key.key, '10.0.0.1', T0));
+      const b = await withRequestMemo(() => authenticateApiKey(tdb.db, ` ${key.key} `, '10.0.0.1', later(30_000)));
+      expect([a.hits, b.hits]).toEqual([1, 2]);
+      expect(b.actor).toEqual({ kind: 'api', keyId: key.id, canCreateTickets: true, canManageTickets: false });
+      expect(b.limit).toBe(300);
+      expect(b.resetAt.toISOString()).toBe(later(60_000).toISOString());
+      expect(seen).toHaveLength(2);
+    } finally {
+      tdb.db.removeListener('query', onQuery);
+    }
+    const c = await authenticateApiKey(tdb.db, key.key, '10.0.0.1', later(60_000));
+    expect([c.hits, c.resetAt.toISOString()]).toEqual([1, later(120_000).toISOString()]);
+  });
+
+  it('gives each of 20 concurrent calls its own count', async () => {
+    const db = createDb(tdb.database, { pool: { min: 0, max: 8 } });
+    try {
+      const calls = await Promise.all(Array.from({ length: 20 }, () => authenticateApiKey(db, key.key, '10.0.0.1', T0)));
+      expect(calls.map((c) => c.hits).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('refuses an unknown key without writing anything', async () => {
+    await expect(authenticateApiKey(tdb.db, 'tsk_unknown', '10.0.0.1', T0)).rejects.toMatchObject({ code: 'API_KEY_REQUIRED' });
+    await expect(authenticateApiKey(tdb.db, '   ', '10.0.0.1', T0)).rejects.toMatchObject({ code: 'API_KEY_REQUIRED' });
+    expect(await tdb.db('rate_limits').count({ n: '*' }).first()).toMatchObject({ n: 0 });
+  });
+
+  it.runIf(dbClient === 'mysql')(
+    'on a server without RETURNING (MySQL 8) counts and then reads the window with the key',
+    async () => {
+      const db = createDb(tdb.database, { pool: { min: 0, max: 2 } });
+      const seen: string[] = [];
+      db.on('query', (q: { sql: string }) => seen.push(q.sql));
+      try {
+        assumeNoReturning(db);
+        const a = await withRequestMemo(() => authenticateApiKey(db, key.key, '10.0.0.1', T0));
+        const b = await withRequestMemo(() => authenticateApiKey(db, key.key, '10.0.0.1', later(5_000)));
+        expect([a.hits, b.hits]).toEqual([1, 2]);
+        expect(b.actor.keyId).toBe(key.id);
+        expect(b.resetAt.toISOString()).toBe(later(60_000).toISOString());
+        expect(seen).toHaveLength(4);
+        expect(seen.some((s) => /returning/i.test(s))).toBe(false);
+        await expect(authenticateApiKey(db, 'tsk_unknown', '10.0.0.1', T0)).rejects.toMatchObject({ code: 'API_KEY_REQUIRED' });
       } finally {
         await db.destroy();
       }

@@ -3,8 +3,9 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
-import { primeSettings, settingsColumn } from '../settings/settings-service.ts';
+import { dbBool, dbDate, isSqlite, jsonObject, rawInsertReturning, toDbDate } from '../../db/dialect.ts';
+import { windowAssignments, windowEnd } from '../rate-limits/rate-limit-window.ts';
+import { getSettings, primeSettings, settingsColumn } from '../settings/settings-service.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { isAdmin, type ApiActor } from '../actor.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
@@ -94,17 +95,27 @@ export interface ApiKeySummary {
   createdAt: Date | null;
 }
 
-function toSummary(r: any): ApiKeySummary {
+function toSummary(r: any, lastUsedAt: Date | null): ApiKeySummary {
   return {
     id: r.id, prefix: r.key_prefix, note: r.note ?? null, allowedIp: r.allowed_ip, canCreateTickets: dbBool(r.can_create_tickets),
-    canManageTickets: dbBool(r.can_manage_tickets), isActive: dbBool(r.is_active), lastUsedAt: dbDate(r.last_used_at), createdAt: dbDate(r.created_at),
+    canManageTickets: dbBool(r.can_manage_tickets), isActive: dbBool(r.is_active), lastUsedAt, createdAt: dbDate(r.created_at),
   };
+}
+
+/**
+ * Summaries of `rows` (api_keys rows). A key was last used when its latest rate-limit window began
+ * (the first call after the previous window ended: to the minute, as the panel shows it).
+ */
+async function summaries(db: Knex | Knex.Transaction, rows: any[]): Promise<ApiKeySummary[]> {
+  const windows = rows.length ? await db('rate_limits').whereIn('key', rows.map((r) => apiKeyWindowKey(r.id))).select('key', 'reset_at') : [];
+  const started = new Map(windows.map((w) => [w.key as string, new Date(dbDate(w.reset_at)!.getTime() - API_KEY_WINDOW_MS)]));
+  return rows.map((r) => toSummary(r, started.get(apiKeyWindowKey(r.id)) ?? null));
 }
 
 /** Every API key (never the key itself: only its first characters). @throws Forbidden */
 export async function listApiKeys(ctx: ServiceContext): Promise<ApiKeySummary[]> {
   assertKeyAdmin(ctx);
-  return (await ctx.db('api_keys').orderBy('id')).map(toSummary);
+  return summaries(ctx.db, await ctx.db('api_keys').orderBy('id'));
 }
 
 /** One API key. @throws Forbidden, NotFound */
@@ -112,7 +123,7 @@ export async function getApiKey(ctx: ServiceContext, keyId: unknown): Promise<Ap
   assertKeyAdmin(ctx);
   const row = await ctx.db('api_keys').where({ id: parseInput(id, keyId) }).first();
   if (!row) throw new NotFound('API key not found.', 'API_KEY_NOT_FOUND');
-  return toSummary(row);
+  return (await summaries(ctx.db, [row]))[0];
 }
 
 export const UpdateApiKeyInput = CreateApiKeyInput.extend({ keyId: id });
@@ -152,25 +163,76 @@ export async function deleteApiKey(ctx: ServiceContext, keyId: unknown): Promise
   const key = await getApiKey(ctx, keyId);
   await inTransaction(ctx, async (trx) => {
     await trx('api_keys').where({ id: key.id }).delete();
+    await trx('rate_limits').where({ key: apiKeyWindowKey(key.id) }).delete();
     await recordAudit(ctx, trx, { action: 'api_key.delete', entity: 'api_key', entityId: key.id, before: { prefix: key.prefix, note: key.note, allowedIp: key.allowedIp } });
   });
 }
 
+/** An API key's calls are counted in windows of a minute; the limit per window is the setting api_rate_limit_per_minute. */
+export const API_KEY_WINDOW_MS = 60_000;
+
 /**
- * Finds the key sent with a request and checks it may be used from `ip`. The key is looked up by its
- * hash, so the stored value never meets the sent one. An empty or whitespace key never matches.
+ * The rate_limits row of a key's window is API_KEY_WINDOW_PREFIX + the key's id (as COUNT_CALL_* below
+ * write it). It outlives the window (housekeeping keeps it): it says when the key was last used.
+ */
+export const API_KEY_WINDOW_PREFIX = 'api:key';
+export function apiKeyWindowKey(keyId: number): string {
+  return `${API_KEY_WINDOW_PREFIX}${keyId}`;
+}
+
+/** An authenticated call: who, and how it stands in its key's rate-limit window. */
+export interface ApiKeyCall {
+  actor: ApiActor;
+  /** Calls in the window so far, this one included. */
+  hits: number;
+  /** api_rate_limit_per_minute when the call came. */
+  limit: number;
+  resetAt: Date;
+}
+
+// NOTE(dialect): one statement finds the key by its hash and counts the call in the key's window
+// (INSERT … SELECT from api_keys: an unknown key inserts and returns nothing), and its RETURNING
+// clause carries the key and the settings. The window's assignments are windowAssignments'.
+const COUNT_CALL_SQLITE = "insert into rate_limits (\"key\", hits, reset_at) select 'api:key' || id, 1, ? from api_keys where key_hash = ? on conflict (\"key\") do update set hits = ?, reset_at = ?";
+const COUNT_CALL_MYSQL = "insert into rate_limits (`key`, hits, reset_at) select concat('api:key', id), 1, ? from api_keys where key_hash = ? on duplicate key update hits = ?, reset_at = ?";
+const KEY_JSON = "(select json_object('id', id, 'isActive', is_active, 'allowedIp', allowed_ip, 'canCreateTickets', can_create_tickets, 'canManageTickets', can_manage_tickets) from api_keys where key_hash = ?)";
+
+/** Counts a call of the key whose hash is `hash` in its window; undefined when no key has that hash. One statement (two on MySQL 8). */
+async function countKeyCall(db: Knex, hash: string, now: Date): Promise<{ hits: unknown; reset_at: unknown; api_key: unknown; settings_rows: unknown } | undefined> {
+  const set = windowAssignments(db, now, API_KEY_WINDOW_MS);
+  const insert = db.raw(isSqlite(db) ? COUNT_CALL_SQLITE : COUNT_CALL_MYSQL, [windowEnd(now, API_KEY_WINDOW_MS), hash, set.hits, set.reset_at]);
+  // sql-safe: KEY_JSON is a constant with one ? binding.
+  const returning = db.raw(`hits, reset_at, ${KEY_JSON} as api_key, ?`, [hash, settingsColumn(db)]);
+  const rows = await rawInsertReturning<{ hits: unknown; reset_at: unknown; api_key: unknown; settings_rows: unknown }>(db, insert, returning, () =>
+    // sql-safe: KEY_JSON is a constant with one ? binding.
+    db('rate_limits').whereIn('key', db('api_keys').where({ key_hash: hash }).select(db.raw("concat('api:key', id)"))).select('hits', 'reset_at', db.raw(`${KEY_JSON} as api_key`, [hash]), settingsColumn(db)));
+  return rows[0];
+}
+
+/**
+ * Finds the key sent with a request, checks it may be used from `ip` and counts the call in the
+ * key's window (one statement, which also reads the settings: primeSettings). The key is looked up by
+ * its hash, so the stored value never meets the sent one. An empty or whitespace key never matches.
+ * A refused call is not counted (it is taken back), so a key's holder elsewhere cannot use up its limit.
+ * The caller answers 429 when `hits` is above `limit`.
  * @throws Unauthenticated API_KEY_REQUIRED (none, or unknown), API_KEY_REFUSED (disabled, or not from this address)
  */
-export async function authenticateApiKey(db: Knex, sent: unknown, ip: string | undefined, now: Date): Promise<ApiActor> {
+export async function authenticateApiKey(db: Knex, sent: unknown, ip: string | undefined, now: Date): Promise<ApiKeyCall> {
   const key = typeof sent === 'string' ? sent.trim() : '';
   if (!key || key.length > 200) throw new Unauthenticated('Valid API key required', 'API_KEY_REQUIRED');
-  // The request's settings ride along (primeSettings): the rate limit and the handler need them next.
-  const row = await db('api_keys').where({ key_hash: hashApiKey(key) }).first('*', settingsColumn(db));
+  const row = await countKeyCall(db, hashApiKey(key), now);
   if (!row) throw new Unauthenticated('Valid API key required', 'API_KEY_REQUIRED');
   primeSettings(row.settings_rows);
-  if (!dbBool(row.is_active) || !ipAllowed(row.allowed_ip, ip)) throw new Unauthenticated('API key not found/active or source IP not authorized', 'API_KEY_REFUSED');
-  // Written at most once a minute per key: a busy integration must not turn every call into a write.
-  const last = dbDate(row.last_used_at);
-  if (!last || now.getTime() - last.getTime() > 60_000) await db('api_keys').where({ id: row.id }).update({ last_used_at: toDbDate(now) });
-  return { kind: 'api', keyId: row.id, canCreateTickets: dbBool(row.can_create_tickets), canManageTickets: dbBool(row.can_manage_tickets) };
+  const k = jsonObject(row.api_key);
+  const keyId = Number(k.id);
+  if (!dbBool(k.isActive) || !ipAllowed(String(k.allowedIp), ip)) {
+    await db('rate_limits').where({ key: apiKeyWindowKey(keyId) }).where('hits', '>', 0).decrement('hits', 1);
+    throw new Unauthenticated('API key not found/active or source IP not authorized', 'API_KEY_REFUSED');
+  }
+  return {
+    actor: { kind: 'api', keyId, canCreateTickets: dbBool(k.canCreateTickets), canManageTickets: dbBool(k.canManageTickets) },
+    hits: Number(row.hits),
+    limit: (await getSettings(db)).api_rate_limit_per_minute,
+    resetAt: dbDate(row.reset_at)!,
+  };
 }

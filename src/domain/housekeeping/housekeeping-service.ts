@@ -3,7 +3,8 @@
  * ticket, visitor or sign-in stay the size of what is live:
  * - access tokens (portal access links, password resets) past their expiry: findAccessToken refuses
  *   them anyway, the same as a token that never existed;
- * - rate-limit windows that have ended: the next hit starts a new window at 1 either way;
+ * - rate-limit windows that have ended: the next hit starts a new window at 1 either way (not an
+ *   API key's: its window says when the key was last used, and goes with the key);
  * - ticket locks that ended more than an hour ago (not the moment they end: an agent's lock renewal
  *   reads the lock and then updates it, and a lock deleted in between would not be renewed).
  * Sessions are pruned by their store (src/web/shared/session-store.ts).
@@ -12,6 +13,7 @@
 import type { Knex } from 'knex';
 import { toDbDate } from '../../db/dialect.ts';
 import type { ServiceContext } from '../context.ts';
+import { API_KEY_WINDOW_PREFIX } from '../api-keys/api-key-service.ts';
 
 /** Rows deleted per statement. */
 export const PURGE_BATCH = 500;
@@ -26,12 +28,14 @@ export interface PurgeResult {
   ticketLocks: number;
 }
 
-/** Deletes rows of `table` whose `column` is before `cutoff`, by `key`, a batch at a time. */
-async function purgeBefore(db: Knex | Knex.Transaction, table: string, key: string, column: string, cutoff: Date, o: Required<PurgeOptions>): Promise<number> {
+/** Deletes rows of `table` whose `column` is before `cutoff` (and whose `key` does not start with `keepPrefix`), by `key`, a batch at a time. */
+async function purgeBefore(db: Knex | Knex.Transaction, table: string, key: string, column: string, cutoff: Date, o: Required<PurgeOptions>, keepPrefix?: string): Promise<number> {
   const before = toDbDate(cutoff);
   let deleted = 0;
   for (let batch = 0; batch < o.maxBatches; batch++) {
-    const keys = await db(table).where(column, '<', before).orderBy(column).limit(o.batch).pluck(key);
+    const q = db(table).where(column, '<', before);
+    if (keepPrefix) q.whereNot(key, 'like', `${keepPrefix}%`);
+    const keys = await q.orderBy(column).limit(o.batch).pluck(key);
     if (keys.length === 0) break;
     // The expiry is tested again: a row renewed since it was read (a new rate-limit window) stays.
     deleted += await db(table).whereIn(key, keys).where(column, '<', before).delete();
@@ -53,7 +57,7 @@ export async function purgeExpired(ctx: ServiceContext, opts: PurgeOptions = {})
   const now = ctx.clock();
   return {
     accessTokens: await purgeBefore(ctx.db, 'access_tokens', 'id', 'expires_at', now, o),
-    rateLimits: await purgeBefore(ctx.db, 'rate_limits', 'key', 'reset_at', now, o),
+    rateLimits: await purgeBefore(ctx.db, 'rate_limits', 'key', 'reset_at', now, o, API_KEY_WINDOW_PREFIX),
     ticketLocks: await purgeBefore(ctx.db, 'ticket_locks', 'ticket_id', 'expires_at', new Date(now.getTime() - LOCK_GRACE_MS), o),
   };
 }

@@ -10,7 +10,7 @@ import { receiveApiEmail } from '../../domain/api/api-mail-service.ts';
 import { DomainError, ValidationFailed } from '../../domain/errors.ts';
 import { ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { classifyError } from '../shared/error-handler.ts';
-import { limitPerKey, readRawBody, requireApiKey } from './api-middleware.ts';
+import { readRawBody, requireApiKey } from './api-middleware.ts';
 import { apiV1Router } from './api-v1-routes.ts';
 
 const FORMATS = ['json', 'xml', 'email'];
@@ -20,7 +20,7 @@ export function apiRouter(d: AppDeps): Router {
   router.use('/v1', apiV1Router(d));
 
   // ## osTicket-compatible ticket creation
-  const create = [requireApiKey(d, 'create'), limitPerKey(d), readRawBody(d)];
+  const create = [requireApiKey(d, 'create'), readRawBody(d)];
   router.post(['/tickets.:format', '/http.php/tickets.:format'], ...create, async (req: Request, res: Response) => {
     const format = String(req.params.format).toLowerCase();
     if (!FORMATS.includes(format)) throw new DomainError('UNSUPPORTED_FORMAT', 415, 'Unsupported data format');
