@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --tickets 1000000 --db mysql --duration 10 --workers 2 --reuse --smoke]`
+ * `npm run bench [-- --tickets 1000000 --db mysql --duration 10 --workers 2 --reuse --smoke --only <regex>]`
+ * (`--only`: the scenarios whose name matches, e.g. to profile one with BENCH_NODE_FLAGS=--cpu-prof)
  * (`--reuse`: MariaDB only, run on tessera_bench as an earlier run filled it instead of refilling it)
  * 1. fills a fresh database with N tickets (bench/bulk-seed.ts) and says how long it took;
  * 2. starts the app as `npm start` would (NODE_ENV=production, a child process) and drives it over
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     reuse: { type: 'boolean', default: false },
     'mysql-url': { type: 'string', default: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
+    only: { type: 'string' },
   },
 });
 const N = args.smoke ? 1000 : Number(args.tickets);
@@ -106,7 +108,8 @@ async function main() {
       { name: `Agent: search by subject word ("${word}")`, method: 'GET', path: `/scp/tickets?queue=open&q=${word}`, headers: { cookie: agent.cookie }, stmts: statementCounts.searchWord },
       { name: 'Agent: post a reply', method: 'POST', path: `/scp/tickets/${seed.replyTicketId}/reply`, headers: { cookie: agent.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: () => new URLSearchParams({ _csrf: agent.csrf, message: 'Benchmark reply' }).toString(), stmts: statementCounts.reply },
     ];
-    for (const s of scenarios) {
+    const only = args.only ? new RegExp(args.only, 'i') : undefined;
+    for (const s of scenarios.filter((x) => !only || only.test(x.name))) {
       for (const c of [1, 16]) rows.push(await runScenario(base, s, c, { app: app.pid!, db: dbPid }));
     }
     const rss = peakRss(app.pid!);

@@ -1,7 +1,7 @@
 /** formatDate (cached Intl.DateTimeFormat) prints what luxon's 'yyyy-MM-dd HH:mm ZZZZ' printed, in every zone. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import { formatDate } from '../../src/domain/tickets/ticket-presenters.ts';
 
 const ZONES = ['UTC', 'Etc/UTC', 'Europe/Berlin', 'Europe/London', 'America/New_York', 'America/St_Johns', 'America/Sao_Paulo', 'Asia/Kolkata', 'Asia/Kathmandu', 'Asia/Tokyo', 'Australia/Adelaide', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Pacific/Kiritimati', 'Africa/Casablanca'];
@@ -22,6 +22,27 @@ describe('formatDate', () => {
     for (const zone of ZONES) for (const iso of instants) expect(formatDate(new Date(iso), zone), `${zone} ${iso}`).toBe(luxon(new Date(iso), zone));
     expect(formatDate(new Date('2026-03-02T11:00:00Z'), 'UTC')).toBe('2026-03-02 11:00 UTC');
     expect(formatDate(new Date('2026-07-01T00:30:00Z'), 'America/New_York')).toBe('2026-06-30 20:30 EDT');
+  });
+
+  it('prints every minute of the hours around each DST change as luxon does (the offset is read once per hour, so an hour in which it changes must not be cached)', () => {
+    // Each zone's changes in 2026 (the hour after each: found in hourly steps), and Monrovia's last offset with seconds
+    // (-0:44:30, until 1972-01-07).
+    const changes: [string, number][] = [['Africa/Monrovia', Date.parse('1972-01-07T00:00:00Z')]];
+    for (const zone of ZONES) {
+      const z = IANAZone.create(zone);
+      for (let t = Date.parse('2026-01-01T00:00:00Z'); t < Date.parse('2027-01-01T00:00:00Z'); t += 3_600_000) {
+        if (z.offset(t) !== z.offset(t - 3_600_000)) changes.push([zone, t]);
+      }
+    }
+    expect(changes.length).toBeGreaterThan(10);
+    for (const [zone, at] of changes) {
+      for (let t = at - 2 * 3_600_000; t <= at + 3_600_000; t += 60_000) {
+        for (const s of [0, 30_000]) {
+          const d = new Date(t + s);
+          if (formatDate(d, zone) !== luxon(d, zone)) expect(formatDate(d, zone), `${zone} ${d.toISOString()}`).toBe(luxon(d, zone));
+        }
+      }
+    }
   });
 
   it('says nothing for no date, and what luxon says for a zone it does not know', () => {
