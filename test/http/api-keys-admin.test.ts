@@ -47,8 +47,11 @@ describe('admin: API keys', () => {
     const audit = await t.db('audit_log').where({ action: 'api_key.create', entity_id: row.id }).first();
     expect(audit.after).not.toContain(key!);
     expect(JSON.stringify(await t.db('sessions').select('sess'))).not.toContain(key!);
+    const lastUsed = async () => $((await admin.get(`/scp/admin/api-keys/${row.id}`)).text)('dt:contains("Last used") + dd').text().trim();
+    expect(await lastUsed()).toBe('Never');
 
     expect((await apiPost(key!, '10.0.0.9')).status).toBe(201);
+    expect(await lastUsed()).toBe(t.clock().toISOString().slice(0, 16).replace('T', ' ') + ' UTC');
     expect((await apiPost(key!, '10.0.1.9')).status).toBe(401);
 
     const list = await admin.get('/scp/admin/api-keys');
