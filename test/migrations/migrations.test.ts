@@ -43,25 +43,25 @@ describe('migrations', () => {
     await expect(t.db('thread_entries').insert({ ticket_id: 999999, kind: 'note', body: 'x', source: 'web', created_at: now })).rejects.toThrow();
   });
   it("move each API key's last use into its rate-limit window (and back)", async () => {
-    const [last] = await migrationSource.getMigrations([]).then((m) => m.slice(-1).map((x) => migrationSource.getMigrationName(x)));
-    expect(last).toMatch(/^20261127140100_move_api_key_last_use_to_rate_window/);
-    await t.db.migrate.down({ migrationSource }); // the latest one: api_keys.last_used_at is back
+    const name = (await migrationSource.getMigrations([])).map((x) => migrationSource.getMigrationName(x)).find((n) => n.startsWith('20261127140100_move_api_key_last_use_to_rate_window'))!;
+    expect(name).toBeDefined();
+    await t.db.migrate.down({ migrationSource, name }); // api_keys.last_used_at is back
     const row = (k: string, used: string | null) => ({ key_hash: k.padEnd(64, '0'), key_prefix: k, allowed_ip: '*', last_used_at: used, created_at: '2026-01-01 00:00:00.000' });
     const [used] = await t.db('api_keys').insert(row('used', '2026-02-03 04:05:06.000'));
     const [busy] = await t.db('api_keys').insert(row('busy', '2026-02-03 04:05:06.000'));
     const [never] = await t.db('api_keys').insert(row('never', null));
     await t.db('rate_limits').insert({ key: `api:key${busy}`, hits: 7, reset_at: '2026-03-01 00:01:00.000' }); // a live window stays as it is
-    await t.db.migrate.up({ migrationSource });
+    await t.db.migrate.up({ migrationSource, name });
     expect(await t.db.schema.hasColumn('api_keys', 'last_used_at')).toBe(false);
     const windows = await t.db('rate_limits').where('key', 'like', 'api:key%').orderBy('key').select('key', 'hits', 'reset_at');
     expect(windows.map((w) => [w.key, Number(w.hits), dbDate(w.reset_at)!.toISOString()])).toEqual([
       [`api:key${busy}`, 7, '2026-03-01T00:01:00.000Z'],
       [`api:key${used}`, 0, '2026-02-03T04:06:06.000Z'],
     ].sort(([a], [b]) => String(a).localeCompare(String(b))));
-    await t.db.migrate.down({ migrationSource });
+    await t.db.migrate.down({ migrationSource, name });
     const back = await t.db('api_keys').whereIn('id', [used, never]).orderBy('id').pluck('last_used_at');
     expect(back.map((v) => dbDate(v)?.toISOString() ?? null)).toEqual(['2026-02-03T04:05:06.000Z', null]);
-    await t.db.migrate.up({ migrationSource });
+    await t.db.migrate.up({ migrationSource, name });
     await t.db('rate_limits').where('key', 'like', 'api:key%').delete();
     await t.db('api_keys').delete();
   });
