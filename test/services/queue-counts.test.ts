@@ -205,33 +205,59 @@ describe('queue counts (disjoint parts)', () => {
     }
   });
 
+  // The id step of a page (the subquery before `as pg`, with the first bindings) and its plan.
+  async function idsPlan(who: AgentActor, params: Record<string, string>): Promise<{ sqlite: string[]; mysql: { table: string; key: string | null; Extra: string | null }[] }> {
+    const seen: { sql: string; bindings: unknown[] }[] = [];
+    const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+    t.db.on('query', listener);
+    try {
+      await listQueue(t.ctx(who), params);
+    } finally {
+      t.db.removeListener('query', listener);
+    }
+    const page = seen.find((x) => x.sql.includes('as `pg`'))!;
+    const inner = page.sql.slice(page.sql.indexOf('from (select') + 'from ('.length, page.sql.indexOf(') as `pg`'));
+    const bindings = page.bindings.slice(0, inner.split('?').length - 1);
+    if (t.config.database.client === 'sqlite') return { sqlite: ((await t.db.raw(`EXPLAIN QUERY PLAN ${inner}`, bindings as any[])) as { detail: string }[]).map((r) => r.detail), mysql: [] };
+    const [plan] = (await t.db.raw(`EXPLAIN ${inner}`, bindings as any[])) as unknown as [{ table: string; key: string | null; Extra: string | null }[]];
+    return { sqlite: [], mysql: plan };
+  }
+
   it("reads an admin's page in due order from tickets_queue_due, in order, without sorting the queue", async () => {
     // Sorting by due from tickets_overdue sorted every open ticket's entry (~60 ms a page at 1M tickets).
     await writeSettings(t.db, { page_size: 25 }, new Date());
-    for (const [queue, dir] of [['open', 'asc'], ['open', 'desc'], ['unassigned', 'asc']] as const) {
-      const seen: { sql: string; bindings: unknown[] }[] = [];
-      const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
-      t.db.on('query', listener);
-      try {
-        await listQueue(t.ctx(actors.admin), { queue, sort: 'due', dir });
-      } finally {
-        t.db.removeListener('query', listener);
+    try {
+      for (const [queue, dir] of [['open', 'asc'], ['open', 'desc'], ['unassigned', 'asc']] as const) {
+        const plan = await idsPlan(actors.admin, { queue, sort: 'due', dir });
+        if (t.config.database.client === 'sqlite') {
+          expect(plan.sqlite[0], `${queue} ${dir}`).toMatch(/^SEARCH t USING COVERING INDEX tickets_queue_due \(state=\?/);
+          expect(plan.sqlite.join('\n'), `${queue} ${dir}`).not.toContain('TEMP B-TREE');
+        } else {
+          expect(plan.mysql.map((r) => [r.table, r.key]), `${queue} ${dir}`).toEqual([['t', 'tickets_queue_due']]);
+          expect(plan.mysql[0].Extra, `${queue} ${dir}`).toMatch(/Using index/);
+          expect(plan.mysql[0].Extra, `${queue} ${dir}`).not.toMatch(/filesort|temporary/);
+        }
       }
-      const page = seen.find((x) => x.sql.includes('as `pg`'))!;
-      // The ids' subquery comes first in the statement, with the first bindings.
-      const inner = page.sql.slice(page.sql.indexOf('from (select') + 'from ('.length, page.sql.indexOf(') as `pg`'));
-      const bindings = page.bindings.slice(0, inner.split('?').length - 1);
-      if (t.config.database.client === 'sqlite') {
-        const plan = ((await t.db.raw(`EXPLAIN QUERY PLAN ${inner}`, bindings as any[])) as { detail: string }[]).map((r) => r.detail);
-        expect(plan[0], `${queue} ${dir}`).toMatch(/^SEARCH t USING COVERING INDEX tickets_queue_due \(state=\?/);
-        expect(plan.join('\n'), `${queue} ${dir}`).not.toContain('TEMP B-TREE');
-      } else {
-        const [plan] = (await t.db.raw(`EXPLAIN ${inner}`, bindings as any[])) as unknown as [{ table: string; key: string | null; Extra: string | null }[]];
-        expect(plan.map((r) => [r.table, r.key]), `${queue} ${dir}`).toEqual([['t', 'tickets_queue_due']]);
-        expect(plan[0].Extra, `${queue} ${dir}`).toMatch(/Using index/);
-        expect(plan[0].Extra, `${queue} ${dir}`).not.toMatch(/filesort|temporary/);
-      }
+    } finally {
+      await writeSettings(t.db, { page_size: 200 }, new Date());
     }
+  });
+
+  it("reads an agent's page by number, subject or requester from the queue's covering index alone, never a ticket's row", async () => {
+    // Left to the planner, MariaDB merged the agent's department and assignment indexes and read each
+    // of their tickets' rows (0.7–1 s at 1M tickets for a department with 20,000 open).
+    for (const who of ['ann', 'cy'])
+      for (const queue of ['open', 'unassigned'])
+        for (const sort of ['number', 'subject', 'requester']) {
+          const plan = await idsPlan(actors[who], { queue, sort });
+          if (t.config.database.client === 'sqlite') {
+            expect(plan.sqlite.filter((d) => /^(SEARCH|SCAN) t /.test(d)), `${who} ${queue} ${sort}`).toEqual(['SEARCH t USING COVERING INDEX tickets_queue_scope_sort (state=?)']);
+          } else {
+            const t1 = plan.mysql.filter((r) => r.table === 't');
+            expect(t1.map((r) => r.key), `${who} ${queue} ${sort}`).toEqual(['tickets_queue_scope_sort']);
+            expect(t1[0].Extra, `${who} ${queue} ${sort}`).toMatch(/Using index/);
+          }
+        }
   });
 
   it('reads an agent\'s page part by part, each from its own index, never from the queue-wide one', async () => {

@@ -349,14 +349,14 @@ function sortKey(db: Knex | Knex.Transaction, sort: QueueSort): string | Knex.Ra
  * priority by priority (priorityPageIds) and stops too. The other sorts still sort the whole queue, but
  * as narrow (key, id) pairs from the queue's covering index instead of whole joined rows (6–7 s for
  * the Open queue by priority or requester at 1M tickets, 200,000 open: docs/benchmarks.md).
- * With `dueWalk` the ids in due order are read through tickets_queue_due (see listQueue).
+ * Given `forceIndex`, the ids are read through that index (see idsIndex).
  */
-function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 'asc' | 'desc', limit: number, offset: number, parts?: Qb[], urgencies?: Urgency[], dueWalk = false): Qb {
+function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 'asc' | 'desc', limit: number, offset: number, parts?: Qb[], urgencies?: Urgency[], forceIndex?: string): Qb {
   const ids = parts && parts.length > 1
     ? partsPageIds(db, parts, SORTS[sort], dir, limit, offset)
     : sort === 'priority' && urgencies?.length
       ? priorityPageIds(db, base, urgencies, dir, limit, offset)
-      : (dueWalk ? (base.clone().from(tableForcedIndex(db, 'tickets', 't', 'tickets_queue_due')) as Qb) : base.clone())
+      : (forceIndex ? (base.clone().from(tableForcedIndex(db, 'tickets', 't', forceIndex)) as Qb) : base.clone())
         .clearSelect().select('t.id').orderBy(sortKey(db, sort) as string, dir).orderBy('t.id', dir).limit(limit).offset(offset);
   return rowsQuery(db.from(ids.as('pg')).join('tickets as t', 't.id', 'pg.id'), sort, dir);
 }
@@ -397,6 +397,26 @@ function partsPageIds(db: Knex | Knex.Transaction, parts: Qb[], column: string, 
 /** The filters a queue's count does not apply (it applies the department filter: see countQuery). */
 const FILTERS_BEYOND_DEPT = ['priority', 'sla', 'assignee', 'status', 'source', 'q'] as const satisfies readonly (keyof QueueParams)[];
 
+/**
+ * The index a page's ids are read through where the planner, left alone, picks a plan that does not
+ * stay flat (measured at 1M tickets, 200,000 open; docs/benchmarks.md), for a queue without filters
+ * or search, whose conditions the index holds:
+ * - an admin's queue in SLA due order (not Overdue, which tickets_overdue serves in due order):
+ *   tickets_queue_due, walked in order and stopped after the page. MariaDB takes it by itself at 1M but
+ *   on smaller tables sorts tickets_overdue's entries of every open ticket (~60 ms a page at 1M; 7–21
+ *   with the walk);
+ * - an agent who is not an admin, Open or Unassigned queue, by number, subject or requester: the queue's
+ *   covering index tickets_queue_scope_sort, every open ticket's entry tested and sorted without reading
+ *   a row (~70–190 ms at 1M). The planner merged the agent's department and assignment indexes and read
+ *   each of their tickets' rows: 0.7–1 s for an agent of a department with 20,000 open tickets.
+ */
+function idsIndex(actor: Actor, p: QueueParams, sort: QueueSort): string | undefined {
+  if (p.q !== undefined || p.dept || FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined)) return undefined;
+  if (sort === 'due' && isAdmin(actor) && p.queue !== 'overdue' && p.queue !== 'mine') return 'tickets_queue_due';
+  if ((sort === 'number' || sort === 'subject' || sort === 'requester') && !isAdmin(actor) && (p.queue === 'open' || p.queue === 'unassigned')) return 'tickets_queue_scope_sort';
+  return undefined;
+}
+
 /** One page of a queue with its filters, sort, counts of all queues, and the filter choices. @throws Forbidden */
 export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown>): Promise<QueuePage> {
   assertStaff(ctx.actor);
@@ -429,13 +449,7 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // In priority order the page is read priority by priority (priorityPageIds), unless searching: a
   // search's own index (the requester's tickets; the subjects in the queue's covering index) finds few
   // tickets, which are then sorted, where walking each priority's tickets would read rows to test them.
-  // The whole queue (an admin's) in due order, without filters, is walked in due order from
-  // tickets_queue_due and stops after the page. Forced: MariaDB takes that index by itself at 1M
-  // tickets, but on smaller tables it sorts tickets_overdue's entries of every open ticket instead (at
-  // 1M that cost ~60 ms a page, 7–9 ms with the walk). The overdue queue has its own index in due
-  // order (tickets_overdue); with a filter the planner chooses.
-  const dueWalk = sort === 'due' && isAdmin(ctx.actor) && p.queue !== 'overdue' && p.queue !== 'mine' && !p.dept && !FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined);
-  const rows = await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, pageParts, p.q === undefined ? summary.urgencies : undefined, dueWalk);
+  const rows = await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, pageParts, p.q === undefined ? summary.urgencies : undefined, idsIndex(ctx.actor, p, sort));
   return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: totalCapped ? `${pages}+` : String(pages), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
