@@ -191,48 +191,26 @@ export function tableForcedIndex(db: Knex | Knex.Transaction, table: string, ali
 const noReturning = new WeakSet<object>();
 
 /**
- * Runs an INSERT (with its ON CONFLICT / ON DUPLICATE KEY UPDATE) and answers the row as it now
- * stands, in one statement where the server can: `INSERT … RETURNING` on SQLite (3.35+) and MariaDB
- * (10.5+) gives the inserted or the updated row.
+ * Runs an INSERT (a knex builder or raw SQL, with its ON CONFLICT / ON DUPLICATE KEY UPDATE) with
+ * `returning` (a select list) as its RETURNING clause and answers the rows as they now stand, in one
+ * statement where the server can: `INSERT … RETURNING` on SQLite (3.35+) and MariaDB (10.5+) gives the
+ * inserted or the updated rows.
  * NOTE(dialect): MySQL 8 has no RETURNING: its parse error (ER_PARSE_ERROR) is remembered for the
  * pool, and the insert then runs alone followed by `reread`.
  */
 export async function insertReturning<T extends Record<string, unknown>>(
   db: Knex | Knex.Transaction,
-  insert: Knex.QueryBuilder,
-  columns: string[],
-  reread: () => Promise<T | undefined>,
-): Promise<T | undefined> {
-  if (isSqlite(db)) return ((await insert.returning(columns)) as unknown as T[])[0];
-  if (!noReturning.has(db.client)) {
-    const { sql, bindings } = insert.toSQL();
-    try {
-      // sql-safe: `sql` is knex's own compiled INSERT (its values are the ? bindings passed on); the columns are ?? identifiers.
-      const [rows] = await db.raw(`${sql} returning ${columns.map(() => '??').join(', ')}`, [...bindings, ...columns]);
-      return (rows as T[])[0];
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'ER_PARSE_ERROR') throw err;
-      noReturning.add(db.client);
-    }
-  }
-  await insert;
-  return reread();
-}
-
-/**
- * Runs `insert` (raw INSERT SQL) with `returning` (raw select list) as its RETURNING clause and answers
- * the rows it returned; on a server without RETURNING (MySQL 8) runs the INSERT and then `reread`.
- */
-export async function rawInsertReturning<T extends Record<string, unknown>>(
-  db: Knex | Knex.Transaction,
-  insert: Knex.Raw,
+  insert: Knex.QueryBuilder | Knex.Raw,
   returning: Knex.Raw,
   reread: () => Promise<T[]>,
 ): Promise<T[]> {
-  if (isSqlite(db)) return (await db.raw('? returning ?', [insert, returning])) as T[];
+  // A builder as a binding would be wrapped in parentheses (a subquery): it goes in as its own SQL.
+  const { sql, bindings } = insert.toSQL();
+  const statement = db.raw('? returning ?', [db.raw(sql, bindings as Knex.RawBinding[]), returning]);
+  if (isSqlite(db)) return (await statement) as T[];
   if (!noReturning.has(db.client)) {
     try {
-      const [rows] = await db.raw('? returning ?', [insert, returning]);
+      const [rows] = await statement;
       return rows as T[];
     } catch (err) {
       if ((err as { code?: string }).code !== 'ER_PARSE_ERROR') throw err;

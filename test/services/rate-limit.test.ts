@@ -8,6 +8,7 @@ import { createTestDb, type TestDb } from '../support/test-db.ts';
 import { hitRateLimit } from '../../src/domain/rate-limits/rate-limit-window.ts';
 import { assumeNoReturning } from '../../src/db/dialect.ts';
 import { dbClient } from '../support/test-env.ts';
+import type { Knex } from 'knex';
 import { createDb } from '../../src/db/knex.ts';
 import { authenticateApiKey, createApiKey } from '../../src/domain/api-keys/api-key-service.ts';
 import { SYSTEM } from '../../src/domain/actor.ts';
@@ -15,6 +16,23 @@ import { withRequestMemo } from '../../src/domain/request-memo.ts';
 
 const T0 = new Date('2026-03-02T10:00:00.000Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);
+const oneToTwenty = Array.from({ length: 20 }, (_, i) => i + 1);
+
+/**
+ * Runs `fn` on a pool of its own with `max` connections (so that calls really run side by side on
+ * MariaDB; SQLite serialises them), collecting every statement's SQL; `noReturning`: as a MySQL 8 server.
+ */
+async function onOwnPool(tdb: TestDb, o: { max: number; noReturning?: boolean }, fn: (db: Knex, seen: string[]) => Promise<void>): Promise<void> {
+  const db = createDb(tdb.database, { pool: { min: 0, max: o.max } });
+  const seen: string[] = [];
+  db.on('query', (q: { sql: string }) => seen.push(q.sql));
+  if (o.noReturning) assumeNoReturning(db);
+  try {
+    await fn(db, seen);
+  } finally {
+    await db.destroy();
+  }
+}
 
 describe('rate-limit counter', () => {
   let tdb: TestDb;
@@ -46,33 +64,23 @@ describe('rate-limit counter', () => {
   });
 
   it('gives each of 20 concurrent hits its own count (the upsert and its answer are one statement)', async () => {
-    // A pool of its own so that the hits really run side by side on MariaDB (SQLite serialises them).
-    const db = createDb(tdb.database, { pool: { min: 0, max: 8 } });
-    try {
-      const hits = await Promise.all(Array.from({ length: 20 }, () => hitRateLimit(db, 'api:key', 60_000, T0)));
-      expect(hits.map((h) => h.totalHits).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    } finally {
-      await db.destroy();
-    }
+    await onOwnPool(tdb, { max: 8 }, async (db) => {
+      const hits = await Promise.all(oneToTwenty.map(() => hitRateLimit(db, 'api:key', 60_000, T0)));
+      expect(hits.map((h) => h.totalHits).sort((x, y) => x - y)).toEqual(oneToTwenty);
+    });
   });
 
   it.runIf(dbClient === 'mysql')(
     'on a server without RETURNING (MySQL 8) upserts and then reads the row',
     async () => {
-      const db = createDb(tdb.database, { pool: { min: 0, max: 2 } });
-      const seen: string[] = [];
-      db.on('query', (q: { sql: string }) => seen.push(q.sql));
-      try {
-        assumeNoReturning(db);
+      await onOwnPool(tdb, { max: 2, noReturning: true }, async (db, seen) => {
         const a = await hitRateLimit(db, 'reset:x', 60_000, T0);
         const b = await hitRateLimit(db, 'reset:x', 60_000, later(5_000));
         expect([a.totalHits, b.totalHits]).toEqual([1, 2]);
         expect(b.resetTime.toISOString()).toBe(later(60_000).toISOString());
         expect(seen).toHaveLength(4);
         expect(seen.some((s) => /returning/i.test(s))).toBe(false);
-      } finally {
-        await db.destroy();
-      }
+      });
     },
   );
 });
@@ -112,13 +120,10 @@ describe("an API key's calls (authenticateApiKey: the key found and the call cou
   });
 
   it('gives each of 20 concurrent calls its own count', async () => {
-    const db = createDb(tdb.database, { pool: { min: 0, max: 8 } });
-    try {
-      const calls = await Promise.all(Array.from({ length: 20 }, () => authenticateApiKey(db, key.key, '10.0.0.1', T0)));
-      expect(calls.map((c) => c.hits).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    } finally {
-      await db.destroy();
-    }
+    await onOwnPool(tdb, { max: 8 }, async (db) => {
+      const calls = await Promise.all(oneToTwenty.map(() => authenticateApiKey(db, key.key, '10.0.0.1', T0)));
+      expect(calls.map((c) => c.hits).sort((x, y) => x - y)).toEqual(oneToTwenty);
+    });
   });
 
   it('refuses an unknown key without writing anything', async () => {
@@ -130,11 +135,7 @@ describe("an API key's calls (authenticateApiKey: the key found and the call cou
   it.runIf(dbClient === 'mysql')(
     'on a server without RETURNING (MySQL 8) counts and then reads the window with the key',
     async () => {
-      const db = createDb(tdb.database, { pool: { min: 0, max: 2 } });
-      const seen: string[] = [];
-      db.on('query', (q: { sql: string }) => seen.push(q.sql));
-      try {
-        assumeNoReturning(db);
+      await onOwnPool(tdb, { max: 2, noReturning: true }, async (db, seen) => {
         const a = await withRequestMemo(() => authenticateApiKey(db, key.key, '10.0.0.1', T0));
         const b = await withRequestMemo(() => authenticateApiKey(db, key.key, '10.0.0.1', later(5_000)));
         expect([a.hits, b.hits]).toEqual([1, 2]);
@@ -143,9 +144,7 @@ describe("an API key's calls (authenticateApiKey: the key found and the call cou
         expect(seen).toHaveLength(4);
         expect(seen.some((s) => /returning/i.test(s))).toBe(false);
         await expect(authenticateApiKey(db, 'tsk_unknown', '10.0.0.1', T0)).rejects.toMatchObject({ code: 'API_KEY_REQUIRED' });
-      } finally {
-        await db.destroy();
-      }
+      });
     },
   );
 });

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { dbBool, dbDate, isSqlite, jsonObject, rawInsertReturning, toDbDate } from '../../db/dialect.ts';
+import { dbBool, dbDate, isSqlite, jsonObject, insertReturning, toDbDate } from '../../db/dialect.ts';
 import { windowAssignments, windowEnd } from '../rate-limits/rate-limit-window.ts';
 import { getSettings, primeSettings, settingsColumn } from '../settings/settings-service.ts';
 import { recordAudit } from '../audit/audit-service.ts';
@@ -172,8 +172,8 @@ export async function deleteApiKey(ctx: ServiceContext, keyId: unknown): Promise
 export const API_KEY_WINDOW_MS = 60_000;
 
 /**
- * The rate_limits row of a key's window is API_KEY_WINDOW_PREFIX + the key's id (as COUNT_CALL_* below
- * write it). It outlives the window (housekeeping keeps it): it says when the key was last used.
+ * The rate_limits row of a key's window is API_KEY_WINDOW_PREFIX + the key's id (COUNT_CALL_* below
+ * write it so). It outlives the window (housekeeping keeps it): it says when the key was last used.
  */
 export const API_KEY_WINDOW_PREFIX = 'api:key';
 export function apiKeyWindowKey(keyId: number): string {
@@ -193,19 +193,20 @@ export interface ApiKeyCall {
 // NOTE(dialect): one statement finds the key by its hash and counts the call in the key's window
 // (INSERT … SELECT from api_keys: an unknown key inserts and returns nothing), and its RETURNING
 // clause carries the key and the settings. The window's assignments are windowAssignments'.
-const COUNT_CALL_SQLITE = "insert into rate_limits (\"key\", hits, reset_at) select 'api:key' || id, 1, ? from api_keys where key_hash = ? on conflict (\"key\") do update set hits = ?, reset_at = ?";
-const COUNT_CALL_MYSQL = "insert into rate_limits (`key`, hits, reset_at) select concat('api:key', id), 1, ? from api_keys where key_hash = ? on duplicate key update hits = ?, reset_at = ?";
+// The window's key is API_KEY_WINDOW_PREFIX + id (the first binding), as apiKeyWindowKey makes it.
+const COUNT_CALL_SQLITE = "insert into rate_limits (\"key\", hits, reset_at) select ? || id, 1, ? from api_keys where key_hash = ? on conflict (\"key\") do update set hits = ?, reset_at = ?";
+const COUNT_CALL_MYSQL = "insert into rate_limits (`key`, hits, reset_at) select concat(?, id), 1, ? from api_keys where key_hash = ? on duplicate key update hits = ?, reset_at = ?";
 const KEY_JSON = "(select json_object('id', id, 'isActive', is_active, 'allowedIp', allowed_ip, 'canCreateTickets', can_create_tickets, 'canManageTickets', can_manage_tickets) from api_keys where key_hash = ?)";
 
 /** Counts a call of the key whose hash is `hash` in its window; undefined when no key has that hash. One statement (two on MySQL 8). */
 async function countKeyCall(db: Knex, hash: string, now: Date): Promise<{ hits: unknown; reset_at: unknown; api_key: unknown; settings_rows: unknown } | undefined> {
   const set = windowAssignments(db, now, API_KEY_WINDOW_MS);
-  const insert = db.raw(isSqlite(db) ? COUNT_CALL_SQLITE : COUNT_CALL_MYSQL, [windowEnd(now, API_KEY_WINDOW_MS), hash, set.hits, set.reset_at]);
+  const insert = db.raw(isSqlite(db) ? COUNT_CALL_SQLITE : COUNT_CALL_MYSQL, [API_KEY_WINDOW_PREFIX, windowEnd(now, API_KEY_WINDOW_MS), hash, set.hits, set.reset_at]);
   // sql-safe: KEY_JSON is a constant with one ? binding.
   const returning = db.raw(`hits, reset_at, ${KEY_JSON} as api_key, ?`, [hash, settingsColumn(db)]);
-  const rows = await rawInsertReturning<{ hits: unknown; reset_at: unknown; api_key: unknown; settings_rows: unknown }>(db, insert, returning, () =>
+  const rows = await insertReturning<{ hits: unknown; reset_at: unknown; api_key: unknown; settings_rows: unknown }>(db, insert, returning, () =>
     // sql-safe: KEY_JSON is a constant with one ? binding.
-    db('rate_limits').whereIn('key', db('api_keys').where({ key_hash: hash }).select(db.raw("concat('api:key', id)"))).select('hits', 'reset_at', db.raw(`${KEY_JSON} as api_key`, [hash]), settingsColumn(db)));
+    db('rate_limits').whereIn('key', db('api_keys').where({ key_hash: hash }).select(db.raw('concat(?, id)', [API_KEY_WINDOW_PREFIX]))).select('hits', 'reset_at', db.raw(`${KEY_JSON} as api_key`, [hash]), settingsColumn(db)));
   return rows[0];
 }
 

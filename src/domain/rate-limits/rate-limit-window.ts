@@ -37,6 +37,6 @@ export async function hitRateLimit(db: Knex | Knex.Transaction, key: string, win
     .insert({ key: k, hits: 1, reset_at: windowEnd(now, windowMs) })
     .onConflict('key')
     .merge(windowAssignments(db, now, windowMs));
-  const row = await insertReturning<{ hits: unknown; reset_at: unknown }>(db, upsert, ['hits', 'reset_at'], () => db('rate_limits').where({ key: k }).first('hits', 'reset_at'));
-  return { totalHits: Number(row!.hits), resetTime: dbDate(row!.reset_at)! };
+  const [row] = await insertReturning<{ hits: unknown; reset_at: unknown }>(db, upsert, db.raw('??, ??', ['hits', 'reset_at']), () => db('rate_limits').where({ key: k }).select('hits', 'reset_at'));
+  return { totalHits: Number(row.hits), resetTime: dbDate(row.reset_at)! };
 }
