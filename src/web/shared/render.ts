@@ -4,11 +4,19 @@ import type { FieldErrors } from '../../domain/errors.ts';
 
 export type Flash = { type: 'success' | 'error' | 'info'; message: string };
 
-/** Queues a message shown on the next page rendered for this session. */
+/** At most this many messages wait for the next page (the newest). */
+export const FLASH_MAX = 5;
+
+/**
+ * Queues a message shown on the next page rendered for this session. A message already waiting is
+ * not repeated, and only the newest FLASH_MAX wait: a client that posts without loading the page it
+ * is sent to (a script, a form sent again and again) must not grow the session row with each post.
+ */
 export function flash(req: Request, type: Flash['type'], message: string): void {
   const s = req.session as any;
   if (!s) return;
-  s.flash = [...(s.flash ?? []), { type, message }];
+  const waiting: Flash[] = (s.flash ?? []).filter((f: Flash) => f.type !== type || f.message !== message);
+  s.flash = [...waiting, { type, message }].slice(-FLASH_MAX);
 }
 
 function takeFlash(req: Request): Flash[] {
