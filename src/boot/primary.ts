@@ -11,7 +11,10 @@ import { describeServer, openDeps } from './deps.ts';
 import { startServices } from './services.ts';
 import { drainAndDestroyDb, onStopSignal, SHUTDOWN_MS } from './shutdown.ts';
 
-/** A worker that dies sooner than this after its fork counts as a failed start. */
+/**
+ * A worker that dies before it listens, or sooner than this after its fork, counts as a failed start
+ * (however long a loaded machine took to get it to listen(): a taken port is a failed start).
+ */
 const QUICK_EXIT_MS = 5_000;
 /** More failed starts than this in a row: the workers cannot start (bad database, port taken); give up. */
 const MAX_QUICK_EXITS = 5;
@@ -44,16 +47,19 @@ function superviseWorkers(count: number, logger: Logger, onCrashLoop: () => void
   let stopping = false;
   let quickExits = 0;
   const forkedAt = new Map<number, number>();
+  const listened = new Set<number>();
   const fork = () => {
     if (stopping) return;
     const worker = cluster.fork();
     forkedAt.set(worker.id, Date.now());
+    worker.once('listening', () => listened.add(worker.id));
   };
   cluster.on('exit', (worker, code, signal) => {
     const lived = Date.now() - (forkedAt.get(worker.id) ?? 0);
+    const served = listened.delete(worker.id);
     forkedAt.delete(worker.id);
     if (stopping) return;
-    quickExits = lived < QUICK_EXIT_MS ? quickExits + 1 : 0;
+    quickExits = !served || lived < QUICK_EXIT_MS ? quickExits + 1 : 0;
     const who = { worker: worker.id, pid: worker.process.pid, code, signal };
     if (quickExits > MAX_QUICK_EXITS) {
       logger.error(who, `workers died within ${QUICK_EXIT_MS / 1000} s of starting ${quickExits} times in a row; stopping`);
