@@ -2,7 +2,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppDeps } from '../shared/deps.ts';
 import type { KnexSessionStore } from '../shared/session-store.ts';
-import { regenerateSession, saveSession, sessionFor } from '../shared/session.ts';
+import { destroySession, sessionFor, signedCookies } from '../shared/session.ts';
 import { csrfProtection } from '../shared/csrf.ts';
 import { useLayout } from '../shared/area.ts';
 import { htmlErrorHandler, notFoundHandler } from '../shared/error-handler.ts';
@@ -25,6 +25,7 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.use(useLayout('portal'));
   router.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 200 }));
   router.use(sessionFor('portal', d, store));
+  router.use(signedCookies(d));
   router.use(csrfProtection);
   router.use(async (_req, res, next) => {
     res.locals.settings = await getSettings(d.db);
@@ -35,11 +36,11 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.get('/', async (req, res) => {
     await render(req, res, 'portal/home', {}, { title: 'Help Center' });
   });
-  // ## Sign out: the old session (and every ticket it was granted) is gone; a fresh one carries the flash
+  // ## Sign out: the session (and every ticket it was granted) is gone; the message travels in its cookie
   router.post('/logout', async (req, res) => {
-    await regenerateSession(req);
+    await destroySession(req);
+    res.clearCookie('tessera_portal', { path: '/' });
     flash(req, 'success', 'You have signed out.');
-    await saveSession(req);
     res.redirect(303, '/');
   });
   router.use(portalTicketRoutes(d));

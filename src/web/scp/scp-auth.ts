@@ -29,8 +29,8 @@ export async function loadAgent(req: Request, res: Response, next: NextFunction)
 }
 
 /**
- * Privilege change (an admin changed this agent's role): the same session data (sign-in, CSRF token,
- * flash) under a new session id, so an id known from before cannot carry the new rights.
+ * Privilege change (an admin changed this agent's role): the same session data (sign-in, CSRF token)
+ * under a new session id, so an id known from before cannot carry the new rights.
  */
 async function reissueSession(req: Request, role: 'admin' | 'agent'): Promise<void> {
   const { cookie: _cookie, ...data } = req.session;

@@ -2,7 +2,7 @@
 import express, { Router } from 'express';
 import type { AppDeps } from '../shared/deps.ts';
 import type { KnexSessionStore } from '../shared/session-store.ts';
-import { sessionFor } from '../shared/session.ts';
+import { sessionFor, signedCookies } from '../shared/session.ts';
 import { csrfProtection } from '../shared/csrf.ts';
 import { useLayout } from '../shared/area.ts';
 import { htmlErrorHandler, notFoundHandler } from '../shared/error-handler.ts';
@@ -19,6 +19,7 @@ export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.use(useLayout('scp'));
   router.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 200 }));
   router.use(sessionFor('scp', d, store));
+  router.use(signedCookies(d));
   router.use(csrfProtection);
   router.use(loadAgent);
   router.use(scpAuthRoutes(d));

@@ -1,5 +1,7 @@
 /** Session middleware per area: separate cookies for the portal and the agent panel, one DB store. */
+import crypto from 'node:crypto';
 import session from 'express-session';
+import cookieParser from 'cookie-parser';
 import type { RequestHandler } from 'express';
 import type { AppDeps } from './deps.ts';
 import { KnexSessionStore } from './session-store.ts';
@@ -11,7 +13,6 @@ declare module 'express-session' {
     /** Tickets this portal session may read (email + number check, or an access link). */
     ticketIds?: number[];
     createdAt?: number;
-    flash?: { type: string; message: string }[];
     pending2fa?: { agentId: number; at: number };
     /** The agent's role when the session id was last issued; a change rotates the id (scp-auth.ts). */
     role?: 'admin' | 'agent';
@@ -36,6 +37,16 @@ export function sessionFor(area: 'portal' | 'scp', d: AppDeps, store: KnexSessio
       maxAge: idleMinutes * 60_000,
     },
   });
+}
+
+/**
+ * Reads the area's signed cookies (the flash messages: render.ts) and lets responses set them. Their
+ * key is derived from the session secret, so a flash cookie cannot stand in for a session cookie.
+ */
+export function signedCookies(d: AppDeps): RequestHandler[] {
+  const parse = cookieParser(crypto.createHmac('sha256', d.config.sessionSecret).update('tessera signed cookies').digest('base64url'));
+  const secure = d.config.publicUrl.startsWith('https://');
+  return [parse, (_req, res, next) => ((res.locals.secureCookies = secure), next())];
 }
 
 /** Regenerates the session id (login, privilege change), keeping nothing from before. */
