@@ -309,18 +309,30 @@ function sortOf(p: QueueParams): [QueueSort, 'asc' | 'desc'] {
   return [p.sort ?? defSort, p.dir ?? (p.sort ? (p.sort === 'updated' ? 'desc' : 'asc') : defDir)];
 }
 
+/**
+ * Sorts whose key is unique (tickets.number): no tie to break. Ordered by the number alone, MariaDB can
+ * walk `tickets_number_unique` and stop after the page when the queue holds most tickets (the Closed
+ * queue by number at 1M tickets: 0.74 s → 0.02 s); with `, id` after it, it sorted the queue's entries.
+ */
+const UNIQUE_SORTS: ReadonlySet<QueueSort> = new Set(['number']);
+
+/** Orders by `key`, then by id where the key can tie (so pages never overlap). */
+function orderWithTies(qb: Qb, sort: QueueSort, key: string | Knex.Raw, dir: 'asc' | 'desc'): Qb {
+  qb.orderBy(key as string, dir);
+  return UNIQUE_SORTS.has(sort) ? qb : qb.orderBy('t.id', dir);
+}
+
 /** The page's rows with the names they show, in the chosen order (id breaks ties, so pages never overlap). */
 function rowsQuery(base: Qb, sort: QueueSort, dir: 'asc' | 'desc'): Qb {
-  return base
+  return orderWithTies(base
     .clone()
     .join('users as u', 'u.id', 't.user_id')
     .join('priorities as p', 'p.id', 't.priority_id')
     .join('departments as d', 'd.id', 't.department_id')
     .leftJoin('agents as a', 'a.id', 't.assignee_agent_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
-    .select('t.id', 't.number', 't.subject', 't.status', 't.due_at', 't.updated_at', 't.is_overdue', 't.is_answered', 'u.name as requester_name', 'u.email as requester_email', 'p.name as priority', 'p.color as priority_color', 'd.name as department', 'a.name as assignee', 'tm.name as team')
-    .orderBy(SORTS[sort], dir)
-    .orderBy('t.id', dir);
+    .select('t.id', 't.number', 't.subject', 't.status', 't.due_at', 't.updated_at', 't.is_overdue', 't.is_answered', 'u.name as requester_name', 'u.email as requester_email', 'p.name as priority', 'p.color as priority_color', 'd.name as department', 'a.name as assignee', 'tm.name as team'),
+    sort, SORTS[sort], dir);
 }
 
 /** Sorts an index can serve part by part, in order (see partsPageIds): each part stops after the page. */
@@ -356,8 +368,8 @@ function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 
     ? partsPageIds(db, parts, SORTS[sort], dir, limit, offset)
     : sort === 'priority' && urgencies?.length
       ? priorityPageIds(db, base, urgencies, dir, limit, offset)
-      : (forceIndex ? (base.clone().from(tableForcedIndex(db, 'tickets', 't', forceIndex)) as Qb) : base.clone())
-        .clearSelect().select('t.id').orderBy(sortKey(db, sort) as string, dir).orderBy('t.id', dir).limit(limit).offset(offset);
+      : orderWithTies((forceIndex ? (base.clone().from(tableForcedIndex(db, 'tickets', 't', forceIndex)) as Qb) : base.clone()).clearSelect().select('t.id'), sort, sortKey(db, sort), dir)
+        .limit(limit).offset(offset);
   return rowsQuery(db.from(ids.as('pg')).join('tickets as t', 't.id', 'pg.id'), sort, dir);
 }
 
