@@ -219,7 +219,7 @@ function boundedCount(db: Knex | Knex.Transaction, parts: Qb[], cap: number): Kn
 
 /**
  * The total of a subject search (`subject LIKE '%word%'`, which no index can seek), counted the way
- * its page is read: in update order along tickets_queue_scope_sort, whose entries hold the
+ * its page is read: in update order along tickets_queue_scope_sort_flags, whose entries hold the
  * visibility columns, the number and the subject, so the test is made in the index. Counted as
  * disjoint parts instead, each part started from a narrower index without the subject and read each
  * candidate ticket's row: 2,000 random row reads per part, 150–170 ms each at 1M tickets with a
@@ -241,7 +241,7 @@ function queueParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName,
     // A page's part is read from its own index (see partsPageIds), not from the queue-wide covering
     // one in the page's order: for "assigned to me elsewhere" MariaDB walked 43,000 of its entries for
     // 25 rows, and SQLite picks it for every part that is not a department's.
-    const qb = forPage ? fromWithIndexHints(db, 'tickets', 't', { ignore: 'tickets_queue_scope_sort', use: index }) : db('tickets as t');
+    const qb = forPage ? fromWithIndexHints(db, 'tickets', 't', { ignore: 'tickets_queue_scope_sort_flags', use: index }) : db('tickets as t');
     whereState(db, qb, queue, byEmail);
     part(qb);
     scopeQueueFlags(qb, queue);
@@ -417,15 +417,18 @@ const FILTERS_BEYOND_DEPT = ['priority', 'sla', 'assignee', 'status', 'source', 
  *   tickets_queue_due, walked in order and stopped after the page. MariaDB takes it by itself at 1M but
  *   on smaller tables sorts tickets_overdue's entries of every open ticket (~60 ms a page at 1M; 7–21
  *   with the walk);
- * - an agent who is not an admin, Open or Unassigned queue, by number, subject or requester: the queue's
- *   covering index tickets_queue_scope_sort, every open ticket's entry tested and sorted without reading
- *   a row (~70–190 ms at 1M). The planner merged the agent's department and assignment indexes and read
- *   each of their tickets' rows: 0.7–1 s for an agent of a department with 20,000 open tickets.
+ * - an agent who is not an admin, Open, Unassigned, Answered or Overdue queue, by number, subject or
+ *   requester: the queue's covering index tickets_queue_scope_sort_flags, every open ticket's entry
+ *   tested (visibility and flags are in it) and sorted without reading a row (~70–190 ms at 1M). The
+ *   planner merged the agent's department and assignment indexes and read each of their tickets' rows:
+ *   0.7–1 s for an agent of a department with 20,000 open tickets, 0.5–1.2 s for Answered and Overdue.
  */
+const SCOPE_SORT_QUEUES: ReadonlySet<QueueName> = new Set(['open', 'unassigned', 'answered', 'overdue']);
+
 function idsIndex(actor: Actor, p: QueueParams, sort: QueueSort): string | undefined {
   if (p.q !== undefined || p.dept || FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined)) return undefined;
   if (sort === 'due' && isAdmin(actor) && p.queue !== 'overdue' && p.queue !== 'mine') return 'tickets_queue_due';
-  if ((sort === 'number' || sort === 'subject' || sort === 'requester') && !isAdmin(actor) && (p.queue === 'open' || p.queue === 'unassigned')) return 'tickets_queue_scope_sort';
+  if ((sort === 'number' || sort === 'subject' || sort === 'requester') && !isAdmin(actor) && SCOPE_SORT_QUEUES.has(p.queue)) return 'tickets_queue_scope_sort_flags';
   return undefined;
 }
 
