@@ -423,10 +423,11 @@ const FILTERS_BEYOND_DEPT = ['priority', 'sla', 'assignee', 'status', 'source', 
  *   and stopped after the page. The Closed queue's 800,000 entries at 1M were sorted for each page
  *   (0.36–0.62 s for an admin by subject), an agent's Mine queue by number 0.4 s from page 50; at worst
  *   (a queue with few of the state's tickets) the walk reads the state's entries once, as the sort did;
- * - an agent who is not an admin, Open, Unassigned, Answered or Overdue queue, by requester: the queue's covering index tickets_queue_scope_sort_flags, every open ticket's entry
- *   tested (visibility and flags are in it) and sorted without reading a row (~70–190 ms at 1M). The
- *   planner merged the agent's department and assignment indexes and read each of their tickets' rows:
- *   0.7–1 s for an agent of a department with 20,000 open tickets, 0.5–1.2 s for Answered and Overdue.
+ * - an agent who is not an admin, Open, Unassigned, Answered or Overdue queue, by requester: the
+ *   queue's covering index tickets_queue_scope_sort_flags, every open ticket's entry tested (visibility
+ *   and flags are in it) and sorted without reading a row (~70–190 ms at 1M). The planner merged the
+ *   agent's department and assignment indexes and read each of their tickets' rows: 0.7–1 s for an agent
+ *   of a department with 20,000 open tickets, 0.5–1.2 s for Answered and Overdue.
  */
 const SCOPE_SORT_QUEUES: ReadonlySet<QueueName> = new Set(['open', 'unassigned', 'answered', 'overdue']);
 
