@@ -76,13 +76,15 @@ export async function defaultPriorityId(db: Knex): Promise<number> {
 /** A ticket row inserted directly (use the ticket service when the test is about creation itself). */
 export async function buildTicket(db: Knex, overrides: Record<string, unknown> = {}): Promise<{ id: number; number: string; userId: number; departmentId: number }> {
   const user_id = (overrides.user_id as number) ?? (await buildUser(db)).id;
+  // As the ticket service copies it (tickets.requester_name: the queue's requester order reads it).
+  const requester_name = (await db('users').where({ id: user_id }).first('name')).name;
   const department_id = (overrides.department_id as number) ?? (await buildDepartment(db));
   const number = (overrides.number as string) ?? String(100000 + Math.floor(Math.random() * 899999)) + unique('').slice(0, 3);
   const status = (overrides.status as string) ?? 'open';
   const [id] = await db('tickets').insert({
     subject: 'Test ticket ' + unique(''), status, state: status === 'open' ? 'open' : 'closed',
     priority_id: await defaultPriorityId(db), source: 'web', sla_started_at: now(), is_overdue: false, is_answered: false,
-    version: 1, created_at: now(), updated_at: now(), ...overrides, user_id, department_id, number: number.slice(0, 20),
+    version: 1, created_at: now(), updated_at: now(), requester_name, ...overrides, user_id, department_id, number: number.slice(0, 20),
   });
   await db('thread_entries').insert({ ticket_id: id, kind: 'message', user_id, poster_name: 'Test User', body: 'First message', source: 'web', created_at: now() });
   return { id, number: number.slice(0, 20), userId: user_id, departmentId: department_id };

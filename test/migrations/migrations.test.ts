@@ -65,6 +65,26 @@ describe('migrations', () => {
     await t.db('rate_limits').where('key', 'like', 'api:key%').delete();
     await t.db('api_keys').delete();
   });
+  it("copy each ticket's requester name onto it, past the first batch of ids too (and take it off again)", async () => {
+    const name = (await migrationSource.getMigrations([])).map((x) => migrationSource.getMigrationName(x)).find((n) => n.startsWith('20261128020100_add_requester_name_to_tickets'))!;
+    expect(name).toBeDefined();
+    await t.db.migrate.down({ migrationSource, name });
+    expect(await t.db.schema.hasColumn('tickets', 'requester_name')).toBe(false);
+    const ts = '2026-01-01 00:00:00.000';
+    const user = async (email: string, uname: string) => (await t.db('users').insert({ email, name: uname, is_banned: false, created_at: ts, updated_at: ts }))[0];
+    const [ana, bo] = [await user('ana@backfill.test', 'Ana Núñez'), await user('bo@backfill.test', 'Bo')];
+    const dept = (await t.db('departments').first('id')).id;
+    const priority = (await t.db('priorities').first('id')).id;
+    const ticket = (id: number, user_id: number) => ({ id, number: `BF${id}`, user_id, subject: 'S', status: 'open', state: 'open', department_id: dept, priority_id: priority, source: 'web', sla_started_at: ts, version: 1, created_at: ts, updated_at: ts });
+    await t.db('tickets').insert([ticket(7, ana), ticket(20_000, bo), ticket(20_001, ana), ticket(45_123, bo)]);
+    await t.db.migrate.up({ migrationSource, name });
+    expect(await t.db('tickets').whereIn('id', [7, 20_000, 20_001, 45_123]).orderBy('id').pluck('requester_name')).toEqual(['Ana Núñez', 'Bo', 'Ana Núñez', 'Bo']);
+    await t.db.migrate.down({ migrationSource, name });
+    expect(await t.db.schema.hasColumn('tickets', 'requester_name')).toBe(false);
+    await t.db.migrate.up({ migrationSource, name });
+    await t.db('tickets').whereIn('id', [7, 20_000, 20_001, 45_123]).delete();
+    await t.db('users').whereIn('id', [ana, bo]).delete();
+  });
   it('roll back and forward again', async () => {
     const names = (await migrationSource.getMigrations([])).length;
     await t.db.migrate.rollback({ migrationSource }, true);

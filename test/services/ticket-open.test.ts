@@ -52,6 +52,17 @@ describe('openTicket', () => {
     expect(mail[0].text_body).toContain('http://helpdesk.test/tickets/access?token=');
   });
 
+  it("copies the requester's stored name onto the ticket (requester order reads it), a known requester's too", async () => {
+    const fresh = await openTicket(t.ctx(ANONYMOUS), { email: 'Quinn@Example.com', name: 'Quinn Árvíz', subject: 'S', message: 'M' });
+    expect((await t.db('tickets').where({ id: fresh.id }).first('requester_name')).requester_name).toBe('Quinn Árvíz');
+    // A known address keeps its stored name whatever name a later ticket gives; so does the copy.
+    const again = await openTicket(t.ctx(ANONYMOUS), { email: 'quinn@example.com', name: 'Q. Arviz', subject: 'S2', message: 'M' });
+    expect((await t.db('tickets').where({ id: again.id }).first('requester_name')).requester_name).toBe('Quinn Árvíz');
+    // Every ticket's copy is its user's name (the migration filled the ones before it the same way).
+    const stale = await t.db('tickets as t').join('users as u', 'u.id', 't.user_id').whereRaw('t.requester_name <> u.name').count({ n: '*' }).first();
+    expect(Number(stale!.n)).toBe(0);
+  });
+
   it('lets the help topic choose department, priority and SLA', async () => {
     const dept = await buildDepartment(t.db);
     const sla = await buildSlaPlan(t.db, { grace_minutes: 60 });
