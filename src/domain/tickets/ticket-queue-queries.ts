@@ -260,23 +260,28 @@ export async function queueCounts(db: Knex | Knex.Transaction, actor: Actor, dep
 }
 
 type Opt = { id: number; name: string };
-interface Summary { counts: Record<QueueName, number>; total: number; options: QueuePage['options']; urgencies: Urgency[] }
+interface Summary { counts: Record<QueueName, number>; total: number; options: QueuePage['options']; urgencies: Urgency[]; ranks: SortKey[] }
 type Urgency = { id: number; urgency: number };
+/** One value of a sort column (null: none) and its place in the order (`k`: equal names, equal k). */
+type SortKey = { id: number | null; k: number };
 
 /**
  * In ONE statement (UNION ALL): the bounded count of every queue, the bounded total of the page's
  * own query (`total`, counted up to `totalCap`), the active departments, priorities, SLA plans and
- * agents for the filters, and every priority's urgency (`urgencies`, for a page in priority order).
+ * agents for the filters, every priority's urgency (`urgencies`, for a page in priority order) and,
+ * given `rankBy`, every department's or agent's place in name order (`ranks`: the database's collation
+ * and ties, dense_rank; the unassigned first, as NULL sorts first in both databases).
  */
-async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: number, total?: { parts: Qb[]; cap: number }): Promise<Summary> {
+async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: number, total?: { parts: Qb[]; cap: number }, rankBy?: 'department' | 'assignee'): Promise<Summary> {
   const counter = (kind: string, name: string, parts: Qb[], cap: number) => db.select(db.raw('? as kind', [kind]), db.raw('0 as id'), db.raw('? as name', [name]), boundedCount(db, parts, cap).wrap('', ' as n'));
   const option = (kind: string, table: string) => db(table).where('is_active', true).select(db.raw('? as kind', [kind]), 'id', 'name', db.raw('0 as n'));
   // Every priority, inactive ones too (tickets may still have them), with its urgency: the filter lists
-  // the active ones, a page sorted by priority is read one priority at a time (see priorityPageIds).
+  // the active ones, a page sorted by priority is read one priority at a time (see keyedPageIds).
   const priorities = db('priorities').select(db.raw('(case when ?? then ? else ? end) as kind', ['is_active', 'priority', 'priority-inactive']), 'id', 'name', db.ref('urgency').as('n'));
   const parts: Qb[] = [option('dept', 'departments'), priorities, option('sla', 'sla_plans'), option('agent', 'agents')];
   for (const queue of QUEUES) parts.push(counter('count', queue, countQuery(db, actor, queue, dept), COUNT_CAP));
   if (total) parts.push(counter('total', 'total', total.parts, total.cap));
+  if (rankBy) parts.push(db(rankBy === 'department' ? 'departments' : 'agents').select(db.raw('? as kind', ['rank']), 'id', 'name', db.raw('dense_rank() over (order by ??) as n', ['name'])));
   const rows = (await parts[0].unionAll(parts.slice(1))) as unknown as { kind: string; id: unknown; name: string; n: unknown }[];
   const counts = Object.fromEntries(QUEUES.map((q) => [q, 0])) as Record<QueueName, number>;
   let totalN = 0;
@@ -293,7 +298,9 @@ async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: nu
     slaPlans: of('sla'),
     agents: of('agent'),
   };
-  return { counts, total: totalN, options, urgencies };
+  const ranks: SortKey[] = rows.filter((r) => r.kind === 'rank').map((r) => ({ id: Number(r.id), k: Number(r.n) }));
+  if (rankBy === 'assignee') ranks.push({ id: null, k: 0 });
+  return { counts, total: totalN, options, urgencies, ranks };
 }
 
 function baseQuery(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams): Qb {
@@ -357,31 +364,47 @@ function sortKey(db: Knex | Knex.Transaction, sort: QueueSort): string | Knex.Ra
  * tickets table alone, then the names are joined to those ids only. For updated and due the database
  * walks the queue index (or, given `parts`, each part's own: partsPageIds) and stops after the page;
  * without it MariaDB may start the join from a small lookup table (priorities) and sort the whole
- * queue (seen in bench/explain.ts at 100k tickets). Given `urgencies`, a page in priority order is read
- * priority by priority (priorityPageIds) and stops too. The other sorts still sort the whole queue, but
- * as narrow (key, id) pairs from the queue's covering index instead of whole joined rows (6–7 s for
- * the Open queue by priority or requester at 1M tickets, 200,000 open: docs/benchmarks.md).
- * Given `forceIndex`, the ids are read through that index (see idsIndex).
+ * queue (seen in bench/explain.ts at 100k tickets). Given `keyed`, a page in priority (department,
+ * assignee) order is read one priority (department, agent) at a time (keyedPageIds) and stops too.
+ * The other sorts still sort the whole queue, but as narrow (key, id) pairs from the queue's covering
+ * index instead of whole joined rows (6–7 s for the Open queue by priority or requester at 1M tickets,
+ * 200,000 open: docs/benchmarks.md). Given `forceIndex`, the ids are read through that index (see idsIndex).
  */
-function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 'asc' | 'desc', limit: number, offset: number, parts?: Qb[], urgencies?: Urgency[], forceIndex?: string): Qb {
+function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 'asc' | 'desc', limit: number, offset: number, parts?: Qb[], keyed?: Keyed, forceIndex?: string): Qb {
   const ids = parts && parts.length > 1
     ? partsPageIds(db, parts, SORTS[sort], dir, limit, offset)
-    : sort === 'priority' && urgencies?.length
-      ? priorityPageIds(db, base, urgencies, dir, limit, offset)
+    : keyed && keyed.keys.length && keyed.keys.length <= MAX_KEYED_PARTS
+      ? keyedPageIds(db, base, keyed, dir, limit, offset)
       : orderWithTies((forceIndex ? (base.clone().from(tableForcedIndex(db, 'tickets', 't', forceIndex)) as Qb) : base.clone()).clearSelect().select('t.id'), sort, sortKey(db, sort), dir)
         .limit(limit).offset(offset);
   return rowsQuery(db.from(ids.as('pg')).join('tickets as t', 't.id', 'pg.id'), sort, dir);
 }
 
+/** A sort read one value of a column at a time (see keyedPageIds), through `index` if given. */
+interface Keyed { column: string; keys: SortKey[]; index?: string }
+
 /**
- * A page in priority order, read one priority at a time: for each priority the queue's tickets of that
- * priority in id order (tickets_queue_priority: state, priority, id, then the visibility columns and
- * flags, so an agent's and a queue's conditions are tested in the index), each cut after offset +
- * limit, merged by urgency then id. Sorting the whole queue by urgency instead read every open ticket's
- * index entry: 180 ms of MariaDB per page at 1M tickets (200,000 open), whatever the page.
+ * At most this many values are read one at a time (one UNION ALL term each; SQLite allows 500 terms in
+ * a compound SELECT); a desk with more agents gets the assignee order sorted from the queue's entries.
  */
-function priorityPageIds(db: Knex | Knex.Transaction, base: Qb, urgencies: Urgency[], dir: 'asc' | 'desc', limit: number, offset: number): Qb {
-  const each = urgencies.map((pr) => base.clone().clearSelect().where('t.priority_id', pr.id).select('t.id', db.raw('? as ??', [pr.urgency, 'k'])).orderBy('t.id', dir));
+export const MAX_KEYED_PARTS = 60;
+
+/**
+ * A page in the order of a column's values (a priority's urgency, a department's or agent's name),
+ * read one value at a time: for each value the queue's tickets with it in id order (its index: state,
+ * the column, id, then the other visibility columns and flags, so an agent's and a queue's conditions
+ * are tested in the index), each cut after offset + limit, merged by the value's place then id.
+ * Sorting the whole queue by urgency instead read every open ticket's index entry: 180 ms of MariaDB
+ * per page at 1M tickets (200,000 open), whatever the page; by department or assignee name, with a name
+ * lookup each, 0.36–0.92 s for the Closed queue.
+ */
+function keyedPageIds(db: Knex | Knex.Transaction, base: Qb, keyed: Keyed, dir: 'asc' | 'desc', limit: number, offset: number): Qb {
+  const each = keyed.keys.map((key) => {
+    const qb = (keyed.index ? (base.clone().from(tableForcedIndex(db, 'tickets', 't', keyed.index)) as Qb) : base.clone()).clearSelect();
+    if (key.id === null) qb.whereNull(keyed.column);
+    else qb.where(keyed.column, key.id);
+    return qb.select('t.id', db.raw('? as ??', [key.k, 'k'])).orderBy('t.id', dir);
+  });
   return mergeParts(db, each, dir, limit, offset);
 }
 
@@ -446,6 +469,19 @@ function idsIndex(actor: Actor, p: QueueParams, sort: QueueSort): string | undef
   return undefined;
 }
 
+/**
+ * The name order (department, assignee) a page reads one value at a time (keyedPageIds): an admin's
+ * Open or Closed queue without filters or search, whose only condition is the state. Elsewhere each
+ * value's range would be walked to test the queue's other conditions (an agent's visibility, the
+ * unassigned, answered and overdue flags, Mine), which may read more than sorting the queue's entries.
+ */
+function keyedByName(actor: Actor, p: QueueParams, sort: QueueSort): 'department' | 'assignee' | undefined {
+  if (sort !== 'department' && sort !== 'assignee') return undefined;
+  if (!isAdmin(actor) || (p.queue !== 'open' && p.queue !== 'closed')) return undefined;
+  if (p.q !== undefined || p.dept || FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined)) return undefined;
+  return sort;
+}
+
 /** One page of a queue with its filters, sort, counts of all queues, and the filter choices. @throws Forbidden */
 export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown>): Promise<QueuePage> {
   assertStaff(ctx.actor);
@@ -464,7 +500,8 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // disjoint parts, each from its own index.
   const totalIsCount = totalCap === COUNT_CAP && !FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined);
   const totalParts = () => (wordSearch ? [searchTotal(base)] : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p)));
-  const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap });
+  const rankBy = keyedByName(ctx.actor, p, sort);
+  const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap }, rankBy);
   const { counts, options } = summary;
   const total = totalIsCount ? counts[p.queue] : summary.total;
   const totalCapped = total > totalCap;
@@ -475,10 +512,16 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // words reads the page's covering index (see searchTotal), whose entries hold the visibility columns.
   // Other orders sort the whole queue anyway (see pageQuery).
   const pageParts = p.q === undefined && ORDERED_SORTS.has(sort) ? queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), false, true) : undefined;
-  // In priority order the page is read priority by priority (priorityPageIds), unless searching: a
+  // In priority order the page is read priority by priority (keyedPageIds), unless searching: a
   // search's own index (the requester's tickets; the subjects in the queue's covering index) finds few
   // tickets, which are then sorted, where walking each priority's tickets would read rows to test them.
-  const rows = await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, pageParts, p.q === undefined ? summary.urgencies : undefined, idsIndex(ctx.actor, p, sort));
+  // An admin's Open or Closed queue by department or assignee likewise (keyedByName).
+  const keyed: Keyed | undefined = p.q !== undefined ? undefined
+    : sort === 'priority' ? { column: 't.priority_id', keys: summary.urgencies.map((u) => ({ id: u.id, k: u.urgency })) }
+    : rankBy === 'department' ? { column: 't.department_id', keys: summary.ranks, index: 'tickets_queue_department' }
+    : rankBy === 'assignee' ? { column: 't.assignee_agent_id', keys: summary.ranks, index: 'tickets_queue_assignee' }
+    : undefined;
+  const rows = await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, pageParts, keyed, idsIndex(ctx.actor, p, sort));
   return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: totalCapped ? `${pages}+` : String(pages), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
