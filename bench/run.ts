@@ -69,6 +69,9 @@ async function main() {
   // An earlier run's sign-ins count against the per-IP sign-in limit (30 in 15 minutes): start afresh.
   if (args.reuse) await db('rate_limits').delete();
   log(`${args.reuse ? 'Found' : 'Seeded'} ${seed.tickets.toLocaleString('en')} tickets and ${seed.entries.toLocaleString('en')} entries${args.reuse ? '' : ` in ${seed.seconds.toFixed(1)} s`}`);
+  // The table is titled with --tickets (the size that was filled; earlier runs' API rows add a few
+  // thousand): a reused database of another size would be reported, and replace a section, as this one.
+  if (args.reuse && Math.abs(seed.tickets - N) > N * 0.1) throw new Error(`tessera_bench holds ${seed.tickets.toLocaleString('en')} tickets: pass --tickets with the size it was filled with`);
   // The per-key API rate limit (default 300/min) would cap the ticket-creation row at 5 req/s:
   // the benchmark measures the server, so it raises it (a documented setting, not a code path).
   await writeSettings(db, { api_rate_limit_per_minute: 100_000 }, new Date());
