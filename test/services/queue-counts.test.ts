@@ -11,6 +11,7 @@ import { buildAdmin, buildAgent, buildDepartment, buildTicket } from '../factori
 import { exportQueueCsv, listQueue, MAX_KEYED_PARTS, queueCounts, QUEUES, SEARCH_COUNT_CAP, type QueueName } from '../../src/domain/tickets/ticket-queue-queries.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 import type { AgentActor } from '../../src/domain/actor.ts';
+import { COUNT_CAP } from '../../src/domain/tickets/ticket-queue-queries.ts';
 
 interface T { id: number; dept: number; assignee: number | null; team: number | null; closed: boolean; overdue: boolean; answered: boolean }
 
@@ -382,6 +383,53 @@ describe('queue counts (disjoint parts)', () => {
       const [plan] = (await t.db.raw(`EXPLAIN ${page.sql}`, page.bindings as any[])) as unknown as [{ table: string; key: string | null }[]];
       expect(plan.filter((r) => r.table === 't').length).toBeGreaterThanOrEqual(4);
       expect(plan.map((r) => r.key)).not.toContain('tickets_queue_scope_sort_flags');
+    }
+  });
+
+  it('counts no further part of a queue once the parts so far are past the cap (MariaDB: the part is never read)', async () => {
+    // A one-department agent's department part is past the cap in most queues at 1M tickets; adding
+    // "assigned to me elsewhere" read up to COUNT_CAP + 1 more entries per queue for a count shown as "1,000+".
+    const [dx, dy] = [await buildDepartment(t.db), await buildDepartment(t.db)];
+    const dan = await buildAgent(t.db, { department_id: dx });
+    const user = (await t.db('users').first('id', 'name'));
+    const priority = (await t.db('priorities').first('id')).id;
+    const ts = '2026-03-01 09:00:00.000';
+    const row = (i: number, department_id: number, assignee: number | null) => ({
+      number: `CAP${String(i).padStart(5, '0')}`, user_id: user.id, requester_name: user.name, subject: `Cap ${i}`, status: 'open', state: 'open', department_id,
+      assignee_agent_id: assignee, priority_id: priority, source: 'web', sla_started_at: ts, is_overdue: false, is_answered: false, version: 1, created_at: ts, updated_at: ts,
+    });
+    const rows = [...Array.from({ length: COUNT_CAP + 1 }, (_, i) => row(i, dx, null)), ...Array.from({ length: 3 }, (_, i) => row(COUNT_CAP + 1 + i, dy, dan.id))];
+    try {
+      for (let i = 0; i < rows.length; i += 50) await t.db('tickets').insert(rows.slice(i, i + 50));
+      const seen: { sql: string; bindings: unknown[] }[] = [];
+      const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+      t.db.on('query', listener);
+      let counts: Awaited<ReturnType<typeof queueCounts>>;
+      try {
+        counts = await queueCounts(t.db, dan.actor);
+      } finally {
+        t.db.removeListener('query', listener);
+      }
+      expect(counts.open).toBeGreaterThan(COUNT_CAP); // "1,000+"
+      expect(counts.unassigned).toBeGreaterThan(COUNT_CAP);
+      expect(counts.mine).toBe(3); // a queue under the cap is still exact
+      expect(counts.closed).toBe(0);
+      if (t.config.database.client !== 'sqlite') {
+        const summary = seen.find((x) => x.sql.includes('count(*)'))!;
+        const [result] = (await t.db.raw(`ANALYZE FORMAT=JSON ${summary.sql}`, summary.bindings as any[])) as unknown as [Record<string, string>[]];
+        const loops: number[] = [];
+        JSON.stringify(JSON.parse(Object.values(result[0])[0]), (_k, v) => {
+          if (v && typeof v === 'object' && v.table?.table_name === 't') loops.push(v.table.r_loops);
+          return v;
+        });
+        // Open: "assigned to me elsewhere" is never read (Unassigned's is not planned at all: none of
+        // mine is unassigned); the queues under the cap read both parts.
+        expect(loops.filter((n) => n === 0)).toHaveLength(1);
+        expect(loops.filter((n) => n > 0).length).toBeGreaterThanOrEqual(QUEUES.length);
+      }
+    } finally {
+      await t.db('tickets').where('number', 'like', 'CAP%').delete();
+      await t.db('agents').where('id', dan.id).delete();
     }
   });
 
