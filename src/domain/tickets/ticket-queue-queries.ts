@@ -220,9 +220,9 @@ function boundedCount(db: Knex | Knex.Transaction, parts: Qb[], cap: number): Kn
   const count = '(select count(*) from ? as c)';
   let sql = `select ${count} as s`;
   for (let i = 1; i < parts.length; i++) sql = `select case when s > ${Number(cap)} then s else s + ${count} end as s from (${sql}) as s${i}`;
-  // sql-safe: `sql` is only the fixed text above and the integer cap; every part is a ? binding. The
-  // bindings follow the text's order: the innermost (first) part's placeholder comes last.
+  // The bindings follow the text's order: the innermost (first) part's placeholder comes last.
   const bound = parts.map((qb) => qb.clearSelect().select(db.raw('1 as x')).limit(cap + 1));
+  // sql-safe: `sql` is only the fixed text above and the integer cap; every part is a ? binding.
   return db.raw(`(${sql})`, parts.length > 1 ? [...bound.slice(1).reverse(), bound[0]] : bound);
 }
 
