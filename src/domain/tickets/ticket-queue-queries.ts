@@ -441,6 +441,9 @@ function partsPageIds(db: Knex | Knex.Transaction, parts: Qb[], column: string, 
 /** The filters a queue's count does not apply (it applies the department filter: see countQuery). */
 const FILTERS_BEYOND_DEPT = ['priority', 'sla', 'assignee', 'status', 'source', 'q'] as const satisfies readonly (keyof QueueParams)[];
 
+/** A search or any filter: the page is then the planner's, not read through a forced index or one value at a time. */
+const narrowed = (p: QueueParams) => p.q !== undefined || !!p.dept || FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined);
+
 /**
  * The index a page's ids are read through where the planner, left alone, picks a plan that does not
  * stay flat (measured at 1M tickets, 200,000 open; docs/benchmarks.md), for a queue without filters
@@ -469,7 +472,7 @@ const FILTERS_BEYOND_DEPT = ['priority', 'sla', 'assignee', 'status', 'source', 
 const SCOPE_SORT_QUEUES: ReadonlySet<QueueName> = new Set(['open', 'unassigned', 'answered', 'overdue']);
 
 function idsIndex(actor: Actor, p: QueueParams, sort: QueueSort): string | undefined {
-  if (p.q !== undefined || p.dept || FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined)) return undefined;
+  if (narrowed(p)) return undefined;
   if (sort === 'due' && isAdmin(actor) && p.queue !== 'overdue' && p.queue !== 'mine') return 'tickets_queue_due';
   if (sort === 'subject') return 'tickets_queue_subject';
   if (sort === 'number') return 'tickets_queue_number';
@@ -487,7 +490,7 @@ function idsIndex(actor: Actor, p: QueueParams, sort: QueueSort): string | undef
 function keyedByName(actor: Actor, p: QueueParams, sort: QueueSort): 'department' | 'assignee' | undefined {
   if (sort !== 'department' && sort !== 'assignee') return undefined;
   if (!isAdmin(actor) || (p.queue !== 'open' && p.queue !== 'closed')) return undefined;
-  if (p.q !== undefined || p.dept || FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined)) return undefined;
+  if (narrowed(p)) return undefined;
   return sort;
 }
 
