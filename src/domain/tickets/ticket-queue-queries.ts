@@ -71,8 +71,8 @@ function scopeVisible(qb: Qb, actor: Actor): void {
 
 /** Narrows a query to one part of a queue's tickets. */
 type Part = (qb: Qb) => void;
-/** A part, and the index a page reads it from on SQLite when it is not a department's range (see queueParts). */
-type VisiblePart = { where: Part; index?: string };
+/** A part, and the index a page reads it from on SQLite when it is not a department's range (see queueParts); `department`: a part that is one department's range. */
+type VisiblePart = { where: Part; index?: string; department?: number };
 
 /**
  * The tickets an actor may see in `queue`, as DISJOINT parts whose counts add up. One OR
@@ -97,7 +97,7 @@ function visibleParts(actor: Actor, queue: QueueName, perDepartment = false): Vi
   const depts = actor.departmentIds;
   const outside: Part = (qb) => void (depts.length && qb.whereNotIn('t.department_id', depts));
   const parts: VisiblePart[] = [];
-  if (perDepartment) for (const dept of depts) parts.push({ where: (qb) => void qb.where('t.department_id', dept) });
+  if (perDepartment) for (const dept of depts) parts.push({ where: (qb) => void qb.where('t.department_id', dept), department: dept });
   else if (depts.length) parts.push({ where: (qb) => void qb.whereIn('t.department_id', depts) });
   parts.push({ where: (qb) => (qb.where('t.assignee_agent_id', actor.id), outside(qb)), index: assigned });
   if (actor.teamIds.length) parts.push({ where: (qb) => (qb.whereIn('t.team_id', actor.teamIds).where(notMine(actor.id)), outside(qb)), index: team });
@@ -374,18 +374,22 @@ function sortKey(db: Knex | Knex.Transaction, sort: QueueSort): string | Knex.Ra
  * walks the queue index (or, given `parts`, each part's own: partsPageIds) and stops after the page;
  * without it MariaDB may start the join from a small lookup table (priorities) and sort the whole
  * queue (seen in bench/explain.ts at 100k tickets). Given `keyed`, a page in priority (department,
- * assignee) order is read one priority (department, agent) at a time (keyedPageIds) and stops too.
+ * assignee) order is read one priority (department, agent) at a time (keyedPageIds) and stops too;
+ * given `merged`, from parts that each already select (id, k) in (k, id) order (departmentOrderParts).
  * The other sorts still sort the whole queue, but as narrow (key, id) pairs from the queue's covering
  * index instead of whole joined rows (6–7 s for the Open queue by priority or requester at 1M tickets,
  * 200,000 open: docs/benchmarks.md). Given `forceIndex`, the ids are read through that index (see idsIndex).
  */
-function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 'asc' | 'desc', limit: number, offset: number, parts?: Qb[], keyed?: Keyed, forceIndex?: string): Qb {
-  const ids = parts && parts.length > 1
-    ? partsPageIds(db, parts, SORTS[sort], dir, limit, offset)
-    : keyed && keyed.keys.length && keyed.keys.length <= MAX_KEYED_PARTS
-      ? keyedPageIds(db, base, keyed, dir, limit, offset)
-      : orderWithTies((forceIndex ? (base.clone().from(tableForcedIndex(db, 'tickets', 't', forceIndex)) as Qb) : base.clone()).clearSelect().select('t.id'), sort, sortKey(db, sort), dir)
-        .limit(limit).offset(offset);
+function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 'asc' | 'desc', limit: number, offset: number, how: { parts?: Qb[]; keyed?: Keyed; merged?: Qb[]; forceIndex?: string } = {}): Qb {
+  const { parts, keyed, merged, forceIndex } = how;
+  const ids = merged
+    ? mergeParts(db, merged, dir, limit, offset)
+    : parts && parts.length > 1
+      ? partsPageIds(db, parts, SORTS[sort], dir, limit, offset)
+      : keyed && keyed.keys.length && keyed.keys.length <= MAX_KEYED_PARTS
+        ? keyedPageIds(db, base, keyed, dir, limit, offset)
+        : orderWithTies((forceIndex ? (base.clone().from(tableForcedIndex(db, 'tickets', 't', forceIndex)) as Qb) : base.clone()).clearSelect().select('t.id'), sort, sortKey(db, sort), dir)
+          .limit(limit).offset(offset);
   return rowsQuery(db.from(ids.as('pg')).join('tickets as t', 't.id', 'pg.id'), sort, dir);
 }
 
@@ -438,6 +442,43 @@ function partsPageIds(db: Knex | Knex.Transaction, parts: Qb[], column: string, 
   return mergeParts(db, parts.map((qb) => qb.clearSelect().select('t.id', db.raw('?? as ??', [column, 'k'])).orderBy(column, dir).orderBy('t.id', dir)), dir, limit, offset);
 }
 
+/**
+ * The index that holds one department's tickets of a queue in id order: state, the department, the
+ * queue's own columns as equalities, then the id (InnoDB ends every secondary index with the primary
+ * key, SQLite with the rowid). Mine has none: its tickets are the agent's, in any department.
+ */
+const DEPARTMENT_INDEX: Partial<Record<QueueName, string>> = {
+  open: 'tickets_queue_department', closed: 'tickets_queue_department',
+  unassigned: 'tickets_dept_unassigned', answered: 'tickets_dept_answered', overdue: 'tickets_dept_overdue',
+};
+
+/**
+ * A page in department order for an agent who sees parts of the queue (not an admin), as parts that
+ * each select (id, k) in (k, id) order for mergeParts: each of the agent's departments is one range of
+ * the queue's DEPARTMENT_INDEX, read in id order with the department's place (`ranks`) as k and cut
+ * after the page; the tickets assigned to the agent or their teams in other departments (their own
+ * workload, not the desk's) are read from their parts' indexes and sorted by their department's place.
+ * Sorting the queue's entries instead read every open ticket's (tickets_queue_scope_sort_flags: 56–96 ms
+ * at 1M tickets) or every closed one of the agent's departments with a name lookup each (0.19–0.25 s).
+ */
+function departmentOrderParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, ranks: SortKey[], dir: 'asc' | 'desc'): Qb[] | undefined {
+  const index = DEPARTMENT_INDEX[queue];
+  if (!index || !ranks.length || ranks.length > MAX_KEYED_PARTS) return undefined;
+  const place = new Map(ranks.map((r) => [r.id, r.k]));
+  const last = Math.max(...ranks.map((r) => r.k)) + 1;
+  // sql-safe: the text is fixed words and one `when ? then ?` per department; every value is a binding.
+  const k = db.raw(`(case ?? ${'when ? then ? '.repeat(ranks.length)}else ? end)`, ['t.department_id', ...ranks.flatMap((r) => [r.id, r.k]), last]);
+  return visibleParts(actor, queue, true).map(({ where, index: partIndex, department }) => {
+    const own = department !== undefined;
+    const qb = own ? (db.from(tableForcedIndex(db, 'tickets', 't', index)) as Qb) : fromWithIndexHints(db, 'tickets', 't', { ignore: 'tickets_queue_scope_sort_flags', use: partIndex });
+    whereState(db, qb, queue);
+    where(qb);
+    scopeQueueFlags(qb, queue);
+    if (own) return qb.select('t.id', db.raw('? as ??', [place.get(department) ?? last, 'k'])).orderBy('t.id', dir);
+    return qb.select('t.id', db.raw('? as ??', [k, 'k'])).orderBy('k', dir).orderBy('t.id', dir);
+  });
+}
+
 /** The filters a queue's count does not apply (it applies the department filter: see countQuery). */
 const FILTERS_BEYOND_DEPT = ['priority', 'sla', 'assignee', 'status', 'source', 'q'] as const satisfies readonly (keyof QueueParams)[];
 
@@ -461,13 +502,14 @@ const narrowed = (p: QueueParams) => p.q !== undefined || !!p.dept || FILTERS_BE
  *   same), the requester's name being copied onto the ticket when it is opened. Ordered by a lookup of
  *   each ticket's user, every entry of the queue's state was sorted with one lookup each: an admin's
  *   Unassigned queue 5.4–5.6 s a page, Overdue 4.0–4.2, Closed 2.8–3.3, an agent's Closed 1.2–1.3;
- * - an agent who is not an admin, Open, Unassigned, Answered or Overdue queue, by department or
- *   assignee: the queue's covering index tickets_queue_scope_sort_flags, every open ticket's entry
- *   tested (visibility and flags are in it) and sorted without reading a row (~60–100 ms at 1M). The
- *   planner merged the agent's department and assignment indexes and read each of their tickets' rows:
- *   0.65–0.77 s for an agent's Unassigned and Overdue queues. (An admin's Open and Closed queues in
- *   these orders are read one department or agent at a time: keyedByName. An agent's Closed queue is
- *   still a sort of its entries: 0.19–0.36 s at 1M.)
+ * - an agent who is not an admin, Open, Unassigned, Answered or Overdue queue, by assignee (and by
+ *   department on a desk of more than MAX_KEYED_PARTS departments): the queue's covering index
+ *   tickets_queue_scope_sort_flags, every open ticket's entry tested (visibility and flags are in it)
+ *   and sorted without reading a row (~60–100 ms at 1M). The planner merged the agent's department and
+ *   assignment indexes and read each of their tickets' rows: 0.65–0.77 s for an agent's Unassigned and
+ *   Overdue queues. (By department every queue but Mine is read one department at a time, and an
+ *   admin's Open, Closed and Unassigned queues by assignee one agent at a time: keyedByName. An agent's
+ *   Closed queue by assignee is still a sort of its entries: 0.27–0.36 s at 1M.)
  */
 const SCOPE_SORT_QUEUES: ReadonlySet<QueueName> = new Set(['open', 'unassigned', 'answered', 'overdue']);
 
@@ -482,16 +524,18 @@ function idsIndex(actor: Actor, p: QueueParams, sort: QueueSort): string | undef
 }
 
 /**
- * The name order (department, assignee) a page reads one value at a time (keyedPageIds): an admin's
- * Open or Closed queue without filters or search, whose only condition is the state. Elsewhere each
- * value's range would be walked to test the queue's other conditions (an agent's visibility, the
- * unassigned, answered and overdue flags, Mine), which may read more than sorting the queue's entries.
+ * The name order (department, assignee) a page reads one value at a time, for a queue without filters
+ * or search: by department any queue but Mine, for anyone (an admin's one department at a time from
+ * the queue's DEPARTMENT_INDEX: keyedPageIds; an agent's: departmentOrderParts); by assignee an admin's
+ * Open, Closed and Unassigned queues (tickets_queue_assignee; the unassigned have one value). Elsewhere
+ * (an agent by assignee, Answered and Overdue by assignee, Mine) each value's range would be walked to
+ * test the queue's other conditions, which may read more than sorting the queue's entries.
  */
 function keyedByName(actor: Actor, p: QueueParams, sort: QueueSort): 'department' | 'assignee' | undefined {
-  if (sort !== 'department' && sort !== 'assignee') return undefined;
-  if (!isAdmin(actor) || (p.queue !== 'open' && p.queue !== 'closed')) return undefined;
   if (narrowed(p)) return undefined;
-  return sort;
+  if (sort === 'department') return DEPARTMENT_INDEX[p.queue] ? sort : undefined;
+  if (sort === 'assignee' && isAdmin(actor) && (p.queue === 'open' || p.queue === 'closed' || p.queue === 'unassigned')) return sort;
+  return undefined;
 }
 
 /** One page of a queue with its filters, sort, counts of all queues, and the filter choices. @throws Forbidden */
@@ -528,12 +572,15 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // search's own index (the requester's tickets; the subjects in the queue's covering index) finds few
   // tickets, which are then sorted, where walking each priority's tickets would read rows to test them.
   // An admin's Open or Closed queue by department or assignee likewise (keyedByName).
+  // An agent's page by department: their departments one at a time, the rest of their tickets sorted (departmentOrderParts).
+  const merged = rankBy === 'department' && !isAdmin(ctx.actor) ? departmentOrderParts(db, ctx.actor, p.queue, summary.ranks, dir) : undefined;
   const keyed: Keyed | undefined = p.q !== undefined ? undefined
     : sort === 'priority' ? { column: 't.priority_id', keys: summary.urgencies.map((u) => ({ id: u.id, k: u.urgency })) }
-    : rankBy === 'department' ? { column: 't.department_id', keys: summary.ranks, index: 'tickets_queue_department' }
-    : rankBy === 'assignee' ? { column: 't.assignee_agent_id', keys: summary.ranks, index: 'tickets_queue_assignee' }
+    : rankBy === 'department' ? { column: 't.department_id', keys: summary.ranks, index: DEPARTMENT_INDEX[p.queue] }
+    // (Every unassigned ticket has the one value "none": its range alone, in id order.)
+    : rankBy === 'assignee' ? { column: 't.assignee_agent_id', keys: p.queue === 'unassigned' ? summary.ranks.filter((r) => r.id === null) : summary.ranks, index: 'tickets_queue_assignee' }
     : undefined;
-  const rows = await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, pageParts, keyed, idsIndex(ctx.actor, p, sort));
+  const rows = await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort) });
   return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: totalCapped ? `${pages}+` : String(pages), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
