@@ -375,7 +375,7 @@ function sortKey(db: Knex | Knex.Transaction, sort: QueueSort): string | Knex.Ra
  * without it MariaDB may start the join from a small lookup table (priorities) and sort the whole
  * queue (seen in bench/explain.ts at 100k tickets). Given `keyed`, a page in priority (department,
  * assignee) order is read one priority (department, agent) at a time (keyedPageIds) and stops too;
- * given `merged`, from parts that each already select (id, k) in (k, id) order (departmentOrderParts).
+ * given `merged`, from parts that each already select (id, k) in (k, id) order (nameOrderParts).
  * The other sorts still sort the whole queue, but as narrow (key, id) pairs from the queue's covering
  * index instead of whole joined rows (6–7 s for the Open queue by priority or requester at 1M tickets,
  * 200,000 open: docs/benchmarks.md). Given `forceIndex`, the ids are read through that index (see idsIndex).
@@ -452,31 +452,55 @@ const DEPARTMENT_INDEX: Partial<Record<QueueName, string>> = {
   unassigned: 'tickets_dept_unassigned', answered: 'tickets_dept_answered', overdue: 'tickets_dept_overdue',
 };
 
+/** The queues an agent's page by assignee reads one (department, agent) range at a time (nameOrderParts). */
+const ASSIGNEE_KEYED_QUEUES: ReadonlySet<QueueName> = new Set(['open', 'closed', 'unassigned']);
+
 /**
- * A page in department order for an agent who sees parts of the queue (not an admin), as parts that
- * each select (id, k) in (k, id) order for mergeParts: each of the agent's departments is one range of
- * the queue's DEPARTMENT_INDEX, read in id order with the department's place (`ranks`) as k and cut
- * after the page; the tickets assigned to the agent or their teams in other departments (their own
- * workload, not the desk's) are read from their parts' indexes and sorted by their department's place.
- * Sorting the queue's entries instead read every open ticket's (tickets_queue_scope_sort_flags: 56–96 ms
- * at 1M tickets) or every closed one of the agent's departments with a name lookup each (0.19–0.25 s).
+ * A page in department or assignee order for an agent who sees parts of the queue (not an admin), as
+ * parts that each select (id, k) in (k, id) order for mergeParts. Each of the agent's departments is
+ * read as ranges in id order, each with its value's place (`ranks`) as k, cut after the page: by
+ * department one range of the queue's DEPARTMENT_INDEX; by assignee one range of tickets_assignee_dept
+ * (assignee, state, department, then the id) per agent and the unassigned (the Unassigned queue: its one
+ * range of tickets_dept_unassigned). The tickets assigned to the agent or their teams in other
+ * departments (their own workload, not the desk's) are read from their parts' indexes and sorted by
+ * their value's place. Sorting the queue's entries instead read every open ticket's
+ * (tickets_queue_scope_sort_flags: 55–176 ms at 1M tickets) or every closed one of the agent's
+ * departments with a name lookup each (0.19–0.32 s). Undefined where the ranges would be too many for one
+ * statement (MAX_KEYED_PARTS) or would have to be walked to test a flag (by assignee: Answered, Overdue).
  */
-function departmentOrderParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, ranks: SortKey[], dir: 'asc' | 'desc'): Qb[] | undefined {
-  const index = DEPARTMENT_INDEX[queue];
-  if (!index || !ranks.length || ranks.length > MAX_KEYED_PARTS) return undefined;
+function nameOrderParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, by: 'department' | 'assignee', ranks: SortKey[], dir: 'asc' | 'desc'): Qb[] | undefined {
+  if (!ranks.length || ranks.length > MAX_KEYED_PARTS) return undefined;
+  type Range = { index: string; where: Part; k: number };
   const place = new Map(ranks.map((r) => [r.id, r.k]));
   const last = Math.max(...ranks.map((r) => r.k)) + 1;
-  // sql-safe: the text is fixed words and one `when ? then ?` per department; every value is a binding.
-  const k = db.raw(`(case ?? ${'when ? then ? '.repeat(ranks.length)}else ? end)`, ['t.department_id', ...ranks.flatMap((r) => [r.id, r.k]), last]);
-  return visibleParts(actor, queue, true).map(({ where, index: partIndex, department }) => {
-    const own = department !== undefined;
-    const qb = own ? (db.from(tableForcedIndex(db, 'tickets', 't', index)) as Qb) : fromWithIndexHints(db, 'tickets', 't', { ignore: 'tickets_queue_scope_sort_flags', use: partIndex });
+  const rangesOf = (dept: number): Range[] | undefined => {
+    if (by === 'department') {
+      const index = DEPARTMENT_INDEX[queue];
+      return index ? [{ index, where: () => undefined, k: place.get(dept) ?? last }] : undefined;
+    }
+    if (!ASSIGNEE_KEYED_QUEUES.has(queue)) return undefined;
+    if (queue === 'unassigned') return [{ index: 'tickets_dept_unassigned', where: () => undefined, k: place.get(null) ?? last }];
+    return ranks.map((r) => ({ index: 'tickets_assignee_dept', where: (qb: Qb) => void (r.id === null ? qb.whereNull('t.assignee_agent_id') : qb.where('t.assignee_agent_id', r.id)), k: r.k }));
+  };
+  const parts = visibleParts(actor, queue, true);
+  const own = parts.filter((x) => x.department !== undefined).map((x) => ({ part: x, ranges: rangesOf(x.department!) }));
+  if (own.some((x) => !x.ranges) || own.reduce((n, x) => n + x.ranges!.length, 0) > MAX_KEYED_PARTS) return undefined;
+  // The place of each other ticket's value (an agent's id, or 0 for none; a department's id).
+  const column = by === 'department' ? 't.department_id' : 't.assignee_agent_id';
+  // sql-safe: the text is fixed words and one `when ? then ?` per value; every value is a binding.
+  const k = db.raw(`(case coalesce(??, 0) ${'when ? then ? '.repeat(ranks.length)}else ? end)`, [column, ...ranks.flatMap((r) => [r.id ?? 0, r.k]), last]);
+  const read = (qb: Qb, where: Part[]) => {
     whereState(db, qb, queue);
-    where(qb);
+    for (const w of where) w(qb);
     scopeQueueFlags(qb, queue);
-    if (own) return qb.select('t.id', db.raw('? as ??', [place.get(department) ?? last, 'k'])).orderBy('t.id', dir);
-    return qb.select('t.id', db.raw('? as ??', [k, 'k'])).orderBy('k', dir).orderBy('t.id', dir);
-  });
+    return qb;
+  };
+  const terms: Qb[] = [];
+  for (const { part, ranges } of own)
+    for (const r of ranges!) terms.push(read(db.from(tableForcedIndex(db, 'tickets', 't', r.index)) as Qb, [part.where, r.where]).select('t.id', db.raw('? as ??', [r.k, 'k'])).orderBy('t.id', dir));
+  for (const part of parts.filter((x) => x.department === undefined))
+    terms.push(read(fromWithIndexHints(db, 'tickets', 't', { ignore: 'tickets_queue_scope_sort_flags', use: part.index }), [part.where]).select('t.id', db.raw('? as ??', [k, 'k'])).orderBy('k', dir).orderBy('t.id', dir));
+  return terms;
 }
 
 /** The filters a queue's count does not apply (it applies the department filter: see countQuery). */
@@ -502,14 +526,13 @@ const narrowed = (p: QueueParams) => p.q !== undefined || !!p.dept || FILTERS_BE
  *   same), the requester's name being copied onto the ticket when it is opened. Ordered by a lookup of
  *   each ticket's user, every entry of the queue's state was sorted with one lookup each: an admin's
  *   Unassigned queue 5.4–5.6 s a page, Overdue 4.0–4.2, Closed 2.8–3.3, an agent's Closed 1.2–1.3;
- * - an agent who is not an admin, Open, Unassigned, Answered or Overdue queue, by assignee (and by
- *   department on a desk of more than MAX_KEYED_PARTS departments): the queue's covering index
- *   tickets_queue_scope_sort_flags, every open ticket's entry tested (visibility and flags are in it)
- *   and sorted without reading a row (~60–100 ms at 1M). The planner merged the agent's department and
- *   assignment indexes and read each of their tickets' rows: 0.65–0.77 s for an agent's Unassigned and
- *   Overdue queues. (By department every queue but Mine is read one department at a time, and an
- *   admin's Open, Closed and Unassigned queues by assignee one agent at a time: keyedByName. An agent's
- *   Closed queue by assignee is still a sort of its entries: 0.27–0.36 s at 1M.)
+ * - an agent who is not an admin, Answered or Overdue queue by assignee (and Open and Unassigned by
+ *   department or assignee where there are too many values to read one at a time: MAX_KEYED_PARTS):
+ *   the queue's covering index tickets_queue_scope_sort_flags, every open ticket's entry tested
+ *   (visibility and flags are in it) and sorted without reading a row (~80–115 ms at 1M). The planner
+ *   merged the agent's department and assignment indexes and read each of their tickets' rows: 0.65–0.77 s
+ *   for an agent's Unassigned and Overdue queues. (By department every queue but Mine, by assignee Open,
+ *   Closed and Unassigned, are read one value at a time: keyedByName.)
  */
 const SCOPE_SORT_QUEUES: ReadonlySet<QueueName> = new Set(['open', 'unassigned', 'answered', 'overdue']);
 
@@ -525,16 +548,16 @@ function idsIndex(actor: Actor, p: QueueParams, sort: QueueSort): string | undef
 
 /**
  * The name order (department, assignee) a page reads one value at a time, for a queue without filters
- * or search: by department any queue but Mine, for anyone (an admin's one department at a time from
- * the queue's DEPARTMENT_INDEX: keyedPageIds; an agent's: departmentOrderParts); by assignee an admin's
- * Open, Closed and Unassigned queues (tickets_queue_assignee; the unassigned have one value). Elsewhere
- * (an agent by assignee, Answered and Overdue by assignee, Mine) each value's range would be walked to
- * test the queue's other conditions, which may read more than sorting the queue's entries.
+ * or search: by department any queue but Mine, by assignee the Open, Closed and Unassigned queues (the
+ * unassigned have one value), for anyone: an admin's one value at a time from the queue's
+ * DEPARTMENT_INDEX or tickets_queue_assignee (keyedPageIds); an agent's their departments' ranges
+ * (nameOrderParts). Elsewhere (Answered and Overdue by assignee, Mine) each value's range would be walked
+ * to test the queue's other conditions, which may read more than sorting the queue's entries.
  */
-function keyedByName(actor: Actor, p: QueueParams, sort: QueueSort): 'department' | 'assignee' | undefined {
+function keyedByName(p: QueueParams, sort: QueueSort): 'department' | 'assignee' | undefined {
   if (narrowed(p)) return undefined;
   if (sort === 'department') return DEPARTMENT_INDEX[p.queue] ? sort : undefined;
-  if (sort === 'assignee' && isAdmin(actor) && (p.queue === 'open' || p.queue === 'closed' || p.queue === 'unassigned')) return sort;
+  if (sort === 'assignee') return ASSIGNEE_KEYED_QUEUES.has(p.queue) ? sort : undefined;
   return undefined;
 }
 
@@ -556,7 +579,7 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // disjoint parts, each from its own index.
   const totalIsCount = totalCap === COUNT_CAP && !FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined);
   const totalParts = () => (wordSearch ? [searchTotal(base)] : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p)));
-  const rankBy = keyedByName(ctx.actor, p, sort);
+  const rankBy = keyedByName(p, sort);
   const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap }, rankBy);
   const { counts, options } = summary;
   const total = totalIsCount ? counts[p.queue] : summary.total;
@@ -572,8 +595,8 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // search's own index (the requester's tickets; the subjects in the queue's covering index) finds few
   // tickets, which are then sorted, where walking each priority's tickets would read rows to test them.
   // An admin's Open or Closed queue by department or assignee likewise (keyedByName).
-  // An agent's page by department: their departments one at a time, the rest of their tickets sorted (departmentOrderParts).
-  const merged = rankBy === 'department' && !isAdmin(ctx.actor) ? departmentOrderParts(db, ctx.actor, p.queue, summary.ranks, dir) : undefined;
+  // An agent's page by department or assignee: their departments' ranges, the rest of their tickets sorted (nameOrderParts).
+  const merged = rankBy && !isAdmin(ctx.actor) ? nameOrderParts(db, ctx.actor, p.queue, rankBy, summary.ranks, dir) : undefined;
   const keyed: Keyed | undefined = p.q !== undefined ? undefined
     : sort === 'priority' ? { column: 't.priority_id', keys: summary.urgencies.map((u) => ({ id: u.id, k: u.urgency })) }
     : rankBy === 'department' ? { column: 't.department_id', keys: summary.ranks, index: DEPARTMENT_INDEX[p.queue] }
