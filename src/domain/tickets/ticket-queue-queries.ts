@@ -594,8 +594,8 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // In priority order the page is read priority by priority (keyedPageIds), unless searching: a
   // search's own index (the requester's tickets; the subjects in the queue's covering index) finds few
   // tickets, which are then sorted, where walking each priority's tickets would read rows to test them.
-  // An admin's Open or Closed queue by department or assignee likewise (keyedByName).
-  // An agent's page by department or assignee: their departments' ranges, the rest of their tickets sorted (nameOrderParts).
+  // By department or assignee (keyedByName) likewise: an admin's one value at a time; an agent's their
+  // departments' ranges, the rest of their tickets sorted (nameOrderParts).
   const merged = rankBy && !isAdmin(ctx.actor) ? nameOrderParts(db, ctx.actor, p.queue, rankBy, summary.ranks, dir) : undefined;
   const keyed: Keyed | undefined = p.q !== undefined ? undefined
     : sort === 'priority' ? { column: 't.priority_id', keys: summary.urgencies.map((u) => ({ id: u.id, k: u.urgency })) }
