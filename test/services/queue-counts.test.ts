@@ -365,6 +365,30 @@ describe('queue counts (disjoint parts)', () => {
       }
   });
 
+  it("sorts a page by department or assignee from the queue's entries by each value's place, with no name looked up per entry", async () => {
+    // Where a name order is not read one value at a time (Answered and Overdue by assignee; a filter or
+    // a search) the entries are sorted by an integer CASE over the summary's ranks: looking the agent's
+    // name up for each of an admin's 180,000 Answered entries at 1M tickets took 150 ms of the id step, the CASE 86.
+    const dept = String(tickets[0].dept);
+    for (const [who, params] of [
+      ['admin', { queue: 'answered', sort: 'assignee' }], ['admin', { queue: 'overdue', sort: 'assignee', dir: 'desc' }], ['ann', { queue: 'answered', sort: 'assignee' }],
+      ['admin', { queue: 'open', sort: 'department', dept }], ['cy', { queue: 'closed', sort: 'assignee', q: 'printer' }],
+    ] as const) {
+      const seen: string[] = [];
+      const listener = (q: { sql: string }) => void seen.push(q.sql);
+      t.db.on('query', listener);
+      try {
+        await listQueue(t.ctx(actors[who]), params);
+      } finally {
+        t.db.removeListener('query', listener);
+      }
+      const page = seen.find((x) => x.includes('as `pg`'))!;
+      const ids = page.slice(page.indexOf('from (select'), page.indexOf('as `pg`'));
+      expect(ids, `${who} ${JSON.stringify(params)}`).toMatch(/case coalesce/);
+      expect(ids, `${who} ${JSON.stringify(params)}`).not.toMatch(/`(agents|departments)`/);
+    }
+  });
+
   it('sorts by assignee from the queue\'s entries when the desk has more agents than one statement reads one by one', async () => {
     for (const [a, name] of [[actors.ann.id, 'zoe'], [actors.bob.id, 'kim'], [actors.cy.id, 'kim']] as const) await t.db('agents').where('id', a).update({ name });
     const hash = (await t.db('agents').where('id', actors.ann.id).first('password_hash')).password_hash;
