@@ -187,6 +187,15 @@ export function tableForcedIndex(db: Knex | Knex.Transaction, table: string, ali
   return db.raw(isSqlite(db) ? '?? as ?? indexed by ??' : '?? as ?? force index (??)', [table, alias, index]);
 }
 
+/**
+ * `table as alias`, read by its primary key only (FORCE INDEX (PRIMARY); SQLite NOT INDEXED, which
+ * still looks rowids up): for a query given a short list of ids whose other conditions an index in the
+ * ORDER BY's order also serves, which the planner would otherwise walk in order, reading every entry.
+ */
+export function tableByPrimaryKey(db: Knex | Knex.Transaction, table: string, alias: string): Knex.Raw {
+  return db.raw(isSqlite(db) ? '?? as ?? not indexed' : '?? as ?? force index (primary)', [table, alias]);
+}
+
 /** Pools whose server turned RETURNING down (MySQL 8): they take the two-statement path from then on. */
 const noReturning = new WeakSet<object>();
 

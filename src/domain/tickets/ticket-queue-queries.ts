@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { dbBool, dbCount, dbDate, fromWithIndexHints, tableForcedIndex, whereEqualsNotIndexed, whereLike } from '../../db/dialect.ts';
+import { dbBool, dbCount, dbDate, fromWithIndexHints, tableByPrimaryKey, tableForcedIndex, whereEqualsNotIndexed, whereLike } from '../../db/dialect.ts';
 import { isAdmin, type Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings } from '../settings/settings-service.ts';
@@ -269,7 +269,8 @@ export async function queueCounts(db: Knex | Knex.Transaction, actor: Actor, dep
 }
 
 type Opt = { id: number; name: string };
-interface Summary { counts: Record<QueueName, number>; total: number; options: QueuePage['options']; urgencies: Urgency[]; ranks: SortKey[] }
+/** `found`: given total.ids, the ids the total's walk found (all of them when total ≤ its cap). */
+interface Summary { counts: Record<QueueName, number>; total: number; found?: number[]; options: QueuePage['options']; urgencies: Urgency[]; ranks: SortKey[] }
 type Urgency = { id: number; urgency: number };
 /** One value of a sort column (null: none) and its place in the order (`k`: equal names, equal k). */
 type SortKey = { id: number | null; k: number };
@@ -281,7 +282,7 @@ type SortKey = { id: number | null; k: number };
  * given `rankBy`, every department's or agent's place in name order (`ranks`: the database's collation
  * and ties, dense_rank; the unassigned first, as NULL sorts first in both databases).
  */
-async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: number, total?: { parts: Qb[]; cap: number }, rankBy?: 'department' | 'assignee'): Promise<Summary> {
+async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: number, total?: { parts: Qb[]; cap: number; ids?: boolean }, rankBy?: 'department' | 'assignee'): Promise<Summary> {
   const counter = (kind: string, name: string, parts: Qb[], cap: number) => db.select(db.raw('? as kind', [kind]), db.raw('0 as id'), db.raw('? as name', [name]), boundedCount(db, parts, cap).wrap('', ' as n'));
   const option = (kind: string, table: string) => db(table).where('is_active', true).select(db.raw('? as kind', [kind]), 'id', 'name', db.raw('0 as n'));
   // Every priority, inactive ones too (tickets may still have them), with its urgency: the filter lists
@@ -289,14 +290,21 @@ async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: nu
   const priorities = db('priorities').select(db.raw('(case when ?? then ? else ? end) as kind', ['is_active', 'priority', 'priority-inactive']), 'id', 'name', db.ref('urgency').as('n'));
   const parts: Qb[] = [option('dept', 'departments'), priorities, option('sla', 'sla_plans'), option('agent', 'agents')];
   for (const queue of QUEUES) parts.push(counter('count', queue, countQuery(db, actor, queue, dept), COUNT_CAP));
-  if (total) parts.push(counter('total', 'total', total.parts, total.cap));
+  // Given `ids` (one part: a subject search), the total's walk also answers the ids it found (found).
+  if (total?.ids) parts.push(db.from(total.parts[0].clearSelect().select('t.id').limit(total.cap + 1).as('f')).select(db.raw('? as kind', ['found']), db.raw('0 as id'), db.raw('group_concat(??) as name', ['f.id']), db.raw('count(*) as n')));
+  else if (total) parts.push(counter('total', 'total', total.parts, total.cap));
   if (rankBy) parts.push(db(rankBy === 'department' ? 'departments' : 'agents').select(db.raw('? as kind', ['rank']), 'id', 'name', db.raw('dense_rank() over (order by ??) as n', ['name'])));
   const rows = (await parts[0].unionAll(parts.slice(1))) as unknown as { kind: string; id: unknown; name: string; n: unknown }[];
   const counts = Object.fromEntries(QUEUES.map((q) => [q, 0])) as Record<QueueName, number>;
   let totalN = 0;
+  let found: number[] | undefined;
   for (const r of rows) {
     if (r.kind === 'count') counts[r.name as QueueName] = dbCount(r.n);
     else if (r.kind === 'total') totalN = dbCount(r.n);
+    else if (r.kind === 'found') {
+      totalN = dbCount(r.n);
+      found = r.name === null ? [] : String(r.name).split(',').map(Number);
+    }
   }
   const of = (k: string) => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: String(r.name) })).sort((a, b) => a.name.localeCompare(b.name));
   const limited = actor.kind === 'agent' && actor.role !== 'admin';
@@ -309,7 +317,7 @@ async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: nu
   };
   const ranks: SortKey[] = rows.filter((r) => r.kind === 'rank').map((r) => ({ id: Number(r.id), k: Number(r.n) }));
   if (rankBy === 'assignee') ranks.push({ id: null, k: 0 });
-  return { counts, total: totalN, options, urgencies, ranks };
+  return { counts, total: totalN, found, options, urgencies, ranks };
 }
 
 function baseQuery(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams): Qb {
@@ -593,7 +601,7 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const rankBy = keyedByName(p, sort);
   // Every value's place for a page in name order, read one value at a time (rankBy) or sorted by it (rankKey).
   const ranked = sort === 'department' || sort === 'assignee' ? sort : undefined;
-  const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap }, ranked);
+  const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap, ids: wordSearch }, ranked);
   const { counts, options } = summary;
   const total = totalIsCount ? counts[p.queue] : summary.total;
   const totalCapped = total > totalCap;
@@ -617,7 +625,16 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
     : rankBy === 'assignee' ? { column: 't.assignee_agent_id', keys: p.queue === 'unassigned' ? summary.ranks.filter((r) => r.id === null) : summary.ranks, index: 'tickets_queue_assignee' }
     : undefined;
   const key = ranked ? rankKey(db, ranked, summary.ranks) : undefined;
-  const rows = await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
+  // A subject search with no more matches than its total's cap: the total's walk found them all, so
+  // the page is chosen among those ids (read by primary key) instead of walking the queue's entries a
+  // second time. A word found in no subject walked every entry of the queue's state twice (the Closed
+  // queue at 1M tickets: 0.9–1.4 s; now once), and it needs no page statement.
+  // (Only if the list holds them all: MySQL cuts GROUP_CONCAT at group_concat_max_len, 1,024 bytes by default.)
+  const allFound = summary.found && summary.total <= totalCap && summary.found.length === summary.total ? summary.found : undefined;
+  const rows = allFound?.length === 0 ? []
+    : allFound
+    ? await pageQuery(db, (base.clone().from(tableByPrimaryKey(db, 'tickets', 't')) as Qb).whereIn('t.id', allFound), sort, dir, pageSize, (page - 1) * pageSize, { key })
+    : await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
   return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: totalCapped ? `${pages}+` : String(pages), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
