@@ -28,6 +28,8 @@ export interface StatementCounts {
   ticketPage: number;
   searchEmail: number;
   searchWord: number;
+  /** A word in no subject: the whole queue walked for the total, no page statement. */
+  searchNone: number;
   reply: number;
 }
 
@@ -90,6 +92,7 @@ export async function countStatements(
       ticketPage: await count('ticketPage', 200, () => agent.get(`/scp/tickets/${o.ticketId}`)),
       searchEmail: await count('searchEmail', 200, () => agent.get(`/scp/tickets?queue=open&q=${encodeURIComponent(o.userEmail ?? 'user1@customers.test')}`)),
       searchWord: await count('searchWord', 200, () => agent.get('/scp/tickets?queue=open&q=printer')),
+      searchNone: await count('searchNone', 200, () => agent.get('/scp/tickets?queue=open&q=zzzzqq')),
       reply: await count('reply', 303, () => agent.post(`/scp/tickets/${o.replyTicketId ?? o.ticketId}/reply`).type('form').send({ _csrf: csrf, message: 'Counting statements' })),
     };
   } finally {

@@ -37,6 +37,11 @@ describe('SQL statements per request', () => {
     for (const k of ['queuePage1', 'queuePage50', 'queueFiltered', 'queueSorted', 'queueAgent', 'searchEmail', 'searchWord'] as const) expect(counts[k], k).toBeLessThanOrEqual(3);
   });
 
+  it('answers a search that finds nothing in 2 statements (no page statement)', () => {
+    // The session, the summary (whose total found no ticket); the page of no ids is not asked for.
+    expect(counts.searchNone).toBeLessThanOrEqual(2);
+  });
+
   it('answers the ticket page in at most 7 statements (budget 10)', () => {
     // the session with the settings and the agent, the ticket with its names and lock (one join), attachments, thread,
     // events, the six choice lists (one UNION ALL), the lock write (one conditional UPDATE or INSERT).
