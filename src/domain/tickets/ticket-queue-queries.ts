@@ -601,7 +601,7 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const rankBy = keyedByName(p, sort);
   // Every value's place for a page in name order, read one value at a time (rankBy) or sorted by it (rankKey).
   const ranked = sort === 'department' || sort === 'assignee' ? sort : undefined;
-  const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap, ids: wordSearch }, ranked);
+  const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap, ids: wordSearch && totalCap <= MAX_FOUND_IDS }, ranked);
   const { counts, options } = summary;
   const total = totalIsCount ? counts[p.queue] : summary.total;
   const totalCapped = total > totalCap;
@@ -637,6 +637,13 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
     : await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
   return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: totalCapped ? `${pages}+` : String(pages), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
+
+/**
+ * A subject search's total answers the ids it found only up to this cap (a page up to 1,000 ÷ page size
+ * deep): the page then names them in one IN list, which must stay short (SQLite allows 32,766 bound
+ * values in a statement). A deeper page walks the queue's entries as before.
+ */
+const MAX_FOUND_IDS = 1000;
 
 /** At most this many rows in one export. */
 export const CSV_MAX_ROWS = 10_000;
