@@ -488,7 +488,8 @@ const ASSIGNEE_KEYED_QUEUES: ReadonlySet<QueueName> = new Set(['open', 'closed',
  * their value's place. Sorting the queue's entries instead read every open ticket's
  * (tickets_queue_scope_sort_flags: 55–176 ms at 1M tickets) or every closed one of the agent's
  * departments with a name lookup each (0.19–0.32 s). Undefined where the ranges would be too many for one
- * statement (MAX_KEYED_PARTS) or would have to be walked to test a flag (by assignee: Answered, Overdue).
+ * statement (MAX_KEYED_PARTS) or where tickets_assignee_dept would have rows read to test a flag (by
+ * assignee: Answered and Overdue, which keyedPageIds reads along tickets_queue_assignee instead).
  */
 function nameOrderParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, by: 'department' | 'assignee', ranks: SortKey[], dir: 'asc' | 'desc'): Qb[] | undefined {
   if (!ranks.length || ranks.length > MAX_KEYED_PARTS) return undefined;
@@ -545,13 +546,12 @@ const narrowed = (p: QueueParams) => p.q !== undefined || !!p.dept || FILTERS_BE
  *   same), the requester's name being copied onto the ticket when it is opened. Ordered by a lookup of
  *   each ticket's user, every entry of the queue's state was sorted with one lookup each: an admin's
  *   Unassigned queue 5.4–5.6 s a page, Overdue 4.0–4.2, Closed 2.8–3.3, an agent's Closed 1.2–1.3;
- * - an agent who is not an admin, Answered or Overdue queue by assignee (and Open and Unassigned by
- *   department or assignee where there are too many values to read one at a time: MAX_KEYED_PARTS):
+ * - an agent who is not an admin, Open, Unassigned, Answered or Overdue queue by department or assignee
+ *   where there are too many values to read one at a time (MAX_KEYED_PARTS; otherwise keyedByName):
  *   the queue's covering index tickets_queue_scope_sort_flags, every open ticket's entry tested
  *   (visibility and flags are in it) and sorted without reading a row (~80–115 ms at 1M). The planner
  *   merged the agent's department and assignment indexes and read each of their tickets' rows: 0.65–0.77 s
- *   for an agent's Unassigned and Overdue queues. (By department every queue but Mine, by assignee Open,
- *   Closed and Unassigned, are read one value at a time: keyedByName.)
+ *   for an agent's Unassigned and Overdue queues.
  */
 const SCOPE_SORT_QUEUES: ReadonlySet<QueueName> = new Set(['open', 'unassigned', 'answered', 'overdue']);
 
@@ -566,17 +566,21 @@ function idsIndex(actor: Actor, p: QueueParams, sort: QueueSort): string | undef
 }
 
 /**
- * The name order (department, assignee) a page reads one value at a time, for a queue without filters
- * or search: by department any queue but Mine, by assignee the Open, Closed and Unassigned queues (the
- * unassigned have one value), for anyone: an admin's one value at a time from the queue's
- * DEPARTMENT_INDEX or tickets_queue_assignee (keyedPageIds); an agent's their departments' ranges
- * (nameOrderParts). Elsewhere (Answered and Overdue by assignee, Mine) each value's range would be walked
- * to test the queue's other conditions, which may read more than sorting the queue's entries.
+ * The name order (department, assignee) a page reads one value at a time, for any queue but Mine
+ * without filters or search, for anyone. By department: an admin's one department at a time from the
+ * queue's DEPARTMENT_INDEX (keyedPageIds); an agent's their departments' ranges (nameOrderParts). By
+ * assignee: an agent's Open, Closed and Unassigned queues from their departments' ranges
+ * (nameOrderParts); an admin's, and an agent's Answered and Overdue, one agent at a time along
+ * tickets_queue_assignee (keyedPageIds), whose entries hold the department, team and flags, so the
+ * agent's visibility and the queue's flag are tested in the index. Where few of an agent's tickets have
+ * the flag their range is walked further: at worst every open ticket's entry once (29 ms at 1M tickets,
+ * 200,000 open), where sorting read every entry of the queue with its name looked up (72–115 ms).
+ * Mine is the agent's own workload: sorted (by rankKey).
  */
 function keyedByName(p: QueueParams, sort: QueueSort): 'department' | 'assignee' | undefined {
-  if (narrowed(p)) return undefined;
+  if (narrowed(p) || p.queue === 'mine') return undefined;
   if (sort === 'department') return DEPARTMENT_INDEX[p.queue] ? sort : undefined;
-  if (sort === 'assignee') return ASSIGNEE_KEYED_QUEUES.has(p.queue) ? sort : undefined;
+  if (sort === 'assignee') return sort;
   return undefined;
 }
 
