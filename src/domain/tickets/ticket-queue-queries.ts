@@ -246,17 +246,24 @@ function searchTotal(base: Qb): Qb {
  * (filters). `forPage`: the parts a page is read from (partsPageIds), one per department.
  */
 function queueParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, extra: Part = () => undefined, byEmail = false, forPage = false): Qb[] {
-  return visibleParts(actor, queue, forPage).map(({ where: part, index }) => {
-    // A page's part is read from its own index (see partsPageIds), not from the queue-wide covering
-    // one in the page's order: for "assigned to me elsewhere" MariaDB walked 43,000 of its entries for
-    // 25 rows, and SQLite picks it for every part that is not a department's.
-    const qb = forPage ? fromWithIndexHints(db, 'tickets', 't', { ignore: 'tickets_queue_scope_sort_flags', use: index }) : db('tickets as t');
-    whereState(db, qb, queue, byEmail);
-    part(qb);
-    scopeQueueFlags(qb, queue);
-    extra(qb);
-    return qb;
-  });
+  return visibleParts(actor, queue, forPage).map(({ where: part, index }) => inQueue(db, forPage ? pagePartTable(db, index) : db('tickets as t'), queue, [part, extra], byEmail));
+}
+
+/** `qb` narrowed to `queue`: its state, `wheres` (a part, filters), the queue's own flags. */
+function inQueue(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, wheres: Part[], byEmail = false): Qb {
+  whereState(db, qb, queue, byEmail);
+  for (const where of wheres) where(qb);
+  scopeQueueFlags(qb, queue);
+  return qb;
+}
+
+/**
+ * The table a page's part is read from: its own index (`index` on SQLite), not the queue-wide covering
+ * one in the page's order: for "assigned to me elsewhere" MariaDB walked 43,000 of its entries for 25
+ * rows, and SQLite picks it for every part that is not a department's.
+ */
+function pagePartTable(db: Knex | Knex.Transaction, index?: string): Qb {
+  return fromWithIndexHints(db, 'tickets', 't', { ignore: 'tickets_queue_scope_sort_flags', use: index });
 }
 
 function countQuery(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, dept?: number): Qb[] {
@@ -509,17 +516,11 @@ function nameOrderParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueN
   const own = parts.filter((x) => x.department !== undefined).map((x) => ({ part: x, ranges: rangesOf(x.department!) }));
   if (own.some((x) => !x.ranges) || own.reduce((n, x) => n + x.ranges!.length, 0) > MAX_KEYED_PARTS) return undefined;
   const k = rankKey(db, by, ranks);
-  const read = (qb: Qb, where: Part[]) => {
-    whereState(db, qb, queue);
-    for (const w of where) w(qb);
-    scopeQueueFlags(qb, queue);
-    return qb;
-  };
   const terms: Qb[] = [];
   for (const { part, ranges } of own)
-    for (const r of ranges!) terms.push(read(db.from(tableForcedIndex(db, 'tickets', 't', r.index)) as Qb, [part.where, r.where]).select('t.id', db.raw('? as ??', [r.k, 'k'])).orderBy('t.id', dir));
+    for (const r of ranges!) terms.push(inQueue(db, db.from(tableForcedIndex(db, 'tickets', 't', r.index)) as Qb, queue, [part.where, r.where]).select('t.id', db.raw('? as ??', [r.k, 'k'])).orderBy('t.id', dir));
   for (const part of parts.filter((x) => x.department === undefined))
-    terms.push(read(fromWithIndexHints(db, 'tickets', 't', { ignore: 'tickets_queue_scope_sort_flags', use: part.index }), [part.where]).select('t.id', db.raw('? as ??', [k, 'k'])).orderBy('k', dir).orderBy('t.id', dir));
+    terms.push(inQueue(db, pagePartTable(db, part.index), queue, [part.where]).select('t.id', db.raw('? as ??', [k, 'k'])).orderBy('k', dir).orderBy('t.id', dir));
   return terms;
 }
 
