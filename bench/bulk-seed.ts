@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import { toDbDate } from '../src/db/dialect.ts';
 import { hashPassword } from '../src/domain/auth/passwords.ts';
+import { searchWords } from '../src/domain/tickets/ticket-search-index.ts';
 
 export interface BulkSeedResult {
   departments: number[];
@@ -83,7 +84,7 @@ export async function bulkSeed(db: Knex, n: number, password: string, batch = 10
         assignee_agent_id: rand() < 0.6 ? agents[Math.floor(rand() * agents.length)].id : null, source: ['web', 'email', 'phone', 'api'][Math.floor(rand() * 4)],
         sla_due_at: toDbDate(new Date(dueAt)), due_at: toDbDate(new Date(dueAt)), is_overdue: overdue, is_answered: entryCount > 1, sla_started_at: toDbDate(new Date(created)),
         first_response_at: entryCount > 1 ? toDbDate(new Date(created + 1800_000)) : null, last_message_at: toDbDate(new Date(created)), closed_at: closed ? toDbDate(new Date(updated)) : null,
-        reopen_count: 0, version: 1, created_at: toDbDate(new Date(created)), updated_at: toDbDate(new Date(updated)),
+        reopen_count: 0, version: 1, search_indexed: true, created_at: toDbDate(new Date(created)), updated_at: toDbDate(new Date(updated)),
       });
       meta.push({ created, closed, user, entries: entryCount });
     }
@@ -102,6 +103,9 @@ export async function bulkSeed(db: Knex, n: number, password: string, batch = 10
         }
       }
       for (let j = 0; j < entryRows.length; j += batch) await insertRows(trx, 'thread_entries', entryRows.slice(j, j + batch));
+      // The subjects' words, as the background task would index them (the tickets are written indexed).
+      const words = rows.flatMap((r, k) => searchWords(String(r.subject)).map((word) => ({ word, ticket_id: first + k })));
+      await insertRows(trx, 'ticket_search_words', words, false);
       entries += entryRows.length;
     });
   }
@@ -113,11 +117,13 @@ export async function bulkSeed(db: Knex, n: number, password: string, batch = 10
 /**
  * Inserts rows with one multi-row `INSERT … VALUES (…), (…)` per chunk (both dialects; knex's own
  * multi-row insert on SQLite is a compound SELECT, limited to 500 terms) and returns the first new id.
- * Ids are given explicitly (max(id) + 1 …), so they are known without dialect tricks.
+ * Ids are given explicitly (max(id) + 1 …), so they are known without dialect tricks (`ids` false:
+ * a table without an id column; returns 0).
  */
-async function insertRows(db: Knex | Knex.Transaction, table: string, rows: Record<string, unknown>[]): Promise<number> {
-  const first = Number((await db(table).max({ m: 'id' }).first())?.m ?? 0) + 1;
-  const cols = ['id', ...Object.keys(rows[0])];
+async function insertRows(db: Knex | Knex.Transaction, table: string, rows: Record<string, unknown>[], ids = true): Promise<number> {
+  if (!rows.length) return 0;
+  const first = ids ? Number((await db(table).max({ m: 'id' }).first())?.m ?? 0) + 1 : 0;
+  const cols = [...(ids ? ['id'] : []), ...Object.keys(rows[0])];
   // SQLite allows 32,766 bound values per statement; MySQL 65,535.
   const per = Math.max(1, Math.floor(30_000 / cols.length));
   for (let s = 0; s < rows.length; s += per) {
@@ -125,8 +131,8 @@ async function insertRows(db: Knex | Knex.Transaction, table: string, rows: Reco
     const bindings: unknown[] = [];
     const tuple = `(${cols.map(() => '?').join(', ')})`;
     chunk.forEach((r, k) => {
-      bindings.push(first + s + k);
-      for (const c of cols.slice(1)) bindings.push(r[c] === true ? 1 : r[c] === false ? 0 : r[c]);
+      if (ids) bindings.push(first + s + k);
+      for (const c of cols.slice(ids ? 1 : 0)) bindings.push(r[c] === true ? 1 : r[c] === false ? 0 : r[c]);
     });
     await db.raw(`INSERT INTO ?? (${cols.map(() => '??').join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`, [table, ...cols, ...bindings] as any[]);
   }

@@ -7,6 +7,7 @@ import { createApiKey } from '../domain/api-keys/api-key-service.ts';
 import { migrateLatest } from '../db/knex.ts';
 import { seedDemo, SeedRefused } from '../../seeds/demo-seed.ts';
 import { processInboundMail } from '../domain/mail/inbound-service.ts';
+import { indexAllPending, INDEX_BATCH } from '../domain/tickets/ticket-search-index.ts';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -58,6 +59,18 @@ export const cliCommands: Record<string, CliCommand> = {
     async run({ db, io }) {
       const applied = await migrateLatest(db);
       io.out(applied.length ? `Applied ${applied.length} migration(s).` : 'Database is up to date.');
+      return 0;
+    },
+  },
+  'search:index': {
+    usage: 'search:index',
+    summary: 'Index the subject words of every ticket not indexed yet (after an upgrade), now.',
+    help: '  The background task of a running help desk does the same, 20,000 tickets every 2 seconds;\n  until a ticket is indexed, a search still finds it (by testing its subject).',
+    options: {},
+    async run({ db, io }) {
+      const started = Date.now();
+      const n = await indexAllPending(db, Infinity, (done) => { if (done % 50_000 < INDEX_BATCH) io.out(`${done.toLocaleString('en')} indexed…`); });
+      io.out(n ? `Indexed ${n.toLocaleString('en')} ticket(s) in ${((Date.now() - started) / 1000).toFixed(1)} s.` : 'Every ticket is indexed.');
       return 0;
     },
   },

@@ -155,6 +155,19 @@ export function firstInsertedId(db: Knex | Knex.Transaction, returnedId: number,
 }
 
 /**
+ * `FROM <left> AS la JOIN <right> AS ra ON ra.<rightKey> = la.<leftKey>`, read in that order: the
+ * left table's range first (a word's entries of the search index), each row then looked up in the
+ * right one by its key. Left alone, a planner may start from the right table's index (every open
+ * ticket) and look each up in the left. NOTE(dialect): MySQL/MariaDB STRAIGHT_JOIN, SQLite CROSS JOIN
+ * (which SQLite never reorders).
+ */
+export function joinInOrder(db: Knex | Knex.Transaction, left: [table: string, alias: string, key: string], right: [table: string, alias: string, key: string]): Knex.Raw {
+  const op = isSqlite(db) ? 'cross join' : 'straight_join';
+  // sql-safe: `op` is one of two fixed words; every name is bound as an identifier.
+  return db.raw(`?? as ?? ${op} ?? as ?? on ?? = ??`, [left[0], left[1], right[0], right[1], `${right[1]}.${right[2]}`, `${left[1]}.${left[2]}`]);
+}
+
+/**
  * `column = value`, written so that SQLite does not answer it from an index (`+column`, SQLite's way
  * to take a term out of index selection) when another term of the query has the selective index.
  * SQLite without statistics (the app never runs ANALYZE) weighs every equality alike and prefers the

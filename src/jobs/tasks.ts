@@ -4,5 +4,6 @@ import { outboxTask } from '../mail/outbox-worker.ts';
 import { imapTask } from '../mail/imap-poller.ts';
 import { overdueTask } from './overdue-task.ts';
 import { housekeepingTask } from './housekeeping-task.ts';
+import { searchIndexTask } from './search-index-task.ts';
 
-export const backgroundTasks: BackgroundTask[] = [outboxTask, imapTask, overdueTask, housekeepingTask];
+export const backgroundTasks: BackgroundTask[] = [outboxTask, imapTask, overdueTask, housekeepingTask, searchIndexTask];

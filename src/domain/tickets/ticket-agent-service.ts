@@ -140,7 +140,8 @@ export async function editTicket(ctx: ServiceContext, raw: EditTicketInput): Pro
     if (input.subject !== t.subject) changes.subject = { from: t.subject, to: input.subject };
     if (topicId !== (t.topic_id ?? null)) changes.topic = { from: await nameOf(trx, 'help_topics', t.topic_id), to: await nameOf(trx, 'help_topics', topicId) };
     if (!Object.keys(changes).length) return { ticketId: t.id, version: Number(t.version), changed: false };
-    await saveTicket(trx, t, { subject: input.subject, topic_id: topicId }, ctx.clock());
+    // A new subject's words are indexed by the background task (ticket-search-index.ts); until then a search tests it with LIKE.
+    await saveTicket(trx, t, { subject: input.subject, topic_id: topicId, ...(changes.subject ? { search_indexed: false } : {}) }, ctx.clock());
     await recordTicketEvent(tctx, trx, t.id, 'edited', changes);
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true };
   });

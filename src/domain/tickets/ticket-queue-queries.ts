@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { dbBool, dbCount, dbDate, fromWithIndexHints, tableByPrimaryKey, tableForcedIndex, whereEqualsNotIndexed, whereLike } from '../../db/dialect.ts';
+import { dbBool, dbCount, dbDate, fromWithIndexHints, joinInOrder, tableByPrimaryKey, tableForcedIndex, whereEqualsNotIndexed, whereLike } from '../../db/dialect.ts';
+import { prefixRange, searchTerms, type SearchTerm } from './ticket-search-index.ts';
 import { isAdmin, type Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings } from '../settings/settings-service.ts';
@@ -50,9 +51,9 @@ const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
 /** Counts stop here: above it a queue shows "1,000+". Bounds the cost of every count at any desk size. */
 export const COUNT_CAP = 1000;
 /**
- * A subject search (LIKE '%word%', no index can answer it) counts its total only this far: finding
- * 1,001 matches of a common word meant reading the whole open range (20k rows at 100k tickets, 200k
- * at 1M); 201 matches of a word in 1 subject out of 20 is ~4,000 rows at any desk size.
+ * A word search counts its total only this far: its matches are read from the word index in ticket
+ * order and each is looked up to test the queue and visibility, so 201 matches of a common word are
+ * ~201 ÷ (the queue's share of tickets) lookups at any desk size, where 1,001 would be five times that.
  */
 export const SEARCH_COUNT_CAP = 200;
 /** "1,000+" for a count that reached its cap, else the number. */
@@ -153,13 +154,39 @@ function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams): void
     // A requester's email: answered from users_email_unique + tickets_user, never a subject scan.
     qb.whereIn('t.user_id', db('users').where('email', q.toLowerCase()).select('id'));
   } else if (q) {
-    // Number or subject words. LIKE '%…%' cannot use a B-tree index: it reads the queue's index
-    // range (state [+ department]) until the page and the bounded total are found (docs/benchmarks.md).
+    // The number, or subject words (each the start of a word of the subject). A page of a common word
+    // walks the queue in its order testing each ticket this way; the total, and a page of a word in few
+    // subjects, start from the word index instead (wordSearchFound).
+    const terms = searchTerms(q);
     qb.where((w) => {
-      w.where('t.number', q.replace(/^#/, ''));
-      w.orWhere((s) => void whereLike(s, 't.subject', q));
+      w.where('t.number', searchNumber(q));
+      if (terms.length) w.orWhere((m) => wordMatch(db, m, terms));
     });
   }
+}
+
+/** The ticket number a search may be (a leading # dropped). */
+const searchNumber = (q: string) => q.replace(/^#/, '');
+
+/** A ticket of the search index whose subject has a word starting with `word`. */
+function hasWord(db: Knex | Knex.Transaction, word: string): Qb {
+  const [lo, hi] = prefixRange(word);
+  return db('ticket_search_words as sw').select(db.raw('1')).whereRaw('?? = ??', ['sw.ticket_id', 't.id']).where('sw.word', '>=', lo).where('sw.word', '<', hi);
+}
+
+/**
+ * Every term matches the ticket's subject: a word of it starts with the term (the word index), or,
+ * for a ticket not indexed yet (just opened or retitled: see ticket-search-index.ts), the subject
+ * holds the term anywhere (LIKE '%term%'), until the background task indexes it a few seconds later.
+ */
+function wordMatch(db: Knex | Knex.Transaction, qb: Qb, terms: SearchTerm[]): void {
+  qb.where((indexed) => {
+    indexed.where('t.search_indexed', true);
+    for (const term of terms) indexed.whereExists(hasWord(db, term.word));
+  }).orWhere((pending) => {
+    pending.where('t.search_indexed', false);
+    for (const term of terms) whereLike(pending, 't.subject', term.typed);
+  });
 }
 
 export interface QueueRow {
@@ -227,18 +254,32 @@ function boundedCount(db: Knex | Knex.Transaction, parts: Qb[], cap: number): Kn
 }
 
 /**
- * The total of a subject search (`subject LIKE '%word%'`, which no index can seek), counted the way
- * its page is read: in update order along tickets_queue_scope_sort_flags, whose entries hold the
- * visibility columns, the number and the subject, so the test is made in the index. Counted as
- * disjoint parts instead, each part started from a narrower index without the subject and read each
- * candidate ticket's row: 2,000 random row reads per part, 150–170 ms each at 1M tickets with a
- * cold buffer pool (docs/benchmarks.md).
+ * The tickets a word search finds (up to cap + 1 of each kind), as one query of ids aliased `t`
+ * (so the summary's total and found parts select `t.id` from it as from any part): the ticket of that
+ * number; the indexed tickets with a word starting with the longest term, read as that range of the
+ * word index (ticket_search_words, in ticket order), each looked up by id to test the rest of the
+ * terms, the queue and visibility (joinInOrder: the planner might otherwise start from the queue and
+ * test every ticket of it); the tickets not indexed yet, through tickets_search_pending (a few, those
+ * of the last seconds), tested with LIKE. A UNION: the number's ticket may match a word too. Testing
+ * `subject LIKE '%word%'` along the queue's entries instead read every one of them for a word in few
+ * or no subjects (the Closed queue at 1M tickets: 0.4 s; docs/benchmarks.md).
  */
-function searchTotal(base: Qb): Qb {
-  // The order is only there to keep the planner on that index (without it MariaDB picked a narrower
-  // index and read rows); a count needs none, so it walks forward, in the index's own order, as an
-  // admin's search total (one part) always did.
-  return base.clone().orderBy('t.updated_at', 'asc').orderBy('t.id', 'asc');
+function wordSearchFound(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams, cap: number): Qb {
+  const q = p.q!;
+  const plain = baseQuery(db, actor, { ...p, q: undefined });
+  const terms = searchTerms(q);
+  const parts: Qb[] = [plain.clone().where('t.number', searchNumber(q)).select('t.id')];
+  if (terms.length) {
+    const [lo, hi] = prefixRange(terms[0].word);
+    const indexed = plain.clone().from(joinInOrder(db, ['ticket_search_words', 'sw', 'ticket_id'], ['tickets', 't', 'id'])).where('sw.word', '>=', lo).where('sw.word', '<', hi).where('t.search_indexed', true);
+    for (const term of terms.slice(1)) indexed.whereExists(hasWord(db, term.word));
+    parts.push(indexed.select('t.id').limit(cap + 1));
+    const pending = plain.clone().from(tableForcedIndex(db, 'tickets', 't', 'tickets_search_pending')).where('t.search_indexed', false);
+    for (const term of terms) whereLike(pending, 't.subject', term.typed);
+    parts.push(pending.select('t.id').limit(cap + 1));
+  }
+  const union = db.select('p0.id').from(parts[0].as('p0')).union(parts.slice(1).map((part, i) => db.select(`p${i + 1}.id`).from(part.as(`p${i + 1}`))));
+  return db.from(union.as('t')).select('t.id');
 }
 
 /**
@@ -297,7 +338,7 @@ async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: nu
   const priorities = db('priorities').select(db.raw('(case when ?? then ? else ? end) as kind', ['is_active', 'priority', 'priority-inactive']), 'id', 'name', db.ref('urgency').as('n'));
   const parts: Qb[] = [option('dept', 'departments'), priorities, option('sla', 'sla_plans'), option('agent', 'agents')];
   for (const queue of QUEUES) parts.push(counter('count', queue, countQuery(db, actor, queue, dept), COUNT_CAP));
-  // Given `ids` (one part: a subject search), the total's walk also answers the ids it found (found).
+  // Given `ids` (one part: a word search), the total also answers the ids it found (found).
   if (total?.ids) parts.push(db.from(total.parts[0].clearSelect().select('t.id').limit(total.cap + 1).as('f')).select(db.raw('? as kind', ['found']), db.raw('0 as id'), db.raw('group_concat(??) as name', ['f.id']), db.raw('count(*) as n')));
   else if (total) parts.push(counter('total', 'total', total.parts, total.cap));
   if (rankBy) parts.push(db(rankBy === 'department' ? 'departments' : 'agents').select(db.raw('? as kind', ['rank']), 'id', 'name', db.raw('dense_rank() over (order by ??) as n', ['name'])));
@@ -599,10 +640,10 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const totalCap = Math.max(wordSearch ? SEARCH_COUNT_CAP : COUNT_CAP, p.page * pageSize);
   // A queue without filters (but the department the counts share) up to the counts' own cap is
   // totalled by its count: counting it again read up to COUNT_CAP + 1 index entries more per page.
-  // A subject search counts its total along the page's own path (see searchTotal); other totals as
+  // A word search counts the tickets it finds from the word index (wordSearchFound); other totals as
   // disjoint parts, each from its own index.
   const totalIsCount = totalCap === COUNT_CAP && !FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined);
-  const totalParts = () => (wordSearch ? [searchTotal(base)] : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p)));
+  const totalParts = () => (wordSearch ? [wordSearchFound(db, ctx.actor, p, totalCap)] : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p)));
   const rankBy = keyedByName(p, sort);
   // Every value's place for a page in name order, read one value at a time (rankBy) or sorted by it (rankKey).
   const ranked = sort === 'department' || sort === 'assignee' ? sort : undefined;
@@ -613,12 +654,12 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const pages = Math.max(1, Math.ceil(total / pageSize)); // total ≤ totalCap + 1: one row past the cap still opens a next page
   const page = Math.min(p.page, pages);
   // An agent who sees parts of the queue (not an admin) gets a page in update or due order part by
-  // part, unless searching: a search by email starts from the requester's tickets, one by subject
-  // words reads the page's covering index (see searchTotal), whose entries hold the visibility columns.
+  // part, unless searching: a search by email starts from the requester's tickets; one by words is
+  // paged among the ids its total found, or, for a common word, walks the queue testing each ticket.
   // Other orders sort the whole queue anyway (see pageQuery).
   const pageParts = p.q === undefined && ORDERED_SORTS.has(sort) ? queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), false, true) : undefined;
   // In priority order the page is read priority by priority (keyedPageIds), unless searching: a
-  // search's own index (the requester's tickets; the subjects in the queue's covering index) finds few
+  // search's own index (the requester's tickets; the word index) finds few
   // tickets, which are then sorted, where walking each priority's tickets would read rows to test them.
   // By department or assignee (keyedByName) likewise: an admin's one value at a time; an agent's their
   // departments' ranges, the rest of their tickets sorted (nameOrderParts).
@@ -630,10 +671,10 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
     : rankBy === 'assignee' ? { column: 't.assignee_agent_id', keys: p.queue === 'unassigned' ? summary.ranks.filter((r) => r.id === null) : summary.ranks, index: 'tickets_queue_assignee' }
     : undefined;
   const key = ranked ? rankKey(db, ranked, summary.ranks) : undefined;
-  // A subject search with no more matches than its total's cap: the total's walk found them all, so
-  // the page is chosen among those ids (read by primary key) instead of walking the queue's entries a
-  // second time. A word found in no subject walked every entry of the queue's state twice (the Closed
-  // queue at 1M tickets: 0.9–1.4 s; now once), and it needs no page statement.
+  // A word search with no more matches than its total's cap: the total found them all (from the word
+  // index), so the page is chosen among those ids (read by primary key) instead of walking the queue's
+  // entries, and a search that found none needs no page statement. A common word (past the cap)
+  // walks the queue in the page's order, testing each ticket (wordMatch), and finds its page early.
   // (Only if the list holds them all: MySQL cuts GROUP_CONCAT at group_concat_max_len, 1,024 bytes by default.)
   const allFound = summary.found && summary.total <= totalCap && summary.found.length === summary.total ? summary.found : undefined;
   const rows = allFound?.length === 0 ? []
@@ -644,9 +685,9 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
 }
 
 /**
- * A subject search's total answers the ids it found only up to this cap (a page up to 1,000 ÷ page size
+ * A word search's total answers the ids it found only up to this cap (a page up to 1,000 ÷ page size
  * deep): the page then names them in one IN list, which must stay short (SQLite allows 32,766 bound
- * values in a statement). A deeper page walks the queue's entries as before.
+ * values in a statement). A deeper page walks the queue's entries, testing each ticket.
  */
 const MAX_FOUND_IDS = 1000;
 

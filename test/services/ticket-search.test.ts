@@ -1,0 +1,124 @@
+/**
+ * The quick search's word index (src/domain/tickets/ticket-search-index.ts) as an agent meets it:
+ * a ticket is found from the moment it is opened, by the start of any word of its subject once the
+ * background task has indexed it, never outside what the agent may see, and the total of a word is
+ * read from the index (issue 10: a word in few or no subjects read the whole queue).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { buildAdmin, buildAgent, buildDepartment, buildTicket, type BuiltAgent } from '../factories/index.ts';
+import { listQueue } from '../../src/domain/tickets/ticket-queue-queries.ts';
+import { editTicket } from '../../src/domain/tickets/ticket-agent-service.ts';
+import { indexAllPending, indexPendingTickets } from '../../src/domain/tickets/ticket-search-index.ts';
+import { dbBool } from '../../src/db/dialect.ts';
+
+describe('quick search by subject words', () => {
+  let t: TestApp;
+  let support: number;
+  let banking: number;
+  let john: BuiltAgent; // Support only
+  let admin: BuiltAgent;
+  const indexed = async (id: number) => dbBool((await t.db('tickets').where({ id }).first('search_indexed')).search_indexed);
+  const search = async (who: BuiltAgent, q: string, queue = 'open') => {
+    const page = await listQueue(t.ctx(who.actor), { queue, q });
+    return { ids: page.rows.map((r) => r.id).sort((a, b) => a - b), total: page.total };
+  };
+  const ids = (...xs: { id: number }[]) => xs.map((x) => x.id).sort((a, b) => a - b);
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    support = (await t.db('departments').where({ name: 'Support' }).first()).id;
+    banking = await buildDepartment(t.db, { name: 'Online Banking' });
+    john = await buildAgent(t.db, { department_id: support, name: 'John' });
+    admin = await buildAdmin(t.db);
+  });
+  afterAll(async () => t?.close());
+
+  it('finds a ticket from the moment it is opened, then by the start of any word of its subject, in any case and with or without accents', async () => {
+    const a = await buildTicket(t.db, { department_id: support, subject: 'Café plotter OFFLINE on floor 3' });
+    const b = await buildTicket(t.db, { department_id: support, subject: 'Plotting tool crashes' });
+    expect(await indexed(a.id)).toBe(false);
+    // Not indexed yet: the subject is tested as it is (LIKE), so a new ticket is found at once.
+    expect(await search(admin, 'plotter')).toEqual({ ids: ids(a), total: 1 });
+    expect(await indexPendingTickets(t.db)).toBeGreaterThanOrEqual(2);
+    expect(await indexed(a.id)).toBe(true);
+    expect(await t.db('ticket_search_words').where('ticket_id', a.id).orderBy('word').pluck('word')).toEqual(['3', 'cafe', 'floor', 'offline', 'on', 'plotter']);
+    for (const q of ['plotter', 'PLOTTER', 'plotte', 'cafe', 'Café', 'café offline', 'offline plotter', 'floor 3', 'Offline, plotter!'])
+      expect(await search(admin, q), q).toEqual({ ids: ids(a), total: 1 });
+    expect(await search(admin, 'plot')).toEqual({ ids: ids(a, b), total: 2 });
+    // The start of a word, not any part of it; every term must match.
+    expect(await search(admin, 'otter')).toEqual({ ids: [], total: 0 });
+    expect(await search(admin, 'plotter crashes')).toEqual({ ids: [], total: 0 });
+    // The number still finds its ticket, with or without '#'.
+    expect((await search(admin, a.number)).ids).toEqual(ids(a));
+    expect((await search(admin, `#${a.number}`)).ids).toEqual(ids(a));
+  });
+
+  it('keeps the index in step with a subject edit: the new subject is found at once, the old words no longer', async () => {
+    const x = await buildTicket(t.db, { department_id: support, subject: 'Stapler jammed again' });
+    await indexAllPending(t.db);
+    expect((await search(admin, 'stapler')).ids).toEqual(ids(x));
+    await editTicket(t.ctx(admin.actor), { ticketId: x.id, version: 1, subject: 'Shredder jammed again' });
+    expect(await indexed(x.id)).toBe(false);
+    expect((await search(admin, 'shredder')).ids).toEqual(ids(x));
+    expect((await search(admin, 'stapler')).ids).toEqual([]);
+    await indexAllPending(t.db);
+    expect(await indexed(x.id)).toBe(true);
+    expect((await search(admin, 'shredder')).ids).toEqual(ids(x));
+    expect((await search(admin, 'stapler')).ids).toEqual([]);
+    expect(await t.db('ticket_search_words').where('ticket_id', x.id).orderBy('word').pluck('word')).toEqual(['again', 'jammed', 'shredder']);
+  });
+
+  it("finds only what the agent may see, in the queue searched, indexed or not", async () => {
+    const mine = await buildTicket(t.db, { department_id: support, subject: 'Scanner zeta broken' });
+    const theirs = await buildTicket(t.db, { department_id: banking, subject: 'Scanner zeta broken too' });
+    const closed = await buildTicket(t.db, { department_id: support, subject: 'Scanner zeta fixed', status: 'closed' });
+    for (const round of ['pending', 'indexed']) {
+      if (round === 'indexed') await indexAllPending(t.db);
+      expect(await search(john, 'scanner zeta'), round).toEqual({ ids: ids(mine), total: 1 });
+      expect(await search(admin, 'scanner zeta'), round).toEqual({ ids: ids(mine, theirs), total: 2 });
+      expect(await search(john, 'scanner zeta', 'closed'), round).toEqual({ ids: ids(closed), total: 1 });
+      expect(await search(john, 'scanner zeta', 'unassigned'), round).toEqual({ ids: ids(mine), total: 1 });
+      expect(await search(john, 'scanner zeta', 'mine'), round).toEqual({ ids: [], total: 0 });
+      expect((await search(john, theirs.number)).ids, round).toEqual([]);
+    }
+  });
+
+  it('reads the total of a word from the word index, then looks each ticket up by id (not the queue walked)', async () => {
+    await buildTicket(t.db, { department_id: support, subject: 'Projector lamp dead' });
+    await indexAllPending(t.db);
+    const seen: { sql: string; bindings: readonly unknown[] }[] = [];
+    const listener = (q: { sql: string; bindings?: unknown[] }) => void seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+    t.db.on('query', listener);
+    try {
+      expect((await search(john, 'projector')).total).toBe(1);
+    } finally {
+      t.db.removeListener('query', listener);
+    }
+    const summary = seen.find((s) => s.sql.includes('ticket_search_words') && /group_concat/i.test(s.sql))!;
+    expect(summary).toBeDefined();
+    if (t.config.database.client === 'sqlite') {
+      const plan = ((await t.db.raw(`EXPLAIN QUERY PLAN ${summary.sql}`, summary.bindings as any[])) as { detail: string }[]).map((r) => r.detail);
+      const at = plan.findIndex((d) => /^SEARCH sw USING (COVERING INDEX sqlite_autoindex_ticket_search_words_1|PRIMARY KEY) \(word>\? AND word<\?\)/.test(d));
+      expect(at, plan.join('\n')).toBeGreaterThanOrEqual(0);
+      expect(plan[at + 1]).toBe('SEARCH t USING INTEGER PRIMARY KEY (rowid=?)');
+    } else {
+      const [plan] = (await t.db.raw(`EXPLAIN ${summary.sql}`, summary.bindings as any[])) as unknown as [{ id: number; table: string; type: string; key: string | null }[]];
+      const at = plan.findIndex((r) => r.table === 'sw');
+      expect(plan[at], JSON.stringify(plan)).toMatchObject({ type: 'range', key: 'PRIMARY' });
+      expect(plan[at + 1], JSON.stringify(plan)).toMatchObject({ id: plan[at].id, table: 't', type: 'eq_ref', key: 'PRIMARY' });
+    }
+  });
+
+  it('indexes in batches, each ticket once, with two indexers side by side', async () => {
+    const made = [];
+    for (let i = 0; i < 24; i++) made.push(await buildTicket(t.db, { department_id: support, subject: `Batch kappa ${i}` }));
+    const [one, two] = await Promise.all([indexPendingTickets(t.db, 10), indexPendingTickets(t.db, 10)]);
+    expect(one + two).toBe(20);
+    expect(await indexAllPending(t.db)).toBe(4);
+    expect(await indexAllPending(t.db)).toBe(0);
+    const rows = await t.db('ticket_search_words').where('word', 'kappa').pluck('ticket_id');
+    expect(rows.sort((a: number, b: number) => a - b)).toEqual(ids(...made));
+    expect((await search(admin, 'kappa')).total).toBe(24);
+  });
+});
