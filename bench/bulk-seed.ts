@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { toDbDate } from '../src/db/dialect.ts';
 import { hashPassword } from '../src/domain/auth/passwords.ts';
-import { searchWords } from '../src/domain/tickets/ticket-search-index.ts';
+import { searchText, wordsOfSearchText } from '../src/domain/tickets/ticket-search-index.ts';
 
 export interface BulkSeedResult {
   departments: number[];
@@ -78,8 +78,9 @@ export async function bulkSeed(db: Knex, n: number, password: string, batch = 10
       const w1 = WORDS[Math.floor(rand() * WORDS.length)];
       const w2 = WORDS[Math.floor(rand() * WORDS.length)];
       const updated = closed ? created + Math.floor(rand() * 5 * 24 * 3600_000) : created + Math.floor(rand() * 3600_000);
+      const subject = `${w1} ${w2} problem ${i}`;
       rows.push({
-        number: String(1_000_000_000 + i), user_id: user, requester_name: `Customer ${user - firstUserId}`, subject: `${w1} ${w2} problem ${i}`, status: closed ? 'closed' : 'open', state: closed ? 'closed' : 'open',
+        number: String(1_000_000_000 + i), user_id: user, requester_name: `Customer ${user - firstUserId}`, subject, search_text: searchText(subject), status: closed ? 'closed' : 'open', state: closed ? 'closed' : 'open',
         department_id: deptIds[Math.floor(rand() * deptIds.length)], priority_id: prioIds[Math.floor(rand() * prioIds.length)], sla_plan_id: slaIds[Math.floor(rand() * slaIds.length)],
         assignee_agent_id: rand() < 0.6 ? agents[Math.floor(rand() * agents.length)].id : null, source: ['web', 'email', 'phone', 'api'][Math.floor(rand() * 4)],
         sla_due_at: toDbDate(new Date(dueAt)), due_at: toDbDate(new Date(dueAt)), is_overdue: overdue, is_answered: entryCount > 1, sla_started_at: toDbDate(new Date(created)),
@@ -104,7 +105,7 @@ export async function bulkSeed(db: Knex, n: number, password: string, batch = 10
       }
       for (let j = 0; j < entryRows.length; j += batch) await insertRows(trx, 'thread_entries', entryRows.slice(j, j + batch));
       // The subjects' words, as the background task would index them (the tickets are written indexed).
-      const words = rows.flatMap((r, k) => searchWords(String(r.subject)).map((word) => ({ word, ticket_id: first + k })));
+      const words = rows.flatMap((r, k) => wordsOfSearchText(String(r.search_text)).map((word) => ({ word, ticket_id: first + k })));
       await insertRows(trx, 'ticket_search_words', words, false);
       entries += entryRows.length;
     });

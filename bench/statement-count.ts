@@ -28,8 +28,10 @@ export interface StatementCounts {
   ticketPage: number;
   searchEmail: number;
   searchWord: number;
-  /** A word in no subject: the whole queue walked for the total, no page statement. */
+  /** A word in no subject: its (empty) range of the word index for the total, no page statement. */
   searchNone: number;
+  /** Two words: their tickets counted first (the rarer one's range is read), then as for one word. */
+  searchTwoWords: number;
   reply: number;
 }
 
@@ -93,6 +95,7 @@ export async function countStatements(
       searchEmail: await count('searchEmail', 200, () => agent.get(`/scp/tickets?queue=open&q=${encodeURIComponent(o.userEmail ?? 'user1@customers.test')}`)),
       searchWord: await count('searchWord', 200, () => agent.get('/scp/tickets?queue=open&q=printer')),
       searchNone: await count('searchNone', 200, () => agent.get('/scp/tickets?queue=open&q=zzzzqq')),
+      searchTwoWords: await count('searchTwoWords', 200, () => agent.get('/scp/tickets?queue=open&q=printer+vpn')),
       reply: await count('reply', 303, () => agent.post(`/scp/tickets/${o.replyTicketId ?? o.ticketId}/reply`).type('form').send({ _csrf: csrf, message: 'Counting statements' })),
     };
   } finally {

@@ -68,7 +68,7 @@ describe('command line', () => {
     const user = (await t.db('users').insert({ name: 'Cli', email: 'cli-search@example.com', is_banned: false, created_at: '2026-03-01 00:00:00.000', updated_at: '2026-03-01 00:00:00.000' }))[0];
     const priority = (await t.db('priorities').first('id')).id;
     const ts = '2026-03-01 09:00:00.000';
-    const [id] = await t.db('tickets').insert({ number: '7700001', user_id: user, requester_name: 'Cli', subject: 'Toner low', status: 'open', state: 'open', department_id: dept, priority_id: priority, source: 'web', sla_started_at: ts, is_overdue: false, is_answered: false, version: 1, created_at: ts, updated_at: ts });
+    const [id] = await t.db('tickets').insert({ number: '7700001', user_id: user, requester_name: 'Cli', subject: 'Toner low', search_text: ' toner low', status: 'open', state: 'open', department_id: dept, priority_id: priority, source: 'web', sla_started_at: ts, is_overdue: false, is_answered: false, version: 1, created_at: ts, updated_at: ts });
     const r = run(['search:index']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Indexed 1 ticket\(s\)/);

@@ -5,6 +5,7 @@ import { toDbDate } from '../../src/db/dialect.ts';
 import { hashPassword } from '../../src/domain/auth/passwords.ts';
 import { loadAgentActor } from '../../src/domain/agents/agent-queries.ts';
 import type { AgentActor } from '../../src/domain/actor.ts';
+import { searchText } from '../../src/domain/tickets/ticket-search-index.ts';
 
 let seq = 0;
 export function unique(prefix = 'x'): string {
@@ -81,8 +82,10 @@ export async function buildTicket(db: Knex, overrides: Record<string, unknown> =
   const department_id = (overrides.department_id as number) ?? (await buildDepartment(db));
   const number = (overrides.number as string) ?? String(100000 + Math.floor(Math.random() * 899999)) + unique('').slice(0, 3);
   const status = (overrides.status as string) ?? 'open';
+  const subject = (overrides.subject as string) ?? 'Test ticket ' + unique('');
   const [id] = await db('tickets').insert({
-    subject: 'Test ticket ' + unique(''), status, state: status === 'open' ? 'open' : 'closed',
+    // As the ticket service writes it (tickets.search_text: the quick search reads it; the word index follows).
+    subject, search_text: searchText(subject), status, state: status === 'open' ? 'open' : 'closed',
     priority_id: await defaultPriorityId(db), source: 'web', sla_started_at: now(), is_overdue: false, is_answered: false,
     version: 1, created_at: now(), updated_at: now(), requester_name, ...overrides, user_id, department_id, number: number.slice(0, 20),
   });

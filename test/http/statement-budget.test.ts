@@ -37,6 +37,11 @@ describe('SQL statements per request', () => {
     for (const k of ['queuePage1', 'queuePage50', 'queueFiltered', 'queueSorted', 'queueAgent', 'searchEmail', 'searchWord'] as const) expect(counts[k], k).toBeLessThanOrEqual(3);
   });
 
+  it('answers a search by two words in at most 4 statements (budget 5: the words\' tickets counted first)', () => {
+    // The session, the terms' counts in the word index (the rarer one drives the total), the summary, the rows.
+    expect(counts.searchTwoWords).toBeLessThanOrEqual(4);
+  });
+
   it('answers a search that finds nothing in 2 statements (no page statement)', () => {
     // The session, the summary (whose total found no ticket); the page of no ids is not asked for.
     expect(counts.searchNone).toBeLessThanOrEqual(2);

@@ -12,6 +12,10 @@ import { exportQueueCsv, listQueue, MAX_KEYED_PARTS, queueCounts, QUEUES, SEARCH
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 import type { AgentActor } from '../../src/domain/actor.ts';
 import { COUNT_CAP } from '../../src/domain/tickets/ticket-queue-queries.ts';
+import { searchText } from '../../src/domain/tickets/ticket-search-index.ts';
+
+/** A subject written as the ticket services write one (its search_text; its words for the background task). */
+const retitled = (subject: string) => ({ subject, search_text: searchText(subject), search_indexed: false });
 
 interface T { id: number; dept: number; assignee: number | null; team: number | null; closed: boolean; overdue: boolean; answered: boolean }
 
@@ -148,7 +152,7 @@ describe('queue counts (disjoint parts)', () => {
     for (const [i, x] of tickets.entries()) {
       const row = await t.db('tickets').where('id', x.id).first('number', 'user_id');
       const pr = priorities[(i * 7) % priorities.length];
-      await t.db('tickets').where('id', x.id).update({ subject: subjects[i % subjects.length], priority_id: pr.id });
+      await t.db('tickets').where('id', x.id).update({ ...retitled(subjects[i % subjects.length]), priority_id: pr.id });
       // (Renamed as a rename would have to: with the copy on its tickets, which requester order reads.)
       await t.db('users').where('id', row.user_id).update({ name: users[i % users.length] });
       await t.db('tickets').where('user_id', row.user_id).update({ requester_name: users[i % users.length] });
@@ -483,7 +487,7 @@ describe('queue counts (disjoint parts)', () => {
     const priority = (await t.db('priorities').first('id')).id;
     const ts = '2026-03-01 09:00:00.000';
     const row = (i: number, department_id: number, assignee: number | null) => ({
-      number: `CAP${String(i).padStart(5, '0')}`, user_id: user.id, requester_name: user.name, subject: `Cap ${i}`, status: 'open', state: 'open', department_id,
+      number: `CAP${String(i).padStart(5, '0')}`, user_id: user.id, requester_name: user.name, subject: `Cap ${i}`, search_text: searchText(`Cap ${i}`), status: 'open', state: 'open', department_id,
       assignee_agent_id: assignee, priority_id: priority, source: 'web', sla_started_at: ts, is_overdue: false, is_answered: false, version: 1, created_at: ts, updated_at: ts,
     });
     const rows = [...Array.from({ length: COUNT_CAP + 1 }, (_, i) => row(i, dx, null)), ...Array.from({ length: 3 }, (_, i) => row(COUNT_CAP + 1 + i, dy, dan.id))];
@@ -550,7 +554,7 @@ describe('queue counts (disjoint parts)', () => {
 
   it('totals a subject search for every agent as its rows list it (one part, along the page\'s own index)', async () => {
     const scanners = tickets.filter((_, i) => i % 4 === 1);
-    for (const x of scanners) await t.db('tickets').where('id', x.id).update({ subject: `Scanner offline ${x.id}` });
+    for (const x of scanners) await t.db('tickets').where('id', x.id).update(retitled(`Scanner offline ${x.id}`));
     try {
       for (const who of ['ann', 'bob', 'cy', 'admin'])
         for (const queue of ['open', 'mine', 'closed', 'unassigned'] as const) {
@@ -561,7 +565,7 @@ describe('queue counts (disjoint parts)', () => {
         }
       expect(scanners.length).toBeGreaterThan(10);
     } finally {
-      for (const x of scanners) await t.db('tickets').where('id', x.id).update({ subject: 'Test ticket' });
+      for (const x of scanners) await t.db('tickets').where('id', x.id).update(retitled('Test ticket'));
     }
   });
 
@@ -570,7 +574,7 @@ describe('queue counts (disjoint parts)', () => {
     // page walked them all again (a word in no subject: every entry of the Closed queue twice, 0.9–1.4 s
     // at 1M tickets). Now the page reads those tickets by id, and a search that found none reads no page.
     const scanners = tickets.filter((_, i) => i % 4 === 1);
-    for (const x of scanners) await t.db('tickets').where('id', x.id).update({ subject: `Scanner offline ${x.id}` });
+    for (const x of scanners) await t.db('tickets').where('id', x.id).update(retitled(`Scanner offline ${x.id}`));
     const numbers = new Map((await t.db('tickets').whereIn('id', scanners.map((x) => x.id)).select('id', 'number')).map((r: { id: number; number: string }) => [r.id, r.number]));
     await writeSettings(t.db, { page_size: 10 }, new Date());
     try {
@@ -607,7 +611,7 @@ describe('queue counts (disjoint parts)', () => {
       expect(statements.filter((x) => x.includes('as `pg`'))).toEqual([]);
     } finally {
       await writeSettings(t.db, { page_size: 200 }, new Date());
-      for (const x of scanners) await t.db('tickets').where('id', x.id).update({ subject: 'Test ticket' });
+      for (const x of scanners) await t.db('tickets').where('id', x.id).update(retitled('Test ticket'));
     }
   });
 
@@ -617,7 +621,7 @@ describe('queue counts (disjoint parts)', () => {
     const priority = (await t.db('priorities').first('id')).id;
     const ts = '2026-03-01 09:00:00.000';
     const rows = Array.from({ length: SEARCH_COUNT_CAP + 30 }, (_, i) => ({
-      number: `S${String(i).padStart(6, '0')}`, user_id: user, subject: `Kiosk printer jam ${i}`, status: 'open', state: 'open', department_id: dept,
+      number: `S${String(i).padStart(6, '0')}`, user_id: user, subject: `Kiosk printer jam ${i}`, search_text: searchText(`Kiosk printer jam ${i}`), status: 'open', state: 'open', department_id: dept,
       priority_id: priority, source: 'web', sla_started_at: ts, is_overdue: false, is_answered: false, version: 1, created_at: ts, updated_at: ts,
     }));
     for (let i = 0; i < rows.length; i += 50) await t.db('tickets').insert(rows.slice(i, i + 50));

@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { buildAdmin, buildAgent, buildDepartment, buildTicket, type BuiltAgent } from '../factories/index.ts';
-import { listQueue } from '../../src/domain/tickets/ticket-queue-queries.ts';
+import { listQueue, SEARCH_COUNT_CAP } from '../../src/domain/tickets/ticket-queue-queries.ts';
 import { editTicket } from '../../src/domain/tickets/ticket-agent-service.ts';
-import { indexAllPending, indexPendingTickets } from '../../src/domain/tickets/ticket-search-index.ts';
+import { indexAllPending, indexPendingTickets, searchText } from '../../src/domain/tickets/ticket-search-index.ts';
 import { dbBool } from '../../src/db/dialect.ts';
 
 describe('quick search by subject words', () => {
@@ -38,8 +38,9 @@ describe('quick search by subject words', () => {
     const a = await buildTicket(t.db, { department_id: support, subject: 'Café plotter OFFLINE on floor 3' });
     const b = await buildTicket(t.db, { department_id: support, subject: 'Plotting tool crashes' });
     expect(await indexed(a.id)).toBe(false);
-    // Not indexed yet: the subject is tested as it is (LIKE), so a new ticket is found at once.
+    // Not in the word index yet: found at once, by its search_text.
     expect(await search(admin, 'plotter')).toEqual({ ids: ids(a), total: 1 });
+    expect(await search(admin, 'otter')).toEqual({ ids: [], total: 0 });
     expect(await indexPendingTickets(t.db)).toBeGreaterThanOrEqual(2);
     expect(await indexed(a.id)).toBe(true);
     expect(await t.db('ticket_search_words').where('ticket_id', a.id).orderBy('word').pluck('word')).toEqual(['3', 'cafe', 'floor', 'offline', 'on', 'plotter']);
@@ -108,6 +109,67 @@ describe('quick search by subject words', () => {
       expect(plan[at], JSON.stringify(plan)).toMatchObject({ type: 'range', key: 'PRIMARY' });
       expect(plan[at + 1], JSON.stringify(plan)).toMatchObject({ id: plan[at].id, table: 't', type: 'eq_ref', key: 'PRIMARY' });
     }
+  });
+
+  it('reads several terms from the range of the one with the fewest tickets (one statement more), and finds only tickets with all of them', async () => {
+    const common = [];
+    for (let i = 0; i < 12; i++) common.push(await buildTicket(t.db, { department_id: support, subject: `Monitor flicker ${i}` }));
+    const both = await buildTicket(t.db, { department_id: support, subject: 'Monitor flicker on the omega desk' });
+    await buildTicket(t.db, { department_id: support, subject: 'Omega desk chair' });
+    await indexAllPending(t.db);
+    const statements: { sql: string; bindings: readonly unknown[] }[] = [];
+    const listener = (q: { sql: string; bindings?: unknown[] }) => void statements.push({ sql: q.sql, bindings: q.bindings ?? [] });
+    let single: { ids: number[]; total: number };
+    let n1 = 0;
+    t.db.on('query', listener);
+    try {
+      single = await search(admin, 'flicker');
+      n1 = statements.length;
+      expect(await search(admin, 'flicker omega')).toEqual({ ids: ids(both), total: 1 });
+      expect(await search(admin, 'OMEGA monitor')).toEqual({ ids: ids(both), total: 1 });
+    } finally {
+      t.db.removeListener('query', listener);
+    }
+    expect(single.total).toBe(13);
+    const two = statements.slice(n1);
+    // Each two-term search: the terms' counts (one statement), then the summary and the page as for one term.
+    expect(two.length).toBe(2 * (n1 + 1));
+    const counted = two.filter((s) => /count\(\*\)/i.test(s.sql) && s.sql.includes('ticket_search_words') && !/group_concat/i.test(s.sql));
+    expect(counted).toHaveLength(2);
+    // The summary reads the range of "omega" (2 tickets), not "flicker" or "monitor" (13).
+    for (const summary of two.filter((s) => /group_concat/i.test(s.sql))) expect(summary.bindings).toContain('omega');
+  });
+
+  it('counts the total of several common terms along the queue, and of a common and a rare one from the rare one\'s range', async () => {
+    // 5,000 tickets (RAREST_CAP) with both words: each term is common, so the total walks the queue.
+    const user = (await t.db('users').first('id')).id;
+    const priority = (await t.db('priorities').first('id')).id;
+    const ts = '2026-03-01 09:00:00.000';
+    const rows = Array.from({ length: 5000 }, (_, i) => {
+      const subject = `Sigma tau report ${i}`;
+      return { number: `ST${String(i).padStart(6, '0')}`, user_id: user, requester_name: 'Bulk', subject, search_text: searchText(subject), status: 'open', state: 'open', department_id: support, priority_id: priority, source: 'web', sla_started_at: ts, is_overdue: false, is_answered: false, version: 1, created_at: ts, updated_at: ts };
+    });
+    for (let i = 0; i < rows.length; i += 250) await t.db('tickets').insert(rows.slice(i, i + 250));
+    await indexAllPending(t.db);
+    const statements: string[] = [];
+    const listener = (q: { sql: string }) => void statements.push(q.sql);
+    t.db.on('query', listener);
+    let common;
+    try {
+      common = await listQueue(t.ctx(john.actor), { queue: 'open', q: 'sigma tau' });
+    } finally {
+      t.db.removeListener('query', listener);
+    }
+    expect(common.total).toBe(SEARCH_COUNT_CAP + 1);
+    expect(common.rows.length).toBeGreaterThan(0);
+    expect(common.rows.every((r) => r.subject.startsWith('Sigma tau report'))).toBe(true);
+    const summary = statements.find((x) => /group_concat/i.test(x))!;
+    expect(summary).toBeDefined();
+    expect(summary).not.toContain('ticket_search_words');
+    expect(summary).toContain('search_text');
+    // One of them rare: read from its range, exactly.
+    expect(await search(john, 'sigma tau 4321')).toEqual({ ids: [(await t.db('tickets').where('number', 'ST004321').first('id')).id], total: 1 });
+    expect(await search(john, 'tau 43')).toMatchObject({ total: 111 }); // 43, 430–439, 4300–4399
   });
 
   it('indexes in batches, each ticket once, with two indexers side by side', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_WORD, prefixRange, searchTerms, searchWord, searchWords } from '../../src/domain/tickets/ticket-search-index.ts';
+import { MAX_WORD, prefixRange, SEARCH_TEXT_MAX, searchTerms, searchText, searchWord, searchWords, wordsOfSearchText } from '../../src/domain/tickets/ticket-search-index.ts';
 
 describe('search words (the quick search\'s word index)', () => {
   it('splits a subject into its distinct words: letters and digits of any script, lower case, accents removed', () => {
@@ -18,11 +18,22 @@ describe('search words (the quick search\'s word index)', () => {
     expect(Array.from(searchWord('é'.repeat(MAX_WORD + 5)))).toHaveLength(MAX_WORD);
   });
 
-  it('turns a search into terms, each as typed and as stored, without repeats, longest first', () => {
-    expect(searchTerms('VPN  Café vpn')).toEqual([{ typed: 'Café', word: 'cafe' }, { typed: 'VPN', word: 'vpn' }]);
-    expect(searchTerms('"quoted" (words)')).toEqual([{ typed: 'quoted', word: 'quoted' }, { typed: 'words', word: 'words' }]);
+  it('turns a search into its terms, as stored, without repeats, at most 8', () => {
+    expect(searchTerms('VPN  Café vpn')).toEqual(['vpn', 'cafe']);
+    expect(searchTerms('"quoted" (words)')).toEqual(['quoted', 'words']);
     expect(searchTerms('#')).toEqual([]);
-    expect(searchTerms('a b c d e f g h i j')).toHaveLength(8);
+    expect(searchTerms('a b c d e f g h i j')).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
+  });
+
+  it('writes search_text as the distinct words, each after a space, and leaves out a word that would not fit, from the words too', () => {
+    expect(searchText('Café printer OFFLINE — printer #2')).toBe(' cafe printer offline 2');
+    expect(wordsOfSearchText(searchText('Café printer OFFLINE — printer #2'))).toEqual(searchWords('Café printer OFFLINE — printer #2'));
+    const subject = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    const text = searchText(subject);
+    expect(text.length).toBeLessThanOrEqual(SEARCH_TEXT_MAX);
+    expect(text.startsWith(' word0 word1 ')).toBe(true);
+    expect(wordsOfSearchText(text)).toEqual(searchWords(subject).slice(0, wordsOfSearchText(text).length));
+    expect(text).not.toContain('word59');
   });
 
   it('reads a prefix as a range that holds every word starting with it and no other', () => {

@@ -17,6 +17,7 @@ import { checkAttachments, storeAttachments, type UploadedFile } from './attachm
 import { insertStaffEntry, loadForAction, nameOf, saveTicket, statusChange, TicketRef, type StatusChange } from './ticket-agent-common.ts';
 import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
 import { STATUSES } from './ticket-status.ts';
+import { searchText } from './ticket-search-index.ts';
 
 export { assignTicket, claimTicket, releaseTicket, transferTicket } from './ticket-assignment-service.ts';
 export { changeTicketPriority, changeTicketSla, setTicketDueDate } from './ticket-property-service.ts';
@@ -140,8 +141,8 @@ export async function editTicket(ctx: ServiceContext, raw: EditTicketInput): Pro
     if (input.subject !== t.subject) changes.subject = { from: t.subject, to: input.subject };
     if (topicId !== (t.topic_id ?? null)) changes.topic = { from: await nameOf(trx, 'help_topics', t.topic_id), to: await nameOf(trx, 'help_topics', topicId) };
     if (!Object.keys(changes).length) return { ticketId: t.id, version: Number(t.version), changed: false };
-    // A new subject's words are indexed by the background task (ticket-search-index.ts); until then a search tests it with LIKE.
-    await saveTicket(trx, t, { subject: input.subject, topic_id: topicId, ...(changes.subject ? { search_indexed: false } : {}) }, ctx.clock());
+    // A new subject's search_text now; its words in the word index by the background task (ticket-search-index.ts).
+    await saveTicket(trx, t, { subject: input.subject, topic_id: topicId, ...(changes.subject ? { search_text: searchText(input.subject), search_indexed: false } : {}) }, ctx.clock());
     await recordTicketEvent(tctx, trx, t.id, 'edited', changes);
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true };
   });

@@ -9,8 +9,8 @@
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { dbBool, dbCount, dbDate, fromWithIndexHints, joinInOrder, tableByPrimaryKey, tableForcedIndex, whereEqualsNotIndexed, whereLike } from '../../db/dialect.ts';
-import { prefixRange, searchTerms, type SearchTerm } from './ticket-search-index.ts';
+import { dbBool, dbCount, dbDate, fromWithIndexHints, joinInOrder, tableByPrimaryKey, tableForcedIndex, whereEqualsNotIndexed } from '../../db/dialect.ts';
+import { prefixRange, searchTerms } from './ticket-search-index.ts';
 import { isAdmin, type Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings } from '../settings/settings-service.ts';
@@ -160,33 +160,44 @@ function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams): void
     const terms = searchTerms(q);
     qb.where((w) => {
       w.where('t.number', searchNumber(q));
-      if (terms.length) w.orWhere((m) => wordMatch(db, m, terms));
+      if (terms.length) w.orWhere((m) => wordMatch(m, terms));
     });
   }
 }
 
+/**
+ * Where a word search's total starts (see listQueue): with one term, its range of the word index
+ * (no statement); with several, the range of the one with the fewest tickets (each counted up to
+ * RAREST_CAP, in one statement), or, when every term is in more tickets than that, a walk of the queue
+ * (`walk`); no term (only a number): undefined.
+ */
+async function searchDriver(db: Knex | Knex.Transaction, terms: string[]): Promise<string | 'walk' | undefined> {
+  if (terms.length < 2) return terms[0];
+  const counted = terms.map((term, i) => {
+    const [lo, hi] = prefixRange(term);
+    const entries = db('ticket_search_words').select(db.raw('1 as x')).where('word', '>=', lo).where('word', '<', hi).limit(RAREST_CAP);
+    // sql-safe: `i` is the term's index, an integer. (Bound as `? as i`, knex placed the value after the subquery's.)
+    return db.from(entries.as(`c${i}`)).select(db.raw(`${Number(i)} as i`), db.raw('count(*) as n'));
+  });
+  const rows = (await counted[0].unionAll(counted.slice(1))) as unknown as { i: unknown; n: unknown }[];
+  const n = (i: number) => dbCount(rows.find((r) => Number(r.i) === i)?.n);
+  let best = 0;
+  for (let i = 1; i < terms.length; i++) if (n(i) < n(best)) best = i;
+  return n(best) < RAREST_CAP ? terms[best] : 'walk';
+}
+/** From this many tickets a term counts as common (searchDriver). */
+const RAREST_CAP = 5000;
+
 /** The ticket number a search may be (a leading # dropped). */
 const searchNumber = (q: string) => q.replace(/^#/, '');
 
-/** A ticket of the search index whose subject has a word starting with `word`. */
-function hasWord(db: Knex | Knex.Transaction, word: string): Qb {
-  const [lo, hi] = prefixRange(word);
-  return db('ticket_search_words as sw').select(db.raw('1')).whereRaw('?? = ??', ['sw.ticket_id', 't.id']).where('sw.word', '>=', lo).where('sw.word', '<', hi);
-}
-
 /**
- * Every term matches the ticket's subject: a word of it starts with the term (the word index), or,
- * for a ticket not indexed yet (just opened or retitled: see ticket-search-index.ts), the subject
- * holds the term anywhere (LIKE '%term%'), until the background task indexes it a few seconds later.
+ * Every term is the start of a word of the ticket's subject: `search_text LIKE '% term%'` (see
+ * ticket-search-index.ts searchText; a term is letters and digits, nothing LIKE would read as a
+ * wildcard). search_text is in the queue's covering index, so a walk of the queue tests it there.
  */
-function wordMatch(db: Knex | Knex.Transaction, qb: Qb, terms: SearchTerm[]): void {
-  qb.where((indexed) => {
-    indexed.where('t.search_indexed', true);
-    for (const term of terms) indexed.whereExists(hasWord(db, term.word));
-  }).orWhere((pending) => {
-    pending.where('t.search_indexed', false);
-    for (const term of terms) whereLike(pending, 't.subject', term.typed);
-  });
+function wordMatch(qb: Qb, terms: string[]): void {
+  for (const term of terms) qb.where('t.search_text', 'like', `% ${term}%`);
 }
 
 export interface QueueRow {
@@ -254,28 +265,41 @@ function boundedCount(db: Knex | Knex.Transaction, parts: Qb[], cap: number): Kn
 }
 
 /**
+ * The total of a word search whose terms are all common (searchDriver), counted the way its page is
+ * read: in update order along tickets_queue_scope_sort_flags, whose entries hold the visibility
+ * columns, the number and search_text, so the test is made in the index, and common words are found
+ * early. (Counted as disjoint parts instead, each part started from a narrower index and read each
+ * candidate ticket's row: 150–170 ms a part at 1M tickets with a cold buffer pool.)
+ */
+function searchTotal(base: Qb): Qb {
+  // The order is only there to keep the planner on that index (without it MariaDB picked a narrower
+  // index and read rows); a count needs none, so it walks forward, in the index's own order.
+  return base.clone().orderBy('t.updated_at', 'asc').orderBy('t.id', 'asc');
+}
+
+/**
  * The tickets a word search finds (up to cap + 1 of each kind), as one query of ids aliased `t`
  * (so the summary's total and found parts select `t.id` from it as from any part): the ticket of that
- * number; the indexed tickets with a word starting with the longest term, read as that range of the
- * word index (ticket_search_words, in ticket order), each looked up by id to test the rest of the
- * terms, the queue and visibility (joinInOrder: the planner might otherwise start from the queue and
- * test every ticket of it); the tickets not indexed yet, through tickets_search_pending (a few, those
- * of the last seconds), tested with LIKE. A UNION: the number's ticket may match a word too. Testing
- * `subject LIKE '%word%'` along the queue's entries instead read every one of them for a word in few
- * or no subjects (the Closed queue at 1M tickets: 0.4 s; docs/benchmarks.md).
+ * number; the indexed tickets with a word starting with `driver` (the rarest term), read as that
+ * range of the word index (ticket_search_words, in ticket order), each looked up by id to test the
+ * other terms, the queue and visibility (joinInOrder: the planner might otherwise start from the queue
+ * and test every ticket of it); the tickets not indexed yet, through tickets_search_pending (those of
+ * the last seconds). A UNION: the number's ticket may match a word too. Testing every entry of the
+ * queue instead read all of them for a word in few or no subjects (the Closed queue at 1M tickets:
+ * 0.4–0.9 s; docs/benchmarks.md).
  */
-function wordSearchFound(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams, cap: number): Qb {
+function wordSearchFound(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams, cap: number, driver: string | undefined): Qb {
   const q = p.q!;
   const plain = baseQuery(db, actor, { ...p, q: undefined });
   const terms = searchTerms(q);
   const parts: Qb[] = [plain.clone().where('t.number', searchNumber(q)).select('t.id')];
-  if (terms.length) {
-    const [lo, hi] = prefixRange(terms[0].word);
+  if (driver !== undefined) {
+    const [lo, hi] = prefixRange(driver);
     const indexed = plain.clone().from(joinInOrder(db, ['ticket_search_words', 'sw', 'ticket_id'], ['tickets', 't', 'id'])).where('sw.word', '>=', lo).where('sw.word', '<', hi).where('t.search_indexed', true);
-    for (const term of terms.slice(1)) indexed.whereExists(hasWord(db, term.word));
+    wordMatch(indexed, terms.filter((term) => term !== driver));
     parts.push(indexed.select('t.id').limit(cap + 1));
     const pending = plain.clone().from(tableForcedIndex(db, 'tickets', 't', 'tickets_search_pending')).where('t.search_indexed', false);
-    for (const term of terms) whereLike(pending, 't.subject', term.typed);
+    wordMatch(pending, terms);
     parts.push(pending.select('t.id').limit(cap + 1));
   }
   const union = db.select('p0.id').from(parts[0].as('p0')).union(parts.slice(1).map((part, i) => db.select(`p${i + 1}.id`).from(part.as(`p${i + 1}`))));
@@ -638,12 +662,19 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // The total is counted only as far as needed: the cap, or past the requested page (to know there is a next one).
   const wordSearch = p.q !== undefined && !isEmailSearch(p);
   const totalCap = Math.max(wordSearch ? SEARCH_COUNT_CAP : COUNT_CAP, p.page * pageSize);
+  // Where a word search's total starts: a term's range of the word index, each ticket of it looked up
+  // (of several terms the rarest, one statement more: "problem 123456" read from "problem" looked up
+  // every ticket), or, when every term is common, a walk of the queue's covering index testing
+  // search_text (searchTotal): "printer vpn" (each in 1 subject in 10, both in 1 in 100) read from
+  // "printer" looked up 60,000 tickets for a one-department agent's Open queue (1.4 s at 1M), where
+  // the walk finds its 201 in 20,000 index entries.
+  const driver = wordSearch ? await searchDriver(db, searchTerms(p.q!)) : undefined;
   // A queue without filters (but the department the counts share) up to the counts' own cap is
   // totalled by its count: counting it again read up to COUNT_CAP + 1 index entries more per page.
   // A word search counts the tickets it finds from the word index (wordSearchFound); other totals as
   // disjoint parts, each from its own index.
   const totalIsCount = totalCap === COUNT_CAP && !FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined);
-  const totalParts = () => (wordSearch ? [wordSearchFound(db, ctx.actor, p, totalCap)] : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p)));
+  const totalParts = () => (wordSearch ? [driver === 'walk' ? searchTotal(base) : wordSearchFound(db, ctx.actor, p, totalCap, driver)] : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p)));
   const rankBy = keyedByName(p, sort);
   // Every value's place for a page in name order, read one value at a time (rankBy) or sorted by it (rankKey).
   const ranked = sort === 'department' || sort === 'assignee' ? sort : undefined;

@@ -1,18 +1,19 @@
 /**
- * The quick search's word index: every word of a ticket's subject, normalised (searchWord), in
- * ticket_search_words (word, ticket_id). A search term matches a ticket whose subject has a word that
- * starts with it ("print" finds "Printer offline", as osTicket's and Zendesk's searches do), read as
- * a range of the index instead of testing every subject of the queue with LIKE '%term%', which no
- * B-tree index can seek (migrations/20261128080000_add_ticket_search_words.ts says more).
- *
- * A ticket is indexed after it is written, not by the request that writes it: tickets are opened with
- * search_indexed false (the column's default) and a subject edit sets it false again in the same
- * UPDATE, so neither costs a statement; indexPendingTickets (the background task, and `tessera
- * search:index`) indexes them in batches. Until then a search tests such a ticket's subject with LIKE
- * (see ticket-queue-queries.ts wordMatch), so a ticket is found from the moment it exists.
+ * The quick search's words. A search term matches a ticket whose subject has a word that starts with
+ * it ("print" finds "Printer offline", as osTicket's and Zendesk's searches do), case and accents
+ * ignored. The subject's words (searchWords) are kept in two forms
+ * (migrations/20261128080000_add_ticket_search_words.ts says why):
+ * - tickets.search_text (searchText): written with the subject, in the same statement; the match is
+ *   `search_text LIKE '% term%'`, tested in the queue's covering index as a page walks the queue;
+ * - ticket_search_words (word, ticket_id): a word's range of it lists its tickets, so the total of a
+ *   word in few or no subjects is read, not searched for. Written after the ticket, not by the request
+ *   that writes it: tickets are opened with search_indexed false (the column's default) and a subject
+ *   edit sets it false again in its UPDATE, so neither costs a statement; indexPendingTickets (the
+ *   background task, and `tessera search:index`) indexes them in batches, from their search_text.
+ *   Until then a search finds such a ticket through tickets_search_pending and its search_text.
  */
 import type { Knex } from 'knex';
-import { isMysql, tableForcedIndex } from '../../db/dialect.ts';
+import { isMysql, isSqlite, tableForcedIndex } from '../../db/dialect.ts';
 
 /** Longest word kept (characters); longer words are indexed, and searched, by their first MAX_WORD. */
 export const MAX_WORD = 40;
@@ -38,20 +39,31 @@ export function searchWords(text: string): string[] {
   return [...out];
 }
 
-/** A search's terms: each word as typed (for LIKE on a ticket not indexed yet) and as stored. */
-export interface SearchTerm { typed: string; word: string }
+/** Longest search_text (characters: the column's size). */
+export const SEARCH_TEXT_MAX = 255;
 
-/** The terms of a search, at most 8 (each is one more condition), longest first: the first is read from the index, the rest tested. */
-export function searchTerms(q: string): SearchTerm[] {
-  const seen = new Set<string>();
-  const terms: SearchTerm[] = [];
-  for (const typed of q.split(SPLIT)) {
-    const word = typed && searchWord(typed);
-    if (!word || seen.has(word)) continue;
-    seen.add(word);
-    terms.push({ typed, word });
+/**
+ * tickets.search_text for a subject: its distinct words, each after a space (" printer offline"), so
+ * that `LIKE '% term%'` is "a word starts with term". Words that would not fit are left out, of the
+ * text and of the word index alike (a subject has at most 255 characters; normalising rarely lengthens it).
+ */
+export function searchText(subject: string): string {
+  let text = '';
+  for (const w of searchWords(subject)) {
+    if (text.length + 1 + w.length > SEARCH_TEXT_MAX) break;
+    text += ' ' + w;
   }
-  return terms.sort((a, b) => b.word.length - a.word.length).slice(0, 8);
+  return text;
+}
+
+/** The words of a search_text (as the word index holds them). */
+export function wordsOfSearchText(text: string): string[] {
+  return text.split(' ').filter(Boolean);
+}
+
+/** The terms of a search, as stored (searchWord), without repeats, at most 8 (each is one more condition). */
+export function searchTerms(q: string): string[] {
+  return searchWords(q).slice(0, 8);
 }
 
 /** The index range of the words that start with `word`: [word, word + U+10FFFF), in byte (code point) order. */
@@ -61,7 +73,7 @@ export function prefixRange(word: string): [string, string] {
 
 /**
  * Indexes up to `limit` tickets whose words are not (or no longer) in the index, in one transaction:
- * their old words deleted, their subject's words inserted, search_indexed set. On MySQL the tickets
+ * their old words deleted, the words of their search_text inserted, search_indexed set. On MySQL the tickets
  * are claimed FOR UPDATE SKIP LOCKED, so processes running this side by side take different tickets,
  * and a subject edited meanwhile waits for this commit and marks its ticket again. Returns how many
  * tickets it indexed.
@@ -73,15 +85,16 @@ export async function indexPendingTickets(db: Knex, limit = INDEX_BATCH): Promis
   return db.transaction(async (trx) => {
     // Through tickets_search_pending, in id order, stopped at the limit: a locking read locks what it
     // reads, and a scan of the table (a small one, sorted) would claim every ticket for one indexer.
-    const pending = trx.from(tableForcedIndex(trx, 'tickets', 't', 'tickets_search_pending')).where('t.search_indexed', false).orderBy('t.id').limit(limit).select('t.id', 't.subject');
+    const pending = trx.from(tableForcedIndex(trx, 'tickets', 't', 'tickets_search_pending')).where('t.search_indexed', false).orderBy('t.id').limit(limit).select('t.id', 't.search_text');
     if (isMysql(trx)) pending.forUpdate().skipLocked();
-    const rows = (await pending) as { id: number; subject: string }[];
+    const rows = (await pending) as { id: number; search_text: string }[];
     if (!rows.length) return 0;
     const ids = rows.map((r) => r.id);
     await trx('ticket_search_words').whereIn('ticket_id', ids).delete();
-    const words = rows.flatMap((r) => searchWords(r.subject).map((word) => ({ word, ticket_id: r.id })));
-    // 2 bound values a row: well under SQLite's 32,766 per statement.
-    for (let i = 0; i < words.length; i += 5000) await trx('ticket_search_words').insert(words.slice(i, i + 5000));
+    const words = rows.flatMap((r) => wordsOfSearchText(r.search_text).map((word) => ({ word, ticket_id: r.id })));
+    // NOTE(dialect): knex writes a multi-row INSERT on SQLite as a compound SELECT, at most 500 terms.
+    const chunk = isSqlite(trx) ? 500 : 5000;
+    for (let i = 0; i < words.length; i += chunk) await trx('ticket_search_words').insert(words.slice(i, i + chunk));
     await trx('tickets').whereIn('id', ids).update({ search_indexed: true });
     return rows.length;
   }, isMysql(db) ? { isolationLevel: 'read committed' } : undefined);
