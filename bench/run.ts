@@ -130,7 +130,18 @@ async function main() {
       { name: 'Agent: post a reply (all to one ticket)', method: 'POST', path: `/scp/tickets/${seed.replyTicketId}/reply`, headers: replyHeaders, body: replyBody, stmts: statementCounts.reply },
     ];
     const only = args.only ? new RegExp(args.only, 'i') : undefined;
+    let indexedForSearch = false;
     for (const s of scenarios.filter((x) => !only || only.test(x.name))) {
+      // The server runs without its background jobs (JOBS_DISABLED), the search index task among them:
+      // before the first search row, the tickets the rows above opened are indexed, as that task does
+      // every 2 seconds in a help desk (until then each search tests them one by one).
+      if (/^Agent: search/.test(s.name) && !indexedForSearch) {
+        indexedForSearch = true;
+        const idb = createDb(database);
+        const n = await indexAllPending(idb);
+        await idb.destroy();
+        if (n) log(`  (indexed the words of ${n.toLocaleString('en')} tickets opened above, as the background task would have)`);
+      }
       await warmUp(base, s);
       for (const c of [1, 16]) rows.push(await runScenario(base, s, c, { app: app.pid!, db: dbPid }));
     }
