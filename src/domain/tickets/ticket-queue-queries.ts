@@ -73,7 +73,7 @@ function scopeVisible(qb: Qb, actor: Actor): void {
 /** Narrows a query to one part of a queue's tickets. */
 type Part = (qb: Qb) => void;
 /** A part, and the index a page reads it from on SQLite when it is not a department's range (see queueParts); `department`: a part that is one department's range. */
-type VisiblePart = { where: Part; index?: string; department?: number };
+type VisiblePart = { where: Part; index?: string; department?: number; inDepartments?: true };
 
 /**
  * The tickets an actor may see in `queue`, as DISJOINT parts whose counts add up. One OR
@@ -99,7 +99,7 @@ function visibleParts(actor: Actor, queue: QueueName, perDepartment = false): Vi
   const outside: Part = (qb) => void (depts.length && qb.whereNotIn('t.department_id', depts));
   const parts: VisiblePart[] = [];
   if (perDepartment) for (const dept of depts) parts.push({ where: (qb) => void qb.where('t.department_id', dept), department: dept });
-  else if (depts.length) parts.push({ where: (qb) => void qb.whereIn('t.department_id', depts) });
+  else if (depts.length) parts.push({ where: (qb) => void qb.whereIn('t.department_id', depts), inDepartments: true });
   parts.push({ where: (qb) => (qb.where('t.assignee_agent_id', actor.id), outside(qb)), index: assigned });
   if (actor.teamIds.length) parts.push({ where: (qb) => (qb.whereIn('t.team_id', actor.teamIds).where(notMine(actor.id)), outside(qb)), index: team });
   return parts;
@@ -331,8 +331,19 @@ function pagePartTable(db: Knex | Knex.Transaction, index?: string): Qb {
   return fromWithIndexHints(db, 'tickets', 't', { ignore: 'tickets_queue_scope_sort_flags', use: index });
 }
 
+/**
+ * A queue's count as parts (see visibleParts). An agent's departments part is read from the queue's
+ * DEPARTMENT_INDEX (state, department, the queue's columns): for their Unassigned queue MariaDB
+ * intersected two indexes instead (index_merge of tickets_assignee_dept and tickets_team, reading
+ * both ranges whole): 3.2 ms against 0.5 for one department at 1M tickets, on every page an agent
+ * who is not an admin opens.
+ */
 function countQuery(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, dept?: number): Qb[] {
-  return queueParts(db, actor, queue, (qb) => void (dept && qb.where('t.department_id', dept)));
+  return visibleParts(actor, queue).map(({ where: part, inDepartments }) => {
+    const index = inDepartments ? DEPARTMENT_INDEX[queue] : undefined;
+    const table = index ? (db.from(tableForcedIndex(db, 'tickets', 't', index)) as Qb) : db('tickets as t');
+    return inQueue(db, table, queue, [part, (qb) => void (dept && qb.where('t.department_id', dept))]);
+  });
 }
 
 /** Counts of every queue for the actor (and department filter), each bounded by COUNT_CAP (n > cap means "cap+"), in one statement. */
