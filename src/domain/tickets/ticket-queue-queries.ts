@@ -70,10 +70,18 @@ function scopeVisible(qb: Qb, actor: Actor): void {
   });
 }
 
+/** The index a count reads an agent's "assigned to me" part from (assignee, state, both flags, department: covering). */
+const ASSIGNEE_COUNT_INDEX = 'tickets_assignee_flags';
+/** The index a count of a whole queue (an admin's, no department filter) reads: the queue's own entries first. */
+const QUEUE_COUNT_INDEX: Partial<Record<QueueName, string>> = {
+  open: 'tickets_queue_dept_updated', closed: 'tickets_queue_dept_updated',
+  unassigned: 'tickets_unassigned', answered: 'tickets_answered', overdue: 'tickets_overdue',
+};
+
 /** Narrows a query to one part of a queue's tickets. */
 type Part = (qb: Qb) => void;
 /** A part, and the index a page reads it from on SQLite when it is not a department's range (see queueParts); `department`: a part that is one department's range. */
-type VisiblePart = { where: Part; index?: string; department?: number; inDepartments?: true };
+type VisiblePart = { where: Part; index?: string; department?: number; countIndex?: string; wholeQueue?: true };
 
 /**
  * The tickets an actor may see in `queue`, as DISJOINT parts whose counts add up. One OR
@@ -90,17 +98,17 @@ function visibleParts(actor: Actor, queue: QueueName, perDepartment = false): Vi
   if (queue === 'mine') {
     // Assigned to me or to my teams is always visible: no department part.
     if (actor.kind !== 'agent') return [{ where: (qb) => void qb.whereRaw('1 = 0') }];
-    const parts: VisiblePart[] = [{ where: (qb) => void qb.where('t.assignee_agent_id', actor.id), index: assigned }];
+    const parts: VisiblePart[] = [{ where: (qb) => void qb.where('t.assignee_agent_id', actor.id), index: assigned, countIndex: ASSIGNEE_COUNT_INDEX }];
     if (actor.teamIds.length) parts.push({ where: (qb) => void qb.whereIn('t.team_id', actor.teamIds).where(notMine(actor.id)), index: team });
     return parts;
   }
-  if (actor.kind !== 'agent' || actor.role === 'admin') return [{ where: () => undefined }];
+  if (actor.kind !== 'agent' || actor.role === 'admin') return [{ where: () => undefined, wholeQueue: true }];
   const depts = actor.departmentIds;
   const outside: Part = (qb) => void (depts.length && qb.whereNotIn('t.department_id', depts));
   const parts: VisiblePart[] = [];
   if (perDepartment) for (const dept of depts) parts.push({ where: (qb) => void qb.where('t.department_id', dept), department: dept });
-  else if (depts.length) parts.push({ where: (qb) => void qb.whereIn('t.department_id', depts), inDepartments: true });
-  parts.push({ where: (qb) => (qb.where('t.assignee_agent_id', actor.id), outside(qb)), index: assigned });
+  else if (depts.length) parts.push({ where: (qb) => void qb.whereIn('t.department_id', depts), countIndex: DEPARTMENT_INDEX[queue] });
+  parts.push({ where: (qb) => (qb.where('t.assignee_agent_id', actor.id), outside(qb)), index: assigned, countIndex: ASSIGNEE_COUNT_INDEX });
   if (actor.teamIds.length) parts.push({ where: (qb) => (qb.whereIn('t.team_id', actor.teamIds).where(notMine(actor.id)), outside(qb)), index: team });
   return parts;
 }
@@ -339,8 +347,8 @@ function pagePartTable(db: Knex | Knex.Transaction, index?: string): Qb {
  * who is not an admin opens.
  */
 function countQuery(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, dept?: number): Qb[] {
-  return visibleParts(actor, queue).map(({ where: part, inDepartments }) => {
-    const index = inDepartments ? DEPARTMENT_INDEX[queue] : undefined;
+  return visibleParts(actor, queue).map(({ where: part, countIndex, wholeQueue }) => {
+    const index = wholeQueue ? (dept ? DEPARTMENT_INDEX[queue] : QUEUE_COUNT_INDEX[queue]) : countIndex;
     const table = index ? (db.from(tableForcedIndex(db, 'tickets', 't', index)) as Qb) : db('tickets as t');
     return inQueue(db, table, queue, [part, (qb) => void (dept && qb.where('t.department_id', dept))]);
   });
