@@ -100,6 +100,11 @@ describe('agent panel: tickets over HTTP', () => {
       expect(page(`tr[data-ticket="${made[3].number}"]`).hasClass('overdue')).toBe(true);
       expect(await numbersIn(johnC, `?queue=open&q=Sort&source=phone`)).toEqual([]);
       expect(await numbersIn(johnC, `?queue=open&q=Sort&dept=${banking}`)).toEqual([]);
+      // A search that finds nothing says how words are matched (the start of a word); a filter alone does not.
+      const none = $((await johnC.get('/scp/tickets?queue=open&q=ort')).text);
+      expect(none('.empty').text()).toContain('match these filters');
+      expect(none('.search-hint').text()).toContain('“print” finds “Printer offline”');
+      expect($((await johnC.get(`/scp/tickets?queue=open&dept=${banking}`)).text)('.search-hint').length).toBe(0);
       // Junk and arrays in the query are ignored, never an error page.
       expect((await johnC.get('/scp/tickets?queue=nope&sort=x&page=-3&dept=abc&q[]=a')).status).toBe(200);
       await writeSettings(t.db, { page_size: 25 }, new Date());
