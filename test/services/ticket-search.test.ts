@@ -11,6 +11,9 @@ import { listQueue, SEARCH_COUNT_CAP } from '../../src/domain/tickets/ticket-que
 import { editTicket } from '../../src/domain/tickets/ticket-agent-service.ts';
 import { indexAllPending, indexPendingTickets, searchText } from '../../src/domain/tickets/ticket-search-index.ts';
 import { dbBool } from '../../src/db/dialect.ts';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { dbClient } from '../support/test-env.ts';
 
 describe('quick search by subject words', () => {
   let t: TestApp;
@@ -171,6 +174,42 @@ describe('quick search by subject words', () => {
     expect(await search(john, 'sigma tau 4321')).toEqual({ ids: [(await t.db('tickets').where('number', 'ST004321').first('id')).id], total: 1 });
     expect(await search(john, 'tau 43')).toMatchObject({ total: 111 }); // 43, 430–439, 4300–4399
   });
+
+  it.runIf(dbClient === 'sqlite')('indexes from another process while the server writes (SQLite: the write lock first, not a stale read)', async () => {
+    // `tessera search:index` beside a running server: the server holds SQLite's write lock in a
+    // transaction; the indexer (another process) waits for it (busy_timeout) instead of failing with
+    // SQLITE_BUSY, as it did when it read first and wrote after the server's commit.
+    const x = await buildTicket(t.db, { department_id: support, subject: 'Lambda lock test' });
+    const server = await t.db.transaction();
+    try {
+      await server('tickets').where({ id: x.id }).update({ updated_at: '2026-03-01 10:00:00.000' });
+      // The other process: opens the database, says so, then indexes (no migration check, which would
+      // itself wait for the lock first).
+      const script = `
+        import { createDb } from './src/db/knex.ts';
+        import { indexPendingTickets } from './src/domain/tickets/ticket-search-index.ts';
+        const db = createDb({ client: 'sqlite', filename: process.env.DB_FILE });
+        await db.raw('select 1');
+        console.log('ready');
+        console.log('indexed', await indexPendingTickets(db));
+        await db.destroy();`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: path.resolve(__dirname, '../..'), env: { ...process.env, DB_FILE: (t.config.database as { filename: string }).filename },
+      });
+      let out = '';
+      const ready = new Promise<void>((resolve) => child.stdout.on('data', (b) => ((out += b), out.includes('ready') && resolve())));
+      child.stderr.on('data', (b) => (out += b));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      await ready;
+      // The child is now in its transaction: waiting for the lock (or, reading first, holding a snapshot).
+      await new Promise((r) => setTimeout(r, 400));
+      await server.commit();
+      expect(await exited, out).toBe(0);
+      expect(await t.db('ticket_search_words').where({ ticket_id: x.id }).orderBy('word').pluck('word')).toEqual(['lambda', 'lock', 'test']);
+    } finally {
+      if (!server.isCompleted()) await server.rollback();
+    }
+  }, 30_000);
 
   it('indexes in batches, each ticket once, with two indexers side by side', async () => {
     const made = [];

@@ -85,12 +85,18 @@ export async function indexPendingTickets(db: Knex, limit = INDEX_BATCH): Promis
   return db.transaction(async (trx) => {
     // Through tickets_search_pending, in id order, stopped at the limit: a locking read locks what it
     // reads, and a scan of the table (a small one, sorted) would claim every ticket for one indexer.
-    const pending = trx.from(tableForcedIndex(trx, 'tickets', 't', 'tickets_search_pending')).where('t.search_indexed', false).orderBy('t.id').limit(limit).select('t.id', 't.search_text');
-    if (isMysql(trx)) pending.forUpdate().skipLocked();
-    const rows = (await pending) as { id: number; search_text: string }[];
+    const pending = () => trx.from(tableForcedIndex(trx, 'tickets', 't', 'tickets_search_pending')).where('t.search_indexed', false).orderBy('t.id').limit(limit);
+    // NOTE(dialect): on SQLite the write comes first, so the transaction takes the database's write lock
+    // (waiting busy_timeout) before it reads: read first, its write fails at once (SQLITE_BUSY) if
+    // another process wrote meanwhile (`tessera search:index` beside a running server). The old words
+    // of the same tickets, in the same order (nothing else can write until this commits).
+    if (isSqlite(trx)) await trx('ticket_search_words').whereIn('ticket_id', pending().select('t.id')).delete();
+    const select = pending().select('t.id', 't.search_text');
+    if (isMysql(trx)) select.forUpdate().skipLocked();
+    const rows = (await select) as { id: number; search_text: string }[];
     if (!rows.length) return 0;
     const ids = rows.map((r) => r.id);
-    await trx('ticket_search_words').whereIn('ticket_id', ids).delete();
+    if (!isSqlite(trx)) await trx('ticket_search_words').whereIn('ticket_id', ids).delete();
     const words = rows.flatMap((r) => wordsOfSearchText(r.search_text).map((word) => ({ word, ticket_id: r.id })));
     // NOTE(dialect): knex writes a multi-row INSERT on SQLite as a compound SELECT, at most 500 terms.
     const chunk = isSqlite(trx) ? 500 : 5000;
