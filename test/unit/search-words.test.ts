@@ -7,6 +7,9 @@ describe('search words (the quick search\'s word index)', () => {
     expect(searchWords('Überweisung fehlgeschlagen (Online-Banking)')).toEqual(['uberweisung', 'fehlgeschlagen', 'online', 'banking']);
     expect(searchWords('Не работает VPN')).toEqual(['не', 'работает', 'vpn']);
     expect(searchWords('ﬁle: 😀 ...')).toEqual(['file']);
+    // Split after normalising: a character that decomposes into several words gives those words.
+    expect(searchWords('½ day ﷺ')).toEqual(['1', '2', 'day', 'صلى', 'الله', 'عليه', 'وسلم']);
+    expect(searchWords('½')).toEqual(searchWords('1/2'));
     expect(searchWords('')).toEqual([]);
     expect(searchWords('!!! --- ???')).toEqual([]);
   });

@@ -23,19 +23,26 @@ export const INDEX_BATCH = 500;
 /** Splits text into words: runs of letters and digits (any script). */
 const SPLIT = /[^\p{L}\p{N}]+/u;
 
-/** A word as stored and searched: lower case, accents removed (NFKD without combining marks), at most MAX_WORD characters. */
-export function searchWord(word: string): string {
-  const w = word.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
-  return w.length > MAX_WORD ? Array.from(w).slice(0, MAX_WORD).join('') : w;
+/** Text as words are stored and searched: lower case, accents removed (NFKD without combining marks). */
+function normalise(text: string): string {
+  return text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
 }
 
-/** The distinct words of `text`, as stored. */
+/** At most MAX_WORD characters of a word. */
+const truncated = (w: string) => (w.length > MAX_WORD ? Array.from(w).slice(0, MAX_WORD).join('') : w);
+
+/** A single word as stored and searched (normalised, at most MAX_WORD characters). */
+export function searchWord(word: string): string {
+  return truncated(normalise(word));
+}
+
+/**
+ * The distinct words of `text`, as stored: split after normalising, so a character whose
+ * decomposition holds a space or a separator ("½" → "1⁄2") gives the same words in a subject and in a search.
+ */
 export function searchWords(text: string): string[] {
   const out = new Set<string>();
-  for (const raw of text.split(SPLIT)) {
-    const w = raw && searchWord(raw);
-    if (w) out.add(w);
-  }
+  for (const w of normalise(text).split(SPLIT)) if (w) out.add(truncated(w));
   return [...out];
 }
 
