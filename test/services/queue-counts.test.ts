@@ -13,6 +13,7 @@ import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 import type { AgentActor } from '../../src/domain/actor.ts';
 import { COUNT_CAP } from '../../src/domain/tickets/ticket-queue-queries.ts';
 import { searchText } from '../../src/domain/tickets/ticket-search-index.ts';
+import { statementsDuring } from '../support/statements.ts';
 
 /** A subject written as the ticket services write one (its search_text; its words for the background task). */
 const retitled = (subject: string) => ({ subject, search_text: searchText(subject), search_indexed: false });
@@ -529,17 +530,7 @@ describe('queue counts (disjoint parts)', () => {
     // At 1M tickets MariaDB counted an agent's Unassigned queue by intersecting tickets_assignee_dept and
     // tickets_team, reading both ranges whole (3.2 ms against 0.5), and spent 2.7 ms choosing among the
     // table's indexes for an agent's summary statement (0.7 ms for an admin's), more than reading them.
-    const summaryOf = async (fn: () => Promise<unknown>) => {
-      const seen: { sql: string; bindings: readonly unknown[] }[] = [];
-      const listener = (q: { sql: string; bindings?: unknown[] }) => void seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
-      t.db.on('query', listener);
-      try {
-        await fn();
-      } finally {
-        t.db.removeListener('query', listener);
-      }
-      return seen.find((x) => x.sql.includes('count(*)'))!;
-    };
+    const summaryOf = async (fn: () => Promise<unknown>) => (await statementsDuring(t.db, fn)).statements.find((x) => x.sql.includes('count(*)'))!;
     const hint = (index: string) => (t.config.database.client === 'sqlite' ? `indexed by \`${index}\`` : `force index (\`${index}\`)`);
     const hints = (sql: string) => [...sql.matchAll(/(?:indexed by|force index \() ?`(\w+)`/g)].map((m) => m[1]);
     const countParts = (sql: string) => sql.split('count(*)').length - 1;
@@ -635,18 +626,10 @@ describe('queue counts (disjoint parts)', () => {
       const plan = await idsPlan(actors.admin, { queue: 'closed', q: 'scanner' });
       if (t.config.database.client === 'sqlite') expect(plan.sqlite.filter((d) => /^(SEARCH|SCAN) t /.test(d))).toEqual(['SEARCH t USING INTEGER PRIMARY KEY (rowid=?)']);
       else expect(plan.mysql.filter((r) => r.table === 't').map((r) => r.key)).toEqual(['PRIMARY']);
-      const statements: string[] = [];
-      const listener = (q: { sql: string }) => void statements.push(q.sql);
-      t.db.on('query', listener);
-      let none;
-      try {
-        none = await listQueue(t.ctx(actors.cy), { queue: 'closed', q: 'no subject says this' });
-      } finally {
-        t.db.removeListener('query', listener);
-      }
+      const { result: none, statements } = await statementsDuring(t.db, () => listQueue(t.ctx(actors.cy), { queue: 'closed', q: 'no subject says this' }));
       expect(none.rows).toEqual([]);
       expect(none.total).toBe(0);
-      expect(statements.filter((x) => x.includes('as `pg`'))).toEqual([]);
+      expect(statements.filter((x) => x.sql.includes('as `pg`'))).toEqual([]);
     } finally {
       await writeSettings(t.db, { page_size: 200 }, new Date());
       for (const x of scanners) await t.db('tickets').where('id', x.id).update(retitled('Test ticket'));

@@ -14,6 +14,7 @@ import { dbBool } from '../../src/db/dialect.ts';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { dbClient } from '../support/test-env.ts';
+import { statementsDuring } from '../support/statements.ts';
 
 describe('quick search by subject words', () => {
   let t: TestApp;
@@ -91,14 +92,8 @@ describe('quick search by subject words', () => {
   it('reads the total of a word from the word index, then looks each ticket up by id (not the queue walked)', async () => {
     await buildTicket(t.db, { department_id: support, subject: 'Projector lamp dead' });
     await indexAllPending(t.db);
-    const seen: { sql: string; bindings: readonly unknown[] }[] = [];
-    const listener = (q: { sql: string; bindings?: unknown[] }) => void seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
-    t.db.on('query', listener);
-    try {
-      expect((await search(john, 'projector')).total).toBe(1);
-    } finally {
-      t.db.removeListener('query', listener);
-    }
+    const { result, statements: seen } = await statementsDuring(t.db, () => search(john, 'projector'));
+    expect(result.total).toBe(1);
     const summary = seen.find((s) => s.sql.includes('ticket_search_words') && /group_concat/i.test(s.sql))!;
     expect(summary).toBeDefined();
     if (t.config.database.client === 'sqlite') {
@@ -120,21 +115,13 @@ describe('quick search by subject words', () => {
     const both = await buildTicket(t.db, { department_id: support, subject: 'Monitor flicker on the omega desk' });
     await buildTicket(t.db, { department_id: support, subject: 'Omega desk chair' });
     await indexAllPending(t.db);
-    const statements: { sql: string; bindings: readonly unknown[] }[] = [];
-    const listener = (q: { sql: string; bindings?: unknown[] }) => void statements.push({ sql: q.sql, bindings: q.bindings ?? [] });
-    let single: { ids: number[]; total: number };
-    let n1 = 0;
-    t.db.on('query', listener);
-    try {
-      single = await search(admin, 'flicker');
-      n1 = statements.length;
+    const { result: single, statements: one } = await statementsDuring(t.db, () => search(admin, 'flicker'));
+    const n1 = one.length;
+    const { statements: two } = await statementsDuring(t.db, async () => {
       expect(await search(admin, 'flicker omega')).toEqual({ ids: ids(both), total: 1 });
       expect(await search(admin, 'OMEGA monitor')).toEqual({ ids: ids(both), total: 1 });
-    } finally {
-      t.db.removeListener('query', listener);
-    }
+    });
     expect(single.total).toBe(13);
-    const two = statements.slice(n1);
     // Each two-term search: the terms' counts (one statement), then the summary and the page as for one term.
     expect(two.length).toBe(2 * (n1 + 1));
     const counted = two.filter((s) => /count\(\*\)/i.test(s.sql) && s.sql.includes('ticket_search_words') && !/group_concat/i.test(s.sql));
@@ -154,19 +141,11 @@ describe('quick search by subject words', () => {
     });
     for (let i = 0; i < rows.length; i += 250) await t.db('tickets').insert(rows.slice(i, i + 250));
     await indexAllPending(t.db);
-    const statements: string[] = [];
-    const listener = (q: { sql: string }) => void statements.push(q.sql);
-    t.db.on('query', listener);
-    let common;
-    try {
-      common = await listQueue(t.ctx(john.actor), { queue: 'open', q: 'sigma tau' });
-    } finally {
-      t.db.removeListener('query', listener);
-    }
+    const { result: common, statements } = await statementsDuring(t.db, () => listQueue(t.ctx(john.actor), { queue: 'open', q: 'sigma tau' }));
     expect(common.total).toBe(SEARCH_COUNT_CAP + 1);
     expect(common.rows.length).toBeGreaterThan(0);
     expect(common.rows.every((r) => r.subject.startsWith('Sigma tau report'))).toBe(true);
-    const summary = statements.find((x) => /group_concat/i.test(x))!;
+    const summary = statements.map((x) => x.sql).find((x) => /group_concat/i.test(x))!;
     expect(summary).toBeDefined();
     expect(summary).not.toContain('ticket_search_words');
     expect(summary).toContain('search_text');

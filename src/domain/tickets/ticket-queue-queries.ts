@@ -81,7 +81,7 @@ const QUEUE_COUNT_INDEX: Partial<Record<QueueName, string>> = {
 /** Narrows a query to one part of a queue's tickets. */
 type Part = (qb: Qb) => void;
 /** A part, and the index a page reads it from on SQLite when it is not a department's range (see queueParts); `department`: a part that is one department's range. */
-type VisiblePart = { where: Part; index?: string; department?: number; countIndex?: string; wholeQueue?: true };
+type VisiblePart = { where: Part; index?: string; department?: number; kind?: 'whole' | 'departments' | 'assigned' };
 
 /**
  * The tickets an actor may see in `queue`, as DISJOINT parts whose counts add up. One OR
@@ -98,17 +98,17 @@ function visibleParts(actor: Actor, queue: QueueName, perDepartment = false): Vi
   if (queue === 'mine') {
     // Assigned to me or to my teams is always visible: no department part.
     if (actor.kind !== 'agent') return [{ where: (qb) => void qb.whereRaw('1 = 0') }];
-    const parts: VisiblePart[] = [{ where: (qb) => void qb.where('t.assignee_agent_id', actor.id), index: assigned, countIndex: ASSIGNEE_COUNT_INDEX }];
+    const parts: VisiblePart[] = [{ where: (qb) => void qb.where('t.assignee_agent_id', actor.id), index: assigned, kind: 'assigned' }];
     if (actor.teamIds.length) parts.push({ where: (qb) => void qb.whereIn('t.team_id', actor.teamIds).where(notMine(actor.id)), index: team });
     return parts;
   }
-  if (actor.kind !== 'agent' || actor.role === 'admin') return [{ where: () => undefined, wholeQueue: true }];
+  if (actor.kind !== 'agent' || actor.role === 'admin') return [{ where: () => undefined, kind: 'whole' }];
   const depts = actor.departmentIds;
   const outside: Part = (qb) => void (depts.length && qb.whereNotIn('t.department_id', depts));
   const parts: VisiblePart[] = [];
   if (perDepartment) for (const dept of depts) parts.push({ where: (qb) => void qb.where('t.department_id', dept), department: dept });
-  else if (depts.length) parts.push({ where: (qb) => void qb.whereIn('t.department_id', depts), countIndex: DEPARTMENT_INDEX[queue] });
-  parts.push({ where: (qb) => (qb.where('t.assignee_agent_id', actor.id), outside(qb)), index: assigned, countIndex: ASSIGNEE_COUNT_INDEX });
+  else if (depts.length) parts.push({ where: (qb) => void qb.whereIn('t.department_id', depts), kind: 'departments' });
+  parts.push({ where: (qb) => (qb.where('t.assignee_agent_id', actor.id), outside(qb)), index: assigned, kind: 'assigned' });
   if (actor.teamIds.length) parts.push({ where: (qb) => (qb.whereIn('t.team_id', actor.teamIds).where(notMine(actor.id)), outside(qb)), index: team });
   return parts;
 }
@@ -347,8 +347,11 @@ function pagePartTable(db: Knex | Knex.Transaction, index?: string): Qb {
  * who is not an admin opens.
  */
 function countQuery(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, dept?: number): Qb[] {
-  return visibleParts(actor, queue).map(({ where: part, countIndex, wholeQueue }) => {
-    const index = wholeQueue ? (dept ? DEPARTMENT_INDEX[queue] : QUEUE_COUNT_INDEX[queue]) : countIndex;
+  return visibleParts(actor, queue).map(({ where: part, kind }) => {
+    const index = kind === 'whole' ? (dept ? DEPARTMENT_INDEX[queue] : QUEUE_COUNT_INDEX[queue])
+      : kind === 'departments' ? DEPARTMENT_INDEX[queue]
+      : kind === 'assigned' ? ASSIGNEE_COUNT_INDEX
+      : undefined; // a team's part: the planner's (a team's tickets are few)
     const table = index ? (db.from(tableForcedIndex(db, 'tickets', 't', index)) as Qb) : db('tickets as t');
     return inQueue(db, table, queue, [part, (qb) => void (dept && qb.where('t.department_id', dept))]);
   });

@@ -31,11 +31,6 @@ function normalise(text: string): string {
 /** At most MAX_WORD characters of a word. */
 const truncated = (w: string) => (w.length > MAX_WORD ? Array.from(w).slice(0, MAX_WORD).join('') : w);
 
-/** A single word as stored and searched (normalised, at most MAX_WORD characters). */
-export function searchWord(word: string): string {
-  return truncated(normalise(word));
-}
-
 /**
  * The distinct words of `text`, as stored: split after normalising, so a character whose
  * decomposition holds a space or a separator ("½" → "1⁄2") gives the same words in a subject and in a search.
@@ -68,7 +63,7 @@ export function wordsOfSearchText(text: string): string[] {
   return text.split(' ').filter(Boolean);
 }
 
-/** The terms of a search, as stored (searchWord), without repeats, at most 8 (each is one more condition). */
+/** The terms of a search, as stored (searchWords), without repeats, at most 8 (each is one more condition). */
 export function searchTerms(q: string): string[] {
   return searchWords(q).slice(0, 8);
 }
