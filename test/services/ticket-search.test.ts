@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { buildAdmin, buildAgent, buildDepartment, buildTicket, type BuiltAgent } from '../factories/index.ts';
-import { listQueue, SEARCH_COUNT_CAP } from '../../src/domain/tickets/ticket-queue-queries.ts';
+import { listQueue, WALK_COUNT_CAP } from '../../src/domain/tickets/ticket-queue-queries.ts';
 import { editTicket } from '../../src/domain/tickets/ticket-agent-service.ts';
 import { indexAllPending, indexPendingTickets, searchText } from '../../src/domain/tickets/ticket-search-index.ts';
 import { dbBool } from '../../src/db/dialect.ts';
@@ -142,16 +142,29 @@ describe('quick search by subject words', () => {
     for (let i = 0; i < rows.length; i += 250) await t.db('tickets').insert(rows.slice(i, i + 250));
     await indexAllPending(t.db);
     const { result: common, statements } = await statementsDuring(t.db, () => listQueue(t.ctx(john.actor), { queue: 'open', q: 'sigma tau' }));
-    expect(common.total).toBe(SEARCH_COUNT_CAP + 1);
+    // Counted only to WALK_COUNT_CAP (each common: the walk would go 4× further for SEARCH_COUNT_CAP).
+    expect(common.total).toBe(WALK_COUNT_CAP + 1);
+    expect(common.totalText).toBe(`${WALK_COUNT_CAP}+`);
     expect(common.rows.length).toBeGreaterThan(0);
     expect(common.rows.every((r) => r.subject.startsWith('Sigma tau report'))).toBe(true);
     const summary = statements.map((x) => x.sql).find((x) => /group_concat/i.test(x))!;
     expect(summary).toBeDefined();
     expect(summary).not.toContain('ticket_search_words');
     expect(summary).toContain('search_text');
+    // A page past that cap counts as far as the page, and is that page.
+    const ordered = (await t.db('tickets').where('subject', 'like', 'Sigma tau report %').orderBy('updated_at', 'desc').orderBy('id', 'desc').select('id')).map((r) => r.id);
+    for (const page of [3, 40]) {
+      const deep = await listQueue(t.ctx(john.actor), { queue: 'open', q: 'sigma tau', page: String(page) });
+      expect(deep.page).toBe(page);
+      expect(deep.total).toBe(page * deep.pageSize + 1);
+      expect(deep.rows.map((r) => r.id)).toEqual(ordered.slice((page - 1) * deep.pageSize, page * deep.pageSize));
+    }
     // One of them rare: read from its range, exactly.
     expect(await search(john, 'sigma tau 4321')).toEqual({ ids: [(await t.db('tickets').where('number', 'ST004321').first('id')).id], total: 1 });
     expect(await search(john, 'tau 43')).toMatchObject({ total: 111 }); // 43, 430–439, 4300–4399
+    // A page past its last (40 × 25: the queues' own cap of 1,000 asked for) is its last page, counted as a search.
+    const far = await listQueue(t.ctx(john.actor), { queue: 'open', q: 'tau 43', page: '40' });
+    expect([far.total, far.pages, far.page, far.rows.length]).toEqual([111, 5, 5, 11]);
   });
 
   it.runIf(dbClient === 'sqlite')('indexes from another process while the server writes (SQLite: the write lock first, not a stale read)', async () => {
