@@ -111,7 +111,7 @@ async function main() {
     const replyBody = () => new URLSearchParams({ _csrf: agent.csrf, message: 'Benchmark reply' }).toString();
     const scenarios: Scenario[] = [
       { name: 'API: open ticket (POST /api/tickets.json)', method: 'POST', path: '/api/tickets.json', headers: { 'X-API-Key': key, 'content-type': 'application/json' }, body: () => JSON.stringify({ name: 'Bench', email: `b${crypto.randomInt(1e9)}@bench.test`, subject: 'Benchmark ticket', message: 'Created by the benchmark.' }), stmts: `${statementCounts.apiCreate} (known requester: ${statementCounts.apiCreateKnown})` },
-      { name: 'Portal: open ticket (GET form + POST /tickets)', method: 'POST', path: '/tickets', sequence: portalSequence(base, seed.topicId), stmts: `${statementCounts.portalForm} + ${statementCounts.portalCreate}` },
+      { name: 'Portal: open ticket (GET form + POST /tickets)', method: 'POST', path: '/tickets', sequence: portalSequence(base, seed.topicId), stmts: `${statementCounts.portalForm} + ${statementCounts.portalCreate} (known requester: ${statementCounts.portalCreateKnown})` },
       { name: 'Portal: home page (GET /)', method: 'GET', path: '/', stmts: statementCounts.portalHome },
       { name: 'Agent: Open queue, page 1', method: 'GET', path: '/scp/tickets?queue=open', headers: { cookie: agent.cookie }, stmts: statementCounts.queuePage1 },
       { name: 'Agent (one department, not admin): Open queue, page 1', method: 'GET', path: '/scp/tickets?queue=open', headers: { cookie: limitedAgent.cookie }, stmts: statementCounts.queueAgent },

@@ -16,7 +16,10 @@ export interface StatementCounts {
   /** The steady state of an integration: a requester already known. */
   apiCreateKnown: number;
   portalForm: number;
+  /** A new requester (a users row is written). */
   portalCreate: number;
+  /** The same requester again, from another browser: no user written. */
+  portalCreateKnown: number;
   portalHome: number;
   queuePage1: number;
   /** The Open queue of an agent limited to one department (not an admin). */
@@ -80,11 +83,19 @@ export async function countStatements(
       return form;
     });
     const ip = () => `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
+    const portalEmail = `portal${Date.now()}@bench.test`;
+    const portalOpen = (label: string, browser: ReturnType<typeof request.agent>) => count(label, 303, () => browser.post('/tickets').set('X-Forwarded-For', ip()).type('form').send({ _csrf: pcsrf, topicId: String(o.topicId ?? ''), email: portalEmail, name: 'Count', subject: 'Counting', message: 'Statements' }));
+    const portalCreate = await portalOpen('portalCreate', portal);
+    // The same requester from another browser (whose session holds no ticket yet).
+    const other = request.agent(app);
+    pcsrf = /(?:name="_csrf" value="|[?&]_csrf=)([^"&]+)/.exec((await other.get('/tickets/new')).text)?.[1] ?? '';
+    const portalCreateKnown = await portalOpen('portalCreateKnown', other);
     return {
       apiCreate: await count('apiCreate', 201, () => request(app).post('/api/tickets.json').set('X-API-Key', o.apiKey).set('X-Forwarded-For', ip()).send({ name: 'Count', email: `count${Date.now()}@bench.test`, subject: 'Counting', message: 'Statements' })),
       apiCreateKnown: await count('apiCreateKnown', 201, () => request(app).post('/api/tickets.json').set('X-API-Key', o.apiKey).set('X-Forwarded-For', ip()).send({ name: 'Count', email: o.userEmail ?? 'user1@customers.test', subject: 'Counting again', message: 'Statements' })),
       portalForm,
-      portalCreate: await count('portalCreate', 303, () => portal.post('/tickets').set('X-Forwarded-For', ip()).type('form').send({ _csrf: pcsrf, topicId: String(o.topicId ?? ''), email: `portal${Date.now()}@bench.test`, name: 'Count', subject: 'Counting', message: 'Statements' })),
+      portalCreate,
+      portalCreateKnown,
       portalHome: await count('portalHome', 200, () => request(app).get('/')),
       queuePage1: await count('queuePage1', 200, () => agent.get('/scp/tickets?queue=open')),
       queueAgent: await count('queueAgent', 200, () => limited.get('/scp/tickets?queue=open')),

@@ -63,6 +63,17 @@ describe('rate-limit counter', () => {
     expect(c.resetTime.toISOString()).toBe(later(120_000).toISOString());
   });
 
+  it('answers what rides along (scalar subqueries) in the same statement', async () => {
+    statements.length = 0;
+    // (A subquery of another table: MariaDB refuses one of the table being written.)
+    const [session] = await tdb.db('sessions').insert({ sid: 'along', sess: '{"n":7}', expires_at: '2030-01-01 00:00:00.000' }).then(() => tdb.db('sessions').where({ sid: 'along' }).select('sid'));
+    statements.length = 0;
+    const hit = await hitRateLimit(tdb.db, 'login:9.9.9.9', 60_000, T0, [tdb.db.raw('(?) as ??', [tdb.db('sessions').where('sid', session.sid).select('sess'), 'sess'])]);
+    expect(hit.totalHits).toBe(1);
+    expect(JSON.parse(String(hit.row.sess))).toEqual({ n: 7 });
+    expect(statements).toHaveLength(1);
+  });
+
   it('gives each of 20 concurrent hits its own count (the upsert and its answer are one statement)', async () => {
     await onOwnPool(tdb, { max: 8 }, async (db) => {
       const hits = await Promise.all(oneToTwenty.map(() => hitRateLimit(db, 'api:key', 60_000, T0)));
@@ -80,6 +91,9 @@ describe('rate-limit counter', () => {
         expect(b.resetTime.toISOString()).toBe(later(60_000).toISOString());
         expect(seen).toHaveLength(4);
         expect(seen.some((s) => /returning/i.test(s))).toBe(false);
+        // What rides along comes with the row read after the upsert.
+        const c = await hitRateLimit(db, 'reset:x', 60_000, later(6_000), [db.raw('(select 42) as ??', ['answer'])]);
+        expect([c.totalHits, Number(c.row.answer)]).toEqual([3, 42]);
       });
     },
   );

@@ -29,14 +29,19 @@ export function windowEnd(now: Date, windowMs: number): string {
 /**
  * Counts one hit for `key` in a fixed window; returns the hits so far and when the window resets.
  * One atomic upsert that answers the row as it now stands (RETURNING; on MySQL 8 a second statement
- * reads it). No transaction needed.
+ * reads it). No transaction needed. `along`: scalar subqueries (`(…) as name`) answered in the same
+ * statement, in `row` (what the request reads next rides on the hit: a session, the settings).
  */
-export async function hitRateLimit(db: Knex | Knex.Transaction, key: string, windowMs: number, now: Date): Promise<{ totalHits: number; resetTime: Date }> {
+export async function hitRateLimit(
+  db: Knex | Knex.Transaction, key: string, windowMs: number, now: Date, along: Knex.Raw[] = [],
+): Promise<{ totalHits: number; resetTime: Date; row: Record<string, unknown> }> {
   const k = key.slice(0, 191);
   const upsert = db('rate_limits')
     .insert({ key: k, hits: 1, reset_at: windowEnd(now, windowMs) })
     .onConflict('key')
     .merge(windowAssignments(db, now, windowMs));
-  const [row] = await insertReturning<{ hits: unknown; reset_at: unknown }>(db, upsert, db.raw('??, ??', ['hits', 'reset_at']), () => db('rate_limits').where({ key: k }).select('hits', 'reset_at'));
-  return { totalHits: Number(row.hits), resetTime: dbDate(row.reset_at)! };
+  const columns = [db.ref('hits'), db.ref('reset_at'), ...along];
+  const returning = db.raw(columns.map(() => '?').join(', '), columns);
+  const [row] = await insertReturning<Record<string, unknown>>(db, upsert, returning, () => db('rate_limits').where({ key: k }).select(columns));
+  return { totalHits: Number(row.hits), resetTime: dbDate(row.reset_at)!, row };
 }

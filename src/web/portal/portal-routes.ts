@@ -2,9 +2,9 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppDeps } from '../shared/deps.ts';
 import type { KnexSessionStore } from '../shared/session-store.ts';
-import { destroySession, sessionFor, signedCookies } from '../shared/session.ts';
+import { destroySession, sessionCookieName, sessionFor, signedCookies } from '../shared/session.ts';
 import { csrfProtection } from '../shared/csrf.ts';
-import { useLayout } from '../shared/area.ts';
+import { limitsBeforeSession, refuseIfLimited, useLayout } from '../shared/area.ts';
 import { htmlErrorHandler, notFoundHandler } from '../shared/error-handler.ts';
 import { flash, render } from '../shared/render.ts';
 import { getSettings } from '../../domain/settings/settings-service.ts';
@@ -24,6 +24,11 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
   const router = Router();
   router.use(useLayout('portal'));
   router.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 200 }));
+  // Per-IP limits, counted by the statement that reads the session (limitsBeforeSession).
+  const limit = limitsBeforeSession(d, sessionCookieName('portal'));
+  router.post('/tickets', limit('portal-open', 10, 60 * 60_000));
+  router.post('/tickets/status', limit('portal-status', 10, 15 * 60_000));
+  router.get('/tickets/access', limit('portal-access', 30, 15 * 60_000));
   router.use(sessionFor('portal', d, store));
   router.use(signedCookies(d));
   router.use(csrfProtection);
@@ -32,6 +37,7 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
     next();
   });
   router.use(loadPortalUser(d));
+  router.use(refuseIfLimited);
   // ## Home
   router.get('/', async (req, res) => {
     await render(req, res, 'portal/home', {}, { title: 'Help Center' });

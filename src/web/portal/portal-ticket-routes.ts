@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { actorOf, ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
-import { limitPerIp, single } from '../shared/area.ts';
+import { single } from '../shared/area.ts';
 import { regenerateSession, saveSession } from '../shared/session.ts';
 import { sendAttachment } from '../shared/send-attachment.ts';
 import { InvalidTransition, ValidationFailed, type FieldErrors } from '../../domain/errors.ts';
@@ -92,7 +92,7 @@ export function portalTicketRoutes(d: AppDeps): Router {
 
   // ## Open a ticket
   router.get('/tickets/new', async (req, res) => renderNew(req, res));
-  router.post('/tickets', limitPerIp(d, 'portal-open', 10, 60 * 60_000), async (req, res) => {
+  router.post('/tickets', async (req, res) => {
     const up = await receiveUploads(req, res);
     if (up.error) return renderNew(req, res, { errors: { attachments: up.error.message }, values: typed(req.body), filesDropped: true }, up.error.status);
     try {
@@ -110,7 +110,7 @@ export function portalTicketRoutes(d: AppDeps): Router {
     const number = single(req.query.number);
     await renderStatus(req, res, { values: { number: number && NUMBER_RE.test(number) ? number : '' } });
   });
-  router.post('/tickets/status', limitPerIp(d, 'portal-status', 10, 15 * 60_000), async (req, res) => {
+  router.post('/tickets/status', async (req, res) => {
     const ctx = ctxFrom(req, res);
     try {
       if (single(req.body?.action) === 'link') {
@@ -126,7 +126,7 @@ export function portalTicketRoutes(d: AppDeps): Router {
       await renderStatus(req, res, { errors: err.fields, values: typed(req.body) }, 422);
     }
   });
-  router.get('/tickets/access', limitPerIp(d, 'portal-access', 30, 15 * 60_000), async (req, res) => {
+  router.get('/tickets/access', async (req, res) => {
     const access = await portal.useAccessLink(ctxFrom(req, res), single(req.query.token));
     if (!access) {
       flash(req, 'error', 'That link is not valid or has expired. Enter your email address and ticket number below, or ask for a new link.');

@@ -10,7 +10,7 @@ import { Conflict, Unauthenticated, ValidationFailed } from '../../domain/errors
 import type { Settings } from '../../domain/settings/settings-service.ts';
 import { ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
-import { limitPerIp, safeNext, single } from '../shared/area.ts';
+import { safeNext, single } from '../shared/area.ts';
 import { regenerateSession, saveSession } from '../shared/session.ts';
 import { destroyOtherSessions } from '../shared/session-store.ts';
 import { requireAgent } from './scp-auth.ts';
@@ -56,8 +56,6 @@ function pendingOf(req: Request, now: Date): { agentId: number; at: number } | n
 
 export function scpAccountRoutes(d: AppDeps): Router {
   const router = Router();
-  const resetLimiter = limitPerIp(d, 'scp-reset', 10, 15 * 60_000);
-  const codeLimiter = limitPerIp(d, 'scp-2fa', 30, 15 * 60_000);
 
   // ## Agents who must use 2FA but have not set it up are held at the enrolment page.
   router.use(async (req, res, next) => {
@@ -71,7 +69,7 @@ export function scpAccountRoutes(d: AppDeps): Router {
   router.get('/password/forgot', async (req, res) => {
     await render(req, res, 'scp/account/forgot', {}, { title: 'Reset your password' });
   });
-  router.post('/password/forgot', resetLimiter, async (req, res) => {
+  router.post('/password/forgot', async (req, res) => {
     await orFormErrors(req, res, async () => {
       await requestPasswordReset(ctxFrom(req, res), req.body);
       // One answer whether or not the account exists.
@@ -84,7 +82,7 @@ export function scpAccountRoutes(d: AppDeps): Router {
     await checkPasswordResetToken(ctxFrom(req, res), token);
     await render(req, res, 'scp/account/reset', { token }, { title: 'Choose a new password' });
   });
-  router.post('/password/reset', resetLimiter, async (req, res) => {
+  router.post('/password/reset', async (req, res) => {
     await orFormErrors(req, res, async () => {
       const { agentId } = await resetPassword(ctxFrom(req, res), req.body);
       await destroyOtherSessions(d.db, { agentId }); // every session of that agent ends
@@ -98,7 +96,7 @@ export function scpAccountRoutes(d: AppDeps): Router {
     if (!pendingOf(req, d.clock())) return res.redirect(303, '/scp/login');
     await render(req, res, 'scp/account/two-factor-verify', { next: safeNext(req.query.next, '/scp', '') }, { title: 'Two-factor sign-in' });
   });
-  router.post('/2fa', codeLimiter, async (req, res) => {
+  router.post('/2fa', async (req, res) => {
     const pending = pendingOf(req, d.clock());
     if (!pending) return res.redirect(303, '/scp/login');
     const next = safeNext(req.body?.next, '/scp', '');

@@ -5,7 +5,7 @@ import { ValidationFailed, NotFound } from '../../domain/errors.ts';
 import { destroyOtherSessions } from '../shared/session-store.ts';
 import { ctxFrom, deps, type AppDeps } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
-import { limitPerIp, safeNext } from '../shared/area.ts';
+import { safeNext } from '../shared/area.ts';
 import { regenerateSession, saveSession, destroySession } from '../shared/session.ts';
 import type { AgentActor } from '../../domain/actor.ts';
 import { secondFactorStep } from '../../domain/auth/two-factor-service.ts';
@@ -32,14 +32,13 @@ async function startPendingTwoFactor(req: Req, agent: AgentActor, now: Date): Pr
 
 export function scpAuthRoutes(d: AppDeps): Router {
   const router = Router();
-  const loginLimiter = limitPerIp(d, 'scp-login', 30, 15 * 60_000);
 
   // ## Setup (only while no agent exists)
   router.get('/setup', async (req, res) => {
     if (!(await needsSetup(ctxFrom(req, res)))) throw new NotFound('Setup has already been completed.', 'SETUP_DONE');
     await render(req, res, 'scp/auth/setup', {}, { title: 'Set up Tessera' });
   });
-  router.post('/setup', loginLimiter, async (req, res) => {
+  router.post('/setup', async (req, res) => {
     try {
       const agent = await createFirstAdmin(ctxFrom(req, res), req.body);
       await startAgentSession(req, agent, deps(req).clock());
@@ -59,7 +58,7 @@ export function scpAuthRoutes(d: AppDeps): Router {
     if (res.locals.actor?.kind === 'agent') return res.redirect(303, safeNext(req.query.next, '/scp', '/scp'));
     await render(req, res, 'scp/auth/login', { next: safeNext(req.query.next, '/scp', '') }, { title: 'Sign in' });
   });
-  router.post('/login', loginLimiter, async (req, res) => {
+  router.post('/login', async (req, res) => {
     try {
       const agent = await signInAgent(ctxFrom(req, res), req.body);
       const step = await secondFactorStep(ctxFrom(req, res), agent);

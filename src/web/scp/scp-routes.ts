@@ -2,9 +2,9 @@
 import express, { Router } from 'express';
 import type { AppDeps } from '../shared/deps.ts';
 import type { KnexSessionStore } from '../shared/session-store.ts';
-import { sessionFor, signedCookies } from '../shared/session.ts';
+import { sessionCookieName, sessionFor, signedCookies } from '../shared/session.ts';
 import { csrfProtection } from '../shared/csrf.ts';
-import { useLayout } from '../shared/area.ts';
+import { limitsBeforeSession, refuseIfLimited, useLayout } from '../shared/area.ts';
 import { htmlErrorHandler, notFoundHandler } from '../shared/error-handler.ts';
 import { loadAgent, requireAgent } from './scp-auth.ts';
 import { scpAuthRoutes } from './scp-auth-routes.ts';
@@ -18,10 +18,16 @@ export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
   const router = Router();
   router.use(useLayout('scp'));
   router.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 200 }));
+  // Per-IP limits, counted by the statement that reads the session (limitsBeforeSession).
+  const limit = limitsBeforeSession(d, sessionCookieName('scp'));
+  router.post(['/setup', '/login'], limit('scp-login', 30, 15 * 60_000));
+  router.post(['/password/forgot', '/password/reset'], limit('scp-reset', 10, 15 * 60_000));
+  router.post('/2fa', limit('scp-2fa', 30, 15 * 60_000));
   router.use(sessionFor('scp', d, store));
   router.use(signedCookies(d));
   router.use(csrfProtection);
   router.use(loadAgent);
+  router.use(refuseIfLimited);
   router.use(scpAuthRoutes(d));
   // Account routes include the public forgot/reset-password pages; they guard the rest themselves.
   router.use(scpAccountRoutes(d));

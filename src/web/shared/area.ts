@@ -1,6 +1,9 @@
 /** Small middleware shared by the HTML areas. */
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
+import { parse as parseCookies } from 'cookie';
+import { unsign } from 'cookie-signature';
+import { requestMemo } from '../../domain/request-memo.ts';
 import { TooManyRequests } from '../../domain/errors.ts';
 import type { AppDeps } from './deps.ts';
 import { KnexRateLimitStore } from './rate-limit-store.ts';
@@ -14,16 +17,39 @@ export function useLayout(name: 'portal' | 'scp') {
   };
 }
 
-/** A per-IP limiter shared by all processes; over the limit it renders the area's 429 page. */
-export function limitPerIp(d: AppDeps, name: string, limit: number, windowMs: number) {
-  return rateLimit({
-    windowMs,
-    limit,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    store: new KnexRateLimitStore(d.db, name, d.clock),
-    handler: (_req, _res, next) => next(new TooManyRequests()),
-  });
+/**
+ * Per-IP limits on an area's forms (sign in, reset a password, open a ticket…), shared by all
+ * processes, counted BEFORE the session is read and by the statement that reads it: mount each
+ * (`limits(name, limit, windowMs)`) on its route ahead of the area's session middleware, and
+ * refuseIfLimited after it. The hit is one upsert; the session of the area's cookie (`cookieName`,
+ * its signature checked as express-session does) and the settings come back with it (RETURNING:
+ * sessionAlongColumns), so the session store's read of that id costs no statement (a limited form
+ * cost one statement more than its unlimited twin before). Over the limit the request goes on to read
+ * its session and is refused then, with the area's usual 429 page.
+ */
+export function limitsBeforeSession(d: AppDeps, cookieName: string) {
+  return (name: string, limit: number, windowMs: number): RequestHandler[] => [
+    (req, _res, next) => {
+      const memo = requestMemo();
+      const signed = req.headers.cookie ? parseCookies(req.headers.cookie)[cookieName] : undefined;
+      const sid = signed?.startsWith('s:') ? unsign(signed.slice(2), d.config.sessionSecret) : false;
+      if (memo && sid) memo.sessionAlong = { sid };
+      next();
+    },
+    rateLimit({
+      windowMs,
+      limit,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      store: new KnexRateLimitStore(d.db, name, d.clock),
+      handler: (_req, res, next) => ((res.locals.rateLimited = true), next()),
+    }),
+  ];
+}
+
+/** Refuses a request its limit (limitsBeforeSession) has counted past the limit: the area's 429 page. */
+export function refuseIfLimited(_req: Request, res: Response, next: NextFunction): void {
+  next(res.locals.rateLimited ? new TooManyRequests() : undefined);
 }
 
 /** Reads a single string from a form or query field; arrays and objects become undefined. */

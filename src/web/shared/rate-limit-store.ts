@@ -2,6 +2,8 @@
 import type { Knex } from 'knex';
 import type { Store, Options, IncrementResponse } from 'express-rate-limit';
 import { hitRateLimit } from '../../domain/rate-limits/rate-limit-window.ts';
+import { requestMemo } from '../../domain/request-memo.ts';
+import { sessionAlongColumns } from './session-store.ts';
 
 export class KnexRateLimitStore implements Store {
   private windowMs = 60_000;
@@ -12,8 +14,12 @@ export class KnexRateLimitStore implements Store {
   init(options: Options): void {
     this.windowMs = options.windowMs;
   }
+  /** Counts the hit; a session the request carries before it is read (limitBeforeSession) is read in the same statement. */
   async increment(key: string): Promise<IncrementResponse> {
-    return hitRateLimit(this.db, `${this.prefix}:${key}`, this.windowMs, this.clock());
+    const along = requestMemo()?.sessionAlong;
+    const hit = await hitRateLimit(this.db, `${this.prefix}:${key}`, this.windowMs, this.clock(), along && !along.row ? sessionAlongColumns(this.db, along.sid) : []);
+    if (along && !along.row) along.row = hit.row;
+    return { totalHits: hit.totalHits, resetTime: hit.resetTime };
   }
   async decrement(key: string): Promise<void> {
     await this.db('rate_limits').where({ key: `${this.prefix}:${key}` }).where('hits', '>', 0).decrement('hits', 1);

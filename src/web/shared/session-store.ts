@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import { dbDate, toDbDate } from '../../db/dialect.ts';
 import { primeSettings, settingsColumn } from '../../domain/settings/settings-service.ts';
 import { primeAgentActor, withAgentActor } from '../../domain/agents/agent-queries.ts';
+import { requestMemo } from '../../domain/request-memo.ts';
 
 type Cb<T = unknown> = (err?: any, value?: T) => void;
 
@@ -24,6 +25,30 @@ function dataOf(sess: session.SessionData): string {
 }
 
 type SessionRow = { sess: string; expires_at: string; agent_id: number | null; user_id: number | null };
+
+/**
+ * The session `sid` and the settings as scalar subqueries, for a statement the request makes before
+ * its session is read (a limited form's rate-limit hit: limitBeforeSession): the store's get() of
+ * that id then takes them instead of reading (takeSessionAlong).
+ */
+export function sessionAlongColumns(db: Knex, sid: string): Knex.Raw[] {
+  const col = (name: string) => db.raw('(?) as ??', [db('sessions').where('sid', sid).select(name), `session_${name}`]);
+  return [col('sess'), col('expires_at'), col('agent_id'), settingsColumn(db)];
+}
+
+/**
+ * The row read along for `sid` in this request, once. Not for a session of a signed-in agent (the
+ * agent's access rides on the store's own read: withAgentActor), nor for any other id.
+ */
+function takeSessionAlong(sid: string): Record<string, unknown> | undefined {
+  const memo = requestMemo();
+  const along = memo?.sessionAlong;
+  if (!along?.row || along.sid !== sid) return undefined;
+  memo!.sessionAlong = undefined;
+  const r = along.row;
+  if (r.session_agent_id !== null && r.session_agent_id !== undefined) return undefined;
+  return { sess: r.session_sess, expires_at: r.session_expires_at, settings_rows: r.settings_rows };
+}
 
 export class KnexSessionStore extends session.Store {
   private lastPrune = 0;
@@ -45,12 +70,9 @@ export class KnexSessionStore extends session.Store {
   }
 
   get(sid: string, cb: Cb<session.SessionData | null>): void {
-    // The request's settings and signed-in agent ride along (primeSettings, primeAgentActor).
-    withAgentActor(this.db, this.db('sessions').where('sessions.sid', sid).select('sessions.*', settingsColumn(this.db)), 'sessions.agent_id')
-      .first()
+    this.read(sid)
       .then((row) => {
         if (!row) return cb(null, null);
-        primeSettings(row.settings_rows);
         const exp = dbDate(row.expires_at);
         if (exp && exp <= this.clock()) return cb(null, null);
         primeAgentActor(row);
@@ -58,9 +80,20 @@ export class KnexSessionStore extends session.Store {
           if (this.loaded.size > 10_000) this.loaded.clear();
           this.loaded.set(sid, exp.getTime());
         }
-        cb(null, JSON.parse(row.sess));
+        cb(null, JSON.parse(String(row.sess)));
       })
       .catch(cb);
+  }
+
+  /**
+   * The row of `sid`, with the request's settings and signed-in agent (primeSettings; primeAgentActor
+   * above); on a limited form, the row its rate-limit hit read already (takeSessionAlong).
+   */
+  private async read(sid: string): Promise<Record<string, unknown> | undefined> {
+    const along = takeSessionAlong(sid);
+    const row = along ?? (await withAgentActor(this.db, this.db('sessions').where('sessions.sid', sid).select('sessions.*', settingsColumn(this.db)), 'sessions.agent_id').first());
+    if (row) primeSettings(row.settings_rows);
+    return row?.sess === null || row?.sess === undefined ? undefined : row;
   }
 
   /**

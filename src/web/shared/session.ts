@@ -19,10 +19,15 @@ declare module 'express-session' {
   }
 }
 
+/** The session cookie of an area. */
+export function sessionCookieName(area: 'portal' | 'scp'): string {
+  return area === 'scp' ? 'tessera_scp' : 'tessera_portal';
+}
+
 /** Builds the session middleware for an area (`portal` cookie on '/', `scp` cookie on '/scp'). */
 export function sessionFor(area: 'portal' | 'scp', d: AppDeps, store: KnexSessionStore, idleMinutes = 120): RequestHandler {
   return session({
-    name: area === 'scp' ? 'tessera_scp' : 'tessera_portal',
+    name: sessionCookieName(area),
     secret: d.config.sessionSecret,
     store,
     resave: false,
