@@ -20,6 +20,8 @@ export interface StatementCounts {
   portalCreate: number;
   /** The same requester again, from another browser: no user written. */
   portalCreateKnown: number;
+  /** The ticket page in the portal, for the browser that opened it (its user and tickets in its session). */
+  portalTicket: number;
   portalHome: number;
   queuePage1: number;
   /** The Open queue of an agent limited to one department (not an admin). */
@@ -84,8 +86,14 @@ export async function countStatements(
     });
     const ip = () => `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
     const portalEmail = `portal${Date.now()}@bench.test`;
-    const portalOpen = (label: string, browser: ReturnType<typeof request.agent>) => count(label, 303, () => browser.post('/tickets').set('X-Forwarded-For', ip()).type('form').send({ _csrf: pcsrf, topicId: String(o.topicId ?? ''), email: portalEmail, name: 'Count', subject: 'Counting', message: 'Statements' }));
+    let opened = '';
+    const portalOpen = (label: string, browser: ReturnType<typeof request.agent>) => count(label, 303, async () => {
+      const res = await browser.post('/tickets').set('X-Forwarded-For', ip()).type('form').send({ _csrf: pcsrf, topicId: String(o.topicId ?? ''), email: portalEmail, name: 'Count', subject: 'Counting', message: 'Statements' });
+      opened = String(res.headers.location ?? '').replace(/\/opened$/, '');
+      return res;
+    });
     const portalCreate = await portalOpen('portalCreate', portal);
+    const portalTicket = await count('portalTicket', 200, () => portal.get(opened));
     // The same requester from another browser (whose session holds no ticket yet).
     const other = request.agent(app);
     pcsrf = /(?:name="_csrf" value="|[?&]_csrf=)([^"&]+)/.exec((await other.get('/tickets/new')).text)?.[1] ?? '';
@@ -96,6 +104,7 @@ export async function countStatements(
       portalForm,
       portalCreate,
       portalCreateKnown,
+      portalTicket,
       portalHome: await count('portalHome', 200, () => request(app).get('/')),
       queuePage1: await count('queuePage1', 200, () => agent.get('/scp/tickets?queue=open')),
       queueAgent: await count('queueAgent', 200, () => limited.get('/scp/tickets?queue=open')),

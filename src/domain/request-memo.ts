@@ -10,10 +10,12 @@ export interface RequestMemo {
   settings?: Promise<unknown>;
   /** Agents read along with the session (agent-queries.ts primeAgentActor), by id; taken by their first use. */
   agents?: Map<number, unknown>;
+  /** Portal users read along with the session (user-service.ts primeSessionUser), by id; taken by their first use. */
+  users?: Map<number, unknown>;
   /**
    * The session a limited form's request carries (its id, from the signed cookie), read by the
    * statement that counts the request's rate-limit hit: `row` is that session's row, taken by the
-   * session store's read of that id (web/shared/session-store.ts, limitBeforeSession).
+   * session store's read of that id (web/shared/session-store.ts, limitsBeforeSession).
    */
   sessionAlong?: { sid: string; row?: Record<string, unknown> };
 }

@@ -36,6 +36,28 @@ describe('limits counted by the statement that reads the session', () => {
     expect($(res.text)('input[name=email]').val()).toBe('nobody@example.com');
   });
 
+  it('reads the portal user of the session along too (with the hit, as with the session\'s own read)', async () => {
+    const c = client(t.app);
+    // (The form posts multipart, its token in the action URL; posted urlencoded, the token goes in the body.)
+    const form = await c.get('/tickets/new');
+    const token = decodeURIComponent(/[?&]_csrf=([^"&]+)/.exec(form.text)![1]);
+    const topicId = String($(form.text)('#f-topicId option[value!=""]').first().val());
+    const opened = await c.post('/tickets').type('form').send({ _csrf: token, topicId, email: 'along@example.com', name: 'Al Ong', subject: 'Along', message: 'Read along' });
+    expect(opened.status).toBe(303);
+    const userRead = (s: Statement) => /^select/i.test(s.sql) && /from .users. where .id. = \?/i.test(s.sql);
+    // A page: the session's own read brings its user.
+    const { result: page, statements: pageStatements } = await statementsDuring(t.db, () => c.get('/tickets/status'));
+    expect($(page.text)('a[href="/tickets"]').length).toBeGreaterThan(0); // "My tickets": the user was loaded
+    expect(pageStatements.filter(userRead)).toEqual([]);
+    // A limited form: the hit brings it.
+    const _csrf = String($(page.text)('input[name=_csrf]').val());
+    const { result: res, statements } = await statementsDuring(t.db, () => c.post('/tickets/status').type('form').send({ _csrf, email: 'nobody@example.com', number: '999999' }));
+    expect(res.status).toBe(422);
+    expect($(res.text)('a[href="/tickets"]').length).toBeGreaterThan(0);
+    expect(statements.filter(userRead)).toEqual([]);
+    expect(statements.filter(isSessionRead)).toEqual([]);
+  });
+
   it('reads no session along for a cookie signed with another secret (express-session does not trust it either)', async () => {
     const form = await client(t.app).get('/tickets/status');
     const _csrf = String($(form.text)('input[name=_csrf]').val());

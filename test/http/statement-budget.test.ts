@@ -76,6 +76,13 @@ describe('SQL statements per request', () => {
     expect(counts.portalCreateKnown).toBeLessThanOrEqual(10);
   });
 
+  it('shows the portal ticket page to the browser that opened it in at most 5 statements (budget 10)', () => {
+    // the session with the settings and its user (withSessionUser), the ticket with its department's
+    // name, the thread, the attachments; and once, the first form after the session moved to a new id
+    // stores its CSRF token.
+    expect(counts.portalTicket).toBeLessThanOrEqual(5);
+  });
+
   it('posts a reply in at most 10 statements and serves the portal home in 1', () => {
     // the session with the settings and the agent; BEGIN, the ticket (locked), entry, ticket update, events, the ticket
     // for mail with its names, the entry and the threading Message-IDs (one statement), access token,

@@ -14,6 +14,7 @@ import { queueMail } from '../mail/outbox-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { email, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
 import { listAttachments, readAttachment, type AttachmentInfo, type UploadedFile } from './attachment-service.ts';
+import { loadSessionUser } from '../users/user-service.ts';
 import { recordTicketEvent } from './ticket-events.ts';
 import { loadTicketFor } from './ticket-policy.ts';
 import { addUserMessage, openTicket, type OpenedTicket } from './ticket-service.ts';
@@ -48,7 +49,7 @@ function numberFromUrl(raw: unknown): string {
 /** The portal actor for a session: the user, limited to the tickets this session was opened for. */
 export async function loadPortalActor(db: Knex | Knex.Transaction, session: { userId?: number; ticketIds?: number[] }): Promise<UserActor | null> {
   if (!session.userId || !Array.isArray(session.ticketIds) || !session.ticketIds.length) return null;
-  const u = await db('users').where({ id: session.userId }).first('id', 'email', 'name');
+  const u = await loadSessionUser(db, session.userId);
   if (!u) return null;
   return { kind: 'user', id: u.id, email: u.email, name: u.name, ticketIds: session.ticketIds.filter((n) => Number.isInteger(n)) };
 }
@@ -188,17 +189,16 @@ function when(v: unknown, timeZone: string): { iso: string; text: string } {
  * @throws NotFound (TICKET_NOT_FOUND) for a missing ticket or one this session may not read
  */
 export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown): Promise<PortalTicket> {
-  const t = await loadTicketFor(ctx.db, ctx.actor, { number: numberFromUrl(rawNumber) });
+  const t = await loadTicketFor(ctx.db, ctx.actor, { number: numberFromUrl(rawNumber) }, { departmentName: true });
   const settings = await getSettings(ctx.db);
   const tz = settings.timezone;
-  const dept = await ctx.db('departments').where({ id: t.department_id }).first('name');
   const rows = await ctx.db('thread_entries').where({ ticket_id: t.id }).whereIn('kind', ['message', 'response']).orderBy('created_at').orderBy('id').select('id', 'kind', 'poster_name', 'body', 'created_at');
   const files = await listAttachments(ctx.db, t.id);
   const isClosed = t.state === 'closed';
   return {
     id: t.id, number: t.number, subject: t.subject, status: t.status, statusLabel: STATUS_LABELS[t.status as TicketStatus] ?? t.status,
     isClosed, canReply: !isClosed || settings.reopen_on_user_reply, replyReopens: isClosed && settings.reopen_on_user_reply,
-    department: dept?.name ?? '', createdAt: when(t.created_at, tz), updatedAt: when(t.updated_at, tz),
+    department: t.department_name ?? '', createdAt: when(t.created_at, tz), updatedAt: when(t.updated_at, tz),
     entries: rows.map((r: any) => ({
       id: r.id, kind: r.kind, body: r.body, at: when(r.created_at, tz), attachments: files.get(r.id) ?? [],
       author: r.poster_name || (r.kind === 'response' ? 'Support' : 'You'),

@@ -1,6 +1,7 @@
 /** End users (requesters), known by email. */
 import type { Knex } from 'knex';
-import { dbBool, fromOneRow, isUniqueViolation, toDbDate } from '../../db/dialect.ts';
+import { dbBool, fromOneRow, isUniqueViolation, jsonObject, toDbDate } from '../../db/dialect.ts';
+import { requestMemo } from '../request-memo.ts';
 
 export interface User {
   id: number;
@@ -75,4 +76,49 @@ export async function checkSender(db: Knex | Knex.Transaction, email: string): P
 /** True when `email` matches the ban list (exact address or '@domain'), or its user is banned. */
 export async function isBanned(db: Knex | Knex.Transaction, email: string): Promise<boolean> {
   return (await checkSender(db, email)).banned;
+}
+
+/** What a portal request knows of its signed-in user. */
+export type SessionUser = Pick<User, 'id' | 'email' | 'name'>;
+
+/**
+ * Adds the user of a session row (`userIdColumn`) to the statement that reads the session, as `pu_*`
+ * columns, so a portal request's user costs no statement of its own (primeSessionUser, loadSessionUser).
+ */
+export function withSessionUser(qb: Knex.QueryBuilder, userIdColumn: string): Knex.QueryBuilder {
+  return qb.leftJoin('users as pu', 'pu.id', userIdColumn).select('pu.id as pu_id', 'pu.email as pu_email', 'pu.name as pu_name');
+}
+
+/** The same for a statement that reads session `sid` as scalar subqueries: one JSON column, `session_user`. */
+export function sessionUserColumn(db: Knex | Knex.Transaction, sid: string): Knex.Raw {
+  const user = db('sessions as s').join('users as u', 'u.id', 's.user_id').where('s.sid', sid).select(db.raw('json_object(?, ??, ?, ??, ?, ??)', ['id', 'u.id', 'email', 'u.email', 'name', 'u.name']));
+  return db.raw('(?) as ??', [user, 'session_user']);
+}
+
+/** Keeps the user read with withSessionUser (or sessionUserColumn) for this request's first loadSessionUser of that id. */
+export function primeSessionUser(row: Record<string, unknown> | undefined): void {
+  const memo = requestMemo();
+  if (!memo || !row) return;
+  let u: Record<string, unknown> = { id: row.pu_id, email: row.pu_email, name: row.pu_name };
+  if (row.session_user !== undefined) {
+    try {
+      u = jsonObject(row.session_user);
+    } catch {
+      return;
+    }
+  }
+  if (!u.id) return;
+  (memo.users ??= new Map()).set(Number(u.id), { id: Number(u.id), email: String(u.email), name: String(u.name) });
+}
+
+/** The user `id` of a portal session: read along with the session (once), or one statement. */
+export async function loadSessionUser(db: Knex | Knex.Transaction, id: number): Promise<SessionUser | null> {
+  const primed = requestMemo()?.users;
+  if (primed?.has(id)) {
+    const u = primed.get(id) as SessionUser;
+    primed.delete(id);
+    return u;
+  }
+  const row = await db('users').where({ id }).first('id', 'email', 'name');
+  return row ? { id: row.id, email: row.email, name: row.name } : null;
 }

@@ -14,7 +14,7 @@ export class KnexRateLimitStore implements Store {
   init(options: Options): void {
     this.windowMs = options.windowMs;
   }
-  /** Counts the hit; a session the request carries before it is read (limitBeforeSession) is read in the same statement. */
+  /** Counts the hit; a session the request carries before it is read (limitsBeforeSession) is read in the same statement. */
   async increment(key: string): Promise<IncrementResponse> {
     const along = requestMemo()?.sessionAlong;
     const hit = await hitRateLimit(this.db, `${this.prefix}:${key}`, this.windowMs, this.clock(), along && !along.row ? sessionAlongColumns(this.db, along.sid) : []);

@@ -8,6 +8,7 @@ import { dbDate, toDbDate } from '../../db/dialect.ts';
 import { primeSettings, settingsColumn } from '../../domain/settings/settings-service.ts';
 import { primeAgentActor, withAgentActor } from '../../domain/agents/agent-queries.ts';
 import { requestMemo } from '../../domain/request-memo.ts';
+import { primeSessionUser, sessionUserColumn, withSessionUser } from '../../domain/users/user-service.ts';
 
 type Cb<T = unknown> = (err?: any, value?: T) => void;
 
@@ -28,12 +29,12 @@ type SessionRow = { sess: string; expires_at: string; agent_id: number | null; u
 
 /**
  * The session `sid` and the settings as scalar subqueries, for a statement the request makes before
- * its session is read (a limited form's rate-limit hit: limitBeforeSession): the store's get() of
+ * its session is read (a limited form's rate-limit hit: limitsBeforeSession): the store's get() of
  * that id then takes them instead of reading (takeSessionAlong).
  */
 export function sessionAlongColumns(db: Knex, sid: string): Knex.Raw[] {
   const col = (name: string) => db.raw('(?) as ??', [db('sessions').where('sid', sid).select(name), `session_${name}`]);
-  return [col('sess'), col('expires_at'), col('agent_id'), settingsColumn(db)];
+  return [col('sess'), col('expires_at'), col('agent_id'), sessionUserColumn(db, sid), settingsColumn(db)];
 }
 
 /**
@@ -47,7 +48,7 @@ function takeSessionAlong(sid: string): Record<string, unknown> | undefined {
   memo!.sessionAlong = undefined;
   const r = along.row;
   if (r.session_agent_id !== null && r.session_agent_id !== undefined) return undefined;
-  return { sess: r.session_sess, expires_at: r.session_expires_at, settings_rows: r.settings_rows };
+  return { sess: r.session_sess, expires_at: r.session_expires_at, settings_rows: r.settings_rows, session_user: r.session_user };
 }
 
 export class KnexSessionStore extends session.Store {
@@ -91,8 +92,9 @@ export class KnexSessionStore extends session.Store {
    */
   private async read(sid: string): Promise<Record<string, unknown> | undefined> {
     const along = takeSessionAlong(sid);
-    const row = along ?? (await withAgentActor(this.db, this.db('sessions').where('sessions.sid', sid).select('sessions.*', settingsColumn(this.db)), 'sessions.agent_id').first());
+    const row = along ?? (await withSessionUser(withAgentActor(this.db, this.db('sessions').where('sessions.sid', sid).select('sessions.*', settingsColumn(this.db)), 'sessions.agent_id'), 'sessions.user_id').first());
     if (row) primeSettings(row.settings_rows);
+    primeSessionUser(row);
     return row?.sess === null || row?.sess === undefined ? undefined : row;
   }
 
