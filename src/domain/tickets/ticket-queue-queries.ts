@@ -284,9 +284,12 @@ function boundedCount(db: Knex | Knex.Transaction, parts: Qb[], cap: number): Kn
  * read: in update order along tickets_queue_scope_sort_flags, whose entries hold the visibility
  * columns, the number and search_text, so the test is made in the index, and common words are found
  * early. (Counted as disjoint parts instead, each part started from a narrower index and read each
- * candidate ticket's row: 150–170 ms a part at 1M tickets with a cold buffer pool.)
+ * candidate ticket's row: 150–170 ms a part at 1M tickets with a cold buffer pool.) Given `order` (the
+ * page's, by update or due date) it walks in that order: the tickets it finds first are the first
+ * pages, which listQueue then reads among them instead of walking the queue a second time.
  */
-function searchTotal(base: Qb): Qb {
+function searchTotal(db: Knex | Knex.Transaction, base: Qb, order?: { sort: QueueSort; dir: 'asc' | 'desc' }): Qb {
+  if (order) return orderWithTies(base.clone(), order.sort, sortKey(db, order.sort), order.dir);
   // The order is only there to keep the planner on that index (without it MariaDB picked a narrower
   // index and read rows); a count needs none, so it walks forward, in the index's own order.
   return base.clone().orderBy('t.updated_at', 'asc').orderBy('t.id', 'asc');
@@ -703,7 +706,9 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // A word search counts the tickets it finds from the word index (wordSearchFound); other totals as
   // disjoint parts, each from its own index.
   const totalIsCount = totalCap === COUNT_CAP && !FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined);
-  const totalParts = () => (wordSearch ? [driver === 'walk' ? searchTotal(base) : wordSearchFound(db, ctx.actor, p, totalCap, driver)] : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p)));
+  // Walked in the page's order (by update or due date), the total finds the first pages' tickets first.
+  const walkInPageOrder = driver === 'walk' && ORDERED_SORTS.has(sort);
+  const totalParts = () => (wordSearch ? [driver === 'walk' ? searchTotal(db, base, walkInPageOrder ? { sort, dir } : undefined) : wordSearchFound(db, ctx.actor, p, totalCap, driver)] : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p)));
   const rankBy = keyedByName(p, sort);
   // Every value's place for a page in name order, read one value at a time (rankBy) or sorted by it (rankKey).
   const ranked = sort === 'department' || sort === 'assignee' ? sort : undefined;
@@ -733,13 +738,16 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const key = ranked ? rankKey(db, ranked, summary.ranks) : undefined;
   // A word search with no more matches than its total's cap: the total found them all (from the word
   // index), so the page is chosen among those ids (read by primary key) instead of walking the queue's
-  // entries, and a search that found none needs no page statement. A common word (past the cap)
-  // walks the queue in the page's order, testing each ticket (wordMatch), and finds its page early.
-  // (Only if the list holds them all: MySQL cuts GROUP_CONCAT at group_concat_max_len, 1,024 bytes by default.)
-  const allFound = summary.found && summary.total <= totalCap && summary.found.length === summary.total ? summary.found : undefined;
-  const rows = allFound?.length === 0 ? []
-    : allFound
-    ? await pageQuery(db, (base.clone().from(tableByPrimaryKey(db, 'tickets', 't')) as Qb).whereIn('t.id', allFound), sort, dir, pageSize, (page - 1) * pageSize, { key })
+  // entries, and a search that found none needs no page statement. Past the cap, a search whose total
+  // walked in the page's order found the first cap + 1 tickets of that order: a page among them is
+  // read the same way. Otherwise the page walks the queue in its order, testing each ticket
+  // (wordMatch), and finds its page early. (Only if the list holds all that was found: MySQL cuts
+  // GROUP_CONCAT at group_concat_max_len, 1,024 bytes by default.)
+  const found = summary.found && summary.found.length === Math.min(summary.total, totalCap + 1) ? summary.found : undefined;
+  const fromFound = found && (summary.total <= totalCap || (walkInPageOrder && page * pageSize <= found.length)) ? found : undefined;
+  const rows = fromFound?.length === 0 ? []
+    : fromFound
+    ? await pageQuery(db, (base.clone().from(tableByPrimaryKey(db, 'tickets', 't')) as Qb).whereIn('t.id', fromFound), sort, dir, pageSize, (page - 1) * pageSize, { key })
     : await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
   return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: totalCapped ? `${pages}+` : String(pages), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
