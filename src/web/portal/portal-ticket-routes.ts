@@ -90,7 +90,7 @@ export function portalTicketRoutes(d: AppDeps): Router {
     await render(req, res, 'portal/tickets/index', { tickets }, { title: 'My tickets' });
   });
 
-  // ## Open a ticket
+  // ## Open a ticket (POST limited per IP, as are status checks and access links: portal-routes.ts)
   router.get('/tickets/new', async (req, res) => renderNew(req, res));
   router.post('/tickets', async (req, res) => {
     const up = await receiveUploads(req, res);

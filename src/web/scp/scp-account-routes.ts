@@ -65,7 +65,7 @@ export function scpAccountRoutes(d: AppDeps): Router {
     res.redirect(303, '/scp/2fa/setup');
   });
 
-  // ## Forgotten password (public)
+  // ## Forgotten password (public). Its POSTs and the 2FA code POST are limited per IP: scp-routes.ts.
   router.get('/password/forgot', async (req, res) => {
     await render(req, res, 'scp/account/forgot', {}, { title: 'Reset your password' });
   });

@@ -33,7 +33,7 @@ async function startPendingTwoFactor(req: Req, agent: AgentActor, now: Date): Pr
 export function scpAuthRoutes(d: AppDeps): Router {
   const router = Router();
 
-  // ## Setup (only while no agent exists)
+  // ## Setup (only while no agent exists). Setup and sign-in POSTs are limited per IP: scp-routes.ts.
   router.get('/setup', async (req, res) => {
     if (!(await needsSetup(ctxFrom(req, res)))) throw new NotFound('Setup has already been completed.', 'SETUP_DONE');
     await render(req, res, 'scp/auth/setup', {}, { title: 'Set up Tessera' });
