@@ -258,9 +258,19 @@ describe('portal: open a ticket', () => {
       expect(res.status).toBe(422);
     }
     const tickets = await count(t.db, 'tickets');
-    const res = await postMultipart(c, await multipartAction(c, '/tickets/new'), { ...valid, topicId: String(topicId) });
+    const attachments = await count(t.db, 'attachments');
+    const res = await postMultipart(c, await multipartAction(c, '/tickets/new'), { ...valid, topicId: String(topicId) }, [{ name: 'photo.png', data: Buffer.from('not kept'), type: 'image/png' }]);
     expect(res.status).toBe(429);
     expect(await count(t.db, 'tickets')).toBe(tickets);
+    expect(await count(t.db, 'attachments')).toBe(attachments);
+    // The form comes back with what was typed (the files are not kept), and says when to try again.
+    const page = $(res.text);
+    expect(page('#form-errors').text()).toMatch(/Your message is kept below\. Please try again in (60|59) minutes\./);
+    expect(page('#form-errors').text()).toContain('Your attachments were not kept');
+    expect(page('#f-subject').val()).toBe(valid.subject);
+    expect(page('#f-message').text()).toBe(valid.message);
+    expect(page('#f-email').val()).toBe(valid.email);
+    expect(res.headers['retry-after']).toBeDefined();
     t.clock.advance(61 * 60_000);
     const later = await postMultipart(c, await multipartAction(c, '/tickets/new'), { ...valid, topicId: String(topicId) });
     expect(later.status).toBe(303);

@@ -181,6 +181,9 @@ describe('portal: check ticket status and access links', () => {
     for (let i = 0; i < 10; i++) expect((await openViaStatus(c, 'ann@example.com', String(100 + i))).status).toBe(422);
     const blocked = await openViaStatus(c, 'ann@example.com', mine.number);
     expect(blocked.status).toBe(429);
+    // The form again, with what was typed and when to try again.
+    expect($(blocked.text)('#form-errors').text()).toMatch(/Too many checks from your network\. Please try again in 1[45] minutes\./);
+    expect($(blocked.text)('input[name=email]').val()).toBe('ann@example.com');
     expect((await c.get(`/tickets/${mine.number}`)).status).toBe(303);
     t.clock.advance(16 * 60_000);
     expect((await openViaStatus(c, 'ann@example.com', mine.number)).status).toBe(303);

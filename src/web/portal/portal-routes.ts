@@ -26,8 +26,8 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 200 }));
   // Per-IP limits, counted by the statement that reads the session (limitsBeforeSession).
   const limit = limitsBeforeSession(d, sessionCookieName('portal'));
-  router.post('/tickets', limit('portal-open', 10, 60 * 60_000));
-  router.post('/tickets/status', limit('portal-status', 10, 15 * 60_000));
+  router.post('/tickets', limit('portal-open', 10, 60 * 60_000, { keepsInput: true }));
+  router.post('/tickets/status', limit('portal-status', 10, 15 * 60_000, { keepsInput: true }));
   router.get('/tickets/access', limit('portal-access', 30, 15 * 60_000));
   router.use(sessionFor('portal', d, store));
   router.use(signedCookies(d));

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { actorOf, ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
-import { single } from '../shared/area.ts';
+import { formRateLimited, rateLimitedText, single } from '../shared/area.ts';
 import { regenerateSession, saveSession } from '../shared/session.ts';
 import { sendAttachment } from '../shared/send-attachment.ts';
 import { InvalidTransition, ValidationFailed, type FieldErrors } from '../../domain/errors.ts';
@@ -33,16 +33,19 @@ function attachmentHint(s: Settings): string {
  * Parses a multipart body into memory with the limits from the settings. A refused upload does not
  * throw: it comes back as a message for the form (413 too large, 422 too many or unexpected).
  */
-async function receiveUploads(req: Request, res: Response): Promise<{ files: UploadedFile[]; hadFiles: boolean; error?: { status: number; message: string } }> {
+async function receiveUploads(req: Request, res: Response, opts: { dropFiles?: boolean } = {}): Promise<{ files: UploadedFile[]; hadFiles: boolean; error?: { status: number; message: string } }> {
   const s = res.locals.settings as Settings;
+  // dropFiles: the fields only (a refused request keeps what was typed); each file is read past, not kept.
+  let dropped = false;
   const upload = multer({
     storage: multer.memoryStorage(),
     defParamCharset: 'utf8',
+    ...(opts.dropFiles ? { fileFilter: (_req: Request, _file: Express.Multer.File, cb: (e: null, keep: boolean) => void) => ((dropped = true), cb(null, false)) } : {}),
     limits: { fileSize: s.attachment_max_bytes, files: s.attachment_max_count, fields: 30, fieldSize: 512 * 1024, parts: 30 + s.attachment_max_count },
   }).array('attachments');
   const err = await new Promise<any>((resolve) => upload(req, res, (e?: unknown) => resolve(e)));
   const files = ((req.files as Express.Multer.File[] | undefined) ?? []).map((f) => ({ filename: f.originalname, contentType: f.mimetype, data: f.buffer }));
-  if (!err) return { files, hadFiles: files.length > 0 };
+  if (!err) return { files, hadFiles: files.length > 0 || dropped };
   const mb = Math.round((s.attachment_max_bytes / 1024 / 1024) * 10) / 10;
   const error =
     err.code === 'LIMIT_FILE_SIZE' ? { status: 413, message: `"${err.filename ?? 'A file'}" is larger than ${mb} MB. Attach a smaller file.` }
@@ -93,6 +96,12 @@ export function portalTicketRoutes(d: AppDeps): Router {
   // ## Open a ticket (POST limited per IP, as are status checks and access links: portal-routes.ts)
   router.get('/tickets/new', async (req, res) => renderNew(req, res));
   router.post('/tickets', async (req, res) => {
+    const limited = formRateLimited(res);
+    if (limited) {
+      const { hadFiles } = await receiveUploads(req, res, { dropFiles: true });
+      const errors = { _: rateLimitedText(limited, 'Many tickets have been opened from your network in the last hour. Your message is kept below.') };
+      return renderNew(req, res, { errors, values: typed(req.body), filesDropped: hadFiles }, 429);
+    }
     const up = await receiveUploads(req, res);
     if (up.error) return renderNew(req, res, { errors: { attachments: up.error.message }, values: typed(req.body), filesDropped: true }, up.error.status);
     try {
@@ -111,6 +120,8 @@ export function portalTicketRoutes(d: AppDeps): Router {
     await renderStatus(req, res, { values: { number: number && NUMBER_RE.test(number) ? number : '' } });
   });
   router.post('/tickets/status', async (req, res) => {
+    const limited = formRateLimited(res);
+    if (limited) return renderStatus(req, res, { errors: { _: rateLimitedText(limited, 'Too many checks from your network.') }, values: typed(req.body) }, 429);
     const ctx = ctxFrom(req, res);
     try {
       if (single(req.body?.action) === 'link') {

@@ -25,10 +25,11 @@ export function useLayout(name: 'portal' | 'scp') {
  * its signature checked as express-session does) and the settings come back with it (RETURNING:
  * sessionAlongColumns), so the session store's read of that id costs no statement (a limited form
  * cost one statement more than its unlimited twin before). Over the limit the request goes on to read
- * its session and is refused then, with the area's usual 429 page.
+ * its session and is refused then, with the area's usual 429 page; or, `keepsInput`, the route itself
+ * answers 429 with its form and what was typed in it (formRateLimited).
  */
 export function limitsBeforeSession(d: AppDeps, cookieName: string) {
-  return (name: string, limit: number, windowMs: number): RequestHandler[] => [
+  return (name: string, limit: number, windowMs: number, opts: { keepsInput?: boolean } = {}): RequestHandler[] => [
     (req, _res, next) => {
       const memo = requestMemo();
       const signed = req.headers.cookie ? parseCookies(req.headers.cookie)[cookieName] : undefined;
@@ -42,14 +43,33 @@ export function limitsBeforeSession(d: AppDeps, cookieName: string) {
       standardHeaders: 'draft-7',
       legacyHeaders: false,
       store: new KnexRateLimitStore(d.db, name, d.clock),
-      handler: (_req, res, next) => ((res.locals.rateLimited = true), next()),
+      handler: (req, res, next) => {
+        const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+        const minutes = Math.max(1, Math.ceil(((reset?.getTime() ?? d.clock().getTime() + windowMs) - d.clock().getTime()) / 60_000));
+        res.locals[opts.keepsInput ? 'formRateLimited' : 'rateLimited'] = { minutes } satisfies RateLimited;
+        next();
+      },
     }),
   ];
 }
 
+/** A request its limit counted past the limit, and how long until it may try again. */
+export interface RateLimited { minutes: number }
+
+/** What a refused request is told: when to try again. */
+export function rateLimitedText(r: RateLimited, what = 'Too many attempts from your network.'): string {
+  return `${what} Please try again in ${r.minutes === 1 ? 'a minute' : `${r.minutes} minutes`}.`;
+}
+
+/** The limit of a form that keeps what was typed (limitsBeforeSession's `keepsInput`), if it refused this request. */
+export function formRateLimited(res: Response): RateLimited | undefined {
+  return res.locals.formRateLimited as RateLimited | undefined;
+}
+
 /** Refuses a request its limit (limitsBeforeSession) has counted past the limit: the area's 429 page. */
 export function refuseIfLimited(_req: Request, res: Response, next: NextFunction): void {
-  next(res.locals.rateLimited ? new TooManyRequests() : undefined);
+  const limited = res.locals.rateLimited as RateLimited | undefined;
+  next(limited ? new TooManyRequests(rateLimitedText(limited)) : undefined);
 }
 
 /** Reads a single string from a form or query field; arrays and objects become undefined. */
