@@ -1,6 +1,6 @@
 /** End users (requesters), known by email. */
 import type { Knex } from 'knex';
-import { dbBool, fromOneRow, isUniqueViolation, jsonObject, toDbDate } from '../../db/dialect.ts';
+import { dbBool, fromOneRow, isUniqueViolation, toDbDate } from '../../db/dialect.ts';
 import { requestMemo } from '../request-memo.ts';
 
 export interface User {
@@ -89,26 +89,11 @@ export function withSessionUser(qb: Knex.QueryBuilder, userIdColumn: string): Kn
   return qb.leftJoin('users as pu', 'pu.id', userIdColumn).select('pu.id as pu_id', 'pu.email as pu_email', 'pu.name as pu_name');
 }
 
-/** The same for a statement that reads session `sid` as scalar subqueries: one JSON column, `session_user`. */
-export function sessionUserColumn(db: Knex | Knex.Transaction, sid: string): Knex.Raw {
-  const user = db('sessions as s').join('users as u', 'u.id', 's.user_id').where('s.sid', sid).select(db.raw('json_object(?, ??, ?, ??, ?, ??)', ['id', 'u.id', 'email', 'u.email', 'name', 'u.name']));
-  return db.raw('(?) as ??', [user, 'session_user']);
-}
-
-/** Keeps the user read with withSessionUser (or sessionUserColumn) for this request's first loadSessionUser of that id. */
+/** Keeps the user read with withSessionUser (its `pu_*` columns) for this request's first loadSessionUser of that id. */
 export function primeSessionUser(row: Record<string, unknown> | undefined): void {
   const memo = requestMemo();
-  if (!memo || !row) return;
-  let u: Record<string, unknown> = { id: row.pu_id, email: row.pu_email, name: row.pu_name };
-  if (row.session_user !== undefined) {
-    try {
-      u = jsonObject(row.session_user);
-    } catch {
-      return;
-    }
-  }
-  if (!u.id) return;
-  (memo.users ??= new Map()).set(Number(u.id), { id: Number(u.id), email: String(u.email), name: String(u.name) });
+  if (!memo || !row?.pu_id) return;
+  (memo.users ??= new Map()).set(Number(row.pu_id), { id: Number(row.pu_id), email: String(row.pu_email), name: String(row.pu_name) });
 }
 
 /** The user `id` of a portal session: read along with the session (once), or one statement. */

@@ -4,11 +4,11 @@
  */
 import session from 'express-session';
 import type { Knex } from 'knex';
-import { dbDate, toDbDate } from '../../db/dialect.ts';
+import { dbDate, jsonObject, toDbDate } from '../../db/dialect.ts';
 import { primeSettings, settingsColumn } from '../../domain/settings/settings-service.ts';
 import { primeAgentActor, withAgentActor } from '../../domain/agents/agent-queries.ts';
 import { requestMemo } from '../../domain/request-memo.ts';
-import { primeSessionUser, sessionUserColumn, withSessionUser } from '../../domain/users/user-service.ts';
+import { primeSessionUser, withSessionUser } from '../../domain/users/user-service.ts';
 
 type Cb<T = unknown> = (err?: any, value?: T) => void;
 
@@ -34,7 +34,10 @@ type SessionRow = { sess: string; expires_at: string; agent_id: number | null; u
  */
 export function sessionAlongColumns(db: Knex, sid: string): Knex.Raw[] {
   const col = (name: string) => db.raw('(?) as ??', [db('sessions').where('sid', sid).select(name), `session_${name}`]);
-  return [col('sess'), col('expires_at'), col('agent_id'), sessionUserColumn(db, sid), settingsColumn(db)];
+  // The session's portal user as one JSON column, with the names withSessionUser gives its columns.
+  const user = db('sessions as s').join('users as u', 'u.id', 's.user_id').where('s.sid', sid)
+    .select(db.raw('json_object(?, ??, ?, ??, ?, ??)', ['pu_id', 'u.id', 'pu_email', 'u.email', 'pu_name', 'u.name']));
+  return [col('sess'), col('expires_at'), col('agent_id'), db.raw('(?) as ??', [user, 'session_user']), settingsColumn(db)];
 }
 
 /**
@@ -48,7 +51,13 @@ function takeSessionAlong(sid: string): Record<string, unknown> | undefined {
   memo!.sessionAlong = undefined;
   const r = along.row;
   if (r.session_agent_id !== null && r.session_agent_id !== undefined) return undefined;
-  return { sess: r.session_sess, expires_at: r.session_expires_at, settings_rows: r.settings_rows, session_user: r.session_user };
+  let user: Record<string, unknown> = {};
+  try {
+    user = jsonObject(r.session_user);
+  } catch {
+    // not an object: the user is read on its own (loadSessionUser)
+  }
+  return { sess: r.session_sess, expires_at: r.session_expires_at, settings_rows: r.settings_rows, ...user };
 }
 
 export class KnexSessionStore extends session.Store {
