@@ -108,6 +108,8 @@ describe('foundation over HTTP', () => {
       expect(res.status).toBe(303);
       const after = await t.db('sessions').whereNotNull('agent_id').pluck('sid');
       expect(after.some((sid: string) => !before.includes(sid))).toBe(true);
+      // Every stored id is 24 random bytes (newSessionId), as express-session's own are.
+      for (const sid of [...before, ...after]) expect(sid).toMatch(/^[A-Za-z0-9_-]{32}$/);
       expect((await c.get('/scp')).status).toBe(200);
     });
 

@@ -59,4 +59,39 @@ describe('settings read along with a request\'s first statement', () => {
     });
     expect(statements).toBe(1);
   });
+
+  it('reads a change at once on either path (the parsed settings are remembered by the table\'s text, not for a time)', async () => {
+    const before = await getSettings(tdb.db);
+    await withRequestMemo(async () => primeSettings((await fromOneRow(tdb.db).first(settingsColumn(tdb.db))).settings_rows));
+    await writeSettings(tdb.db, { page_size: before.page_size + 5, attachment_allowed_types: ['pdf', 'png', 'txt'] }, new Date());
+    try {
+      expect((await getSettings(tdb.db)).page_size).toBe(before.page_size + 5);
+      await withRequestMemo(async () => {
+        primeSettings((await fromOneRow(tdb.db).first(settingsColumn(tdb.db))).settings_rows);
+        const s = await getSettings(tdb.db);
+        expect(s.page_size).toBe(before.page_size + 5);
+        expect(s.attachment_allowed_types).toEqual(['pdf', 'png', 'txt']);
+      });
+    } finally {
+      await writeSettings(tdb.db, { page_size: before.page_size, attachment_allowed_types: before.attachment_allowed_types }, new Date());
+    }
+    expect(await getSettings(tdb.db)).toEqual(before);
+  });
+
+  it('hands each caller its own settings: changing them changes nothing for the next request, and a shared list cannot be changed', async () => {
+    const first = await getSettings(tdb.db);
+    const pageSize = first.page_size;
+    first.page_size = 999;
+    expect(() => first.attachment_allowed_types.push('exe')).toThrow(TypeError);
+    const again = await getSettings(tdb.db);
+    expect(again.page_size).toBe(pageSize);
+    expect(again.attachment_allowed_types).not.toContain('exe');
+    // The same table text is parsed once: both reads share its (frozen) list.
+    expect(again.attachment_allowed_types).toBe(first.attachment_allowed_types);
+    await withRequestMemo(async () => {
+      const s = await getSettings(tdb.db);
+      s.helpdesk_name = 'Changed in one request';
+      expect((await getSettings(tdb.db)).helpdesk_name).not.toBe('Changed in one request');
+    });
+  });
 });
