@@ -85,6 +85,40 @@ describe('migrations', () => {
     await t.db('tickets').whereIn('id', [7, 20_000, 20_001, 45_123]).delete();
     await t.db('users').whereIn('id', [ana, bo]).delete();
   });
+  it('widen the indexes reports range over, keeping their leading columns (and narrow them back)', async () => {
+    const name = (await migrationSource.getMigrations([])).map((x) => migrationSource.getMigrationName(x)).find((n) => n.startsWith('20261128130000_cover_report_scans'))!;
+    expect(name).toBeDefined();
+    // Each index of tickets → its columns in order.
+    const indexes = async (): Promise<Record<string, string>> => {
+      if (t.database.client === 'sqlite') {
+        const list = (await t.db.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL")) as { name: string }[];
+        const out: Record<string, string> = {};
+        for (const { name: ix } of list) out[ix] = ((await t.db.raw(`PRAGMA index_info(${JSON.stringify(ix)})`)) as { name: string }[]).map((c) => c.name).join(',');
+        return out;
+      }
+      const [rows] = (await t.db.raw('SHOW INDEX FROM tickets')) as unknown as [{ Key_name: string; Seq_in_index: number; Column_name: string }[]];
+      const out: Record<string, string[]> = {};
+      for (const r of [...rows].sort((a, b) => a.Seq_in_index - b.Seq_in_index)) (out[r.Key_name] ??= []).push(r.Column_name);
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.join(',')]));
+    };
+    const wide = {
+      tickets_report_created: 'created_at,department_id,first_response_at,assignee_agent_id,topic_id,source,priority_id',
+      tickets_report_closed: 'closed_at,state,department_id,created_at,due_at,assignee_agent_id,topic_id,source,priority_id',
+      tickets_report_dept_created: 'department_id,created_at,first_response_at,assignee_agent_id,topic_id,source,priority_id',
+      tickets_report_dept_closed: 'department_id,closed_at,state,created_at,due_at,assignee_agent_id,topic_id,source,priority_id',
+      tickets_dept_overdue: 'state,department_id,is_overdue,assignee_agent_id,topic_id,source,priority_id',
+    };
+    const narrow = { tickets_created: 'created_at', tickets_closed: 'closed_at', tickets_dept_created: 'department_id,created_at', tickets_dept_closed: 'department_id,closed_at', tickets_dept_overdue: 'state,department_id,is_overdue' };
+    const after = await indexes();
+    expect(after).toMatchObject(wide);
+    for (const old of ['tickets_created', 'tickets_closed', 'tickets_dept_created', 'tickets_dept_closed']) expect(after).not.toHaveProperty(old);
+    await t.db.migrate.down({ migrationSource, name });
+    const before = await indexes();
+    expect(before).toMatchObject(narrow);
+    for (const w of ['tickets_report_created', 'tickets_report_closed', 'tickets_report_dept_created', 'tickets_report_dept_closed']) expect(before).not.toHaveProperty(w);
+    await t.db.migrate.up({ migrationSource, name });
+    expect(await indexes()).toMatchObject(wide);
+  });
   it('roll back and forward again', async () => {
     const names = (await migrationSource.getMigrations([])).length;
     await t.db.migrate.rollback({ migrationSource }, true);
