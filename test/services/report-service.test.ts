@@ -98,6 +98,36 @@ describe('buildReport', () => {
     expect(r.slaByDepartment.map((g) => [g.label, g.compliance])).toEqual([['Alpha desk', 50], ['Beta desk', 100]]);
   });
 
+  it('gives each group\'s and the whole period\'s median and 90th percentile exactly (many tickets with ties, three departments)', async () => {
+    // Closed tickets in other departments, in February (outside every other test's period, and never open).
+    const depts = [await buildDepartment(t.db, { name: 'Gamma desk' }), await buildDepartment(t.db, { name: 'Delta desk' }), await buildDepartment(t.db, { name: 'Epsilon desk' })];
+    const fr = new Map<number, number[]>(depts.map((id) => [id, []]));
+    const res = new Map<number, number[]>(depts.map((id) => [id, []]));
+    let seed = 7;
+    const next = () => (seed = (seed * 48271) % 2147483647);
+    for (let i = 0; i < 61; i++) {
+      const dept = depts[i % 3 === 0 && i % 2 === 0 ? 2 : i % 3 === 1 ? 0 : 1];
+      const created = Date.parse('2026-02-02T10:00:00Z') + (next() % 48) * 3_600_000;
+      const answer = 60 * (1 + (next() % 600)); // 1 minute to 10 hours, ties likely
+      const close = answer + 60 * (next() % 3000);
+      fr.get(dept)!.push(answer);
+      res.get(dept)!.push(close);
+      await buildTicket(t.db, {
+        department_id: dept, created_at: toDbDate(new Date(created)), first_response_at: toDbDate(new Date(created + answer * 1000)),
+        status: 'closed', closed_at: toDbDate(new Date(created + close * 1000)),
+      });
+    }
+    const r = await buildReport(t.ctx(admin.actor), { period: 'custom', from: '2026-02-01', to: '2026-02-10' });
+    const expected = (values: number[]) => ({ n: values.length, median: percentile(values, 5), p90: percentile(values, 9) });
+    for (const [i, name] of ['Gamma desk', 'Delta desk', 'Epsilon desk'].entries()) {
+      expect(row(r.groups, name).firstResponse, name).toEqual(expected(fr.get(depts[i])!));
+      expect(row(r.groups, name).resolution, name).toEqual(expected(res.get(depts[i])!));
+    }
+    expect(r.total.firstResponse).toEqual(expected([...fr.values()].flat()));
+    expect(r.total.resolution).toEqual(expected([...res.values()].flat()));
+    expect(r.total.firstResponse.n).toBe(61);
+  });
+
   it('lets an admin narrow to one department', async () => {
     const r = await buildReport(t.ctx(admin.actor), { ...PERIOD, dept: String(deptB) });
     expect(r.total.opened).toBe(1);
