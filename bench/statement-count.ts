@@ -38,6 +38,10 @@ export interface StatementCounts {
   /** Two words: their tickets counted first (the rarer one's range is read), then as for one word. */
   searchTwoWords: number;
   reply: number;
+  /** The agent's landing page (GET /scp): counts and the most urgent tickets. */
+  dashboard: number;
+  /** Reports for the last 30 days, by department (they run in parallel on the pool). */
+  report30d: number;
 }
 
 /** Counts statements per request kind against an existing, seeded database. */
@@ -116,6 +120,8 @@ export async function countStatements(
       searchWord: await count('searchWord', 200, () => agent.get('/scp/tickets?queue=open&q=printer')),
       searchNone: await count('searchNone', 200, () => agent.get('/scp/tickets?queue=open&q=zzzzqq')),
       searchTwoWords: await count('searchTwoWords', 200, () => agent.get('/scp/tickets?queue=open&q=printer+vpn')),
+      dashboard: await count('dashboard', 200, () => agent.get('/scp')),
+      report30d: await count('report30d', 200, () => agent.get('/scp/reports?period=30d')),
       reply: await count('reply', 303, () => agent.post(`/scp/tickets/${o.replyTicketId ?? o.ticketId}/reply`).type('form').send({ _csrf: csrf, message: 'Counting statements' })),
     };
   } finally {

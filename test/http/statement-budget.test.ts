@@ -83,6 +83,13 @@ describe('SQL statements per request', () => {
     expect(counts.portalTicket).toBeLessThanOrEqual(5);
   });
 
+  it('shows the dashboard in at most 6 statements and a report in at most 14 (no statement per group or per day)', () => {
+    // Dashboard: the session, then five small counts and lists (dashboard-service.ts). Report: the
+    // session, the period's counts and rankings (run side by side on the pool), the names of its groups.
+    expect(counts.dashboard).toBeLessThanOrEqual(6);
+    expect(counts.report30d).toBeLessThanOrEqual(14);
+  });
+
   it('posts a reply in at most 10 statements and serves the portal home in 1', () => {
     // the session with the settings and the agent; BEGIN, the ticket (locked), entry, ticket update, events, the ticket
     // for mail with its names, the entry and the threading Message-IDs (one statement), access token,
