@@ -4,7 +4,7 @@
  * state+department+due, state+is_overdue+due).
  */
 import type { Knex } from 'knex';
-import { dbBool, dbCount, dbDate, toDbDate } from '../../db/dialect.ts';
+import { dbBool, dbCount, dbDate, tableForcedIndex, toDbDate } from '../../db/dialect.ts';
 import { isAgent, type AgentActor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { Forbidden } from '../errors.ts';
@@ -56,7 +56,12 @@ function visibleOpen(db: Knex | Knex.Transaction, a: AgentActor): Qb {
 
 /** The agent's own open tickets: assigned to them or to one of their teams (the "mine" queue). */
 function mine(db: Knex | Knex.Transaction, a: AgentActor): Qb {
-  return db('tickets as t').where('t.state', 'open').where((w) => {
+  return mineIn(db('tickets as t'), a);
+}
+
+/** `mine`'s conditions on a query of `tickets as t`. */
+function mineIn(qb: Qb, a: AgentActor): Qb {
+  return qb.where('t.state', 'open').where((w) => {
     w.where('t.assignee_agent_id', a.id);
     if (a.teamIds.length) w.orWhereIn('t.team_id', a.teamIds);
   });
@@ -91,18 +96,31 @@ export async function getAgentDashboard(ctx: ServiceContext): Promise<Dashboard>
   };
 }
 
-/** The agent's open tickets, most urgent first: overdue, then soonest due (none last), then priority. */
+/**
+ * The agent's open tickets, most urgent first: overdue, then soonest due (none last), then priority.
+ * The order is chosen among the agent's open tickets' ids alone (from tickets_assignee_flags, which
+ * holds the overdue flag, the due date and the priority: no row is read for it), and only the page's
+ * tickets are joined to their names. An agent with teams also sees the teams' tickets: the planner
+ * then chooses among the indexes.
+ */
 async function urgentTickets(db: Knex | Knex.Transaction, a: AgentActor, tz: string): Promise<UrgentTicket[]> {
-  const rows = await mine(db, a)
-    .join('priorities as p', 'p.id', 't.priority_id')
-    .join('departments as d', 'd.id', 't.department_id')
-    .select('t.id', 't.number', 't.subject', 't.is_overdue', 't.due_at', 'p.name as priority', 'd.name as department')
-    .orderBy('t.is_overdue', 'desc')
-    .orderByRaw('CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END')
-    .orderBy('t.due_at', 'asc')
-    .orderBy('p.urgency', 'asc')
-    .orderBy('t.id', 'asc')
-    .limit(URGENT_LIMIT);
+  const from = a.teamIds.length ? db('tickets as t') : db.from(tableForcedIndex(db, 'tickets', 't', 'tickets_assignee_flags'));
+  const urgentFirst = (qb: Qb, t: string, p: string) => qb
+    .orderBy(`${t}.is_overdue`, 'desc')
+    // sql-safe: t is one of the code's own aliases ('t', 'u')
+    .orderByRaw(`CASE WHEN ${t}.due_at IS NULL THEN 1 ELSE 0 END`)
+    .orderBy(`${t}.due_at`, 'asc')
+    .orderBy(`${p}.urgency`, 'asc')
+    .orderBy(`${t}.id`, 'asc');
+  const ids = urgentFirst(mineIn(from, a).join('priorities as p', 'p.id', 't.priority_id').select('t.id', 't.is_overdue', 't.due_at'), 't', 'p').limit(URGENT_LIMIT);
+  const rows = await urgentFirst(
+    db.from(ids.as('u'))
+      .join('tickets as t', 't.id', 'u.id')
+      .join('priorities as p', 'p.id', 't.priority_id')
+      .join('departments as d', 'd.id', 't.department_id')
+      .select('t.id', 't.number', 't.subject', 't.is_overdue', 't.due_at', 'p.name as priority', 'd.name as department'),
+    'u', 'p',
+  );
   return rows.map((r: any) => ({
     id: Number(r.id), number: String(r.number), subject: String(r.subject), priority: String(r.priority), department: String(r.department),
     isOverdue: dbBool(r.is_overdue), dueText: formatDate(dbDate(r.due_at), tz),
