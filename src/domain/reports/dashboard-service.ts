@@ -11,6 +11,7 @@ import { Forbidden } from '../errors.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { formatDate } from '../tickets/ticket-presenters.ts';
 import { safeZone } from './report-period.ts';
+import { COUNT_CAP, countText } from '../tickets/ticket-queue-queries.ts';
 
 /** "Due soon" looks this many hours ahead. */
 export const DUE_SOON_HOURS = 4;
@@ -20,7 +21,9 @@ export const URGENT_LIMIT = 5;
 export interface DashboardCard {
   id: 'mine' | 'my-overdue' | 'due-soon' | 'unassigned';
   label: string;
+  /** Bounded: above COUNT_CAP it means "COUNT_CAP+" (countText). */
   count: number;
+  countText: string;
   href: string;
 }
 
@@ -67,7 +70,14 @@ function mineIn(qb: Qb, a: AgentActor): Qb {
   });
 }
 
-const count = async (qb: Qb): Promise<number> => dbCount(((await qb.count({ n: '*' }).first()) as any)?.n);
+/**
+ * A count that stops after COUNT_CAP + 1 tickets, as the queue it links to counts ("1,000+"): the
+ * bench's admin had 80,000 unassigned open tickets at 1M, 39 ms of MariaDB to count them exactly.
+ */
+const count = async (db: Knex | Knex.Transaction, qb: Qb): Promise<number> => {
+  const row = await db.from(qb.clearSelect().select(db.raw('1 as x')).limit(COUNT_CAP + 1).as('c')).count({ n: '*' }).first();
+  return dbCount((row as any)?.n);
+};
 
 /** The dashboard for the signed-in agent. @throws Forbidden for anyone but an agent */
 export async function getAgentDashboard(ctx: ServiceContext): Promise<Dashboard> {
@@ -78,20 +88,20 @@ export async function getAgentDashboard(ctx: ServiceContext): Promise<Dashboard>
   const soon = new Date(now.getTime() + DUE_SOON_HOURS * 3600_000);
   const tz = safeZone((await getSettings(db)).timezone);
   const [mineN, overdueN, soonN, unassignedN, urgent] = await Promise.all([
-    count(mine(db, a)),
-    count(db('tickets as t').where('t.state', 'open').where('t.is_overdue', true).where('t.assignee_agent_id', a.id)),
-    count(visibleOpen(db, a).where('t.is_overdue', false).where('t.due_at', '>', toDbDate(now)).where('t.due_at', '<=', toDbDate(soon))),
-    count(visibleOpen(db, a).whereNull('t.assignee_agent_id').whereNull('t.team_id')),
+    count(db, mine(db, a)),
+    count(db, db('tickets as t').where('t.state', 'open').where('t.is_overdue', true).where('t.assignee_agent_id', a.id)),
+    count(db, visibleOpen(db, a).where('t.is_overdue', false).where('t.due_at', '>', toDbDate(now)).where('t.due_at', '<=', toDbDate(soon))),
+    count(db, visibleOpen(db, a).whereNull('t.assignee_agent_id').whereNull('t.team_id')),
     urgentTickets(db, a, tz),
   ]);
   return {
     dueSoonHours: DUE_SOON_HOURS,
     urgent,
     cards: [
-      { id: 'mine', label: 'My open tickets', count: mineN, href: '/scp/tickets?queue=mine' },
-      { id: 'my-overdue', label: 'My overdue tickets', count: overdueN, href: `/scp/tickets?queue=overdue&assignee=${a.id}` },
-      { id: 'due-soon', label: `Due in the next ${DUE_SOON_HOURS} hours`, count: soonN, href: '/scp/tickets?queue=open&sort=due&dir=asc' },
-      { id: 'unassigned', label: 'Unassigned in my departments', count: unassignedN, href: '/scp/tickets?queue=unassigned' },
+      { id: 'mine', label: 'My open tickets', count: mineN, countText: countText(mineN), href: '/scp/tickets?queue=mine' },
+      { id: 'my-overdue', label: 'My overdue tickets', count: overdueN, countText: countText(overdueN), href: `/scp/tickets?queue=overdue&assignee=${a.id}` },
+      { id: 'due-soon', label: `Due in the next ${DUE_SOON_HOURS} hours`, count: soonN, countText: countText(soonN), href: '/scp/tickets?queue=open&sort=due&dir=asc' },
+      { id: 'unassigned', label: 'Unassigned in my departments', count: unassignedN, countText: countText(unassignedN), href: '/scp/tickets?queue=unassigned' },
     ],
   };
 }
