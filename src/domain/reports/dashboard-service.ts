@@ -117,8 +117,7 @@ async function urgentTickets(db: Knex | Knex.Transaction, a: AgentActor, tz: str
   const from = a.teamIds.length ? db('tickets as t') : db.from(tableForcedIndex(db, 'tickets', 't', 'tickets_assignee_flags'));
   const urgentFirst = (qb: Qb, t: string, p: string) => qb
     .orderBy(`${t}.is_overdue`, 'desc')
-    // sql-safe: t is one of the code's own aliases ('t', 'u')
-    .orderByRaw(`CASE WHEN ${t}.due_at IS NULL THEN 1 ELSE 0 END`)
+    .orderByRaw('CASE WHEN ?? IS NULL THEN 1 ELSE 0 END', [`${t}.due_at`])
     .orderBy(`${t}.due_at`, 'asc')
     .orderBy(`${p}.urgency`, 'asc')
     .orderBy(`${t}.id`, 'asc');
