@@ -106,7 +106,8 @@ describe('migrations', () => {
       tickets_report_closed: 'closed_at,state,department_id,created_at,due_at,assignee_agent_id,topic_id,source,priority_id',
       tickets_report_dept_created: 'department_id,created_at,first_response_at,assignee_agent_id,topic_id,source,priority_id',
       tickets_report_dept_closed: 'department_id,closed_at,state,created_at,due_at,assignee_agent_id,topic_id,source,priority_id',
-      tickets_dept_overdue: 'state,department_id,is_overdue,assignee_agent_id,topic_id,source,priority_id',
+      tickets_report_open: 'state,department_id,is_overdue,assignee_agent_id,topic_id,source,priority_id',
+      tickets_dept_overdue: 'state,department_id,is_overdue', // the queues' (their ranges in id order)
     };
     const narrow = { tickets_created: 'created_at', tickets_closed: 'closed_at', tickets_dept_created: 'department_id,created_at', tickets_dept_closed: 'department_id,closed_at', tickets_dept_overdue: 'state,department_id,is_overdue' };
     const after = await indexes();
@@ -115,7 +116,7 @@ describe('migrations', () => {
     await t.db.migrate.down({ migrationSource, name });
     const before = await indexes();
     expect(before).toMatchObject(narrow);
-    for (const w of ['tickets_report_created', 'tickets_report_closed', 'tickets_report_dept_created', 'tickets_report_dept_closed']) expect(before).not.toHaveProperty(w);
+    for (const w of ['tickets_report_created', 'tickets_report_closed', 'tickets_report_dept_created', 'tickets_report_dept_closed', 'tickets_report_open']) expect(before).not.toHaveProperty(w);
     await t.db.migrate.up({ migrationSource, name });
     expect(await indexes()).toMatchObject(wide);
   });

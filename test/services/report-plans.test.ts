@@ -80,7 +80,7 @@ describe('report query plans', () => {
 
   it("orders the dashboard's urgent tickets from the agent's index entries, reading only the listed tickets' rows", async () => {
     // Before, every open ticket assigned to the agent was read for its due date and priority (0.5 s
-    // at 1M tickets for an agent with 6,000 open); tickets_assignee_flags now holds them.
+    // at 1M tickets for an agent with 6,000 open); tickets_assignee_urgent now holds them.
     const seen: { sql: string; bindings: unknown[] }[] = [];
     const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
     t.db.on('query', listener);
@@ -93,11 +93,11 @@ describe('report query plans', () => {
     expect(urgent).toBeDefined();
     if (t.config.database.client === 'sqlite') {
       const plan = ((await t.db.raw(`EXPLAIN QUERY PLAN ${urgent.sql}`, urgent.bindings as any[])) as { detail: string }[]).map((r) => r.detail);
-      expect(plan).toContain('SEARCH t USING COVERING INDEX tickets_assignee_flags (assignee_agent_id=? AND state=?)');
+      expect(plan).toContain('SEARCH t USING COVERING INDEX tickets_assignee_urgent (assignee_agent_id=? AND state=?)');
     } else {
       const [plan] = (await t.db.raw(`EXPLAIN ${urgent.sql}`, urgent.bindings as any[])) as unknown as [{ table: string; key: string | null; type: string; Extra: string | null }[]];
       const reads = plan.filter((r) => r.table === 't').map((r) => `${r.key} ${/Using index(;|$)/.test(r.Extra ?? '') ? 'covering' : r.type}`);
-      expect(reads).toContain('tickets_assignee_flags covering');
+      expect(reads).toContain('tickets_assignee_urgent covering');
       expect(reads.filter((r) => !/ covering$/.test(r))).toEqual(['PRIMARY eq_ref']); // the listed tickets, by key
     }
   });

@@ -108,13 +108,13 @@ export async function getAgentDashboard(ctx: ServiceContext): Promise<Dashboard>
 
 /**
  * The agent's open tickets, most urgent first: overdue, then soonest due (none last), then priority.
- * The order is chosen among the agent's open tickets' ids alone (from tickets_assignee_flags, which
+ * The order is chosen among the agent's open tickets' ids alone (from tickets_assignee_urgent, which
  * holds the overdue flag, the due date and the priority: no row is read for it), and only the page's
  * tickets are joined to their names. An agent with teams also sees the teams' tickets: the planner
  * then chooses among the indexes.
  */
 async function urgentTickets(db: Knex | Knex.Transaction, a: AgentActor, tz: string): Promise<UrgentTicket[]> {
-  const from = a.teamIds.length ? db('tickets as t') : db.from(tableForcedIndex(db, 'tickets', 't', 'tickets_assignee_flags'));
+  const from = a.teamIds.length ? db('tickets as t') : db.from(tableForcedIndex(db, 'tickets', 't', 'tickets_assignee_urgent'));
   const urgentFirst = (qb: Qb, t: string, p: string) => qb
     .orderBy(`${t}.is_overdue`, 'desc')
     .orderByRaw('CASE WHEN ?? IS NULL THEN 1 ELSE 0 END', [`${t}.due_at`])

@@ -2,7 +2,7 @@
  * Aggregate SQL for reports (SQLite and MySQL/MariaDB alike). Every query is a range scan on an
  * indexed timestamp (created_at, closed_at, ticket_events.event+created_at) or on the open-ticket
  * indexes, grouped in the database; only aggregates come back, never ticket rows. The ticket indexes
- * they range over hold every column they use (tickets_report_*, tickets_dept_overdue: migration
+ * they range over hold every column they use (tickets_report_*: migration
  * 20261128130000), so a period's tickets are counted from index entries, not read from the table.
  */
 import type { Knex } from 'knex';
@@ -78,12 +78,12 @@ export async function countReopened(db: Db, scope: ReportScope, r: Range, group:
 
 /**
  * Open tickets right now (not bound to the period) and how many of them are overdue, per group: read
- * from tickets_dept_overdue, which holds every grouping column (migration 20261128130000), so the
+ * from tickets_report_open, which holds every grouping column (migration 20261128130000), so the
  * open tickets' entries are counted without reading their rows.
  */
 export async function countOpenNow(db: Db, scope: ReportScope, group: GroupName): Promise<Map<string, { open: number; overdue: number }>> {
   const col = GROUP_COLUMNS[group];
-  const rows = await scoped(db.from(tableForcedIndex(db, 'tickets', 't', 'tickets_dept_overdue')).where('t.state', 'open'), scope)
+  const rows = await scoped(db.from(tableForcedIndex(db, 'tickets', 't', 'tickets_report_open')).where('t.state', 'open'), scope)
     .select({ g: col })
     .count({ n: '*' })
     .select(db.raw('SUM(CASE WHEN t.is_overdue = 1 THEN 1 ELSE 0 END) AS overdue'))
