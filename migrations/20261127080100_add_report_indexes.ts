@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { hasIndex, isMysqlKnex } from './support/table-options.ts';
 
 // Reports scan a period of tickets by created_at or closed_at. For an agent limited to a few
 // departments on a large desk, (department_id, created_at|closed_at) turns the scan into one
@@ -10,7 +11,7 @@ const INDEXES = [
 
 export async function up(knex: Knex): Promise<void> {
   for (const ix of INDEXES) {
-    if (await hasIndex(knex, ix.name)) continue;
+    if (await hasIndex(knex, 'tickets', ix.name)) continue;
     await knex.schema.alterTable('tickets', (t) => t.index(ix.columns, ix.name));
   }
 }
@@ -19,20 +20,10 @@ export async function down(knex: Knex): Promise<void> {
   // NOTE(dialect): InnoDB dropped the implicit index of the department_id foreign key when ours
   // arrived (https://dev.mysql.com/doc/refman/8.0/en/create-table-foreign-keys.html); give the key a
   // plain index back before ours go, or MySQL refuses to drop them.
-  if (/mysql/.test(String(knex.client.config.client)) && !(await hasIndex(knex, 'tickets_department_id_foreign')))
+  if (isMysqlKnex(knex) && !(await hasIndex(knex, 'tickets', 'tickets_department_id_foreign')))
     await knex.schema.alterTable('tickets', (t) => t.index(['department_id'], 'tickets_department_id_foreign'));
   for (const ix of INDEXES) {
-    if (!(await hasIndex(knex, ix.name))) continue;
+    if (!(await hasIndex(knex, 'tickets', ix.name))) continue;
     await knex.schema.alterTable('tickets', (t) => t.dropIndex(ix.columns, ix.name));
   }
-}
-
-// NOTE(dialect): knex has no hasIndex; ask each catalogue (frozen here, no app imports).
-async function hasIndex(knex: Knex, name: string): Promise<boolean> {
-  if (/mysql/.test(String(knex.client.config.client))) {
-    const [rows] = await knex.raw('SHOW INDEX FROM tickets WHERE Key_name = ?', [name]);
-    return (rows as unknown[]).length > 0;
-  }
-  const rows = await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'index' AND name = ?`, [name]);
-  return (rows as unknown[]).length > 0;
 }

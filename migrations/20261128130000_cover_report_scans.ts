@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { hasIndex } from './support/table-options.ts';
 
 // Reports read a period's tickets by created_at or closed_at (src/domain/reports/report-queries.ts).
 // The four indexes they ranged over held the timestamp (and the department) only, so each of the
@@ -37,26 +38,16 @@ const OPEN_NOW: [string, string[]] = ['tickets_report_open', ['state', 'departme
 // an index that starts with its column.
 export async function up(knex: Knex): Promise<void> {
   for (const { old, wide } of WIDENED) {
-    if (!(await hasIndex(knex, wide[0]))) await knex.schema.alterTable('tickets', (t) => t.index(wide[1], wide[0]));
-    if (await hasIndex(knex, old[0])) await knex.schema.alterTable('tickets', (t) => t.dropIndex(old[1], old[0]));
+    if (!(await hasIndex(knex, 'tickets', wide[0]))) await knex.schema.alterTable('tickets', (t) => t.index(wide[1], wide[0]));
+    if (await hasIndex(knex, 'tickets', old[0])) await knex.schema.alterTable('tickets', (t) => t.dropIndex(old[1], old[0]));
   }
-  if (!(await hasIndex(knex, OPEN_NOW[0]))) await knex.schema.alterTable('tickets', (t) => t.index(OPEN_NOW[1], OPEN_NOW[0]));
+  if (!(await hasIndex(knex, 'tickets', OPEN_NOW[0]))) await knex.schema.alterTable('tickets', (t) => t.index(OPEN_NOW[1], OPEN_NOW[0]));
 }
 
 export async function down(knex: Knex): Promise<void> {
-  if (await hasIndex(knex, OPEN_NOW[0])) await knex.schema.alterTable('tickets', (t) => t.dropIndex(OPEN_NOW[1], OPEN_NOW[0]));
+  if (await hasIndex(knex, 'tickets', OPEN_NOW[0])) await knex.schema.alterTable('tickets', (t) => t.dropIndex(OPEN_NOW[1], OPEN_NOW[0]));
   for (const { old, wide } of [...WIDENED].reverse()) {
-    if (!(await hasIndex(knex, old[0]))) await knex.schema.alterTable('tickets', (t) => t.index(old[1], old[0]));
-    if (await hasIndex(knex, wide[0])) await knex.schema.alterTable('tickets', (t) => t.dropIndex(wide[1], wide[0]));
+    if (!(await hasIndex(knex, 'tickets', old[0]))) await knex.schema.alterTable('tickets', (t) => t.index(old[1], old[0]));
+    if (await hasIndex(knex, 'tickets', wide[0])) await knex.schema.alterTable('tickets', (t) => t.dropIndex(wide[1], wide[0]));
   }
-}
-
-// NOTE(dialect): knex has no hasIndex; ask each catalogue (frozen here, no app imports).
-async function hasIndex(knex: Knex, name: string): Promise<boolean> {
-  if (/mysql/.test(String(knex.client.config.client))) {
-    const [rows] = await knex.raw('SHOW INDEX FROM tickets WHERE Key_name = ?', [name]);
-    return (rows as unknown[]).length > 0;
-  }
-  const rows = await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'index' AND name = ?`, [name]);
-  return (rows as unknown[]).length > 0;
 }

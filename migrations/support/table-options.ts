@@ -35,3 +35,13 @@ export async function createTable(knex: Knex, name: string, spec: (t: Knex.Creat
     spec(t);
   });
 }
+
+/** Whether `table` has an index called `name`. NOTE(dialect): knex has no hasIndex; each catalogue is asked. */
+export async function hasIndex(knex: Knex, table: string, name: string): Promise<boolean> {
+  if (isMysqlKnex(knex)) {
+    const [rows] = await knex.raw('SHOW INDEX FROM ?? WHERE Key_name = ?', [table, name]);
+    return (rows as unknown[]).length > 0;
+  }
+  const rows = await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name = ?`, [table, name]);
+  return (rows as unknown[]).length > 0;
+}

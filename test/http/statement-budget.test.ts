@@ -83,10 +83,10 @@ describe('SQL statements per request', () => {
     expect(counts.portalTicket).toBeLessThanOrEqual(5);
   });
 
-  it('shows the dashboard in at most 6 statements and a report in at most 14 (no statement per group or per day)', () => {
-    // Dashboard: the session, then five small counts and lists (dashboard-service.ts). Report: the
+  it('shows the dashboard in at most 3 statements and a report in at most 14 (no statement per group or per day)', () => {
+    // Dashboard: the session, the four bounded counts (one statement), the urgent list. Report: the
     // session, the period's counts and rankings (run side by side on the pool), the names of its groups.
-    expect(counts.dashboard).toBeLessThanOrEqual(6);
+    expect(counts.dashboard).toBeLessThanOrEqual(3);
     expect(counts.report30d).toBeLessThanOrEqual(14);
   });
 

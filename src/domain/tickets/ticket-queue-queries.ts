@@ -269,7 +269,7 @@ function defaultSort(queue: QueueName): [QueueSort, 'asc' | 'desc'] {
  * one-department agent's department part is past the cap in most queues at 1M tickets, and adding the
  * "assigned to me elsewhere" part read up to cap + 1 more entries per queue.
  */
-function boundedCount(db: Knex | Knex.Transaction, parts: Qb[], cap: number): Knex.Raw {
+export function boundedCount(db: Knex | Knex.Transaction, parts: Qb[], cap: number): Knex.Raw {
   const count = '(select count(*) from ? as c)';
   let sql = `select ${count} as s`;
   for (let i = 1; i < parts.length; i++) sql = `select case when s > ${Number(cap)} then s else s + ${count} end as s from (${sql}) as s${i}`;
