@@ -66,4 +66,56 @@ describe('admin mail log /scp/admin/mail', () => {
     expect(again.status).toBe(409);
     expect(await t.db('audit_log').whereIn('action', ['mail.retry', 'mail.discard'])).toHaveLength(2);
   });
+
+  it('counts a long log only as far as the page asked for ("1,000+") and pages on past it', async () => {
+    // 1,060 more: 1,115 messages, 1,061 of them sent. A large desk holds millions (a few per ticket).
+    const row = { template: 'new-message-alert', to_address: 'bulk@agents.test', subject: 'Bulk', text_body: 'x', status: 'sent', attempts: 1, next_attempt_at: '2026-01-01 00:00:00.000', created_at: '2026-01-01 00:00:00.000' };
+    for (let i = 0; i < 1060; i += 53) await t.db('outbox').insert(Array.from({ length: 53 }, (_x, k) => ({ ...row, message_id: `<bulk${i + k}@log.test>` })));
+    const first = $((await admin.get('/scp/admin/mail')).text);
+    expect(first('.pagination').text()).toMatch(/Page 1 of 21\+ · 1,000\+ in all/);
+    expect(first('table.mail-log tbody tr').first().text()).toContain('Bulk');
+    // Page 21 holds messages 1,001–1,050: its total is counted to 1,051, so a next page shows.
+    const p21 = $((await admin.get('/scp/admin/mail?page=21')).text);
+    expect(p21('table.mail-log tbody tr')).toHaveLength(50);
+    expect(p21('.pagination').text()).toMatch(/Page 21 of 22\+ · 1,050\+ in all/);
+    expect(p21('a[rel=next]').attr('href')).toBe('/scp/admin/mail?page=22');
+    // Asked past the end (counted to 1,501): the exact total, and the last page.
+    const last = $((await admin.get('/scp/admin/mail?page=30')).text);
+    expect(last('.pagination').text()).toMatch(/Page 23 of 23 · 1115 in all/);
+    expect(last('table.mail-log tbody tr')).toHaveLength(15);
+    expect(last('a[rel=next]')).toHaveLength(0);
+    const sent = $((await admin.get('/scp/admin/mail?status=sent')).text);
+    expect(sent('.pagination').text()).toMatch(/1,000\+ in all/);
+    expect(sent('a[rel=next]').attr('href')).toBe('/scp/admin/mail?status=sent&page=2');
+  });
+
+  it('reads a status\'s messages newest first, and their total, from outbox_status_id', async () => {
+    const seen: { sql: string; bindings: unknown[] }[] = [];
+    const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+    t.db.on('query', listener);
+    try {
+      expect((await admin.get('/scp/admin/mail?status=failed')).status).toBe(200);
+    } finally {
+      t.db.removeListener('query', listener);
+    }
+    const reads = seen.filter((s) => /from `outbox`/.test(s.sql) && /`status` = \?/.test(s.sql));
+    expect(reads).toHaveLength(2); // the bounded total, the page
+    for (const s of reads) {
+      // The page walks this status's entries of outbox_status_id backwards (no sort); the total
+      // counts entries of an index that starts with the status (either one: both hold the id).
+      const isPage = /order by/.test(s.sql);
+      if (t.config.database.client === 'sqlite') {
+        const plan = ((await t.db.raw(`EXPLAIN QUERY PLAN ${s.sql}`, s.bindings as any[])) as { detail: string }[]).map((r) => r.detail).join('\n');
+        expect(plan).toMatch(isPage ? /SEARCH outbox USING INDEX outbox_status_id \(status=\?\)/ : /SEARCH outbox USING COVERING INDEX outbox_status_\w+ \(status=\?\)/);
+        expect(plan).not.toMatch(/TEMP B-TREE/);
+      } else {
+        const [plan] = (await t.db.raw(`EXPLAIN ${s.sql}`, s.bindings as any[])) as unknown as [{ table: string; key: string | null; Extra: string | null }[]];
+        const outbox = plan.filter((r) => r.table === 'outbox');
+        expect(outbox).toHaveLength(1);
+        if (isPage) expect(outbox[0].key).toBe('outbox_status_id');
+        else expect(outbox[0]).toMatchObject({ key: expect.stringMatching(/^outbox_status_/), Extra: expect.stringMatching(/Using index/) });
+        expect(outbox[0].Extra ?? '').not.toMatch(/filesort/);
+      }
+    }
+  });
 });

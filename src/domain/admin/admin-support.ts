@@ -11,6 +11,7 @@ import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors.ts';
 import { getSettings, type SettingKey } from '../settings/settings-service.ts';
+import { countText } from '../tickets/ticket-queue-queries.ts';
 import { email, id } from '../validation.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -173,19 +174,44 @@ export interface Page<T> {
   items: T[];
   page: number;
   pages: number;
+  /** Counted up to the list's cap plus one (listTotalCap): above it, "1,000+". */
   total: number;
   size: number;
+  /** The total as shown: "1,000+" past the cap. */
+  totalText: string;
+  /** The number of pages as shown: "41+" past the cap (there is a next page, at least). */
+  pagesText: string;
 }
 
-/** Runs `q` for page `page` (1-based, clamped) of `size` rows. */
-export async function paginate<T>(q: Knex.QueryBuilder, page: unknown, size: number, map: (row: any) => T): Promise<Page<T>> {
-  const counted = await q.clone().clearSelect().clearOrder().count<{ n: number }[]>({ n: '*' });
-  const total = dbCount(counted[0]?.n);
-  const pages = Math.max(1, Math.ceil(total / size));
+/**
+ * A list's total is counted this far ("1,000+"), or as far as the page asked for, as the ticket
+ * queues' totals are: the count reads at most that many rows or index entries whatever the size of
+ * the table (the mail log holds a few messages per ticket: millions on a large desk).
+ */
+export const LIST_COUNT_CAP = 1000;
+/** The deepest page a list opens (the queues' own limit). */
+const MAX_PAGE = 100_000;
+
+/** How far a list's total is counted for page `page` of `size` rows. */
+export function listTotalCap(page: number, size: number): number {
+  return Math.max(LIST_COUNT_CAP, page * size);
+}
+
+/**
+ * Runs `q` for page `page` (1-based, clamped) of `size` rows, with its total counted up to
+ * listTotalCap + 1 (one row past the cap still opens a next page).
+ */
+export async function paginate<T>(db: Db, q: Knex.QueryBuilder, page: unknown, size: number, map: (row: any) => T): Promise<Page<T>> {
   const n = Number(page);
-  const current = Number.isInteger(n) && n >= 1 ? Math.min(n, pages) : 1;
+  const asked = Number.isInteger(n) && n >= 1 ? Math.min(n, MAX_PAGE) : 1;
+  const cap = listTotalCap(asked, size);
+  const bounded = q.clone().clearSelect().clearOrder().select(db.raw('1 as x')).limit(cap + 1);
+  const total = dbCount((await db.from(bounded.as('c')).count({ n: '*' }).first())?.n);
+  const pages = Math.max(1, Math.ceil(total / size));
+  const current = Math.min(asked, pages);
   const rows = await q.limit(size).offset((current - 1) * size);
-  return { items: rows.map(map), page: current, pages, total, size };
+  const capped = total > cap;
+  return { items: rows.map(map), page: current, pages, total, size, totalText: countText(total, cap), pagesText: capped ? `${pages}+` : String(pages) };
 }
 
 /** Rows for a select list: id, name, active; sorted by name. */

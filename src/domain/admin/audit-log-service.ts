@@ -34,7 +34,7 @@ export async function listAuditLog(ctx: ServiceContext, opts: { entity?: string;
   const q = ctx.db('audit_log as l').leftJoin('agents as a', 'a.id', 'l.agent_id').select('l.*', 'a.name as agent_name').orderBy('l.id', 'desc');
   if (opts.entity) q.where('l.entity', opts.entity.slice(0, 32));
   if (opts.entityId) q.where('l.entity_id', opts.entityId);
-  const page = await paginate(q, opts.page, settings.page_size, (r: any): AuditLogEntry => ({
+  const page = await paginate(ctx.db, q, opts.page, settings.page_size, (r: any): AuditLogEntry => ({
     id: r.id, at: dbDate(r.created_at)!, actorKind: r.actor_kind, agentId: r.agent_id ?? null, agentName: r.agent_name ?? null,
     action: r.action, entity: r.entity ?? null, entityId: r.entity_id ?? null, before: parseJson(r.before), after: parseJson(r.after), ip: r.ip ?? null,
   }));

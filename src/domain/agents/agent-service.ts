@@ -79,7 +79,7 @@ export async function listAgents(ctx: ServiceContext, opts: { q?: string; page?:
   const q = ctx.db('agents as a').join('departments as d', 'd.id', 'a.department_id').select('a.*', 'd.name as department_name').orderBy([{ column: 'a.name' }, { column: 'a.id' }]);
   const needle = opts.q?.trim().slice(0, 100);
   if (needle) q.where((w) => { whereLike(w, 'a.name', needle); w.orWhere((o) => whereLike(o, 'a.username', needle)).orWhere((o) => whereLike(o, 'a.email', needle)); });
-  return paginate(q, opts.page, settings.page_size, (r) => ({ ...toAgentBase(r), departmentName: r.department_name }));
+  return paginate(ctx.db, q, opts.page, settings.page_size, (r) => ({ ...toAgentBase(r), departmentName: r.department_name }));
 }
 
 /** @throws Forbidden, NotFound */

@@ -82,7 +82,7 @@ export function pageNav(page: Page<unknown> | undefined, base: string, query: Re
     const qs = new URLSearchParams(Object.entries({ ...query, page: String(n) }).filter(([, v]) => v) as [string, string][]);
     return `${base}?${qs}`;
   };
-  return { page: page.page, pages: page.pages, total: page.total, prevUrl: page.page > 1 ? url(page.page - 1) : null, nextUrl: page.page < page.pages ? url(page.page + 1) : null };
+  return { page: page.page, pages: page.pages, pagesText: page.pagesText, total: page.totalText, prevUrl: page.page > 1 ? url(page.page - 1) : null, nextUrl: page.page < page.pages ? url(page.page + 1) : null };
 }
 
 function idParam(req: Request): number {

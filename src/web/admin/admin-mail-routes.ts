@@ -4,6 +4,7 @@ import type { AppDeps } from '../shared/deps.ts';
 import { ctxFrom } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
 import { single } from '../shared/area.ts';
+import { pageNav } from './admin-crud.ts';
 import { NotFound } from '../../domain/errors.ts';
 import { MAIL_STATUSES, discardMail, getMailLogEntry, listMailLog, retryMail } from '../../domain/mail/mail-log-service.ts';
 
@@ -17,8 +18,7 @@ export function adminMailRoutes(_d: AppDeps): Router {
   const router = Router();
   router.get('/mail', async (req, res) => {
     const log = await listMailLog(ctxFrom(req, res), { status: single(req.query.status), page: single(req.query.page) });
-    const url = (n: number) => `/scp/admin/mail?${new URLSearchParams({ ...(log.status ? { status: log.status } : {}), page: String(n) })}`;
-    const page = { page: log.page, pages: log.pages, total: log.total, prevUrl: log.page > 1 ? url(log.page - 1) : null, nextUrl: log.page < log.pages ? url(log.page + 1) : null };
+    const page = pageNav(log, '/scp/admin/mail', { status: log.status ?? undefined });
     await render(req, res, 'admin/mail/list', { items: log.items, status: log.status, statuses: MAIL_STATUSES, page }, { title: 'Mail log' });
   });
   router.get('/mail/:id', async (req, res) => {
