@@ -63,8 +63,15 @@ function parseExtra(v: unknown): Record<string, unknown> | null {
 }
 
 /** The ticket columns and the names they point to. */
-function ticketQuery(db: Knex | Knex.Transaction) {
-  return db('tickets as t')
+/**
+ * Tickets with the names they refer to; `page` (a select of ticket ids, ordered and limited) chooses
+ * which, as a derived table: the page is chosen from `tickets` alone and the names are joined to its
+ * rows only. (Joined first, MariaDB started from users and sorted every ticket of the desk for a page
+ * of 25: 45–61 s at 1M tickets.)
+ */
+function ticketQuery(db: Knex | Knex.Transaction, page?: Knex.QueryBuilder) {
+  const from = page ? db.from(page.as('pg')).join('tickets as t', 't.id', 'pg.id') : db('tickets as t');
+  return from
     .join('users as u', 'u.id', 't.user_id')
     .leftJoin('departments as d', 'd.id', 't.department_id')
     .leftJoin('help_topics as h', 'h.id', 't.topic_id')
@@ -129,7 +136,7 @@ function decodeCursor(c: string): number {
 export async function listTicketsForApi(ctx: ServiceContext, raw: ListTicketsForApiInput): Promise<{ data: ApiTicket[]; nextCursor: string | null }> {
   assertApiKeyMay(ctx.actor, 'manage');
   const input = parseInput(ListTicketsForApiInput, raw);
-  const q = ticketQuery(ctx.db).orderBy('t.id', 'desc').limit(input.limit + 1);
+  const q = ctx.db('tickets as t').select('t.id').orderBy('t.id', 'desc').limit(input.limit + 1);
   if (input.cursor) q.where('t.id', '<', decodeCursor(input.cursor));
   if (input.status) q.where('t.status', input.status);
   if (input.state) q.where('t.state', input.state);
@@ -139,9 +146,9 @@ export async function listTicketsForApi(ctx: ServiceContext, raw: ListTicketsFor
   if (input.topicId) q.where('t.topic_id', input.topicId);
   if (input.assigneeId === 'none') q.whereNull('t.assignee_agent_id');
   else if (input.assigneeId) q.where('t.assignee_agent_id', input.assigneeId);
-  if (input.email) q.where('u.email', input.email);
+  if (input.email) q.whereIn('t.user_id', ctx.db('users').where('email', input.email).select('id'));
   if (input.updatedSince) q.where('t.updated_at', '>=', toDbDate(new Date(input.updatedSince)));
-  const rows = await q;
+  const rows = await ticketQuery(ctx.db, q).orderBy('t.id', 'desc');
   const page = rows.slice(0, input.limit).map(toApiTicket);
   return { data: page, nextCursor: rows.length > input.limit ? encodeCursor(page[page.length - 1].id) : null };
 }

@@ -1,0 +1,61 @@
+/**
+ * The API's ticket list chooses its page from `tickets` alone and joins the names to that page's
+ * rows only. Joined first, MariaDB started from the smaller users table and sorted every ticket of the
+ * desk for one page (45–61 s at 1M tickets, docs/benchmarks.md, session 12).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { bulkSeed } from '../../bench/bulk-seed.ts';
+import { listTicketsForApi } from '../../src/domain/api/api-ticket-queries.ts';
+
+describe('API ticket list query plans', () => {
+  let t: TestApp;
+  let seed: Awaited<ReturnType<typeof bulkSeed>>;
+  let ctx: ReturnType<TestApp['ctx']>;
+
+  beforeAll(async () => {
+    t = await startTestApp({ now: new Date().toISOString() });
+    seed = await bulkSeed(t.db, 2000, 'api list plans password');
+    ctx = t.ctx({ kind: 'api', keyId: 1, canCreateTickets: false, canManageTickets: true });
+    if (t.config.database.client === 'sqlite') await t.db.raw('ANALYZE');
+    else await t.db.raw('ANALYZE TABLE tickets, users');
+  }, 120_000);
+  afterAll(async () => t?.close());
+
+  async function statementOf(input: Record<string, string>): Promise<{ sql: string; bindings: unknown[] }> {
+    const seen: { sql: string; bindings: unknown[] }[] = [];
+    const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+    t.db.on('query', listener);
+    try {
+      const page = await listTicketsForApi(ctx, input);
+      expect(page.data.length).toBeGreaterThan(0);
+    } finally {
+      t.db.removeListener('query', listener);
+    }
+    const lists = seen.filter((s) => /from/.test(s.sql) && /`tickets` as `t`/.test(s.sql));
+    expect(lists).toHaveLength(1);
+    return lists[0];
+  }
+
+  for (const [label, input] of [['no filter', {}], ['closed tickets', { state: 'closed' }], ['one department', { departmentId: '' }], ['a requester', { email: '' }]] as const) {
+    it(`sorts no more than its page: ${label}`, async () => {
+      const filled: Record<string, string> = { ...input };
+      if ('departmentId' in filled) filled.departmentId = String(seed.departments[1]);
+      if ('email' in filled) filled.email = seed.sampleUserEmail;
+      const s = await statementOf(filled);
+      if (t.config.database.client === 'sqlite') {
+        const plan = ((await t.db.raw(`EXPLAIN QUERY PLAN ${s.sql}`, s.bindings as any[])) as { id: number; parent: number; detail: string }[]);
+        // The page is a subquery of ticket ids; the requester is looked up for its rows only.
+        expect(plan.some((r) => /(CO-ROUTINE|MATERIALIZE) pg/.test(r.detail))).toBe(true);
+        expect(plan.find((r) => /^(SCAN|SEARCH) u\b/.test(r.detail))?.detail).toMatch(/SEARCH u USING INTEGER PRIMARY KEY/);
+      } else {
+        // Sorting is of ticket ids (the page's subquery, or its 25 rows), never of joined rows; the
+        // requester is looked up for the page's rows only.
+        const [plan] = (await t.db.raw(`EXPLAIN ${s.sql}`, s.bindings as any[])) as unknown as [{ table: string; type: string; Extra: string | null }[]];
+        for (const row of plan) if (/filesort|temporary/.test(row.Extra ?? '')) expect(row.table).toMatch(/^(<derived\d+>|t)$/);
+        expect(plan.find((r) => r.table === 'u')).toMatchObject({ type: 'eq_ref' });
+        expect(plan[0].table).toMatch(/^<derived\d+>$/);
+      }
+    });
+  }
+});
