@@ -295,6 +295,34 @@ describe('agent ticket actions (services)', () => {
       await expect(listQueue(t.ctx(ANONYMOUS), {})).rejects.toBeInstanceOf(Forbidden);
     });
 
+    it('filters by status within the queue\'s state; a status of the other state finds nothing without testing a ticket', async () => {
+      const dept = await buildDepartment(t.db);
+      const admin = await buildAdmin(t.db);
+      const open = await buildTicket(t.db, { department_id: dept });
+      const resolved = await buildTicket(t.db, { department_id: dept, status: 'resolved' });
+      const closed = await buildTicket(t.db, { department_id: dept, status: 'closed' });
+      const sql: string[] = [];
+      const listener = (q: { sql: string }) => sql.push(q.sql);
+      const page = async (p: Record<string, string>) => {
+        sql.length = 0;
+        t.db.on('query', listener);
+        try {
+          const r = await listQueue(t.ctx(admin.actor), { dept: String(dept), ...p });
+          return { ids: r.rows.map((row) => row.id), total: r.total, testsStatus: sql.some((s) => /`t`\.`status` = \?/.test(s)) };
+        } finally {
+          t.db.removeListener('query', listener);
+        }
+      };
+      // The closed state has two statuses: a real filter. The open state has one: no condition.
+      expect(await page({ queue: 'closed', status: 'resolved' })).toEqual({ ids: [resolved.id], total: 1, testsStatus: true });
+      expect(await page({ queue: 'closed', status: 'closed' })).toEqual({ ids: [closed.id], total: 1, testsStatus: true });
+      expect(await page({ queue: 'open', status: 'open' })).toEqual({ ids: [open.id], total: 1, testsStatus: false });
+      // Another state's status: nothing, and no ticket is read to find that out (1 = 0).
+      expect(await page({ queue: 'open', status: 'closed' })).toEqual({ ids: [], total: 0, testsStatus: false });
+      expect(await page({ queue: 'closed', status: 'open' })).toEqual({ ids: [], total: 0, testsStatus: false });
+      expect(sql.some((s) => /1 = 0/.test(s))).toBe(true);
+    });
+
     it('refuses an attachment of a ticket the agent cannot see', async () => {
       const o = await openTicket(t.ctx(ANONYMOUS), { email: 'f@example.com', name: 'F', subject: 'File', message: 'see file' }, [{ filename: 'log.txt', contentType: 'text/plain', data: Buffer.from('hello') }]);
       const att = await t.db('attachments').where({ ticket_id: o.id }).first();
