@@ -62,7 +62,6 @@ function parseExtra(v: unknown): Record<string, unknown> | null {
   }
 }
 
-/** The ticket columns and the names they point to. */
 /**
  * Tickets with the names they refer to; `page` (a select of ticket ids, ordered and limited) chooses
  * which, as a derived table: the page is chosen from `tickets` alone and the names are joined to its
