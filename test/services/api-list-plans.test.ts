@@ -58,4 +58,24 @@ describe('API ticket list query plans', () => {
       }
     });
   }
+
+  it('reads the tickets changed since a time from each state\'s updated_at range when few changed', async () => {
+    const since = new Date(Date.now() + 30 * 24 * 3600_000).toISOString(); // none (bulkSeed spreads updates up to 5 days ahead)
+    const seen: { sql: string; bindings: unknown[] }[] = [];
+    const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+    t.db.on('query', listener);
+    try {
+      expect((await listTicketsForApi(ctx, { updatedSince: since })).data).toEqual([]);
+    } finally {
+      t.db.removeListener('query', listener);
+    }
+    const s = seen.find((q) => /`updated_at` >= \?/.test(q.sql))!;
+    if (t.config.database.client === 'sqlite') {
+      const plan = ((await t.db.raw(`EXPLAIN QUERY PLAN ${s.sql}`, s.bindings as any[])) as { detail: string }[]).map((r) => r.detail).join('\n');
+      expect(plan).toMatch(/SEARCH t USING (COVERING )?INDEX \w+ \(state=\? AND updated_at>\?\)/);
+    } else {
+      const [plan] = (await t.db.raw(`EXPLAIN ${s.sql}`, s.bindings as any[])) as unknown as [{ table: string; type: string; key: string | null }[]];
+      expect(plan.filter((r) => r.table === 't' && r.type !== 'eq_ref')).toEqual([expect.objectContaining({ type: 'range' })]);
+    }
+  });
 });

@@ -146,7 +146,14 @@ export async function listTicketsForApi(ctx: ServiceContext, raw: ListTicketsFor
   if (input.assigneeId === 'none') q.whereNull('t.assignee_agent_id');
   else if (input.assigneeId) q.where('t.assignee_agent_id', input.assigneeId);
   if (input.email) q.whereIn('t.user_id', ctx.db('users').where('email', input.email).select('id'));
-  if (input.updatedSince) q.where('t.updated_at', '>=', toDbDate(new Date(input.updatedSince)));
+  if (input.updatedSince) {
+    // Every ticket is open or closed: with the state named, the changed tickets are a range of each
+    // state's (state, updated_at) entries (tickets_queue_scope_sort_flags), which the planner reads
+    // when few changed (an integration's "since my last call") instead of walking every ticket by
+    // id to the end (1.2 s at 1M tickets for none).
+    if (!input.state) q.whereIn('t.state', ['open', 'closed']);
+    q.where('t.updated_at', '>=', toDbDate(new Date(input.updatedSince)));
+  }
   const rows = await ticketQuery(ctx.db, q).orderBy('t.id', 'desc');
   const page = rows.slice(0, input.limit).map(toApiTicket);
   return { data: page, nextCursor: rows.length > input.limit ? encodeCursor(page[page.length - 1].id) : null };
