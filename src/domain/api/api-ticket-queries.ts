@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
+import { dbBool, dbDate, isSqlite, toDbDate, whereEqualsNotIndexed } from '../../db/dialect.ts';
 import type { ServiceContext } from '../context.ts';
 import { ValidationFailed } from '../errors.ts';
 import { listAttachments, type AttachmentInfo } from '../tickets/attachment-service.ts';
@@ -69,7 +69,10 @@ function parseExtra(v: unknown): Record<string, unknown> | null {
  * of 25: 45–61 s at 1M tickets.)
  */
 function ticketQuery(db: Knex | Knex.Transaction, page?: Knex.QueryBuilder) {
-  const from = page ? db.from(page.as('pg')).join('tickets as t', 't.id', 'pg.id') : db('tickets as t');
+  // The page first, then its tickets by key (SQLite otherwise scanned every ticket and probed the page).
+  // sql-safe: two fixed texts; the page is a bound query, every name a bound identifier.
+  const inOrder = isSqlite(db) ? '? as ?? cross join ?? as ?? on ?? = ??' : '? as ?? straight_join ?? as ?? on ?? = ??';
+  const from: Knex.QueryBuilder = page ? db.from(db.raw(inOrder, [page, 'pg', 'tickets', 't', 't.id', 'pg.id'])) : db('tickets as t');
   return from
     .join('users as u', 'u.id', 't.user_id')
     .leftJoin('departments as d', 'd.id', 't.department_id')
@@ -137,9 +140,11 @@ export async function listTicketsForApi(ctx: ServiceContext, raw: ListTicketsFor
   const input = parseInput(ListTicketsForApiInput, raw);
   const q = ctx.db('tickets as t').select('t.id').orderBy('t.id', 'desc').limit(input.limit + 1);
   if (input.cursor) q.where('t.id', '<', decodeCursor(input.cursor));
-  if (input.status) q.where('t.status', input.status);
+  // NOTE(dialect): SQLite, without statistics, took tickets_status_queue for any status and sorted all
+  // of its tickets by id (80,000 closed at 100k); walked by id it stops at the page (whereEqualsNotIndexed).
+  if (input.status) whereEqualsNotIndexed(ctx.db, q, 't.status', input.status);
   if (input.state) q.where('t.state', input.state);
-  if (input.source) q.where('t.source', input.source);
+  if (input.source) whereEqualsNotIndexed(ctx.db, q, 't.source', input.source);
   if (input.departmentId) q.where('t.department_id', input.departmentId);
   if (input.priorityId) q.where('t.priority_id', input.priorityId);
   if (input.topicId) q.where('t.topic_id', input.topicId);
