@@ -21,8 +21,10 @@ describe('report query plans', () => {
     const seed = await bulkSeed(t.db, 2000, 'report plans password');
     admin = await buildAdmin(t.db);
     agent = await buildAgent(t.db, { department_id: seed.departments[1] });
-    if (t.config.database.client === 'sqlite') await t.db.raw('ANALYZE');
-    else await t.db.raw('ANALYZE TABLE tickets, ticket_events');
+    // SQLite without statistics, as in production (the app never runs ANALYZE there: with them the
+    // plans were right and the test passed while a 7-day report took 1 s at 100k tickets); MariaDB
+    // keeps its own statistics.
+    if (t.config.database.client !== 'sqlite') await t.db.raw('ANALYZE TABLE tickets, ticket_events');
   }, 120_000);
   afterAll(async () => t?.close());
 
