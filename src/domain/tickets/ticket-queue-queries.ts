@@ -17,7 +17,7 @@ import { getSettings } from '../settings/settings-service.ts';
 import { id, optionalId } from '../validation.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { formatDate } from './ticket-presenters.ts';
-import { SOURCES, STATUSES, stateOf } from './ticket-status.ts';
+import { SOURCES, STATUSES, stateOf, type TicketState } from './ticket-status.ts';
 
 export const QUEUES = ['open', 'mine', 'unassigned', 'overdue', 'answered', 'closed'] as const;
 export type QueueName = (typeof QUEUES)[number];
@@ -123,6 +123,9 @@ function visibleParts(actor: Actor, queue: QueueName, perDepartment = false): Vi
 /** Not assigned to this agent (NULL included), so a team part never counts a ticket the assignee part counted. */
 const notMine = (agentId: number) => (w: Qb) => void w.whereNull('t.assignee_agent_id').orWhereNot('t.assignee_agent_id', agentId);
 
+/** The state a queue's tickets are in: Closed holds the closed ones, every other queue open ones. */
+const stateOfQueue = (queue: QueueName): TicketState => (queue === 'closed' ? 'closed' : 'open');
+
 /**
  * The queue's state (closed or open). For a search by requester email the state must not be answered
  * from an index: the requester's tickets (tickets_user) are few, but SQLite without statistics (the
@@ -130,7 +133,7 @@ const notMine = (agentId: number) => (w: Qb) => void w.whereNull('t.assignee_age
  * ticket's requester — 61 ms at 100k tickets and growing (bench, docs/benchmarks.md).
  */
 function whereState(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, byEmail = false): void {
-  const state = queue === 'closed' ? 'closed' : 'open';
+  const state = stateOfQueue(queue);
   if (byEmail) whereEqualsNotIndexed(db, qb, 't.state', state);
   else qb.where('t.state', state);
 }
@@ -167,7 +170,7 @@ function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams): void
     // and 'open' is the only status of the open state. Neither is written as a condition on the
     // status, which no queue index holds: each ticket of the queue was read to test it, a walk of the
     // whole state when nothing matched (Open filtered by Closed: 17 s at 1M tickets).
-    const state = p.queue === 'closed' ? 'closed' : 'open';
+    const state = stateOfQueue(p.queue);
     if (stateOf(p.status) !== state) qb.whereRaw('1 = 0');
     else if (STATUSES.some((other) => other !== p.status && stateOf(other) === state)) qb.where('t.status', p.status);
   }
@@ -705,7 +708,7 @@ function filterIndex(actor: Actor, p: QueueParams): string | undefined {
   // source's range was walked testing each row for the rest (1.2 s at 1M against 31 ms).
   if (p.dept || p.priority || p.sla || p.assignee) return undefined;
   if (p.source) return 'tickets_source_queue';
-  if (p.status && p.queue === 'closed' && stateOf(p.status) === 'closed') return 'tickets_status_queue';
+  if (p.status && stateOfQueue(p.queue) === 'closed' && stateOf(p.status) === 'closed') return 'tickets_status_queue';
   return undefined;
 }
 
