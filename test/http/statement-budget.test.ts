@@ -31,20 +31,23 @@ describe('SQL statements per request', () => {
   }, 120_000);
   afterAll(async () => t?.close());
 
-  it('answers a queue page in at most 3 statements (budget 5; page 1, page 50, filtered, sorted by priority, a non-admin agent, searches)', () => {
+  it('answers a queue page in at most 3 statements (budget 5; page 1, page 50, filtered, sorted by priority, a non-admin agent, a search by email)', () => {
     // the session with the settings and the agent (departments and teams) in one read, counts + total +
     // filter choices (one UNION ALL), the rows. The session expiry is rewritten at most once a minute.
-    for (const k of ['queuePage1', 'queuePage50', 'queueFiltered', 'queueSorted', 'queueAgent', 'searchEmail', 'searchWord'] as const) expect(counts[k], k).toBeLessThanOrEqual(3);
+    for (const k of ['queuePage1', 'queuePage50', 'queueFiltered', 'queueSorted', 'queueAgent', 'searchEmail'] as const) expect(counts[k], k).toBeLessThanOrEqual(3);
   });
 
-  it('answers a search by two words in at most 4 statements (budget 5: the words\' tickets counted first)', () => {
-    // The session, the terms' counts in the word index (the rarer one drives the total), the summary, the rows.
+  it('answers a search by one word or two in at most 4 statements (budget 5: the words\' tickets counted first)', () => {
+    // The session, the terms' counts in the word index (the rarest drives the total; all common: the
+    // queue is walked), the summary, the rows. (One word was 3 until session 13: its range was read
+    // without counting it, and a word in many tickets but few of the queue's looked each of them up.)
+    expect(counts.searchWord).toBeLessThanOrEqual(4);
     expect(counts.searchTwoWords).toBeLessThanOrEqual(4);
   });
 
-  it('answers a search that finds nothing in 2 statements (no page statement)', () => {
-    // The session, the summary (whose total found no ticket); the page of no ids is not asked for.
-    expect(counts.searchNone).toBeLessThanOrEqual(2);
+  it('answers a search that finds nothing in 3 statements (no page statement)', () => {
+    // The session, the term's count, the summary (whose total found no ticket); the page of no ids is not asked for.
+    expect(counts.searchNone).toBeLessThanOrEqual(3);
   });
 
   it('answers the ticket page in at most 7 statements (budget 10)', () => {

@@ -192,20 +192,23 @@ function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams): void
 }
 
 /**
- * Where a word search's total starts (see listQueue): with one term, its range of the word index
- * (no statement); with several, the range of the one with the fewest tickets (each counted up to
- * RAREST_CAP, in one statement), or, when every term is in more tickets than that, a walk of the queue
- * (`walk`); no term (only a number): undefined.
+ * Where a word search's total starts (see listQueue): the range of the word index of the term with the
+ * fewest tickets (each term counted up to RAREST_CAP, in one statement), or, when every term is in
+ * more tickets than that, a walk of the queue (`walk`); no term (only a number): undefined.
+ * One term is counted too (until session 13 its range was read without asking): a word in years of
+ * subjects but in few tickets of the queue searched ("password" in 100,000 tickets, 9 of them open)
+ * looked every one of its tickets up to find that there were only 9 (1.1 s at 1M tickets), where the
+ * walk tests the queue's own index entries (docs/benchmarks.md, Decisions → Search).
  */
 async function searchDriver(db: Knex | Knex.Transaction, terms: string[]): Promise<string | 'walk' | undefined> {
-  if (terms.length < 2) return terms[0];
+  if (terms.length === 0) return undefined;
   const counted = terms.map((term, i) => {
     const [lo, hi] = prefixRange(term);
     const entries = db('ticket_search_words').select(db.raw('1 as x')).where('word', '>=', lo).where('word', '<', hi).limit(RAREST_CAP);
     // sql-safe: `i` is the term's index, an integer. (Bound as `? as i`, knex placed the value after the subquery's.)
     return db.from(entries.as(`c${i}`)).select(db.raw(`${Number(i)} as i`), db.raw('count(*) as n'));
   });
-  const rows = (await counted[0].unionAll(counted.slice(1))) as unknown as { i: unknown; n: unknown }[];
+  const rows = (await (counted.length > 1 ? counted[0].unionAll(counted.slice(1)) : counted[0])) as unknown as { i: unknown; n: unknown }[];
   const n = (i: number) => dbCount(rows.find((r) => Number(r.i) === i)?.n);
   let best = 0;
   for (let i = 1; i < terms.length; i++) if (n(i) < n(best)) best = i;
@@ -326,7 +329,10 @@ function wordSearchFound(db: Knex | Knex.Transaction, actor: Actor, p: QueuePara
     const [lo, hi] = prefixRange(driver);
     const indexed = plain.clone().from(joinInOrder(db, ['ticket_search_words', 'sw', 'ticket_id'], ['tickets', 't', 'id'])).where('sw.word', '>=', lo).where('sw.word', '<', hi).where('t.search_indexed', true);
     wordMatch(indexed, terms.filter((term) => term !== driver));
-    parts.push(indexed.select('t.id').limit(cap + 1));
+    // The range backwards (the index's order reversed, no sort): each word's newest tickets first. A
+    // help desk's open tickets are its recent ones, so when the queue has more matches than the cap
+    // the Open queue's are found first instead of after every older, closed one.
+    parts.push(indexed.select('t.id').orderBy('sw.word', 'desc').orderBy('sw.ticket_id', 'desc').limit(cap + 1));
     const pending = plain.clone().from(tableForcedIndex(db, 'tickets', 't', 'tickets_search_pending')).where('t.search_indexed', false);
     wordMatch(pending, terms);
     parts.push(pending.select('t.id').limit(cap + 1));
@@ -723,10 +729,10 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const pageSize = settings.page_size;
   // The total is counted only as far as needed: the cap, or past the requested page (to know there is a next one).
   const wordSearch = p.q !== undefined && !isEmailSearch(p);
-  // Where a word search's total starts: a term's range of the word index, each ticket of it looked up
-  // (of several terms the rarest, one statement more: "problem 123456" read from "problem" looked up
-  // every ticket), or, when every term is common, a walk of the queue's covering index testing
-  // search_text (searchTotal): "printer vpn" (each in 1 subject in 10, both in 1 in 100) read from
+  // Where a word search's total starts (one statement: the terms' tickets counted): a term's range of
+  // the word index, each ticket of it looked up (of several terms the rarest: "problem 123456" read
+  // from "problem" looked up every ticket), or, when every term is common, a walk of the queue's
+  // covering index testing search_text (searchTotal): "printer vpn" (each in 1 subject in 10, both in 1 in 100) read from
   // "printer" looked up 60,000 tickets for a one-department agent's Open queue (1.4 s at 1M), where
   // the walk finds its 201 in 20,000 index entries (its 51 in 5,000: WALK_COUNT_CAP).
   const driver = wordSearch ? await searchDriver(db, searchTerms(p.q!)) : undefined;
