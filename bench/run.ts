@@ -22,7 +22,7 @@ import { createDb, migrateLatest } from '../src/db/knex.ts';
 import { createApiKey } from '../src/domain/api-keys/api-key-service.ts';
 import { SYSTEM } from '../src/domain/actor.ts';
 import { writeSettings } from '../src/domain/settings/settings-service.ts';
-import { bulkSeed, describeSeed } from './bulk-seed.ts';
+import { benchSubject, bulkSeed, describeSeed } from './bulk-seed.ts';
 import { countStatements } from './statement-count.ts';
 import { indexAllPending } from '../src/domain/tickets/ticket-search-index.ts';
 
@@ -110,7 +110,7 @@ async function main() {
     const replyHeaders = { cookie: agent.cookie, 'content-type': 'application/x-www-form-urlencoded' };
     const replyBody = () => new URLSearchParams({ _csrf: agent.csrf, message: 'Benchmark reply' }).toString();
     const scenarios: Scenario[] = [
-      { name: 'API: open ticket (POST /api/tickets.json)', method: 'POST', path: '/api/tickets.json', headers: { 'X-API-Key': key, 'content-type': 'application/json' }, body: () => JSON.stringify({ name: 'Bench', email: `b${crypto.randomInt(1e9)}@bench.test`, subject: 'Benchmark ticket', message: 'Created by the benchmark.' }), stmts: `${statementCounts.apiCreate} (known requester: ${statementCounts.apiCreateKnown})` },
+      { name: 'API: open ticket (POST /api/tickets.json)', method: 'POST', path: '/api/tickets.json', headers: { 'X-API-Key': key, 'content-type': 'application/json' }, body: () => JSON.stringify({ name: 'Bench', email: `b${crypto.randomInt(1e9)}@bench.test`, subject: benchSubject(crypto.randomInt(1e9)), message: 'Created by the benchmark.' }), stmts: `${statementCounts.apiCreate} (known requester: ${statementCounts.apiCreateKnown})` },
       { name: 'Portal: open ticket (GET form + POST /tickets)', method: 'POST', path: '/tickets', sequence: portalSequence(base, seed.topicId), stmts: `${statementCounts.portalForm} + ${statementCounts.portalCreate} (known requester: ${statementCounts.portalCreateKnown})` },
       { name: 'Portal: home page (GET /)', method: 'GET', path: '/', stmts: statementCounts.portalHome },
       { name: 'Agent: Open queue, page 1', method: 'GET', path: '/scp/tickets?queue=open', headers: { cookie: agent.cookie }, stmts: statementCounts.queuePage1 },
@@ -233,7 +233,7 @@ function portalSequence(base: string, topicId: number) {
       setupRequest: (req: any, context: any) => ({
         ...req,
         headers: { cookie: context.cookie, 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': context.ip, origin: base },
-        body: new URLSearchParams({ _csrf: context.csrf, topicId: String(topicId), email: `p${crypto.randomInt(1e9)}@bench.test`, name: 'Bench', subject: 'Portal bench', message: 'Hello' }).toString(),
+        body: new URLSearchParams({ _csrf: context.csrf, topicId: String(topicId), email: `p${crypto.randomInt(1e9)}@bench.test`, name: 'Bench', subject: benchSubject(crypto.randomInt(1e9)), message: 'Hello' }).toString(),
       }),
     },
   ];
