@@ -732,9 +732,9 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // Where a word search's total starts (one statement: the terms' tickets counted): a term's range of
   // the word index, each ticket of it looked up (of several terms the rarest: "problem 123456" read
   // from "problem" looked up every ticket), or, when every term is common, a walk of the queue's
-  // covering index testing search_text (searchTotal): "printer vpn" (each in 1 subject in 10, both in 1 in 100) read from
-  // "printer" looked up 60,000 tickets for a one-department agent's Open queue (1.4 s at 1M), where
-  // the walk finds its 201 in 20,000 index entries (its 51 in 5,000: WALK_COUNT_CAP).
+  // covering index testing search_text (searchTotal): "printer vpn" (each in 1 subject in 10, both
+  // in 1 in 100) read from "printer" looked up 60,000 tickets for a one-department agent's Open queue
+  // (1.4 s at 1M), where the walk finds its 201 in 20,000 index entries (its 51 in 5,000: WALK_COUNT_CAP).
   const driver = wordSearch ? await searchDriver(db, searchTerms(p.q!)) : undefined;
   const totalCap = Math.max(driver === 'walk' ? WALK_COUNT_CAP : wordSearch ? SEARCH_COUNT_CAP : COUNT_CAP, p.page * pageSize);
   // A queue without filters (but the department the counts share) up to the counts' own cap is
