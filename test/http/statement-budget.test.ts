@@ -39,8 +39,8 @@ describe('SQL statements per request', () => {
 
   it('answers a search by one word or two in at most 4 statements (budget 5: the words\' tickets counted first)', () => {
     // The session, the terms' counts in the word index (the rarest drives the total; all common: the
-    // queue is walked), the summary, the rows. (One word was 3 until session 13: its range was read
-    // without counting it, and a word in many tickets but few of the queue's looked each of them up.)
+    // queue is walked), the summary, the rows. (One word was 3 when its range was read without
+    // counting it: a word in many tickets but few of the queue's looked each of them up.)
     expect(counts.searchWord).toBeLessThanOrEqual(4);
     expect(counts.searchTwoWords).toBeLessThanOrEqual(4);
   });

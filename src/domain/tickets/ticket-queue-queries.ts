@@ -195,10 +195,10 @@ function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams): void
  * Where a word search's total starts (see listQueue): the range of the word index of the term with the
  * fewest tickets (each term counted up to RAREST_CAP, in one statement), or, when every term is in
  * more tickets than that, a walk of the queue (`walk`); no term (only a number): undefined.
- * One term is counted too (until session 13 its range was read without asking): a word in years of
- * subjects but in few tickets of the queue searched ("password" in 100,000 tickets, 9 of them open)
- * looked every one of its tickets up to find that there were only 9 (1.1 s at 1M tickets), where the
- * walk tests the queue's own index entries (docs/benchmarks.md, Decisions → Search).
+ * One term is counted too. Its range read without asking, a word in years of subjects but in few
+ * tickets of the queue searched ("password" in 100,000 tickets, 9 of them open) looked every one of its
+ * tickets up to find that there were only 9 (1.1 s at 1M tickets), where the walk tests the queue's
+ * own index entries (docs/benchmarks.md, Decisions → Search).
  */
 async function searchDriver(db: Knex | Knex.Transaction, terms: string[]): Promise<string | 'walk' | undefined> {
   if (terms.length === 0) return undefined;
