@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statementsDuring } from '../support/statements.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { buildAdmin, buildAgent } from '../factories/index.ts';
 import { $, loginAsAgent, submit, type Client } from '../support/http.ts';
@@ -90,14 +91,8 @@ describe('admin mail log /scp/admin/mail', () => {
   });
 
   it('reads a status\'s messages newest first, and their total, from outbox_status_id', async () => {
-    const seen: { sql: string; bindings: unknown[] }[] = [];
-    const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
-    t.db.on('query', listener);
-    try {
-      expect((await admin.get('/scp/admin/mail?status=failed')).status).toBe(200);
-    } finally {
-      t.db.removeListener('query', listener);
-    }
+    const { result, statements: seen } = await statementsDuring(t.db, () => admin.get('/scp/admin/mail?status=failed'));
+    expect(result.status).toBe(200);
     const reads = seen.filter((s) => /from `outbox`/.test(s.sql) && /`status` = \?/.test(s.sql));
     expect(reads).toHaveLength(2); // the bounded total, the page
     for (const s of reads) {

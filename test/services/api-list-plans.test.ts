@@ -4,8 +4,10 @@
  * desk for one page (45–61 s at 1M tickets, docs/benchmarks.md, session 12).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/test-app.ts';
-import { bulkSeed } from '../../bench/bulk-seed.ts';
+import type { TestApp } from '../support/test-app.ts';
+import { startPlanApp } from '../support/plan-app.ts';
+import { statementsDuring, type Statement } from '../support/statements.ts';
+import type { bulkSeed } from '../../bench/bulk-seed.ts';
 import { listTicketsForApi } from '../../src/domain/api/api-ticket-queries.ts';
 
 describe('API ticket list query plans', () => {
@@ -14,24 +16,14 @@ describe('API ticket list query plans', () => {
   let ctx: ReturnType<TestApp['ctx']>;
 
   beforeAll(async () => {
-    t = await startTestApp({ now: new Date().toISOString() });
-    seed = await bulkSeed(t.db, 2000, 'api list plans password');
+    ({ t, seed } = await startPlanApp(['tickets', 'users']));
     ctx = t.ctx({ kind: 'api', keyId: 1, canCreateTickets: false, canManageTickets: true });
-    // SQLite without statistics, as in production (the app never runs ANALYZE there).
-    if (t.config.database.client !== 'sqlite') await t.db.raw('ANALYZE TABLE tickets, users');
   }, 120_000);
   afterAll(async () => t?.close());
 
-  async function statementOf(input: Record<string, string>): Promise<{ sql: string; bindings: unknown[] }> {
-    const seen: { sql: string; bindings: unknown[] }[] = [];
-    const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
-    t.db.on('query', listener);
-    try {
-      const page = await listTicketsForApi(ctx, input);
-      expect(page.data.length).toBeGreaterThan(0);
-    } finally {
-      t.db.removeListener('query', listener);
-    }
+  async function statementOf(input: Record<string, string>): Promise<Statement> {
+    const { result: page, statements: seen } = await statementsDuring(t.db, () => listTicketsForApi(ctx, input));
+    expect(page.data.length).toBeGreaterThan(0);
     const lists = seen.filter((s) => /from/.test(s.sql) && /`tickets` as `t`/.test(s.sql));
     expect(lists).toHaveLength(1);
     return lists[0];
@@ -63,14 +55,8 @@ describe('API ticket list query plans', () => {
 
   it('reads the tickets changed since a time from each state\'s updated_at range when few changed', async () => {
     const since = new Date(Date.now() + 30 * 24 * 3600_000).toISOString(); // none (bulkSeed spreads updates up to 5 days ahead)
-    const seen: { sql: string; bindings: unknown[] }[] = [];
-    const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
-    t.db.on('query', listener);
-    try {
-      expect((await listTicketsForApi(ctx, { updatedSince: since })).data).toEqual([]);
-    } finally {
-      t.db.removeListener('query', listener);
-    }
+    const { result, statements: seen } = await statementsDuring(t.db, () => listTicketsForApi(ctx, { updatedSince: since }));
+    expect(result.data).toEqual([]);
     const s = seen.find((q) => /`updated_at` >= \?/.test(q.sql))!;
     if (t.config.database.client === 'sqlite') {
       const plan = ((await t.db.raw(`EXPLAIN QUERY PLAN ${s.sql}`, s.bindings as any[])) as { detail: string }[]).map((r) => r.detail).join('\n');

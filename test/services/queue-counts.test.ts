@@ -11,7 +11,7 @@ import { buildAdmin, buildAgent, buildDepartment, buildTicket } from '../factori
 import { exportQueueCsv, listQueue, MAX_KEYED_PARTS, queueCounts, QUEUES, SEARCH_COUNT_CAP, type QueueName } from '../../src/domain/tickets/ticket-queue-queries.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 import type { AgentActor } from '../../src/domain/actor.ts';
-import { COUNT_CAP } from '../../src/domain/tickets/ticket-queue-queries.ts';
+import { COUNT_CAP } from '../../src/domain/bounded-count.ts';
 import { searchText } from '../../src/domain/tickets/ticket-search-index.ts';
 import { statementsDuring } from '../support/statements.ts';
 

@@ -4,9 +4,10 @@
  * a value few tickets have walked the whole state (9–59 s at 1M tickets, docs/benchmarks.md, session 12).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/test-app.ts';
+import type { TestApp } from '../support/test-app.ts';
+import { startPlanApp } from '../support/plan-app.ts';
+import { statementsDuring } from '../support/statements.ts';
 import { buildAdmin, buildAgent, type BuiltAgent } from '../factories/index.ts';
-import { bulkSeed } from '../../bench/bulk-seed.ts';
 import { listQueue } from '../../src/domain/tickets/ticket-queue-queries.ts';
 
 describe('queue filter query plans', () => {
@@ -15,8 +16,10 @@ describe('queue filter query plans', () => {
   let agent: BuiltAgent;
 
   beforeAll(async () => {
-    t = await startTestApp({ now: new Date().toISOString() });
-    const seed = await bulkSeed(t.db, 2000, 'queue filter plans password');
+    // The ANALYZE comes after the rare values below.
+    const started = await startPlanApp([]);
+    t = started.t;
+    const seed = started.seed;
     admin = await buildAdmin(t.db);
     agent = await buildAgent(t.db, { department_id: seed.departments[1] });
     // A few tickets of a rare source and a rare status (bulkSeed writes web, email, phone, api; closed).
@@ -30,16 +33,8 @@ describe('queue filter query plans', () => {
 
   /** How each statement of a queue page reads `tickets as t` (the summary's counts aside). */
   async function ticketReads(who: BuiltAgent, params: Record<string, string>): Promise<string[]> {
-    const seen: { sql: string; bindings: unknown[] }[] = [];
-    const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
-    t.db.on('query', listener);
-    let total = 0;
-    try {
-      total = (await listQueue(t.ctx(who.actor), params)).total;
-    } finally {
-      t.db.removeListener('query', listener);
-    }
-    expect(total).toBeGreaterThan(0);
+    const { result: page, statements: seen } = await statementsDuring(t.db, () => listQueue(t.ctx(who.actor), params));
+    expect(page.total).toBeGreaterThan(0);
     const reads: string[] = [];
     for (const s of seen.filter((q) => /`t`\.`(source|status)` = \?/.test(q.sql))) {
       if (t.config.database.client === 'sqlite') {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statementsDuring } from '../support/statements.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { buildAgent, buildAdmin, buildDepartment, buildSlaPlan, buildTicket, buildTopic } from '../factories/index.ts';
 import { openTicket, addUserMessage } from '../../src/domain/tickets/ticket-service.ts';
@@ -301,17 +302,11 @@ describe('agent ticket actions (services)', () => {
       const open = await buildTicket(t.db, { department_id: dept });
       const resolved = await buildTicket(t.db, { department_id: dept, status: 'resolved' });
       const closed = await buildTicket(t.db, { department_id: dept, status: 'closed' });
-      const sql: string[] = [];
-      const listener = (q: { sql: string }) => sql.push(q.sql);
+      let sql: string[] = [];
       const page = async (p: Record<string, string>) => {
-        sql.length = 0;
-        t.db.on('query', listener);
-        try {
-          const r = await listQueue(t.ctx(admin.actor), { dept: String(dept), ...p });
-          return { ids: r.rows.map((row) => row.id), total: r.total, testsStatus: sql.some((s) => /`t`\.`status` = \?/.test(s)) };
-        } finally {
-          t.db.removeListener('query', listener);
-        }
+        const { result: r, statements } = await statementsDuring(t.db, () => listQueue(t.ctx(admin.actor), { dept: String(dept), ...p }));
+        sql = statements.map((s) => s.sql);
+        return { ids: r.rows.map((row) => row.id), total: r.total, testsStatus: sql.some((s) => /`t`\.`status` = \?/.test(s)) };
       };
       // The closed state has two statuses: a real filter. The open state has one: no condition.
       expect(await page({ queue: 'closed', status: 'resolved' })).toEqual({ ids: [resolved.id], total: 1, testsStatus: true });

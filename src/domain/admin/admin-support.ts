@@ -11,7 +11,7 @@ import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors.ts';
 import { getSettings, type SettingKey } from '../settings/settings-service.ts';
-import { countText } from '../tickets/ticket-queue-queries.ts';
+import { COUNT_CAP, countText, pagesText } from '../bounded-count.ts';
 import { email, id } from '../validation.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -183,18 +183,16 @@ export interface Page<T> {
   pagesText: string;
 }
 
-/**
- * A list's total is counted this far ("1,000+"), or as far as the page asked for, as the ticket
- * queues' totals are: the count reads at most that many rows or index entries whatever the size of
- * the table (the mail log holds a few messages per ticket: millions on a large desk).
- */
-export const LIST_COUNT_CAP = 1000;
 /** The deepest page a list opens (the queues' own limit). */
 const MAX_PAGE = 100_000;
 
-/** How far a list's total is counted for page `page` of `size` rows. */
+/**
+ * How far a list's total is counted for page `page` of `size` rows: to COUNT_CAP ("1,000+"), or as far
+ * as the page asked for, as the ticket queues' totals are, so the count reads at most that many rows or
+ * index entries whatever the size of the table (the mail log: millions of messages on a large desk).
+ */
 export function listTotalCap(page: number, size: number): number {
-  return Math.max(LIST_COUNT_CAP, page * size);
+  return Math.max(COUNT_CAP, page * size);
 }
 
 /**
@@ -210,8 +208,7 @@ export async function paginate<T>(db: Db, q: Knex.QueryBuilder, page: unknown, s
   const pages = Math.max(1, Math.ceil(total / size));
   const current = Math.min(asked, pages);
   const rows = await q.limit(size).offset((current - 1) * size);
-  const capped = total > cap;
-  return { items: rows.map(map), page: current, pages, total, size, totalText: countText(total, cap), pagesText: capped ? `${pages}+` : String(pages) };
+  return { items: rows.map(map), page: current, pages, total, size, totalText: countText(total, cap), pagesText: pagesText(pages, total > cap) };
 }
 
 /** Rows for a select list: id, name, active; sorted by name. */

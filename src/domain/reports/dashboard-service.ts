@@ -11,7 +11,8 @@ import { Forbidden } from '../errors.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { formatDate } from '../tickets/ticket-presenters.ts';
 import { safeZone } from './report-period.ts';
-import { boundedCount, COUNT_CAP, countText } from '../tickets/ticket-queue-queries.ts';
+import { COUNT_CAP, countText } from '../bounded-count.ts';
+import { boundedCount } from '../tickets/ticket-queue-queries.ts';
 
 /** "Due soon" looks this many hours ahead. */
 export const DUE_SOON_HOURS = 4;

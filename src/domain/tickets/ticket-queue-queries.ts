@@ -18,6 +18,7 @@ import { id, optionalId } from '../validation.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { SOURCES, STATUSES, stateOf, type TicketState } from './ticket-status.ts';
+import { COUNT_CAP, countText, pagesText } from '../bounded-count.ts';
 
 export const QUEUES = ['open', 'mine', 'unassigned', 'overdue', 'answered', 'closed'] as const;
 export type QueueName = (typeof QUEUES)[number];
@@ -48,11 +49,9 @@ type Qb = Knex.QueryBuilder;
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
 
-/** Counts stop here: above it a queue shows "1,000+". Bounds the cost of every count at any desk size. */
-export const COUNT_CAP = 1000;
 /**
  * A word search counts its total only this far: its matches are read from the word index in ticket
- * order and each is looked up to test the queue and visibility, so 201 matches of a common word are
+ * order (newest first) and each is looked up to test the queue and visibility, so 201 matches of a common word are
  * ~201 ÷ (the queue's share of tickets) lookups at any desk size, where 1,001 would be five times that.
  */
 export const SEARCH_COUNT_CAP = 200;
@@ -63,10 +62,6 @@ export const SEARCH_COUNT_CAP = 200;
  * searching at once). Such a search shows "50+" and two pages, then a next one, as far as it is paged.
  */
 export const WALK_COUNT_CAP = 50;
-/** "1,000+" for a count that reached its cap, else the number. */
-export function countText(n: number, cap = COUNT_CAP): string {
-  return n > cap ? `${cap.toLocaleString('en')}+` : String(n);
-}
 
 /** Tickets the actor may see: their departments, assigned to them or their teams (admins, API, system: all). */
 function scopeVisible(qb: Qb, actor: Actor): void {
@@ -791,7 +786,7 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
     : fromFound
     ? await pageQuery(db, (base.clone().from(tableByPrimaryKey(db, 'tickets', 't')) as Qb).whereIn('t.id', fromFound), sort, dir, pageSize, (page - 1) * pageSize, { key })
     : await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
-  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: totalCapped ? `${pages}+` : String(pages), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
 /**

@@ -11,7 +11,8 @@ import {
 import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from '../../domain/tickets/ticket-agent-view.ts';
 import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
-import { countText, exportQueueCsv, listQueue, QUEUE_LABELS, QUEUES, SORT_KEYS, type QueuePage } from '../../domain/tickets/ticket-queue-queries.ts';
+import { countText } from '../../domain/bounded-count.ts';
+import { exportQueueCsv, listQueue, QUEUE_LABELS, QUEUES, SORT_KEYS, type QueuePage } from '../../domain/tickets/ticket-queue-queries.ts';
 import type { ServiceContext } from '../../domain/context.ts';
 import { single } from '../shared/area.ts';
 import { ctxFrom, type AppDeps } from '../shared/deps.ts';
