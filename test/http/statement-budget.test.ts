@@ -86,11 +86,15 @@ describe('SQL statements per request', () => {
     expect(counts.portalTicket).toBeLessThanOrEqual(5);
   });
 
-  it('shows the dashboard in at most 3 statements and a report in at most 14 (no statement per group or per day)', () => {
+  it('shows the dashboard in at most 3 statements and a report in at most 13 (no statement per group or per day)', () => {
     // Dashboard: the session, the four bounded counts (one statement), the urgent list. Report: the
-    // session, the period's counts and rankings (run side by side on the pool), the names of its groups.
+    // session; side by side on the pool, the opened and the closed tickets (each with its durations'
+    // histogram), the reopened, the open now, the two hourly series and the departments; then the
+    // names of its groups and, where the histogram cannot tell a percentile's duration, up to four
+    // statements that pick them (first response and resolution, per group and over all): 9 to 13.
+    // (14 when every duration was ranked in four statements, and the distribution read apart.)
     expect(counts.dashboard).toBeLessThanOrEqual(3);
-    expect(counts.report30d).toBeLessThanOrEqual(14);
+    expect(counts.report30d).toBeLessThanOrEqual(13);
   });
 
   it('posts a reply in at most 10 statements and serves the portal home in 1', () => {

@@ -52,10 +52,13 @@ describe('report query plans', () => {
     for (const group of ['department', 'agent'] as const) {
       it(`reads a 30-day report for ${who === 'admin' ? 'an admin' : 'an agent of one department'}, by ${group}, from covering indexes`, async () => {
         const statements = await statementsOf(who === 'admin' ? admin : agent, { period: '30d', group });
-        // The period's scans (opened, closed, first response and resolution, the hourly series, the
-        // distribution) and the open tickets now; the reopened count reads its few tickets by key.
+        // The period's scans (opened with their first responses, closed with their resolutions, the
+        // hourly series, and the durations picked from their buckets for the percentiles) and the open
+        // tickets now; the reopened count reads its few tickets by key.
         const scans = statements.filter((s) => /from `tickets` as `t`/.test(s.sql) && !/ticket_events/.test(s.sql));
-        expect(scans.length).toBeGreaterThanOrEqual(8);
+        expect(scans.length).toBeGreaterThanOrEqual(5);
+        // (The admin's report by department has durations to pick: their statement's plan is checked too.)
+        if (who === 'admin' && group === 'department') expect(scans.filter((s) => /ROW_NUMBER\(\) OVER/.test(s.sql)).length).toBeGreaterThan(0);
         for (const s of scans) {
           const reads = await ticketReads(s.sql, s.bindings);
           expect(reads.length, s.sql).toBeGreaterThan(0);
@@ -63,7 +66,7 @@ describe('report query plans', () => {
         }
         // The period's scans range over the report indexes (not a whole queue index).
         const periodScans = scans.filter((s) => /`t`\.`(created|closed)_at` >= \?/.test(s.sql));
-        expect(periodScans.length).toBeGreaterThanOrEqual(6);
+        expect(periodScans.length).toBeGreaterThanOrEqual(4);
         for (const s of periodScans) {
           if (t.config.database.client === 'sqlite') {
             const plan = ((await t.db.raw(`EXPLAIN QUERY PLAN ${s.sql}`, s.bindings as any[])) as { detail: string }[]).map((r) => r.detail).join('\n');

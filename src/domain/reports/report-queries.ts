@@ -1,13 +1,15 @@
 /**
  * Aggregate SQL for reports (SQLite and MySQL/MariaDB alike). Every query is a range scan on an
  * indexed timestamp (created_at, closed_at, ticket_events.event+created_at) or on the open-ticket
- * indexes, grouped in the database; only aggregates come back, never ticket rows. The ticket indexes
+ * indexes, grouped in the database; only aggregates come back (and the few durations the percentiles
+ * are interpolated from), never ticket rows. The ticket indexes
  * they range over hold every column they use (tickets_report_*: migration
  * 20261128130000), so a period's tickets are counted from index entries, not read from the table.
  */
 import type { Knex } from 'knex';
 import { dbCount, sqlHourOf, sqlSecondsBetween, tableForcedIndex, toDbDate, whereEqualsNotIndexed } from '../../db/dialect.ts';
 import { SOURCE_LABELS, type TicketSource } from '../tickets/ticket-status.ts';
+import { pickKey, type BucketPick, type BucketRow } from './report-stats.ts';
 
 export const GROUPS = ['department', 'agent', 'topic', 'source', 'priority'] as const;
 export type GroupName = (typeof GROUPS)[number];
@@ -40,13 +42,6 @@ function inRange(qb: Knex.QueryBuilder, column: string, r: Range): Knex.QueryBui
   return qb.where(column, '>=', toDbDate(r.start)).where(column, '<', toDbDate(r.end));
 }
 
-/** Tickets created in the range, per group. */
-export async function countOpened(db: Db, scope: ReportScope, r: Range, group: GroupName): Promise<Map<string, number>> {
-  const col = GROUP_COLUMNS[group];
-  const rows = await scoped(inRange(db('tickets as t'), 't.created_at', r), scope).select({ g: col }).count({ n: '*' }).groupBy(col);
-  return new Map(rows.map((row: any) => [keyOf(row.g), dbCount(row.n)]));
-}
-
 export interface ClosedCounts {
   closed: number;
   /** closed with a due date, no later than it */
@@ -63,18 +58,6 @@ export interface ClosedCounts {
  */
 function closedInRange(db: Db, r: Range): Knex.QueryBuilder {
   return whereEqualsNotIndexed(db, inRange(db('tickets as t'), 't.closed_at', r), 't.state', 'closed');
-}
-
-/** Tickets closed (and still closed) in the range, with SLA met/breached, per group. */
-export async function countClosed(db: Db, scope: ReportScope, r: Range, group: GroupName): Promise<Map<string, ClosedCounts>> {
-  const col = GROUP_COLUMNS[group];
-  const rows = await scoped(closedInRange(db, r), scope)
-    .select({ g: col })
-    .count({ n: '*' })
-    .select(db.raw('SUM(CASE WHEN t.due_at IS NOT NULL AND t.closed_at <= t.due_at THEN 1 ELSE 0 END) AS met'))
-    .select(db.raw('SUM(CASE WHEN t.due_at IS NOT NULL AND t.closed_at > t.due_at THEN 1 ELSE 0 END) AS breached'))
-    .groupBy(col);
-  return new Map(rows.map((row: any) => [keyOf(row.g), { closed: dbCount(row.n), met: dbCount(row.met), breached: dbCount(row.breached) }]));
 }
 
 /** 'reopened' events in the range, per group of the ticket. */
@@ -100,64 +83,6 @@ export async function countOpenNow(db: Db, scope: ReportScope, group: GroupName)
   return new Map(rows.map((row: any) => [keyOf(row.g), { open: dbCount(row.n), overdue: dbCount(row.overdue) }]));
 }
 
-export type DurationKind = 'first_response' | 'resolution';
-
-/** The duration (seconds, rounded) and the filter for each kind. */
-function durationSource(db: Db, scope: ReportScope, r: Range, kind: DurationKind): { qb: Knex.QueryBuilder; seconds: string } {
-  if (kind === 'first_response') {
-    const qb = inRange(db('tickets as t'), 't.created_at', r).whereNotNull('t.first_response_at');
-    return { qb: scoped(qb, scope), seconds: `ROUND(${sqlSecondsBetween(db, 't.created_at', 't.first_response_at').toQuery()})` };
-  }
-  const qb = closedInRange(db, r);
-  return { qb: scoped(qb, scope), seconds: `ROUND(${sqlSecondsBetween(db, 't.created_at', 't.closed_at').toQuery()})` };
-}
-
-/** Rows of the sorted durations near the ranks the percentiles need: { g, d, rn, n }. */
-export interface RankRow {
-  g: string;
-  /** seconds */
-  d: number;
-  /** 1-based rank in its group */
-  rn: number;
-  /** group size */
-  n: number;
-}
-
-/**
- * Percentiles in SQL with window functions (SQLite ≥ 3.25, MySQL 8, MariaDB 10.2): the database
- * sorts each group's durations and returns only the rows either side of the wanted ranks
- * (h = (n−1)·k/10 for k = 5 and 9), which the caller interpolates. Integer arithmetic only, so no
- * float rounding and no unsigned underflow on MySQL. `group` null = one group for everything.
- * One ranking per statement: MariaDB 10.11 numbers `ROW_NUMBER() OVER (ORDER BY d)` wrongly when the
- * same SELECT also has `… OVER (PARTITION BY g ORDER BY d)` (it reuses that window's sort; seen here,
- * and caught by report-service.test.ts), so the groups' and the whole period's ranks are two statements.
- */
-export async function durationRanks(db: Db, scope: ReportScope, r: Range, kind: DurationKind, group: GroupName | null): Promise<RankRow[]> {
-  const { qb, seconds } = durationSource(db, scope, r, kind);
-  const col = group ? GROUP_COLUMNS[group] : null;
-  const partition = col ? `PARTITION BY ${db.raw('??', [col]).toQuery()} ` : '';
-  const inner = qb.select(
-    col ? db.raw('?? AS g', [col]) : db.raw("'' AS g"),
-    // sql-safe: `seconds` and `partition` are built from the code's own column names (sqlSecondsBetween, ?? bindings)
-    db.raw(`${seconds} AS d`),
-    // sql-safe: `seconds` and `partition` are built from the code's own column names (sqlSecondsBetween, ?? bindings)
-    db.raw(`ROW_NUMBER() OVER (${partition}ORDER BY ${seconds}) AS rn`),
-    // sql-safe: `seconds` and `partition` are built from the code's own column names (sqlSecondsBetween, ?? bindings)
-    db.raw(`COUNT(*) OVER (${partition.trim()}) AS n`),
-  );
-  const near = (k: number) => `(10 * rn < ${k} * n + ${20 - k} AND ${k} * n < 10 * rn + ${k})`;
-  // sql-safe: near() interpolates only the integer constants 5 and 9 and column aliases
-  const rows = await db.from(inner.as('x')).select('g', 'd', 'rn', 'n').whereRaw(`${near(5)} OR ${near(9)}`);
-  return rows.map((row: any) => ({ g: keyOf(row.g), d: Number(row.d), rn: dbCount(row.rn), n: dbCount(row.n) }));
-}
-
-/** Tickets per SQL hour bucket ('YYYY-MM-DD HH' of UTC + shift) of `column` in the range. */
-export async function hourlyCounts(db: Db, scope: ReportScope, r: Range, column: 'created_at' | 'closed_at', shiftMinutes: number): Promise<{ bucket: string; n: number }[]> {
-  const qb = column === 'closed_at' ? closedInRange(db, r) : inRange(db('tickets as t'), `t.${column}`, r);
-  const rows = await scoped(qb, scope).select({ h: sqlHourOf(db, `t.${column}`, shiftMinutes) }).count({ n: '*' }).groupBy('h');
-  return rows.map((row: any) => ({ bucket: String(row.h), n: dbCount(row.n) }));
-}
-
 /** Upper bounds (seconds, inclusive) of the first-response distribution buckets; the last is open-ended. */
 export const RESPONSE_BUCKETS = [
   { label: 'Up to 1 hour', max: 3600 },
@@ -168,18 +93,119 @@ export const RESPONSE_BUCKETS = [
   { label: 'Over 3 days', max: null },
 ] as const;
 
-/** How many first responses (tickets created in the range) fall in each bucket. */
-export async function responseDistribution(db: Db, scope: ReportScope, r: Range): Promise<number[]> {
-  const { qb, seconds } = durationSource(db, scope, r, 'first_response');
+export type DurationKind = 'first_response' | 'resolution';
+
+/**
+ * The period's tickets a kind of duration is measured on: created in it (first response; unanswered
+ * ones have no duration), or closed in it and still closed (resolution).
+ */
+function periodTickets(db: Db, scope: ReportScope, r: Range, kind: DurationKind): Knex.QueryBuilder {
+  return scoped(kind === 'first_response' ? inRange(db('tickets as t'), 't.created_at', r) : closedInRange(db, r), scope);
+}
+
+/** The duration in whole seconds (NULL for a ticket not yet answered). */
+function durationOf(db: Db, kind: DurationKind): string {
+  const end = kind === 'first_response' ? 't.first_response_at' : 't.closed_at';
+  return `ROUND(${sqlSecondsBetween(db, 't.created_at', end).toQuery()})`;
+}
+
+/**
+ * Durations are counted in buckets on a logarithmic scale, 16 to each factor of e (each ~6.5 % wide;
+ * a year is bucket 276), every duration under a second in bucket -1: the bucket never decreases as the
+ * duration grows, so a rank's bucket is found from the buckets' counts (report-stats.ts locateRanks).
+ */
+const BUCKETS_PER_E = 16;
+function bucketOf(seconds: string): string {
+  // sql-safe: `seconds` is the code's own duration expression (durationOf); the scale is a constant
+  return `(CASE WHEN ${seconds} < 1 THEN -1 ELSE FLOOR(LN(${seconds}) * ${BUCKETS_PER_E}) END)`;
+}
+
+/** Histogram rows as BucketRow (the rows without a duration are not in it). */
+function bucketRows(rows: any[]): BucketRow[] {
+  return rows.filter((row) => row.b !== null && row.b !== undefined).map((row) => ({ g: keyOf(row.g), b: Number(row.b), n: dbCount(row.n), lo: Number(row.lo), hi: Number(row.hi) }));
+}
+
+/**
+ * The period's opened tickets in one read of their index entries: per group, how many; their first
+ * responses as a histogram by bucket (for the percentiles, with locateRanks and pickDurations) and in
+ * the distribution's fixed buckets (RESPONSE_BUCKETS, summed over the groups).
+ * Ranking every duration instead (ROW_NUMBER over the period) sorted each of them in a temporary
+ * table: at 1M tickets a year's report took seconds (docs/benchmarks.md, session 14).
+ */
+export async function openedFigures(db: Db, scope: ReportScope, r: Range, group: GroupName): Promise<{ opened: Map<string, number>; buckets: BucketRow[]; distribution: number[] }> {
+  const seconds = durationOf(db, 'first_response');
+  // sql-safe: `seconds` and the bucket expression are the code's own (durationOf, bucketOf)
+  const inner = periodTickets(db, scope, r, 'first_response').select(db.raw('?? AS g', [GROUP_COLUMNS[group]]), db.raw(`${seconds} AS d`), db.raw(`${bucketOf(seconds)} AS b`));
   let lower: number | null = null;
-  const sums = RESPONSE_BUCKETS.map((b, i) => {
-    const conds = [lower === null ? null : `${seconds} > ${lower}`, b.max === null ? null : `${seconds} <= ${b.max}`].filter(Boolean);
-    lower = b.max;
-    // sql-safe: conds holds the code's own duration expression and the numeric bucket bounds of RESPONSE_BUCKETS
-    return db.raw(`SUM(CASE WHEN ${conds.join(' AND ')} THEN 1 ELSE 0 END) AS b${i}`);
+  const sums = RESPONSE_BUCKETS.map((bucket, i) => {
+    const conds = [lower === null ? null : `d > ${lower}`, bucket.max === null ? null : `d <= ${bucket.max}`].filter(Boolean);
+    lower = bucket.max;
+    // sql-safe: conds holds the derived table's column d and the numeric bounds of RESPONSE_BUCKETS
+    return db.raw(`SUM(CASE WHEN ${conds.join(' AND ')} THEN 1 ELSE 0 END) AS r${i}`);
   });
-  const row: any = await qb.first(sums);
-  return RESPONSE_BUCKETS.map((_, i) => dbCount(row?.[`b${i}`]));
+  const rows = await db.from(inner.as('x')).select('g', 'b', ...sums).count({ n: '*' }).min({ lo: 'd' }).max({ hi: 'd' }).groupBy('g', 'b');
+  const opened = new Map<string, number>();
+  const distribution = RESPONSE_BUCKETS.map(() => 0);
+  for (const row of rows as any[]) {
+    opened.set(keyOf(row.g), (opened.get(keyOf(row.g)) ?? 0) + dbCount(row.n));
+    RESPONSE_BUCKETS.forEach((_, i) => (distribution[i] += dbCount(row[`r${i}`])));
+  }
+  return { opened, buckets: bucketRows(rows), distribution };
+}
+
+/** The period's closed tickets (still closed) in one read: per group, how many, SLA met and breached, and their resolution times by bucket. */
+export async function closedFigures(db: Db, scope: ReportScope, r: Range, group: GroupName): Promise<{ closed: Map<string, ClosedCounts>; buckets: BucketRow[] }> {
+  const seconds = durationOf(db, 'resolution');
+  const inner = periodTickets(db, scope, r, 'resolution').select(
+    db.raw('?? AS g', [GROUP_COLUMNS[group]]),
+    // sql-safe: `seconds` and the bucket expression are the code's own (durationOf, bucketOf)
+    db.raw(`${seconds} AS d`), db.raw(`${bucketOf(seconds)} AS b`),
+    db.raw('CASE WHEN t.due_at IS NOT NULL AND t.closed_at <= t.due_at THEN 1 ELSE 0 END AS met'),
+    db.raw('CASE WHEN t.due_at IS NOT NULL AND t.closed_at > t.due_at THEN 1 ELSE 0 END AS breached'),
+  );
+  const rows = await db.from(inner.as('x')).select('g', 'b').count({ n: '*' }).min({ lo: 'd' }).max({ hi: 'd' }).sum({ met: 'met' }).sum({ breached: 'breached' }).groupBy('g', 'b');
+  const closed = new Map<string, ClosedCounts>();
+  for (const row of rows as any[]) {
+    const c = closed.get(keyOf(row.g)) ?? { closed: 0, met: 0, breached: 0 };
+    closed.set(keyOf(row.g), { closed: c.closed + dbCount(row.n), met: c.met + dbCount(row.met), breached: c.breached + dbCount(row.breached) });
+  }
+  return { closed, buckets: bucketRows(rows) };
+}
+
+/**
+ * The durations the histogram could not tell (locateRanks' picks), by pickKey: the period's durations
+ * of those buckets only are ranked within their bucket (per group, or over every group for the whole
+ * period's), and only the wanted ranks come back. One statement for the groups' picks and one for the
+ * whole period's: MariaDB 10.11 numbers `ROW_NUMBER() OVER (ORDER BY d)` wrongly when the same SELECT
+ * also has `… OVER (PARTITION BY g ORDER BY d)` (seen here, caught by report-service.test.ts).
+ */
+export async function pickDurations(db: Db, scope: ReportScope, r: Range, kind: DurationKind, group: GroupName, picks: BucketPick[]): Promise<Map<string, number>> {
+  const seconds = durationOf(db, kind);
+  const bucket = bucketOf(seconds);
+  const read = async (whole: boolean): Promise<[string, number][]> => {
+    const wanted = picks.filter((p) => p.whole === whole);
+    if (!wanted.length) return [];
+    const buckets = [...new Set(wanted.map((p) => p.b))];
+    const offsets = [...new Set(wanted.map((p) => p.offset))];
+    // sql-safe: `seconds` and `bucket` are the code's own expressions (durationOf, bucketOf)
+    const columns = [db.raw('?? AS g', [GROUP_COLUMNS[group]]), db.raw(`${seconds} AS d`), db.raw(`${bucket} AS b`)];
+    // sql-safe: the bucket expression is the code's own; one placeholder per bucket
+    const inBuckets = db.raw(`${bucket} IN (${buckets.map(() => '?').join(', ')})`, buckets);
+    const inner = periodTickets(db, scope, r, kind).select(columns).where(inBuckets);
+    // sql-safe: a fixed window over the derived table's own columns
+    const ranked = db.from(inner.as('x')).select('g', 'b', 'd', db.raw(`ROW_NUMBER() OVER (PARTITION BY ${whole ? '' : 'g, '}b ORDER BY d) AS rn`));
+    const rows = await db.from(ranked.as('y')).select('g', 'b', 'd', 'rn').whereIn('rn', offsets);
+    return rows.map((row: any) => [pickKey({ whole, g: whole ? '' : keyOf(row.g), b: Number(row.b), offset: dbCount(row.rn) }), Number(row.d)]);
+  };
+  const [groups, whole] = await Promise.all([read(false), read(true)]);
+  return new Map([...groups, ...whole]);
+}
+
+/** Tickets per SQL hour bucket ('YYYY-MM-DD HH' of UTC + shift) of `column` in the range. */
+export async function hourlyCounts(db: Db, scope: ReportScope, r: Range, column: 'created_at' | 'closed_at', shiftMinutes: number): Promise<{ bucket: string; n: number }[]> {
+  const qb = column === 'closed_at' ? closedInRange(db, r) : inRange(db('tickets as t'), `t.${column}`, r);
+  const rows = await scoped(qb, scope).select({ h: sqlHourOf(db, `t.${column}`, shiftMinutes) }).count({ n: '*' }).groupBy('h');
+  return rows.map((row: any) => ({ bucket: String(row.h), n: dbCount(row.n) }));
 }
 
 /** Display names for group keys ('' = none). */

@@ -18,7 +18,7 @@ import { getSettings } from '../settings/settings-service.ts';
 import { optionalId, optionalText, parseInput } from '../validation.ts';
 import { isIsoDate, localHourOf, MAX_PERIOD_DAYS, PERIODS, resolvePeriod, safeZone, type ReportPeriod } from './report-period.ts';
 import * as q from './report-queries.ts';
-import { compliance, NO_DURATIONS, percentilesByGroup, type Percentiles } from './report-stats.ts';
+import { compliance, locateRanks, percentilesOf, type Percentiles } from './report-stats.ts';
 
 export const ReportInput = z.object({
   period: z.preprocess((v) => (v === '' || v === undefined ? '7d' : v), z.enum(PERIODS, { error: 'Choose a period' })),
@@ -46,13 +46,16 @@ export interface GroupFigures {
   resolution: Percentiles;
 }
 
+export type SlaFigures = Pick<GroupFigures, 'key' | 'label' | 'closed' | 'slaMet' | 'slaBreached' | 'compliance'>;
+
 export interface Report {
   choice: ReportChoice;
   period: ReportPeriod;
   groups: GroupFigures[];
   total: GroupFigures;
   daily: { day: string; opened: number; closed: number }[];
-  slaByDepartment: GroupFigures[];
+  /** departments that closed tickets in the period */
+  slaByDepartment: SlaFigures[];
   responseDistribution: { label: string; count: number }[];
   /** tickets opened per local hour 0–23 */
   hours: number[];
@@ -95,11 +98,10 @@ export async function buildReport(ctx: ServiceContext, raw: unknown): Promise<Re
   const scope = reportScope(ctx.actor, choice.dept);
   const settings = await getSettings(ctx.db);
   const period = resolvePeriod(choice.period, safeZone(settings.timezone), ctx.clock(), choice.from, choice.to);
-  const [figures, slaByDepartment, series, dist, departments] = await Promise.all([
+  const [figures, sla, series, departments] = await Promise.all([
     groupFigures(ctx.db, scope, period, choice.group),
-    choice.group === 'department' ? null : groupFigures(ctx.db, scope, period, 'department'),
+    choice.group === 'department' ? null : slaPerDepartment(ctx.db, scope, period),
     localSeries(ctx.db, scope, period),
-    q.responseDistribution(ctx.db, scope, period),
     departmentChoices(ctx.db, ctx.actor),
   ]);
   return {
@@ -108,33 +110,37 @@ export async function buildReport(ctx: ServiceContext, raw: unknown): Promise<Re
     groups: figures.groups,
     total: figures.total,
     ...series,
-    slaByDepartment: (slaByDepartment ?? figures).groups,
-    responseDistribution: q.RESPONSE_BUCKETS.map((b, i) => ({ label: b.label, count: dist[i] })),
+    slaByDepartment: sla ?? figures.groups.filter((g) => g.closed > 0),
+    responseDistribution: q.RESPONSE_BUCKETS.map((b, i) => ({ label: b.label, count: figures.distribution[i] })),
     departments,
   };
 }
 
-/** Counts, SLA and percentiles per group, plus the total row. */
-async function groupFigures(db: Knex | Knex.Transaction, scope: q.ReportScope, r: ReportPeriod, group: q.GroupName): Promise<{ groups: GroupFigures[]; total: GroupFigures }> {
-  const [opened, closed, reopened, openNow, frRows, resRows, frAll, resAll] = await Promise.all([
-    q.countOpened(db, scope, r, group),
-    q.countClosed(db, scope, r, group),
+/**
+ * Counts, SLA and percentiles per group, plus the total row, and the first responses' distribution.
+ * The opened and the closed tickets are each read once (counts and a histogram of their durations);
+ * then only the durations the percentiles fall between, where the histogram cannot tell them.
+ */
+async function groupFigures(db: Knex | Knex.Transaction, scope: q.ReportScope, r: ReportPeriod, group: q.GroupName): Promise<{ groups: GroupFigures[]; total: GroupFigures; distribution: number[] }> {
+  const [created, closed, reopened, openNow] = await Promise.all([
+    q.openedFigures(db, scope, r, group),
+    q.closedFigures(db, scope, r, group),
     q.countReopened(db, scope, r, group),
     q.countOpenNow(db, scope, group),
-    q.durationRanks(db, scope, r, 'first_response', group),
-    q.durationRanks(db, scope, r, 'resolution', group),
-    q.durationRanks(db, scope, r, 'first_response', null),
-    q.durationRanks(db, scope, r, 'resolution', null),
   ]);
-  const fr = percentilesByGroup(frRows);
-  const res = percentilesByGroup(resRows);
-  const keys = [...new Set([...opened.keys(), ...closed.keys(), ...reopened.keys(), ...openNow.keys()])];
-  const labels = await q.groupLabels(db, group, keys);
+  const fr = locateRanks(created.buckets);
+  const res = locateRanks(closed.buckets);
+  const keys = [...new Set([...created.opened.keys(), ...closed.closed.keys(), ...reopened.keys(), ...openNow.keys()])];
+  const [labels, frPicked, resPicked] = await Promise.all([
+    q.groupLabels(db, group, keys),
+    q.pickDurations(db, scope, r, 'first_response', group, fr.picks),
+    q.pickDurations(db, scope, r, 'resolution', group, res.picks),
+  ]);
   const groups = keys
     .map((key) => {
-      const c = closed.get(key) ?? { closed: 0, met: 0, breached: 0 };
+      const c = closed.closed.get(key) ?? { closed: 0, met: 0, breached: 0 };
       const o = openNow.get(key) ?? { open: 0, overdue: 0 };
-      return figures(key, labels.get(key) ?? key, opened.get(key) ?? 0, c, reopened.get(key) ?? 0, o, fr.get(key) ?? NO_DURATIONS, res.get(key) ?? NO_DURATIONS);
+      return figures(key, labels.get(key) ?? key, created.opened.get(key) ?? 0, c, reopened.get(key) ?? 0, o, percentilesOf(fr.groups.get(key), frPicked), percentilesOf(res.groups.get(key), resPicked));
     })
     .sort((a, b) => a.label.localeCompare(b.label));
   const sum = (f: (g: GroupFigures) => number) => groups.reduce((acc, g) => acc + f(g), 0);
@@ -142,9 +148,18 @@ async function groupFigures(db: Knex | Knex.Transaction, scope: q.ReportScope, r
     '*', 'All', sum((g) => g.opened),
     { closed: sum((g) => g.closed), met: sum((g) => g.slaMet), breached: sum((g) => g.slaBreached) },
     sum((g) => g.reopened), { open: sum((g) => g.open), overdue: sum((g) => g.overdue) },
-    percentilesByGroup(frAll).get('') ?? NO_DURATIONS, percentilesByGroup(resAll).get('') ?? NO_DURATIONS,
+    percentilesOf(fr.whole, frPicked), percentilesOf(res.whole, resPicked),
   );
-  return { groups, total };
+  return { groups, total, distribution: created.distribution };
+}
+
+/** SLA met and breached per department, for a report grouped otherwise: the period's closed tickets only. */
+async function slaPerDepartment(db: Knex | Knex.Transaction, scope: q.ReportScope, r: ReportPeriod): Promise<SlaFigures[]> {
+  const { closed } = await q.closedFigures(db, scope, r, 'department');
+  const labels = await q.groupLabels(db, 'department', [...closed.keys()]);
+  return [...closed]
+    .map(([key, c]) => ({ key, label: labels.get(key) ?? key, closed: c.closed, slaMet: c.met, slaBreached: c.breached, compliance: compliance(c.met, c.breached) }))
+    .sort((a, b) => a.label.localeCompare(b.label));
 }
 
 function figures(key: string, label: string, opened: number, c: q.ClosedCounts, reopened: number, o: { open: number; overdue: number }, fr: Percentiles, res: Percentiles): GroupFigures {
