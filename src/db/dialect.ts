@@ -137,12 +137,17 @@ export function whereLike(qb: Knex.QueryBuilder, column: string, needle: string)
 }
 
 /**
- * SQL expression for the UTC hour ('YYYY-MM-DD HH') of a datetime column shifted by `offsetMinutes`.
- * Reports group by this and map each hour to the help desk's local day/hour in TypeScript (DST-safe).
+ * SQL expression for the hour of a datetime column shifted by `offsetMinutes`, as whole hours since
+ * 1970-01-01 00:00 UTC (an integer). Reports group by this and map each hour to the help desk's local
+ * day/hour in TypeScript (DST-safe). Integer arithmetic on the timestamp: formatting each one as text
+ * ('YYYY-MM-DD HH', as before) was most of a year's hourly series at 1M tickets (MariaDB: 0.66–0.85 s
+ * against 0.28–0.30 s for the same grouping).
  */
 export function sqlHourOf(db: Knex | Knex.Transaction, column: string, offsetMinutes = 0): Knex.Raw {
-  if (isSqlite(db)) return db.raw(`strftime('%Y-%m-%d %H', ??, ?)`, [column, `${offsetMinutes} minutes`]);
-  return db.raw(`DATE_FORMAT(DATE_ADD(??, INTERVAL ? MINUTE), '%Y-%m-%d %H')`, [column, offsetMinutes]);
+  // NOTE(dialect): better-sqlite3 binds a JS number as REAL, which would make the division a real one.
+  if (isSqlite(db)) return db.raw(`(unixepoch(??) + CAST(? AS INTEGER)) / 3600`, [column, offsetMinutes * 60]);
+  // NOTE(dialect): TO_SECONDS counts from year 0 (whole seconds, a fraction dropped); 62,167,219,200 is 1970-01-01's.
+  return db.raw(`(TO_SECONDS(??) - 62167219200 + ?) DIV 3600`, [column, offsetMinutes * 60]);
 }
 
 /**

@@ -37,8 +37,8 @@ describe('report periods', () => {
     const p = resolvePeriod('custom', 'Asia/Kolkata', new Date('2026-03-12T00:00:00Z'), '2026-03-10', '2026-03-10');
     expect(p.start.toISOString()).toBe('2026-03-09T18:30:00.000Z');
     expect(p.hourShiftMinutes).toBe(30);
-    // 2026-03-09 18:30 UTC + 30 min → bucket '2026-03-09 19' → local 00:00 on March 10
-    expect(localHourOf('2026-03-09 19', p)).toEqual({ day: '2026-03-10', hour: 0, weekday: 2 });
+    // 2026-03-09 18:30 UTC + 30 min → the SQL hour 2026-03-09 19:00 (in hours since 1970) → local 00:00 on March 10
+    expect(localHourOf(Date.parse('2026-03-09T19:00:00Z') / 3_600_000, p)).toEqual({ day: '2026-03-10', hour: 0, weekday: 2 });
   });
 
   it('keeps a day a local day across the autumn DST change', () => {

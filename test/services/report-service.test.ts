@@ -5,7 +5,7 @@ import { buildReport, type GroupFigures } from '../../src/domain/reports/report-
 import { ANONYMOUS } from '../../src/domain/actor.ts';
 import { Forbidden, ValidationFailed } from '../../src/domain/errors.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
-import { toDbDate } from '../../src/db/dialect.ts';
+import { sqlHourOf, toDbDate } from '../../src/db/dialect.ts';
 import { percentile } from '../../src/domain/reports/report-stats.ts';
 import { statementsDuring } from '../support/statements.ts';
 
@@ -161,6 +161,20 @@ describe('buildReport', () => {
     expect(r.total.firstResponse).toEqual(expected([...fr.values()].flat()));
     expect(r.total.resolution).toEqual(expected([...res.values()].flat()));
     expect(r.total.closed).toBe(47);
+  });
+
+  it('puts each timestamp in its own SQL hour, to the millisecond, shifted for zones with half-hour offsets', async () => {
+    const cases: [string, number, string][] = [
+      ['2026-03-08 10:59:59.999', 0, '2026-03-08T10:00:00Z'],
+      ['2026-03-08 11:00:00.000', 0, '2026-03-08T11:00:00Z'],
+      ['2026-03-08 10:29:59.999', 30, '2026-03-08T10:00:00Z'],
+      ['2026-03-08 10:30:00.000', 30, '2026-03-08T11:00:00Z'],
+      ['2026-03-08 10:15:00.000', -30, '2026-03-08T09:00:00Z'],
+    ];
+    for (const [at, shift, hour] of cases) {
+      const row: any = await t.db.from(t.db.raw('(select ? as at) as x', [at])).first({ h: sqlHourOf(t.db, 'x.at', shift) });
+      expect(Number(row.h), `${at} + ${shift} min`).toBe(Date.parse(hour) / 3_600_000);
+    }
   });
 
   it('lets an admin narrow to one department', async () => {

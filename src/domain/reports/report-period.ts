@@ -83,9 +83,9 @@ export interface LocalHour {
   weekday: number;
 }
 
-/** Maps an SQL hour bucket ('YYYY-MM-DD HH' of UTC + shift) to the local day, hour and weekday. */
-export function localHourOf(bucket: string, period: Pick<ReportPeriod, 'timezone' | 'hourShiftMinutes'>): LocalHour {
-  const utcMillis = Date.parse(`${bucket.replace(' ', 'T')}:00:00Z`) - period.hourShiftMinutes * 60_000;
+/** Maps an SQL hour bucket (whole hours since 1970 of UTC + shift: sqlHourOf) to the local day, hour and weekday. */
+export function localHourOf(hour: number, period: Pick<ReportPeriod, 'timezone' | 'hourShiftMinutes'>): LocalHour {
+  const utcMillis = hour * 3_600_000 - period.hourShiftMinutes * 60_000;
   const local = DateTime.fromMillis(utcMillis, { zone: period.timezone });
   return { day: local.toISODate()!, hour: local.hour, weekday: local.weekday };
 }

@@ -120,9 +120,18 @@ function bucketOf(seconds: string): string {
   return `(CASE WHEN ${seconds} < 1 THEN -1 ELSE FLOOR(LN(${seconds}) * ${BUCKETS_PER_E}) END)`;
 }
 
-/** Histogram rows as BucketRow (the rows without a duration are not in it). */
+/** Histogram rows as BucketRow, one per group and bucket (the rows without a duration are not in it). */
 function bucketRows(rows: any[]): BucketRow[] {
-  return rows.filter((row) => row.b !== null && row.b !== undefined).map((row) => ({ g: keyOf(row.g), b: Number(row.b), n: dbCount(row.n), lo: Number(row.lo), hi: Number(row.hi) }));
+  const out = new Map<string, BucketRow>();
+  for (const row of rows) {
+    if (row.b === null || row.b === undefined) continue;
+    const g = keyOf(row.g);
+    const b = Number(row.b);
+    const seen = out.get(`${g}|${b}`);
+    const n = dbCount(row.n);
+    out.set(`${g}|${b}`, seen ? { g, b, n: seen.n + n, lo: Math.min(seen.lo, Number(row.lo)), hi: Math.max(seen.hi, Number(row.hi)) } : { g, b, n, lo: Number(row.lo), hi: Number(row.hi) });
+  }
+  return [...out.values()];
 }
 
 /**
@@ -134,21 +143,20 @@ function bucketRows(rows: any[]): BucketRow[] {
  */
 export async function openedFigures(db: Db, scope: ReportScope, r: Range, group: GroupName): Promise<{ opened: Map<string, number>; buckets: BucketRow[]; distribution: number[] }> {
   const seconds = durationOf(db, 'first_response');
-  // sql-safe: `seconds` and the bucket expression are the code's own (durationOf, bucketOf)
-  const inner = periodTickets(db, scope, r, 'first_response').select(db.raw('?? AS g', [GROUP_COLUMNS[group]]), db.raw(`${seconds} AS d`), db.raw(`${bucketOf(seconds)} AS b`));
-  let lower: number | null = null;
-  const sums = RESPONSE_BUCKETS.map((bucket, i) => {
-    const conds = [lower === null ? null : `d > ${lower}`, bucket.max === null ? null : `d <= ${bucket.max}`].filter(Boolean);
-    lower = bucket.max;
-    // sql-safe: conds holds the derived table's column d and the numeric bounds of RESPONSE_BUCKETS
-    return db.raw(`SUM(CASE WHEN ${conds.join(' AND ')} THEN 1 ELSE 0 END) AS r${i}`);
-  });
-  const rows = await db.from(inner.as('x')).select('g', 'b', ...sums).count({ n: '*' }).min({ lo: 'd' }).max({ hi: 'd' }).groupBy('g', 'b');
+  // The distribution's bucket as one more grouping (NULL: not answered), not a sum per bucket: each
+  // aggregate is kept per group row for every ticket (1.3 s → 0.65 s for a year at 1M tickets).
+  const whens = RESPONSE_BUCKETS.map((b, i) => (b.max === null ? `ELSE ${i}` : `WHEN ${seconds} <= ${b.max} THEN ${i}`));
+  const inner = periodTickets(db, scope, r, 'first_response').select(
+    db.raw('?? AS g', [GROUP_COLUMNS[group]]),
+    // sql-safe: `seconds` and the bucket expressions are the code's own (durationOf, bucketOf) with RESPONSE_BUCKETS' numeric bounds
+    db.raw(`${seconds} AS d`), db.raw(`${bucketOf(seconds)} AS b`), db.raw(`CASE WHEN ${seconds} IS NULL THEN NULL ${whens.join(' ')} END AS r`),
+  );
+  const rows = await db.from(inner.as('x')).select('g', 'b', 'r').count({ n: '*' }).min({ lo: 'd' }).max({ hi: 'd' }).groupBy('g', 'b', 'r');
   const opened = new Map<string, number>();
   const distribution = RESPONSE_BUCKETS.map(() => 0);
   for (const row of rows as any[]) {
     opened.set(keyOf(row.g), (opened.get(keyOf(row.g)) ?? 0) + dbCount(row.n));
-    RESPONSE_BUCKETS.forEach((_, i) => (distribution[i] += dbCount(row[`r${i}`])));
+    if (row.r !== null) distribution[Number(row.r)] += dbCount(row.n);
   }
   return { opened, buckets: bucketRows(rows), distribution };
 }
@@ -201,11 +209,11 @@ export async function pickDurations(db: Db, scope: ReportScope, r: Range, kind: 
   return new Map([...groups, ...whole]);
 }
 
-/** Tickets per SQL hour bucket ('YYYY-MM-DD HH' of UTC + shift) of `column` in the range. */
-export async function hourlyCounts(db: Db, scope: ReportScope, r: Range, column: 'created_at' | 'closed_at', shiftMinutes: number): Promise<{ bucket: string; n: number }[]> {
+/** Tickets per SQL hour bucket (whole hours since 1970 of UTC + shift: sqlHourOf) of `column` in the range. */
+export async function hourlyCounts(db: Db, scope: ReportScope, r: Range, column: 'created_at' | 'closed_at', shiftMinutes: number): Promise<{ hour: number; n: number }[]> {
   const qb = column === 'closed_at' ? closedInRange(db, r) : inRange(db('tickets as t'), `t.${column}`, r);
   const rows = await scoped(qb, scope).select({ h: sqlHourOf(db, `t.${column}`, shiftMinutes) }).count({ n: '*' }).groupBy('h');
-  return rows.map((row: any) => ({ bucket: String(row.h), n: dbCount(row.n) }));
+  return rows.map((row: any) => ({ hour: Number(row.h), n: dbCount(row.n) }));
 }
 
 /** Display names for group keys ('' = none). */

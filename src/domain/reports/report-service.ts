@@ -176,14 +176,14 @@ async function localSeries(db: Knex | Knex.Transaction, scope: q.ReportScope, r:
   const hours = new Array<number>(24).fill(0);
   const weekdays = new Array<number>(7).fill(0);
   for (const b of created) {
-    const local = localHourOf(b.bucket, r);
+    const local = localHourOf(b.hour, r);
     const d = daily.get(local.day);
     if (d) d.opened += b.n;
     hours[local.hour] += b.n;
     weekdays[local.weekday - 1] += b.n;
   }
   for (const b of closed) {
-    const d = daily.get(localHourOf(b.bucket, r).day);
+    const d = daily.get(localHourOf(b.hour, r).day);
     if (d) d.closed += b.n;
   }
   return { daily: [...daily.values()], hours, weekdays };
