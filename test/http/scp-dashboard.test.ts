@@ -67,6 +67,22 @@ describe('agent dashboard (GET /scp)', () => {
     expect(res.text).toContain('Later &lt;b&gt;one&lt;/b&gt;');
   });
 
+  it('breaks a tie of due dates by priority, the most urgent first (not by the priority\'s id)', async () => {
+    const dept = await buildDepartment(t.db);
+    const busy = await buildAgent(t.db, { department_id: dept });
+    const priority = async (name: string) => (await t.db('priorities').where({ name }).first('id', 'urgency'));
+    const [low, high, emergency] = [await priority('Low'), await priority('High'), await priority('Emergency')];
+    expect(low.urgency).toBeGreaterThan(high.urgency); // a lower urgency number is more urgent
+    const at = inHours(10);
+    const lowDue = (await buildTicket(t.db, { department_id: dept, assignee_agent_id: busy.id, due_at: at, priority_id: low.id })).number;
+    const highDue = (await buildTicket(t.db, { department_id: dept, assignee_agent_id: busy.id, due_at: at, priority_id: high.id })).number;
+    const lowNone = (await buildTicket(t.db, { department_id: dept, assignee_agent_id: busy.id, priority_id: low.id })).number;
+    const emergencyNone = (await buildTicket(t.db, { department_id: dept, assignee_agent_id: busy.id, priority_id: emergency.id })).number;
+    const res = await (await loginAsAgent(t.app, busy.username, busy.password)).get('/scp');
+    const page = $(res.text);
+    expect(page('#urgent tbody tr td:first-child').toArray().map((n) => page(n).text().trim())).toEqual([highDue, lowDue, emergencyNone, lowNone].map((n) => `#${n}`));
+  });
+
   it('shows empty states to an agent with nothing to do', async () => {
     const idle = await buildAgent(t.db);
     const res = await (await loginAsAgent(t.app, idle.username, idle.password)).get('/scp');

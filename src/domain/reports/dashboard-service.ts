@@ -113,20 +113,24 @@ export async function getAgentDashboard(ctx: ServiceContext): Promise<Dashboard>
  */
 async function urgentTickets(db: Knex | Knex.Transaction, a: AgentActor, tz: string): Promise<UrgentTicket[]> {
   const from = a.teamIds.length ? db('tickets as t') : db.from(tableForcedIndex(db, 'tickets', 't', 'tickets_assignee_urgent'));
-  const urgentFirst = (qb: Qb, t: string, p: string) => qb
+  const urgentFirst = (qb: Qb, t: string, urgency: Knex.Raw) => qb
     .orderBy(`${t}.is_overdue`, 'desc')
     .orderByRaw('CASE WHEN ?? IS NULL THEN 1 ELSE 0 END', [`${t}.due_at`])
     .orderBy(`${t}.due_at`, 'asc')
-    .orderBy(`${p}.urgency`, 'asc')
+    .orderBy(urgency, 'asc')
     .orderBy(`${t}.id`, 'asc');
-  const ids = urgentFirst(mineIn(from, a).join('priorities as p', 'p.id', 't.priority_id').select('t.id', 't.is_overdue', 't.due_at'), 't', 'p').limit(URGENT_LIMIT);
+  // The priority's urgency (the last tie-break) looked up for each entry from the priorities' few
+  // rows: joined instead, MariaDB started from the priorities and read the agent's entries once for
+  // each (4 × 6,673 for the bench admin at 1M: 5–13 ms; 2–3 ms this way).
+  const urgencyOf = db.raw('(select ?? from ?? where ?? = ??)', ['pu.urgency', 'priorities as pu', 'pu.id', 't.priority_id']);
+  const ids = urgentFirst(mineIn(from, a).select('t.id', 't.is_overdue', 't.due_at'), 't', urgencyOf).limit(URGENT_LIMIT);
   const rows = await urgentFirst(
     db.from(ids.as('u'))
       .join('tickets as t', 't.id', 'u.id')
       .join('priorities as p', 'p.id', 't.priority_id')
       .join('departments as d', 'd.id', 't.department_id')
       .select('t.id', 't.number', 't.subject', 't.is_overdue', 't.due_at', 'p.name as priority', 'd.name as department'),
-    'u', 'p',
+    'u', db.raw('??', ['p.urgency']),
   );
   return rows.map((r: any) => ({
     id: Number(r.id), number: String(r.number), subject: String(r.subject), priority: String(r.priority), department: String(r.department),
