@@ -93,15 +93,8 @@ describe('report query plans', () => {
   it("orders the dashboard's urgent tickets from the agent's index entries, reading only the listed tickets' rows", async () => {
     // Before, every open ticket assigned to the agent was read for its due date and priority (0.5 s
     // at 1M tickets for an agent with 6,000 open); tickets_assignee_urgent now holds them.
-    const seen: { sql: string; bindings: unknown[] }[] = [];
-    const listener = (q: { sql: string; bindings?: unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
-    t.db.on('query', listener);
-    try {
-      await getAgentDashboard(t.ctx(agent.actor));
-    } finally {
-      t.db.removeListener('query', listener);
-    }
-    const urgent = seen.find((x) => /as `u`/.test(x.sql))!;
+    const { statements } = await statementsDuring(t.db, () => getAgentDashboard(t.ctx(agent.actor)));
+    const urgent = statements.find((x) => /as `u`/.test(x.sql))!;
     expect(urgent).toBeDefined();
     if (t.config.database.client === 'sqlite') {
       const plan = ((await t.db.raw(`EXPLAIN QUERY PLAN ${urgent.sql}`, urgent.bindings as any[])) as { detail: string }[]).map((r) => r.detail);
