@@ -6,7 +6,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { API_KEY_WINDOW_MS, authenticateApiKey } from '../../domain/api-keys/api-key-service.ts';
 import { assertApiKeyMay, type ApiPermission } from '../../domain/api/api-ticket-service.ts';
-import { TooManyRequests } from '../../domain/errors.ts';
+import { BadRequest, TooManyRequests } from '../../domain/errors.ts';
 import { getSettings } from '../../domain/settings/settings-service.ts';
 import type { AppDeps } from '../shared/deps.ts';
 
@@ -43,8 +43,27 @@ export function readRawBody(d: AppDeps): RequestHandler {
     const limit = Math.max(1024 * 1024, Math.ceil((s.attachment_max_bytes * Math.max(1, s.attachment_max_count) * 4) / 3) + 256 * 1024);
     express.raw({ type: () => true, limit })(req, res, (err?: unknown) => {
       if (err) return next(err);
+      if (clientGone(req)) return next(requestAborted());
       if (!Buffer.isBuffer(req.body)) req.body = Buffer.alloc(0);
       next();
     });
   };
+}
+
+/**
+ * Whether the client closed its connection before its body was read. body-parser then skips the
+ * request (on-finished counts it as finished) and leaves no body: that is not an empty body, and
+ * nobody is left to answer (a client that timed out, or a load generator at the end of its run).
+ */
+export function clientGone(req: Request): boolean {
+  return req.body === undefined && (req.socket.destroyed || !req.socket.writable);
+}
+
+/** What a request whose client went away is refused with (code as body-parser's own "request aborted"). */
+export const requestAborted = () => new BadRequest('The client closed the connection before its request was read.', 'REQUEST_ABORTED');
+
+/** Logs a refused API call: a client that went away at info (nothing went wrong here), the rest at warn. */
+export function logRefusal(req: Request, c: { code: string; status: number }): void {
+  if (c.code === 'REQUEST_ABORTED') req.log?.info({ code: c.code }, 'API request aborted by its client');
+  else req.log?.warn({ code: c.code, status: c.status }, 'API request refused');
 }

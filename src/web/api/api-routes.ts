@@ -10,7 +10,7 @@ import { receiveApiEmail } from '../../domain/api/api-mail-service.ts';
 import { DomainError, ValidationFailed } from '../../domain/errors.ts';
 import { ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { classifyError } from '../shared/error-handler.ts';
-import { readRawBody, requireApiKey } from './api-middleware.ts';
+import { logRefusal, readRawBody, requireApiKey } from './api-middleware.ts';
 import { apiV1Router } from './api-v1-routes.ts';
 
 const FORMATS = ['json', 'xml', 'email'];
@@ -59,7 +59,7 @@ function legacyErrorHandler(): ErrorRequestHandler {
     if (res.headersSent) return next(err);
     const c = classifyError(err);
     if (c.internal) req.log?.error({ err }, 'api error');
-    else req.log?.warn({ code: c.code, status: c.status }, 'API request refused');
+    else logRefusal(req, c);
     if (err instanceof ValidationFailed) {
       const lines = Object.entries(err.fields).map(([k, v]) => `${k}: ${v}`);
       return res.status(400).type('text').send(['Unable to create new ticket: validation errors:', ...lines].join('\n'));

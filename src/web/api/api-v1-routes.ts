@@ -7,7 +7,7 @@ import { DomainError, ValidationFailed } from '../../domain/errors.ts';
 import { single } from '../shared/area.ts';
 import { ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { classifyError } from '../shared/error-handler.ts';
-import { requireApiKey } from './api-middleware.ts';
+import { clientGone, logRefusal, requestAborted, requireApiKey } from './api-middleware.ts';
 
 /** A POST must send JSON (415 otherwise); the parsed body is then at most 1 MB (413 beyond). */
 function jsonBody(): express.RequestHandler[] {
@@ -19,6 +19,7 @@ function jsonBody(): express.RequestHandler[] {
       next();
     },
     parse,
+    (req, _res, next) => next(clientGone(req) ? requestAborted() : undefined),
   ];
 }
 
@@ -56,6 +57,7 @@ function jsonErrorHandler(): ErrorRequestHandler {
     if (res.headersSent) return next(err);
     const c = classifyError(err);
     if (c.internal) req.log?.error({ err }, 'api error');
+    else if (c.code === 'REQUEST_ABORTED') logRefusal(req, c);
     const body: Record<string, unknown> = { code: c.code, message: c.message };
     if (err instanceof ValidationFailed) body.fields = err.fields;
     if (err instanceof DomainError && err.details?.currentVersion !== undefined) body.currentVersion = err.details.currentVersion;
