@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { client, loginAsAgent, submit, $, type Client } from '../support/http.ts';
-import { buildAdmin, buildAgent, buildDepartment, buildSlaPlan, buildTicket } from '../factories/index.ts';
+import { buildAdmin, buildAgent, buildDepartment, buildSlaPlan, buildTicket, buildTopic } from '../factories/index.ts';
 import { openTicket } from '../../src/domain/tickets/ticket-service.ts';
 import { storeAttachments } from '../../src/domain/tickets/attachment-service.ts';
 import { ANONYMOUS } from '../../src/domain/actor.ts';
@@ -324,6 +324,32 @@ describe('agent panel: tickets over HTTP', () => {
       expect(await t.db('attachments').where({ ticket_id: id }).pluck('filename')).toEqual(['label.txt']);
       // notifyUser unchecked: no mail to the user.
       expect(await t.db('outbox').where({ ticket_id: id, to_address: 'walkin@example.com' })).toHaveLength(0);
+    });
+
+    it('lets the help topic route the ticket unless the agent chooses a department (none is preselected)', async () => {
+      const topic = await buildTopic(t.db, { name: 'Online banking down', department_id: banking });
+      const admin = await buildAdmin(t.db);
+      const adminC = await loginAsAgent(t.app, admin.username, admin.password);
+      const post = async (c: Client, fields: Record<string, string>) => {
+        const form = $((await c.get('/scp/tickets/new')).text);
+        expect(form('#f-departmentId').val()).toBe('');
+        let r = c.post(String(form('form[action^="/scp/tickets?"]').attr('action')));
+        for (const [k, v] of Object.entries({ email: 'caller@example.com', name: 'Caller', source: 'phone', subject: 'Cannot log in to online banking', message: 'Called at 9:05', topicId: String(topic), departmentId: '', ...fields })) r = r.field(k, v);
+        return r;
+      };
+      const byAdmin = await post(adminC, {});
+      expect(byAdmin.status).toBe(303);
+      expect(await row(Number(byAdmin.headers.location.split('/').pop()))).toMatchObject({ department_id: banking, topic_id: topic });
+      // John (Support) cannot open a ticket in Online Banking: told why, his input kept; his own department overrides the topic.
+      const refused = await post(johnC, { subject: 'Refused for John' });
+      expect(refused.status).toBe(422);
+      const p = $(refused.text);
+      expect(p('#e-departmentId').text()).toContain('The help topic sends its tickets to a department that is not yours');
+      expect(p('#f-subject').val()).toBe('Refused for John');
+      expect(await t.db('tickets').where({ subject: 'Refused for John' })).toHaveLength(0);
+      const byJohn = await post(johnC, { departmentId: String(support) });
+      expect(byJohn.status).toBe(303);
+      expect(await row(Number(byJohn.headers.location.split('/').pop()))).toMatchObject({ department_id: support, topic_id: topic });
     });
   });
 

@@ -10,7 +10,7 @@ import { withDb } from '../../src/domain/context.ts';
 import { ANONYMOUS, SYSTEM, type ApiActor } from '../../src/domain/actor.ts';
 import { ValidationFailed, Forbidden, NotFound, InvalidTransition } from '../../src/domain/errors.ts';
 import { dbDate, isUniqueViolationOf } from '../../src/db/dialect.ts';
-import { writeSettings } from '../../src/domain/settings/settings-service.ts';
+import { getSettings, writeSettings } from '../../src/domain/settings/settings-service.ts';
 
 /** The SQL statements `fn` issues on `db` (knex's 'query' event). */
 async function statementsOf(db: Knex, fn: () => Promise<unknown>): Promise<string[]> {
@@ -72,6 +72,20 @@ describe('openTicket', () => {
     const row = await t.db('tickets').where({ id: res.id }).first();
     expect(row).toMatchObject({ department_id: dept, priority_id: high, sla_plan_id: sla });
     expect(dbDate(row.due_at)!.toISOString()).toBe('2026-03-02T11:00:00.000Z');
+  });
+
+  it('sends a topic’s tickets to the default department while the topic’s department is disabled', async () => {
+    const dept = await buildDepartment(t.db, { is_active: false });
+    const topic = await buildTopic(t.db, { department_id: dept });
+    const defaultDept = (await getSettings(t.db)).default_department_id;
+    expect(defaultDept).toBeGreaterThan(0);
+    const portal = await openTicket(t.ctx(ANONYMOUS), { email: 'a@b.test', name: 'A', subject: 'S', message: 'M', topicId: String(topic) });
+    const api = await openTicket(t.ctx(SYSTEM), { email: 'a@b.test', name: 'A', subject: 'S', message: 'M', topicId: String(topic) });
+    for (const id of [portal.id, api.id]) expect((await t.db('tickets').where({ id }).first()).department_id).toBe(defaultDept);
+    // Enabled again, the department receives the topic's tickets again.
+    await t.db('departments').where({ id: dept }).update({ is_active: true });
+    const after = await openTicket(t.ctx(ANONYMOUS), { email: 'a@b.test', name: 'A', subject: 'S', message: 'M', topicId: String(topic) });
+    expect((await t.db('tickets').where({ id: after.id }).first()).department_id).toBe(dept);
   });
 
   it('ignores department/priority chosen by a portal user, but honours an agent’s', async () => {

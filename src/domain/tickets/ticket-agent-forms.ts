@@ -29,7 +29,9 @@ export async function getNewTicketForm(ctx: ServiceContext) {
     defaults: {
       source: 'phone',
       notifyUser: 'on',
-      departmentId: actor.kind === 'agent' ? String(actor.departmentId) : '',
+      // No department chosen: the help topic routes the ticket (as the portal, the API and osTicket
+      // do); the agent overrides it by choosing one. (The agent's own department preselected here
+      // used to override every topic unnoticed.)
     } as Record<string, unknown>,
   };
 }

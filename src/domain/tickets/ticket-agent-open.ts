@@ -49,7 +49,8 @@ export async function openTicketForUser(ctx: ServiceContext, raw: OpenTicketForU
     const tctx = withDb(ctx, trx);
     const opened = await openTicket(tctx, { ...(base as OpenTicketInput), notifyUser: extras.notifyUser, alertAgents: true }, files).catch((err: unknown) => {
       if (err instanceof DomainError && err.code === 'USER_BANNED') throw new ValidationFailed({ email: 'Tickets from this address are not accepted (banned).' });
-      if (err instanceof DomainError && err.code === 'DEPARTMENT_FORBIDDEN') throw new ValidationFailed({ departmentId: 'Choose one of your departments' });
+      if (err instanceof DomainError && err.code === 'DEPARTMENT_FORBIDDEN')
+        throw new ValidationFailed({ departmentId: base.departmentId ? 'Choose one of your departments' : 'The help topic sends its tickets to a department that is not yours: choose one of your departments' });
       throw err;
     });
     if (extras.reply) await replyToTicket(tctx, { ticketId: opened.id, message: extras.reply, notifyUser: extras.notifyUser });

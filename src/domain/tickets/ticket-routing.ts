@@ -40,7 +40,10 @@ export interface RoutingRequest {
 function readRouting(db: Db, req: RoutingRequest, settings: Settings, senderEmail: string) {
   const q = withSender(db, fromOneRow(db), senderEmail)
     .leftJoin('help_topics as ht', 'ht.id', db.raw('?', [req.topicId ?? null]))
-    .leftJoin('departments as d', 'd.id', db.raw('coalesce(?, ??, ?)', [req.departmentId ?? null, 'ht.department_id', settings.default_department_id]))
+    // A topic routes only to an active department: a disabled one receives no new tickets, and the
+    // topic's go to the default department (which cannot be disabled) until it is enabled again.
+    .leftJoin('departments as td', (j) => void j.on('td.id', 'ht.department_id').andOnVal('td.is_active', true))
+    .leftJoin('departments as d', 'd.id', db.raw('coalesce(?, ??, ?)', [req.departmentId ?? null, 'td.id', settings.default_department_id]))
     .leftJoin('priorities as xp', 'xp.id', db.raw('?', [req.priorityId ?? null]));
   // The same precedence as `slaPlanId` in resolveRouting: explicit → topic → department → default.
   const planId = db.raw('coalesce(?, ??, ??, ?)', [req.slaPlanId ?? null, 'ht.sla_plan_id', 'd.sla_plan_id', settings.default_sla_plan_id]);
@@ -56,7 +59,8 @@ function readRouting(db: Db, req: RoutingRequest, settings: Settings, senderEmai
 const chooseFromList = (field: string) => new ValidationFailed({ [field]: 'Choose a value from the list' });
 
 /**
- * Picks department, priority and SLA: explicit (agents/API/system) → help topic → department → settings.
+ * Picks department, priority and SLA: explicit (agents/API/system) → help topic (its department when
+ * active) → department → settings.
  * Users (portal) choose only an active public topic; an explicit choice must be active. The sender
  * check of `senderEmail` (ban, and the user of that address) is read in the same statement (see
  * withSender); a banned sender is refused before any routing check.
