@@ -326,6 +326,27 @@ describe('agent panel: tickets over HTTP', () => {
       expect(await t.db('outbox').where({ ticket_id: id, to_address: 'walkin@example.com' })).toHaveLength(0);
     });
 
+    it('lists priorities most urgent first in the New ticket form and the queue filter, as on the ticket page', async () => {
+      const labels = (html: string, sel: string) => { const p = $(html); return p(`${sel} option`).map((_, o) => p(o).text()).get().filter((l) => l !== 'All' && !l.startsWith('—')); };
+      expect(labels((await johnC.get('/scp/tickets/new')).text, '#f-priorityId')).toEqual(['Emergency', 'High', 'Normal', 'Low']);
+      expect(labels((await johnC.get('/scp/tickets')).text, '#q-priority')).toEqual(['Emergency', 'High', 'Normal', 'Low']);
+    });
+
+    it('lists the agents to assign under their departments, administrators last, keeping the choice on errors', async () => {
+      const html = (await johnC.get('/scp/tickets/new')).text;
+      const p = $(html);
+      const groupOf = (name: string) => p('#f-assigneeId option').filter((_, o) => p(o).text() === name).parent('optgroup').attr('label');
+      expect(groupOf('John')).toBe('Support');
+      expect(groupOf('Jane')).toBe('Online Banking');
+      const groups = p('#f-assigneeId optgroup').map((_, g) => p(g).attr('label')).get();
+      expect(groups.at(-1)).toBe('Administrators (any department)');
+      expect(p('#f-assigneeId > option').first().text()).toBe('— unassigned —');
+      const action = String(p('form[action^="/scp/tickets?"]').attr('action'));
+      const bad = await johnC.post(action).field('email', 'x@example.com').field('name', 'X').field('subject', '').field('message', 'M').field('assigneeId', String(jane.id));
+      expect(bad.status).toBe(422);
+      expect($(bad.text)('#f-assigneeId option[selected]').text()).toBe('Jane');
+    });
+
     it('lets the help topic route the ticket unless the agent chooses a department (none is preselected)', async () => {
       const topic = await buildTopic(t.db, { name: 'Online banking down', department_id: banking });
       const admin = await buildAdmin(t.db);

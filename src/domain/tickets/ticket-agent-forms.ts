@@ -3,16 +3,27 @@ import type { ServiceContext } from '../context.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { SOURCE_LABELS, SOURCES } from './ticket-status.ts';
 
-type Opt = { value: string | number; label: string };
+type Opt = { value: string | number; label: string; group?: string };
+
+/** The group administrators are listed under: they may be assigned a ticket of any department. */
+const ADMINS = 'Administrators (any department)';
 
 /** Departments the agent may open tickets in (admins: all), topics, priorities, SLA plans, agents, sources, and defaults. */
 export async function getNewTicketForm(ctx: ServiceContext) {
   assertStaff(ctx.actor);
   const db = ctx.db;
-  const active = (table: string) => db(table).where('is_active', true).orderBy('name').select('id', 'name');
+  const active = (table: string, order: string[] = ['name']) => db(table).where('is_active', true).orderBy(order).select('id', 'name');
   const [departments, topics, priorities, slaPlans, agents] = await Promise.all([
-    active('departments'), active('help_topics'), active('priorities'), active('sla_plans'), active('agents'),
+    // Priorities most urgent first, as on the ticket page and in the admin area.
+    active('departments'), active('help_topics'), active('priorities', ['urgency', 'name']), active('sla_plans'),
+    db('agents as a').join('departments as d', 'd.id', 'a.department_id').where('a.is_active', true).select('a.id', 'a.name', 'a.role', 'd.name as department'),
   ]);
+  // Agents under their (primary) department, administrators last: the list says who works where
+  // before the form is sent (an agent of another department is refused: checkAssignee).
+  const groupOf = (a: { role: string; department: string }) => (a.role === 'admin' ? ADMINS : a.department);
+  const agentOptions: Opt[] = agents
+    .map((a: { id: number; name: string; role: string; department: string }) => ({ value: a.id, label: a.name, group: groupOf(a) }))
+    .sort((x: Opt, y: Opt) => Number(x.group === ADMINS) - Number(y.group === ADMINS) || x.group!.localeCompare(y.group!) || x.label.localeCompare(y.label));
   const actor = ctx.actor;
   const limited = actor.kind === 'agent' && actor.role !== 'admin';
   const opt = (rows: { id: number; name: string }[], none?: string): Opt[] => [...(none ? [{ value: '', label: none }] : []), ...rows.map((r) => ({ value: r.id, label: r.name }))];
@@ -22,7 +33,7 @@ export async function getNewTicketForm(ctx: ServiceContext) {
       topics: opt(topics, '— none —'),
       priorities: opt(priorities, '— from the help topic —'),
       slaPlans: opt(slaPlans, '— from the topic or department —'),
-      agents: opt(agents, '— unassigned —'),
+      agents: [{ value: '', label: '— unassigned —' }, ...agentOptions],
       // 'api' is the API's own channel, not something an agent records.
       sources: SOURCES.filter((s) => s !== 'api').map((s) => ({ value: s, label: SOURCE_LABELS[s] })),
     },

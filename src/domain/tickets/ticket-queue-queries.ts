@@ -427,7 +427,8 @@ async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: nu
   const urgencies = rows.filter((r) => r.kind === 'priority' || r.kind === 'priority-inactive').map((r) => ({ id: Number(r.id), urgency: Number(r.n) }));
   const options = {
     departments: of('dept').filter((d) => !limited || actor.departmentIds.includes(d.id)),
-    priorities: of('priority'),
+    // Most urgent first, as on the ticket page and in the admin area.
+    priorities: rows.filter((r) => r.kind === 'priority').sort((a, b) => Number(a.n) - Number(b.n) || String(a.name).localeCompare(String(b.name))).map((r) => ({ id: Number(r.id), name: String(r.name) })),
     slaPlans: of('sla'),
     agents: of('agent'),
   };
