@@ -62,6 +62,9 @@ describe('portal: the user’s ticket page, replies, closing and attachments', (
     expect(entries.eq(0).find('.body').text()).toBe('First line\nSecond line <script>alert(1)</script>');
     expect(entries.eq(1).find('.body').text()).toBe('We are on it.');
     expect(entries.eq(1).hasClass('entry-response')).toBe(true);
+    // An agent's reply says so, not a fixed "Support" that reads like the department's name.
+    expect(entries.eq(1).find('header .muted').text()).toBe('Staff reply');
+    expect(entries.eq(0).find('header .muted').text()).toBe('You wrote');
     expect(res.text).not.toContain('INTERNAL');
     expect(res.text).not.toContain('Nora Notewriter');
     expect(res.text).not.toContain('internal.txt');
