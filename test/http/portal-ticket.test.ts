@@ -74,6 +74,20 @@ describe('portal: the user’s ticket page, replies, closing and attachments', (
     expect(page(`a[href="/attachments/${ids.aNote}"]`).length).toBe(0);
   });
 
+  it('shows dates in the help desk’s time zone, formatted as agent pages show them', async () => {
+    await writeSettings(t.db, { timezone: 'Europe/Berlin' }, t.clock());
+    try {
+      const page = $((await ann.get(`/tickets/${a.number}`)).text);
+      expect(page('.props time').first().text()).toBe('2026-03-02 11:00 GMT+1');
+      expect(page('.thread .entry time').eq(0).text()).toBe('2026-03-02 11:00 GMT+1');
+      expect(page('.thread .entry time').eq(1).text()).toBe('2026-03-02 11:01 GMT+1');
+      const mine = $((await ann.get('/tickets')).text);
+      expect(mine(`tr[data-number="${a.number}"] time`).text()).toMatch(/^2026-03-02 11:0\d GMT\+1$/);
+    } finally {
+      await writeSettings(t.db, { timezone: 'UTC' }, t.clock());
+    }
+  });
+
   it('answers 404 for an unknown number and for someone else’s ticket, alike', async () => {
     const unknown = await ann.get('/tickets/99999999');
     const other = await ann.get(`/tickets/${b.number}`);

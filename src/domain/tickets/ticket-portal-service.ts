@@ -17,6 +17,7 @@ import { listAttachments, readAttachment, type AttachmentInfo, type UploadedFile
 import { loadSessionUser } from '../users/user-service.ts';
 import { recordTicketEvent } from './ticket-events.ts';
 import { loadTicketFor } from './ticket-policy.ts';
+import { formatDate } from './ticket-presenters.ts';
 import { addUserMessage, openTicket, type OpenedTicket } from './ticket-service.ts';
 import { STATUS_LABELS, type TicketStatus } from './ticket-status.ts';
 
@@ -172,15 +173,10 @@ export interface PortalTicket {
   attachmentLimits: { maxBytes: number; maxCount: number; allowedTypes: string[] };
 }
 
+/** A date for `<time>`: ISO for the attribute, the text as agent pages show it, in the help desk's zone. */
 function when(v: unknown, timeZone: string): { iso: string; text: string } {
   const d = dbDate(v) ?? new Date(0);
-  let text: string;
-  try {
-    text = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone, timeZoneName: 'short' }).format(d);
-  } catch {
-    text = d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-  }
-  return { iso: d.toISOString(), text };
+  return { iso: d.toISOString(), text: formatDate(d, timeZone) };
 }
 
 /**
