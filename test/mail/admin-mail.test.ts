@@ -4,6 +4,8 @@ import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { buildAdmin, buildAgent } from '../factories/index.ts';
 import { $, loginAsAgent, submit, type Client } from '../support/http.ts';
 import { queueMail } from '../../src/domain/mail/outbox-service.ts';
+import { writeSettings } from '../../src/domain/settings/settings-service.ts';
+import { toDbDate } from '../../src/db/dialect.ts';
 
 describe('admin mail log /scp/admin/mail', () => {
   let t: TestApp;
@@ -50,6 +52,25 @@ describe('admin mail log /scp/admin/mail', () => {
     expect(res.text).not.toContain('<b>there</b>');
     expect((await admin.get('/scp/admin/mail/999999')).status).toBe(404);
     expect((await admin.get('/scp/admin/mail/abc')).status).toBe(404);
+  });
+
+  it('shows dates in the help desk’s time zone, as agent pages show them, in the list and on a message', async () => {
+    const newest = ids[ids.length - 1];
+    const at = (iso: string) => toDbDate(new Date(iso));
+    await t.db('outbox').where({ id: newest }).update({ created_at: at('2026-11-28T23:01:25.659Z'), next_attempt_at: at('2026-11-28T23:31:00.000Z') });
+    await t.db('outbox').where({ id: ids[1] }).update({ sent_at: at('2026-07-01T08:15:00.000Z') });
+    await writeSettings(t.db, { timezone: 'Europe/Berlin' }, new Date());
+    try {
+      const list = $((await admin.get('/scp/admin/mail')).text);
+      expect(list(`tr:has(a[href="/scp/admin/mail/${newest}"]) td[data-label="Created"]`).text()).toBe('2026-11-29 00:01 GMT+1');
+      const show = $((await admin.get(`/scp/admin/mail/${newest}`)).text);
+      expect(show('dt:contains("Created") + dd').text()).toBe('2026-11-29 00:01 GMT+1');
+      expect(show('dt:contains("Next attempt") + dd').text()).toBe('2026-11-29 00:31 GMT+1');
+      const sent = $((await admin.get(`/scp/admin/mail/${ids[1]}`)).text);
+      expect(sent('dt:contains("Sent") + dd').text()).toBe('2026-07-01 10:15 GMT+2');
+    } finally {
+      await writeSettings(t.db, { timezone: 'UTC' }, new Date());
+    }
   });
 
   it('retries a failed message and discards a waiting one (POST with CSRF, confirm on discard)', async () => {

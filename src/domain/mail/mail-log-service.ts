@@ -10,6 +10,8 @@ import { isAdmin } from '../actor.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
 import { Forbidden, InvalidTransition, NotFound } from '../errors.ts';
+import { getSettings } from '../settings/settings-service.ts';
+import { formatDate } from '../tickets/ticket-presenters.ts';
 import { parseInput } from '../validation.ts';
 
 export const MAIL_STATUSES = ['queued', 'sending', 'sent', 'failed', 'discarded'] as const;
@@ -34,6 +36,10 @@ export interface MailLogItem {
   createdAt: Date;
   sentAt: Date | null;
   nextAttemptAt: Date | null;
+  /** The dates above as agent pages show them, in the help desk's zone ('' for none). */
+  createdText: string;
+  sentText: string;
+  nextAttemptText: string;
 }
 
 export interface MailLogDetail extends MailLogItem {
@@ -50,10 +56,14 @@ function assertAdmin(ctx: ServiceContext): void {
   if (!isAdmin(ctx.actor)) throw new Forbidden();
 }
 
-function item(r: any): MailLogItem {
+function item(r: any, tz: string): MailLogItem {
+  const createdAt = dbDate(r.created_at)!;
+  const sentAt = dbDate(r.sent_at);
+  const nextAttemptAt = dbDate(r.next_attempt_at);
   return {
     id: r.id, template: r.template, ticketId: r.ticket_id ?? null, to: r.to_address, subject: r.subject, status: r.status,
-    attempts: Number(r.attempts), lastError: r.last_error ?? null, createdAt: dbDate(r.created_at)!, sentAt: dbDate(r.sent_at), nextAttemptAt: dbDate(r.next_attempt_at),
+    attempts: Number(r.attempts), lastError: r.last_error ?? null, createdAt, sentAt, nextAttemptAt,
+    createdText: formatDate(createdAt, tz), sentText: formatDate(sentAt, tz), nextAttemptText: formatDate(nextAttemptAt, tz),
   };
 }
 
@@ -70,7 +80,8 @@ export async function listMailLog(ctx: ServiceContext, raw: { status?: unknown; 
   const q = from
     .select('id', 'template', 'ticket_id', 'to_address', 'subject', 'status', 'attempts', 'last_error', 'created_at', 'sent_at', 'next_attempt_at')
     .orderBy('id', 'desc');
-  return { ...(await paginate(ctx.db, q, input.page, PAGE_SIZE, item)), status: input.status ?? null };
+  const { timezone } = await getSettings(ctx.db);
+  return { ...(await paginate(ctx.db, q, input.page, PAGE_SIZE, (r) => item(r, timezone))), status: input.status ?? null };
 }
 
 async function load(ctx: ServiceContext, id: number, db = ctx.db, forUpdate = false) {
@@ -84,6 +95,7 @@ async function load(ctx: ServiceContext, id: number, db = ctx.db, forUpdate = fa
 export async function getMailLogEntry(ctx: ServiceContext, id: number): Promise<MailLogDetail> {
   assertAdmin(ctx);
   const r = await load(ctx, id);
+  const { timezone } = await getSettings(ctx.db);
   let headers: Record<string, string> = {};
   try {
     headers = r.headers ? JSON.parse(r.headers) : {};
@@ -91,7 +103,7 @@ export async function getMailLogEntry(ctx: ServiceContext, id: number): Promise<
     /* unreadable headers are shown as none */
   }
   return {
-    ...item(r), toName: r.to_name ?? null, from: r.from_address ?? null, replyTo: r.reply_to ?? null,
+    ...item(r, timezone), toName: r.to_name ?? null, from: r.from_address ?? null, replyTo: r.reply_to ?? null,
     messageId: r.message_id, headers, textBody: r.text_body, htmlBody: r.html_body ?? null,
   };
 }
