@@ -4,6 +4,7 @@ import { client, loginAsAgent, submit, $, type Client } from '../support/http.ts
 import { buildAdmin, buildAgent, buildDepartment, buildTicket, TEST_PASSWORD, type BuiltAgent } from '../factories/index.ts';
 import { findAccessToken } from '../../src/domain/auth/access-tokens.ts';
 import { verifyPassword } from '../../src/domain/auth/passwords.ts';
+import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 
 const base = '/scp/admin/agents';
 let t: TestApp;
@@ -109,6 +110,20 @@ describe('agents: edit, lock, disable, delete', () => {
     expect(JSON.parse(audit.before)).toMatchObject({ role: 'agent' });
     expect(JSON.parse(audit.after)).toMatchObject({ role: 'admin', name: 'Promoted' });
     await post(`${base}/${a.id}`, { name: 'Promoted', username: a.username, email: a.email, role: 'agent', departmentId: String(a.actor.departmentId) });
+  });
+
+  it('shows last sign-in and lock dates in the help desk’s time zone, as agent pages show them', async () => {
+    const a = await buildAgent(t.db, { name: 'Tz Berliner', last_login_at: '2026-11-28 23:01:25.659', locked_until: '2998-07-01 08:15:00.000' });
+    await writeSettings(t.db, { timezone: 'Europe/Berlin' }, new Date());
+    try {
+      const list = $((await admin.get(`${base}?q=Berliner`)).text);
+      expect(list(`tr:has(a[href="${base}/${a.id}"]) td[data-label="Last sign-in"]`).text()).toBe('2026-11-29 00:01 GMT+1');
+      const page = $((await admin.get(`${base}/${a.id}`)).text);
+      expect(page('.admin-facts dt:contains("Last sign-in") + dd').text()).toBe('2026-11-29 00:01 GMT+1');
+      expect(page('.admin-facts dt:contains("Locked until") + dd').text()).toBe('2998-07-01 10:15 GMT+2');
+    } finally {
+      await writeSettings(t.db, { timezone: 'UTC' }, new Date());
+    }
   });
 
   it('unlocks an agent locked out by failed sign-ins', async () => {

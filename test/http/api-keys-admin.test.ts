@@ -4,7 +4,8 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { $, client, loginAsAgent, submit, type Client } from '../support/http.ts';
 import { buildAdmin, buildAgent } from '../factories/index.ts';
-import { hashApiKey, ipAllowed } from '../../src/domain/api-keys/api-key-service.ts';
+import { apiKeyWindowKey, hashApiKey, ipAllowed } from '../../src/domain/api-keys/api-key-service.ts';
+import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 
 describe('admin: API keys', () => {
   let t: TestApp;
@@ -60,6 +61,25 @@ describe('admin: API keys', () => {
     expect(list.text).not.toContain(key!);
     const edit = await admin.get(`/scp/admin/api-keys/${row.id}`);
     expect(edit.text).not.toContain(key!);
+  });
+
+  it('shows created and last-used dates in the help desk’s time zone, as agent pages show them', async () => {
+    const { key } = await createKey({ allowedIp: '*', note: 'Zone check', canCreateTickets: 'on' });
+    const id = (await t.db('api_keys').where({ key_hash: hashApiKey(key!) }).first()).id;
+    expect((await apiPost(key!, '192.0.2.7')).status).toBe(201);
+    await t.db('api_keys').where({ id }).update({ created_at: '2026-11-28 23:01:25.659' });
+    // Last used = when the key's rate-limit window began (a minute before it resets).
+    await t.db('rate_limits').where({ key: apiKeyWindowKey(id) }).update({ reset_at: '2026-07-01 08:16:00.000' });
+    await writeSettings(t.db, { timezone: 'Europe/Berlin' }, new Date());
+    try {
+      const list = $((await admin.get('/scp/admin/api-keys')).text);
+      expect(list(`tr:has(a[href="/scp/admin/api-keys/${id}"]) td[data-label="Last used"]`).text()).toBe('2026-07-01 10:15 GMT+2');
+      const page = $((await admin.get(`/scp/admin/api-keys/${id}`)).text);
+      expect(page('dt:contains("Created") + dd').text()).toBe('2026-11-29 00:01 GMT+1');
+      expect(page('dt:contains("Last used") + dd').text()).toBe('2026-07-01 10:15 GMT+2');
+    } finally {
+      await writeSettings(t.db, { timezone: 'UTC' }, new Date());
+    }
   });
 
   it('keeps the input and shows errors for a bad address or no permission', async () => {

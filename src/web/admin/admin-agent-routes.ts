@@ -1,16 +1,16 @@
 /** Admin: agents (paginated list, create with a password or a reset link, access, lock/unlock, reset link). */
 import { Router } from 'express';
-import { DateTime } from 'luxon';
 import { listAdminChoices } from '../../domain/admin/admin-choices.ts';
 import * as agents from '../../domain/agents/agent-service.ts';
+import { getSettings } from '../../domain/settings/settings-service.ts';
+import { formatDate } from '../../domain/tickets/ticket-presenters.ts';
 import { choiceOptions, crudRoutes, type CrudConfig, type FieldSpec } from './admin-crud.ts';
 
 const FAR_FUTURE_YEAR = 9000;
 
-/** 'YYYY-MM-DD HH:mm' in the given zone, or '—'. */
-export function formatWhen(d: Date | null, zone = 'UTC'): string {
-  if (!d) return '—';
-  return DateTime.fromJSDate(d).setZone(zone).toFormat('yyyy-LL-dd HH:mm ZZZZ');
+/** A date as agent pages show it (formatDate) in the help desk's zone (settings.timezone), or '—'. */
+export function formatWhen(d: Date | null, zone: string): string {
+  return d ? formatDate(d, zone) : '—';
 }
 
 const isLocked = (lockedUntil: Date | null, now: Date) => !!lockedUntil && lockedUntil > now;
@@ -22,12 +22,13 @@ const agentConfig: CrudConfig = {
   defaults: { role: 'agent', sendResetLink: true },
   list: async (ctx, query) => {
     const page = await agents.listAgents(ctx, query);
+    const { timezone } = await getSettings(ctx.db);
     const now = ctx.clock();
     return {
       page,
       rows: page.items.map((a) => ({
         id: a.id, isActive: a.isActive, status: !a.isActive ? 'Disabled' : isLocked(a.lockedUntil, now) ? 'Locked' : 'Active',
-        cells: [a.name, a.username, a.email, a.role === 'admin' ? 'Administrator' : 'Agent', a.departmentName, formatWhen(a.lastLoginAt)],
+        cells: [a.name, a.username, a.email, a.role === 'admin' ? 'Administrator' : 'Agent', a.departmentName, formatWhen(a.lastLoginAt, timezone)],
       })),
     };
   },
@@ -53,15 +54,16 @@ const agentConfig: CrudConfig = {
   },
   load: async (ctx, id) => {
     const a = await agents.getAgent(ctx, id);
+    const { timezone } = await getSettings(ctx.db);
     const locked = isLocked(a.lockedUntil, ctx.clock());
     const { lockedUntil, lastLoginAt, failedLogins, ...values } = a;
     return {
       values, name: a.name, isActive: a.isActive, locked, failedLogins,
       facts: [
         ['Status', !a.isActive ? 'Disabled' : locked ? 'Locked' : 'Active'],
-        ['Locked until', locked ? (lockedUntil!.getUTCFullYear() >= FAR_FUTURE_YEAR ? 'an administrator unlocks the account' : formatWhen(lockedUntil)) : '—'],
+        ['Locked until', locked ? (lockedUntil!.getUTCFullYear() >= FAR_FUTURE_YEAR ? 'an administrator unlocks the account' : formatWhen(lockedUntil, timezone)) : '—'],
         ['Failed sign-ins', String(failedLogins)],
-        ['Last sign-in', formatWhen(lastLoginAt)],
+        ['Last sign-in', formatWhen(lastLoginAt, timezone)],
       ],
     };
   },

@@ -6,13 +6,16 @@
 import { Router } from 'express';
 import * as keys from '../../domain/api-keys/api-key-service.ts';
 import { ValidationFailed } from '../../domain/errors.ts';
+import { getSettings } from '../../domain/settings/settings-service.ts';
+import { formatDate } from '../../domain/tickets/ticket-presenters.ts';
 import type { AppDeps } from '../shared/deps.ts';
 import { ctxFrom } from '../shared/deps.ts';
 import { render } from '../shared/render.ts';
 import { crudRoutes, type CrudConfig, type FieldSpec } from './admin-crud.ts';
 
 const yesNo = (b: boolean) => (b ? 'Yes' : 'No');
-const when = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : 'Never');
+/** A date as agent pages show it, in the help desk's zone; 'Never' for none. */
+const when = (d: Date | null, zone: string) => (d ? formatDate(d, zone) : 'Never');
 
 const FIELDS: FieldSpec[] = [
   { name: 'allowedIp', label: 'Allowed source address', required: true, maxlength: 64, hint: 'The key works only from this address (10.0.0.5), range (10.0.0.0/24 or 2001:db8::/32), or * for anywhere.' },
@@ -24,18 +27,22 @@ const FIELDS: FieldSpec[] = [
 const config: CrudConfig = {
   path: 'api-keys', title: 'API keys', singular: 'API key', columns: ['Key', 'Note', 'Allowed from', 'Create', 'Manage', 'Last used'],
   defaults: { canCreateTickets: true },
-  list: async (ctx) => ({
-    rows: (await keys.listApiKeys(ctx)).map((k) => ({
-      id: k.id, isActive: k.isActive, cells: [`${k.prefix}…`, k.note ?? '', k.allowedIp, yesNo(k.canCreateTickets), yesNo(k.canManageTickets), when(k.lastUsedAt)],
-    })),
-  }),
+  list: async (ctx) => {
+    const { timezone } = await getSettings(ctx.db);
+    return {
+      rows: (await keys.listApiKeys(ctx)).map((k) => ({
+        id: k.id, isActive: k.isActive, cells: [`${k.prefix}…`, k.note ?? '', k.allowedIp, yesNo(k.canCreateTickets), yesNo(k.canManageTickets), when(k.lastUsedAt, timezone)],
+      })),
+    };
+  },
   fields: async () => FIELDS,
   load: async (ctx, id) => {
     const k = await keys.getApiKey(ctx, id);
+    const { timezone } = await getSettings(ctx.db);
     return {
       values: { allowedIp: k.allowedIp, note: k.note, canCreateTickets: k.canCreateTickets, canManageTickets: k.canManageTickets },
       name: `${k.prefix}…`, isActive: k.isActive,
-      facts: [['Key', `${k.prefix}… (the whole key was shown once, when it was created)`], ['Created', when(k.createdAt)], ['Last used', when(k.lastUsedAt)]],
+      facts: [['Key', `${k.prefix}… (the whole key was shown once, when it was created)`], ['Created', when(k.createdAt, timezone)], ['Last used', when(k.lastUsedAt, timezone)]],
     };
   },
   create: async () => {
