@@ -116,9 +116,22 @@ describe('reports over HTTP', () => {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/csv/);
       expect(res.headers['content-disposition']).toContain(`tessera-${table}-2026-03-07-to-2026-03-10.csv`);
-      const csv = parseCsv(res.text).map((r) => r.map((c) => c.replace(/^'(?=[=+\-@])/, '')));
+      expect(res.text.charCodeAt(0), 'UTF-8 byte-order mark, as the tickets CSV').toBe(0xfeff);
+      const csv = parseCsv(res.text.slice(1)).map((r) => r.map((c) => c.replace(/^'(?=[=+\-@])/, '')));
       expect(csv).toEqual(tableCells(page.text, table));
     }
+  });
+
+  it('starts each CSV with a UTF-8 byte-order mark so that spreadsheets read "1–4 hours" as written', async () => {
+    const res = await asAdmin.get(`/scp/reports.csv?table=response&${PERIOD}`).buffer(true).parse((r, done) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+    expect(res.status).toBe(200);
+    const bytes = res.body as Buffer;
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3).toString('utf8')).toContain('"1–4 hours"');
   });
 
   it('neutralises formulas in CSV cells', async () => {

@@ -8,7 +8,7 @@ import { ValidationFailed } from '../../domain/errors.ts';
 import { buildReport } from '../../domain/reports/report-service.ts';
 import { presentReport, presentReportErrors } from '../../domain/reports/report-presenters.ts';
 import { exportReportTable } from '../../domain/reports/report-export.ts';
-import { toCsv } from '../shared/csv.ts';
+import { sendCsv, toCsv } from '../shared/csv.ts';
 
 const REPORT_FIELDS = ['period', 'from', 'to', 'group', 'dept', 'table'] as const;
 
@@ -31,7 +31,7 @@ export function scpReportRoutes(_d: AppDeps): Router {
   });
   router.get('/reports.csv', async (req, res) => {
     const csv = await exportReportTable(ctxFrom(req, res), reportInput(req.query));
-    res.type('text/csv; charset=utf-8').attachment(csv.filename).set('Cache-Control', 'private, no-store').send(toCsv(csv.rows));
+    sendCsv(res, csv.filename, toCsv(csv.rows));
   });
   return router;
 }

@@ -15,6 +15,7 @@ import { countText } from '../../domain/bounded-count.ts';
 import { exportQueueCsv, listQueue, QUEUE_LABELS, QUEUES, SORT_KEYS, type QueuePage } from '../../domain/tickets/ticket-queue-queries.ts';
 import type { ServiceContext } from '../../domain/context.ts';
 import { single } from '../shared/area.ts';
+import { sendCsv } from '../shared/csv.ts';
 import { ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
 
@@ -101,7 +102,7 @@ export function scpTicketRoutes(d: AppDeps): Router {
 
   router.get('/tickets.csv', async (req, res) => {
     const csv = await exportQueueCsv(ctxFrom(req, res), Object.fromEntries(FILTERS.map((k) => [k, single(req.query[k])])));
-    res.attachment('tickets.csv').type('text/csv; charset=utf-8').set('Cache-Control', 'private, no-store').send('\ufeff' + csv);
+    sendCsv(res, 'tickets.csv', csv);
   });
 
   // ## New ticket on behalf of a user
