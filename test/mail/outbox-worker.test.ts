@@ -51,7 +51,9 @@ describe('outbox worker (nodemailer → real SMTP server)', () => {
       expect(m.text).toBeTruthy();
       expect(m.html).toBeTruthy();
       expect(m.html).not.toContain('<script>');
-      expect(header(m, 'auto-submitted')).toBe('auto-replied');
+      // RFC 3834: the auto-response answers the user's message; the agents' alert answers nothing.
+      expect(header(m, 'auto-submitted'), row.template).toBe(row.template === 'ticket-autoresponse' ? 'auto-replied' : 'auto-generated');
+      expect(header(m, 'x-auto-response-suppress'), row.template).toBe('OOF, AutoReply');
     }
     const toUser = sink.received.find((m) => m.envelopeTo.includes('pat@example.com'))!.parsed;
     expect(toUser.from?.value[0]).toMatchObject({ address: 'billing@helpdesk.test', name: 'Billing Team' });

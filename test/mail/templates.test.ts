@@ -49,12 +49,14 @@ describe('mail templates, sent at their moment', () => {
     await t.close();
   });
 
-  const common = (m: ReceivedMail, auto: boolean) => {
+  /** `auto`: the Auto-Submitted value RFC 3834 calls for (auto-replied only for answers to a message), '' for none. */
+  const common = (m: ReceivedMail, auto: 'auto-replied' | 'auto-generated' | '') => {
     expect(m.parsed.subject).toContain(`[#${ticket.number}]`);
     expect(m.parsed.messageId).toMatch(/^<tessera\.[0-9a-f-]+@helpdesk\.test>$/);
     expect(header(m.parsed, 'reply-to')).toContain('support@helpdesk.test');
     expect(m.parsed.from?.value[0].address).toBe('it@helpdesk.test');
-    expect(header(m.parsed, 'auto-submitted')).toBe(auto ? 'auto-replied' : '');
+    expect(header(m.parsed, 'auto-submitted'), m.envelopeTo[0]).toBe(auto);
+    expect(header(m.parsed, 'x-auto-response-suppress')).toBe(auto ? 'OOF, AutoReply' : '');
     expect(m.parsed.text).toBeTruthy();
     expect(m.parsed.html).toBeTruthy();
     expect(m.parsed.html).not.toMatch(/<down>|<b>/);
@@ -63,7 +65,7 @@ describe('mail templates, sent at their moment', () => {
   it('new ticket: auto-response to the user (threaded to their mail), alert to the department', async () => {
     const mails = await deliver();
     expect(to(mails)).toEqual(['kim@customer.test', a1.email, a2.email].sort());
-    for (const m of mails) common(m, true);
+    for (const m of mails) common(m, m.envelopeTo[0] === 'kim@customer.test' ? 'auto-replied' : 'auto-generated');
     const user = mails.find((m) => m.envelopeTo[0] === 'kim@customer.test')!.parsed;
     expect(user.inReplyTo).toBe('<kim.1@customer.test>');
     expect(user.text).toContain('http://helpdesk.test/tickets/access?token=');
@@ -77,7 +79,7 @@ describe('mail templates, sent at their moment', () => {
     await addUserMessage(t.ctx({ kind: 'user', id: (await t.db('tickets').where({ id: ticket.id }).first()).user_id, email: 'kim@customer.test', name: 'Kim' }), { ticketId: ticket.id, message: 'More info' });
     const mails = await deliver();
     expect(to(mails)).toEqual(['kim@customer.test', a1.email].sort());
-    for (const m of mails) common(m, true);
+    for (const m of mails) common(m, m.envelopeTo[0] === 'kim@customer.test' ? 'auto-replied' : 'auto-generated');
     expect(mails.find((m) => m.envelopeTo[0] === 'kim@customer.test')!.parsed.references).toContain('<kim.1@customer.test>');
   });
 
@@ -86,7 +88,7 @@ describe('mail templates, sent at their moment', () => {
     await notify({ kind: 'agent_response', ticketId: ticket.id, entryId });
     const mails = await deliver();
     expect(to(mails)).toEqual(['kim@customer.test']);
-    common(mails[0], false);
+    common(mails[0], '');
     expect(mails[0].parsed.subject).toBe(`Re: [#${ticket.number}] VPN <down>`);
     expect(mails[0].parsed.html).toContain('Try &lt;this&gt;');
     expect(mails[0].parsed.inReplyTo).toMatch(/^</);
@@ -97,23 +99,23 @@ describe('mail templates, sent at their moment', () => {
     let mails = await deliver();
     expect(to(mails)).toEqual(['kim@customer.test']);
     expect(mails[0].parsed.subject).toContain('has been resolved');
-    common(mails[0], true);
+    common(mails[0], 'auto-generated'); // a notice, not an answer to the user's mail
 
     await notify({ kind: 'ticket_assigned', ticketId: ticket.id, agentId: a2.id, comment: 'Please take <it>' });
     mails = await deliver();
     expect(to(mails)).toEqual([a2.email]);
     expect(mails[0].parsed.html).toContain('Please take &lt;it&gt;');
-    common(mails[0], true);
+    common(mails[0], 'auto-generated');
 
     await notify({ kind: 'ticket_transferred', ticketId: ticket.id, departmentId: other });
     mails = await deliver();
     expect(to(mails)).toEqual([a3.email]);
-    common(mails[0], true);
+    common(mails[0], 'auto-generated');
 
     await notify({ kind: 'ticket_overdue', ticketId: ticket.id });
     mails = await deliver();
     expect(to(mails)).toEqual([a1.email]); // the assignee
-    common(mails[0], true);
+    common(mails[0], 'auto-generated');
   });
 
   it('every template has a plain-text and an HTML part', () => {

@@ -41,7 +41,7 @@ export async function requestPasswordReset(ctx: ServiceContext, raw: RequestPass
     }
     const token = await createAccessToken(trx, { kind: 'password_reset', agentId: row.id, ttlMinutes: RESET_TTL_MINUTES }, now);
     const link = `${ctx.publicUrl}/scp/password/reset?token=${encodeURIComponent(token)}`;
-    await queueMail(ctx, trx, { template: 'password-reset', to: row.email, toName: row.name, automatic: true, vars: { name: row.name, link, minutes: RESET_TTL_MINUTES } });
+    await queueMail(ctx, trx, { template: 'password-reset', to: row.email, toName: row.name, automatic: 'auto-generated', vars: { name: row.name, link, minutes: RESET_TTL_MINUTES } });
     await recordAudit(ctx, trx, { action: 'password.reset_requested', entity: 'agent', entityId: row.id });
   });
 }

@@ -9,14 +9,21 @@ import { oneLine, renderMail } from '../../mail/mail-render.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings, type Settings } from '../settings/settings-service.ts';
 
+/**
+ * RFC 3834 Auto-Submitted values: `auto-replied` for an automatic answer to a message (the
+ * auto-responses to a requester's mail), `auto-generated` for other automatic mail (agent alerts,
+ * notices, links asked for on a form).
+ */
+export type AutoSubmitted = 'auto-replied' | 'auto-generated';
+
 export interface MailToQueue {
   template: string;
   to: string;
   toName?: string | null;
   ticketId?: number | null;
   vars: Record<string, unknown>;
-  /** Automatic mail (auto-responses, alerts): marked Auto-Submitted: auto-replied (RFC 3834). */
-  automatic?: boolean;
+  /** Automatic mail: its Auto-Submitted value (RFC 3834); absent for mail a person wrote. */
+  automatic?: AutoSubmitted | null;
   /** Message-IDs this message answers (threading). */
   inReplyTo?: string | null;
   references?: string[];
@@ -36,7 +43,7 @@ async function outboxRow(ctx: ServiceContext, settings: Settings, mail: MailToQu
   const rendered = await renderMail(mail.template, vars);
   const headers: Record<string, string> = {};
   if (mail.automatic) {
-    headers['Auto-Submitted'] = 'auto-replied';
+    headers['Auto-Submitted'] = mail.automatic;
     // Asks Exchange/Outlook not to answer with out-of-office or auto-replies (loop protection).
     headers['X-Auto-Response-Suppress'] = 'OOF, AutoReply';
   }

@@ -7,7 +7,7 @@ import { jsonObject, jsonRows, sqlJsonArrayAgg, sqlJsonObjectAgg } from '../../d
 import type { ServiceContext } from '../context.ts';
 import { getSettings, type Settings } from '../settings/settings-service.ts';
 import { createAccessToken } from '../auth/access-tokens.ts';
-import { queueMails, type MailToQueue } from './outbox-service.ts';
+import { queueMails, type AutoSubmitted, type MailToQueue } from './outbox-service.ts';
 
 /** Someone an alert goes to. */
 export type Recipient = { id: number; email: string; name: string };
@@ -122,7 +122,7 @@ function actingAgentId(ctx: ServiceContext): number | undefined {
 }
 
 type Senders = {
-  toUser: (template: string, vars: Record<string, unknown>, automatic: boolean) => Promise<void>;
+  toUser: (template: string, vars: Record<string, unknown>, automatic: AutoSubmitted | null) => Promise<void>;
   toAgents: (template: string, agents: Recipient[], vars?: Record<string, unknown>) => Promise<void>;
 };
 
@@ -141,7 +141,7 @@ export async function notifyTicket(ctx: ServiceContext, trx: Db, notice: TicketN
   const base = { ticket: { number: t.number, subject: t.subject, status: t.status, department: t.department_name }, agentUrl: `${ctx.publicUrl}/scp/tickets/${t.id}` };
   const from = { fromAddress: t.dept_email ?? null, fromName: t.dept_email_name ?? null };
   const mails: MailToQueue[] = [];
-  const toUser = async (template: string, vars: Record<string, unknown>, automatic: boolean) => {
+  const toUser = async (template: string, vars: Record<string, unknown>, automatic: AutoSubmitted | null) => {
     const token = await createAccessToken(trx, { kind: 'portal_access', userId: t.user_id, ticketId: t.id, ttlMinutes: USER_LINK_TTL_MINUTES }, ctx.clock());
     mails.push({
       template, to: t.user_email, toName: t.user_name, ticketId: t.id, automatic, inReplyTo: refs.at(-1) ?? null, references: refs, ...from,
@@ -153,7 +153,7 @@ export async function notifyTicket(ctx: ServiceContext, trx: Db, notice: TicketN
     for (const a of agents) {
       if (seen.has(a.id) || a.id === actingAgentId(ctx)) continue;
       seen.add(a.id);
-      mails.push({ template, to: a.email, toName: a.name, ticketId: t.id, automatic: true, ...from, vars: { ...base, ...vars, agentName: a.name, requester: { name: t.user_name, email: t.user_email } } });
+      mails.push({ template, to: a.email, toName: a.name, ticketId: t.id, automatic: 'auto-generated', ...from, vars: { ...base, ...vars, agentName: a.name, requester: { name: t.user_name, email: t.user_email } } });
     }
   };
   await dispatch(ctx, trx, notice, settings, t, { toUser, toAgents });
@@ -166,23 +166,23 @@ async function dispatch(ctx: ServiceContext, trx: Db, n: TicketNotice, s: Settin
   switch (n.kind) {
     case 'ticket_created': {
       const e = entry(t);
-      if (n.notifyUser && s.autoresponse_new_ticket) await send.toUser('ticket-autoresponse', { message: e?.body ?? '' }, true);
+      if (n.notifyUser && s.autoresponse_new_ticket) await send.toUser('ticket-autoresponse', { message: e?.body ?? '' }, 'auto-replied');
       if (n.alertAgents && s.alert_new_ticket) await send.toAgents('new-ticket-alert', n.ticket.department.agents ?? (await departmentAgents(trx, t.department_id)), { message: e?.body ?? '' });
       return;
     }
     case 'user_message': {
       const e = entry(t);
       if (s.alert_new_message) await send.toAgents('new-message-alert', await assigneeOrDept(), { message: e?.body ?? '' });
-      if (s.autoresponse_new_message) await send.toUser('message-autoresponse', {}, true);
+      if (s.autoresponse_new_message) await send.toUser('message-autoresponse', {}, 'auto-replied');
       return;
     }
     case 'agent_response': {
       const e = entry(t);
-      if (s.notice_response) await send.toUser('agent-response', { message: e?.body ?? '', agentName: e?.poster_name ?? '' }, false);
+      if (s.notice_response) await send.toUser('agent-response', { message: e?.body ?? '', agentName: e?.poster_name ?? '' }, null);
       return;
     }
     case 'ticket_closed':
-      if (s.notice_closed) await send.toUser('ticket-closed', { status: n.status }, true);
+      if (s.notice_closed) await send.toUser('ticket-closed', { status: n.status }, 'auto-generated');
       return;
     case 'ticket_assigned': {
       if (!s.alert_assigned) return;

@@ -130,7 +130,7 @@ export async function requestAccessLink(ctx: ServiceContext, raw: EmailAndNumber
     if (Number(recent[0].n) >= MAX_LINKS_PER_15_MIN) return;
     const token = await createAccessToken(trx, { kind: 'portal_access', userId: row.user_id, ticketId: row.id, ttlMinutes: REQUESTED_LINK_TTL_MINUTES }, now);
     await queueMail(withDb(ctx, trx), trx, {
-      template: 'access-link', to: row.email, toName: row.name, ticketId: row.id, automatic: true,
+      template: 'access-link', to: row.email, toName: row.name, ticketId: row.id, automatic: 'auto-generated',
       vars: { ticket: { number: row.number, subject: row.subject }, userName: row.name, validHours: REQUESTED_LINK_TTL_MINUTES / 60, ticketUrl: `${ctx.publicUrl}/tickets/access?token=${encodeURIComponent(token)}` },
     });
   });
