@@ -9,6 +9,32 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.outp
   throw new ValidationFailed(fieldErrors(result.error));
 }
 
+/** A form parsed field by field: the whole result when every field is valid, else the fields that are. */
+export interface ParsedForm<T> {
+  /** Set when the whole form parsed. */
+  data?: T;
+  /** The fields that parsed on their own (for checks against the database while other fields are wrong). */
+  values: Partial<T>;
+  /** Field name → first message; empty when `data` is set. */
+  fields: FieldErrors;
+}
+
+/**
+ * Parses a form without throwing. When it fails, each field of the object schema is parsed on its own
+ * so that the valid ones can still be checked (a taken name is reported with a bad email, not after it).
+ */
+export function parseForm<S extends z.ZodObject>(schema: S, raw: unknown): ParsedForm<z.output<S>> {
+  const result = schema.safeParse(raw);
+  if (result.success) return { data: result.data, values: result.data, fields: {} };
+  const input = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const values: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    const one = field.safeParse(input[key]);
+    if (one.success) values[key] = one.data;
+  }
+  return { values: values as Partial<z.output<S>>, fields: fieldErrors(result.error) };
+}
+
 export function fieldErrors(error: z.ZodError): FieldErrors {
   const out: FieldErrors = {};
   for (const issue of error.issues) {

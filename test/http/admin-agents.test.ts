@@ -82,6 +82,34 @@ describe('agents: create', () => {
   });
 });
 
+describe('agents: every problem at once', () => {
+  const errorsOn = (html: string) => $(html)('.error-text[id^=e-]').map((_i, el) => $(html)(el).attr('id')!.slice(2)).get().sort();
+
+  it('reports a taken username together with a bad email and password, keeping the input', async () => {
+    const res = await post(base, { name: 'Again', username: 'john', email: 'x@', role: 'agent', departmentId: String(me.actor.departmentId), password: 'abc' }, `${base}/new`);
+    expect(res.status).toBe(422);
+    expect(errorsOn(res.text)).toEqual(['email', 'password', 'username']);
+    expect($(res.text)('#form-errors li').length).toBe(3);
+    expect($(res.text)('#f-username').val()).toBe('john');
+    expect($(res.text)('#f-email').val()).toBe('x@');
+    expect(await t.db('agents').where({ email: 'x@' }).first()).toBeUndefined();
+  });
+
+  it('reports both a taken username and a taken email (409 when nothing else is wrong)', async () => {
+    const res = await post(base, { name: 'Again', username: 'john', email: 'john@example.com', role: 'agent', departmentId: String(me.actor.departmentId), password: 'a long initial password' }, `${base}/new`);
+    expect(res.status).toBe(409);
+    expect(errorsOn(res.text)).toEqual(['email', 'username']);
+  });
+
+  it('on edit: a taken username together with a bad email and an unknown department', async () => {
+    const a = await buildAgent(t.db);
+    const res = await post(`${base}/${a.id}`, { name: 'Renamed', username: 'john', email: 'not-an-email', role: 'agent', departmentId: String(a.actor.departmentId), extraDepartmentIds: '999999' });
+    expect(res.status).toBe(422);
+    expect(errorsOn(res.text)).toEqual(['email', 'extraDepartmentIds', 'username']);
+    expect((await row(a.id)).username).toBe(a.username);
+  });
+});
+
 describe('agents: list', () => {
   it('is paginated, sorted by name and searchable', async () => {
     await t.db('settings').insert({ key: 'page_size', value: '10', updated_at: '2026-01-01 00:00:00.000' });
@@ -192,6 +220,10 @@ describe('the last active administrator', () => {
     expect(demote.status).toBe(409);
     expect($(demote.text)('#e-role').length).toBe(1);
     expect($(demote.text)('#f-name').val()).toBe('Ada Admin');
+    const demoteAndMore = await post(`${base}/${me.id}`, { name: 'Ada Admin', username: me.username, email: 'bad@', role: 'agent', departmentId: String(me.actor.departmentId) });
+    expect(demoteAndMore.status).toBe(422);
+    expect($(demoteAndMore.text)('#e-role').length).toBe(1);
+    expect($(demoteAndMore.text)('#e-email').length).toBe(1);
     for (const name of ['lock', 'disable', 'delete']) expect((await action(me.id, name)).status, name).toBe(409);
     const after = await row(me.id);
     expect(after).toMatchObject({ role: 'admin', locked_until: null });

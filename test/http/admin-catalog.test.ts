@@ -26,6 +26,42 @@ async function action(base: string, id: number, name: string) {
   return submit(admin, `${base}/${id}`, `${base}/${id}/${name}`, {});
 }
 
+/** The fields a re-shown form marks as wrong, sorted. */
+function errorsOn(html: string): string[] {
+  const page = $(html);
+  return page('.error-text[id^=e-]').map((_i, el) => page(el).attr('id')!.slice(2)).get().sort();
+}
+
+describe('every problem of a form at once (a taken name is not kept for a second round)', () => {
+  it.each([
+    ['departments', { name: 'support', emailAddress: 'not-an-email', managerId: '999999' }, ['emailAddress', 'managerId', 'name']],
+    ['sla-plans', { name: 'Default SLA', grace: 'soon', scheduleId: '999999' }, ['grace', 'name', 'scheduleId']],
+    ['help-topics', { name: 'Billing', departmentId: '999999', priorityId: 'x' }, ['departmentId', 'name', 'priorityId']],
+    ['priorities', { name: 'emergency', urgency: '0', color: 'red' }, ['color', 'name', 'urgency']],
+    ['teams', { name: 'Taken team', leadId: '999999' }, ['leadId', 'name']],
+    ['schedules', { name: '', kind: 'business', timezone: 'UTC', span_1: '09:00-17:00, 16:00-18:00', holidays: 'Christmas' }, ['holidays', 'name', 'span_1']],
+    ['schedules', { name: 'Taken schedule', kind: 'business', timezone: 'Mars/Olympus', span_1: 'nine to five', holidays: '2026-02-30 Nope' }, ['holidays', 'name', 'span_1', 'timezone']],
+  ])('%s', async (path, data, expected) => {
+    if (path === 'teams') await t.db('teams').insert({ name: 'Taken team', is_active: true, created_at: '2026-01-01 00:00:00.000', updated_at: '2026-01-01 00:00:00.000' });
+    if (data.name === 'Taken schedule') await submit(admin, '/scp/admin/schedules/new', '/scp/admin/schedules', { name: 'Taken schedule', kind: '24x7' });
+    if (path === 'help-topics') await buildTopic(t.db, { name: 'Billing' });
+    const base = `/scp/admin/${path}`;
+    const before = await t.db(path === 'help-topics' ? 'help_topics' : path.replace('-', '_')).count({ n: '*' });
+    const res = await post(base, data, `${base}/new`);
+    expect(res.status).toBe(422);
+    expect(errorsOn(res.text)).toEqual(expected);
+    for (const [k, v] of Object.entries(data)) if (!k.endsWith('Id') && k !== 'kind' && k !== 'timezone') expect($(res.text)(`#f-${k}`).val(), k).toBe(v);
+    expect(await t.db(path === 'help-topics' ? 'help_topics' : path.replace('-', '_')).count({ n: '*' })).toEqual(before);
+  });
+
+  it('on edit too (a department renamed to a taken name with a bad address)', async () => {
+    const id = await buildDepartment(t.db);
+    const res = await post(`/scp/admin/departments/${id}`, { name: 'Support', emailAddress: 'nope' });
+    expect(res.status).toBe(422);
+    expect(errorsOn(res.text)).toEqual(['emailAddress', 'name']);
+  });
+});
+
 describe('admin index', () => {
   it('links every section, including mail log and API keys', async () => {
     const res = await admin.get('/scp/admin');

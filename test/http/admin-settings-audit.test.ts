@@ -75,6 +75,15 @@ describe('settings', () => {
     expect($(res.text)('#e-default_department_id').length).toBe(1);
   });
 
+  it('reports a disabled default together with the other bad values', async () => {
+    const dept = await buildDepartment(t.db, { is_active: false });
+    const res = await submit(admin, '/scp/admin/settings', '/scp/admin/settings', await form({ default_department_id: String(dept), page_size: '5' }));
+    expect(res.status).toBe(422);
+    expect($(res.text)('#e-default_department_id').length).toBe(1);
+    expect($(res.text)('#e-page_size').length).toBe(1);
+    expect($(res.text)('#f-page_size').val()).toBe('5');
+  });
+
   it('refuses control characters in the help desk name (a line break would cut mail subjects)', async () => {
     for (const name of ['Bank\r\nBcc: evil@example.com', 'Bank\u0085Help', 'Bank\u2028Help', 'Bank\tHelp']) {
       const res = await submit(admin, '/scp/admin/settings', '/scp/admin/settings', await form({ helpdesk_name: name }));

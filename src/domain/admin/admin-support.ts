@@ -9,10 +9,10 @@ import { dbBool, dbCount, isForeignKeyViolation, isUniqueViolation, toDbDate } f
 import { isAdmin, type AgentActor } from '../actor.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors.ts';
+import { Conflict, Forbidden, NotFound, ValidationFailed, type FieldErrors } from '../errors.ts';
 import { getSettings, type SettingKey } from '../settings/settings-service.ts';
 import { COUNT_CAP, countText, pagesText } from '../bounded-count.ts';
-import { email, id } from '../validation.ts';
+import { email, id, parseForm, type ParsedForm } from '../validation.ts';
 
 type Db = Knex | Knex.Transaction;
 
@@ -61,11 +61,51 @@ export function nameTaken(label: string, field = 'name', what = 'name'): Conflic
   return new Conflict(message, 'NAME_TAKEN', { fields: { [field]: message } });
 }
 
-/** Refuses a value another row already has in `column` (case-insensitive, as MySQL compares). @throws Conflict */
-export async function assertUnique(db: Db, spec: CatalogSpec, column: string, value: string, exceptId?: number, field = column): Promise<void> {
+/**
+ * Refuses a value another row already has in `column` (case-insensitive, as MySQL compares). No value
+ * (a field that did not parse) has nothing to check. @throws Conflict
+ */
+export async function assertUnique(db: Db, spec: CatalogSpec, column: string, value: string | undefined, exceptId?: number, field = column): Promise<void> {
+  if (value === undefined) return;
   const q = db(spec.table).whereRaw('lower(??) = ?', [column, value.toLowerCase()]);
   if (exceptId) q.whereNot('id', exceptId);
   if (await q.first('id')) throw nameTaken(spec.label, field, column === 'name' ? 'name' : column);
+}
+
+/** One check of a form against the database; it reports by throwing ValidationFailed, or Conflict with `fields`. */
+export type FormCheck = () => Promise<unknown>;
+
+/**
+ * Runs every check of a parsed form, also when some of its fields are invalid, so that one submission
+ * reports every problem (a taken username together with a bad email). The checks see the fields that
+ * parsed. Any invalid field or failed reference → ValidationFailed with all the field errors; else a
+ * taken name → its Conflict, carrying every conflicting field. A check before the write is only a
+ * courtesy: the unique constraint, through writeOrConflict, stays the guarantee.
+ * @throws ValidationFailed, Conflict (and whatever a check throws that is not about a field)
+ */
+export async function checkForm<T>(form: ParsedForm<T>, checks: (values: Partial<T>) => FormCheck[]): Promise<T> {
+  const fields: FieldErrors = { ...form.fields };
+  let invalid = Object.keys(fields).length > 0 || !form.data;
+  let conflict: Conflict | undefined;
+  for (const check of checks(form.values)) {
+    try {
+      await check();
+    } catch (err) {
+      const found = err instanceof ValidationFailed ? err.fields : err instanceof Conflict ? (err.details?.fields as FieldErrors | undefined) : undefined;
+      if (!found) throw err;
+      if (err instanceof ValidationFailed) invalid = true;
+      else conflict ??= err as Conflict;
+      for (const [key, message] of Object.entries(found)) fields[key] ??= message;
+    }
+  }
+  if (invalid) throw new ValidationFailed(fields);
+  if (conflict) throw new Conflict(conflict.message, conflict.code, { ...conflict.details, fields });
+  return form.data as T;
+}
+
+/** parseForm + checkForm: the parsed input, or every problem with it at once. @throws ValidationFailed, Conflict */
+export function validateForm<S extends z.ZodObject>(schema: S, raw: unknown, checks: (values: Partial<z.output<S>>) => FormCheck[]): Promise<z.output<S>> {
+  return checkForm(parseForm(schema, raw), checks);
 }
 
 /** Runs a write; a unique violation that slipped past the pre-check (a race) becomes Conflict too. */

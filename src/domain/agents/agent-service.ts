@@ -11,12 +11,13 @@ import { recordAudit } from '../audit/audit-service.ts';
 import { createAccessToken } from '../auth/access-tokens.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { Conflict, ValidationFailed } from '../errors.ts';
+import { Conflict } from '../errors.ts';
 import { queueMail } from '../mail/outbox-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
-import { checkbox, email, fieldErrors, parseInput, password, requiredText } from '../validation.ts';
+import { checkbox, email, parseForm, password, requiredText } from '../validation.ts';
 import {
-  assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, idList, loadRow, nameTaken, paginate, writeOrConflict, type CatalogSpec, type FormInput, type Page,
+  assertAdmin, assertRefs, assertUnique, changes, checkForm, deleteCatalogRow, idList, loadRow, nameTaken, paginate, validateForm, writeOrConflict,
+  type CatalogSpec, type FormCheck, type FormInput, type Page,
 } from '../admin/admin-support.ts';
 
 export const RESET_TTL_MINUTES = 60;
@@ -104,7 +105,7 @@ async function isLastActiveAdmin(trx: Knex | Knex.Transaction, row: any, now: Da
   return !other;
 }
 
-async function guardAdminAccess(ctx: ServiceContext, trx: Knex.Transaction, row: any, verb: string, field?: string): Promise<void> {
+async function guardAdminAccess(ctx: ServiceContext, trx: Knex | Knex.Transaction, row: any, verb: string, field?: string): Promise<void> {
   if (ctx.actor.kind === 'agent' && ctx.actor.id === row.id && verb !== 'demoted')
     throw new Conflict(`You cannot have your own account ${verb}. Ask another administrator.`, 'SELF');
   if (await isLastActiveAdmin(trx, row, ctx.clock())) {
@@ -113,11 +114,12 @@ async function guardAdminAccess(ctx: ServiceContext, trx: Knex.Transaction, row:
   }
 }
 
-async function check(trx: Knex.Transaction, input: Parsed, exceptId?: number) {
-  await assertRefs(trx, [['departmentId', 'departments', input.departmentId], ['extraDepartmentIds', 'departments', input.extraDepartmentIds], ['teamIds', 'teams', input.teamIds]]);
-  await assertUnique(trx, agentSpec, 'username', input.username, exceptId);
-  await assertUnique(trx, agentSpec, 'email', input.email, exceptId);
-}
+/** References, username and email: checked with the rest of the form, so every problem shows at once. */
+const accountChecks = (db: Knex | Knex.Transaction, v: Partial<Parsed>, exceptId?: number): FormCheck[] => [
+  () => assertRefs(db, [['departmentId', 'departments', v.departmentId], ['extraDepartmentIds', 'departments', v.extraDepartmentIds], ['teamIds', 'teams', v.teamIds]]),
+  () => assertUnique(db, agentSpec, 'username', v.username, exceptId),
+  () => assertUnique(db, agentSpec, 'email', v.email, exceptId),
+];
 
 async function writeAccess(trx: Knex.Transaction, agentId: number, input: Parsed) {
   await trx('departments_agents').where({ agent_id: agentId }).delete();
@@ -126,19 +128,22 @@ async function writeAccess(trx: Knex.Transaction, agentId: number, input: Parsed
   for (const t of input.teamIds) await trx('teams_agents').insert({ team_id: t, agent_id: agentId });
 }
 
+/** The last active administrator keeps the role (checked with the form, and again in the write's transaction). @throws Conflict LAST_ADMIN */
+async function guardDemotion(ctx: ServiceContext, db: Knex | Knex.Transaction, row: any): Promise<void> {
+  if (row.role === 'admin') await guardAdminAccess(ctx, db, row, 'demoted', 'role');
+}
+
 const snapshot = (input: Parsed) => ({ ...input, extraDepartmentIds: input.extraDepartmentIds.filter((d) => d !== input.departmentId) });
 const conflictOnUnique = () => nameTaken('agent', 'username', 'username or email');
 
-/** Parses the create form, reporting a missing password-or-link together with the other field errors. */
-function parseCreateInput(raw: CreateAgentInput): z.output<typeof CreateAgentInput> {
-  const result = CreateAgentInput.safeParse(raw);
-  const fields = result.success ? {} : fieldErrors(result.error);
+/** Parses and checks the create form, reporting a missing password-or-link and taken names together with the other field errors. */
+function validateCreateInput(db: Knex | Knex.Transaction, raw: CreateAgentInput): Promise<z.output<typeof CreateAgentInput>> {
+  const form = parseForm(CreateAgentInput, raw);
   const r = (raw ?? {}) as Record<string, unknown>;
   const wantsLink = checkbox.safeParse(r.sendResetLink).data === true;
-  if (!fields.password && !(typeof r.password === 'string' && r.password) && !wantsLink)
-    fields.password = 'Set an initial password, or choose to send a password-reset link';
-  if (!result.success || Object.keys(fields).length) throw new ValidationFailed(fields);
-  return result.data;
+  if (!form.fields.password && !(typeof r.password === 'string' && r.password) && !wantsLink)
+    form.fields.password = 'Set an initial password, or choose to send a password-reset link';
+  return checkForm(form, (v) => accountChecks(db, v));
 }
 
 /**
@@ -147,11 +152,10 @@ function parseCreateInput(raw: CreateAgentInput): z.output<typeof CreateAgentInp
  */
 export async function createAgent(ctx: ServiceContext, raw: CreateAgentInput): Promise<AgentDetail> {
   assertAdmin(ctx);
-  const { password: plain, sendResetLink, ...input } = parseCreateInput(raw);
+  const { password: plain, sendResetLink, ...input } = await validateCreateInput(ctx.db, raw);
   // Without a chosen password the hash is of random bytes nobody knows: only the reset link opens the account.
   const hash = await hashPassword(plain ?? crypto.randomBytes(32).toString('hex'));
   const agentId = await writeOrConflict(() => inTransaction(ctx, async (trx) => {
-    await check(trx, input);
     const now = toDbDate(ctx.clock());
     const [newId] = await trx('agents').insert({
       name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, password_hash: hash,
@@ -168,12 +172,14 @@ export async function createAgent(ctx: ServiceContext, raw: CreateAgentInput): P
 /** Updates identity, role and access. @throws Forbidden, NotFound, ValidationFailed, Conflict NAME_TAKEN / LAST_ADMIN */
 export async function updateAgent(ctx: ServiceContext, agentId: number, raw: AgentInput): Promise<void> {
   assertAdmin(ctx);
-  const input = parseInput(AgentInput, raw);
+  const input = await validateForm(AgentInput, raw, (v) => [
+    ...accountChecks(ctx.db, v, agentId),
+    async () => v.role === 'agent' && guardDemotion(ctx, ctx.db, await loadRow(ctx.db, agentSpec, agentId)),
+  ]);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
     const row = await loadRow(trx, agentSpec, agentId);
     const before = await readAgent(trx, agentId);
-    if (row.role === 'admin' && input.role !== 'admin') await guardAdminAccess(ctx, trx, row, 'demoted', 'role');
-    await check(trx, input, agentId);
+    if (input.role !== 'admin') await guardDemotion(ctx, trx, row);
     await trx('agents').where({ id: agentId }).update({ name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, updated_at: toDbDate(ctx.clock()) });
     await writeAccess(trx, agentId, input);
     await recordAudit(ctx, trx, { action: 'agent.update', entity: 'agent', entityId: agentId, ...changes({ ...before }, snapshot(input)) });

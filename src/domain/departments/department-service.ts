@@ -6,10 +6,10 @@ import { z } from 'zod';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { checkbox, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
+import { checkbox, optionalId, optionalText, requiredText } from '../validation.ts';
 import {
   assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, idList, loadRow, nameTaken, optionalEmail,
-  setCatalogActive, writeOrConflict, type CatalogSpec, type FormInput,
+  setCatalogActive, validateForm, writeOrConflict, type CatalogSpec, type FormCheck, type FormInput,
 } from '../admin/admin-support.ts';
 
 export interface Department {
@@ -85,9 +85,12 @@ function toRow(input: Parsed) {
     is_public: input.isPublic, email_address: input.emailAddress ?? null, email_name: input.emailName ?? null,
   };
 }
-async function checkInput(ctx: ServiceContext, trx: any, input: Parsed, exceptId?: number) {
-  await assertRefs(trx, [['slaPlanId', 'sla_plans', input.slaPlanId], ['scheduleId', 'schedules', input.scheduleId], ['managerId', 'agents', input.managerId], ['memberIds', 'agents', input.memberIds]]);
-  await assertUnique(trx, departmentSpec, 'name', input.name, exceptId);
+/** Parses the form and checks references and the name, reporting every problem at once. @throws ValidationFailed, Conflict NAME_TAKEN */
+function validate(ctx: ServiceContext, raw: DepartmentInput, exceptId?: number): Promise<Parsed> {
+  return validateForm(DepartmentInput, raw, (v): FormCheck[] => [
+    () => assertRefs(ctx.db, [['slaPlanId', 'sla_plans', v.slaPlanId], ['scheduleId', 'schedules', v.scheduleId], ['managerId', 'agents', v.managerId], ['memberIds', 'agents', v.memberIds]]),
+    () => assertUnique(ctx.db, departmentSpec, 'name', v.name, exceptId),
+  ]);
 }
 async function writeMembers(trx: any, deptId: number, memberIds: number[]) {
   await trx('departments_agents').where({ department_id: deptId }).delete();
@@ -98,9 +101,8 @@ const snapshot = (input: Parsed) => ({ ...toDepartment({ ...toRow(input), is_act
 /** Creates a department. @throws Forbidden, ValidationFailed, Conflict NAME_TAKEN */
 export async function createDepartment(ctx: ServiceContext, raw: DepartmentInput): Promise<Department> {
   assertAdmin(ctx);
-  const input = parseInput(DepartmentInput, raw);
+  const input = await validate(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
-    await checkInput(ctx, trx, input);
     const now = toDbDate(ctx.clock());
     const [deptId] = await trx('departments').insert({ ...toRow(input), is_active: true, created_at: now, updated_at: now });
     await writeMembers(trx, deptId, input.memberIds);
@@ -113,10 +115,9 @@ export async function createDepartment(ctx: ServiceContext, raw: DepartmentInput
 /** Updates a department and its members. @throws Forbidden, NotFound, ValidationFailed, Conflict NAME_TAKEN */
 export async function updateDepartment(ctx: ServiceContext, deptId: number, raw: DepartmentInput): Promise<void> {
   assertAdmin(ctx);
-  const input = parseInput(DepartmentInput, raw);
+  const input = await validate(ctx, raw, deptId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
     const before = await getDepartment({ ...ctx, db: trx }, deptId);
-    await checkInput(ctx, trx, input, deptId);
     await trx('departments').where({ id: deptId }).update({ ...toRow(input), updated_at: toDbDate(ctx.clock()) });
     await writeMembers(trx, deptId, input.memberIds);
     const diff = changes(before as unknown as Record<string, unknown>, { ...snapshot(input), id: deptId, isActive: before.isActive });

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { parseInput, requiredText } from '../validation.ts';
+import { requiredText } from '../validation.ts';
 import {
-  assertAdmin, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, setCatalogActive, writeOrConflict, type CatalogSpec, type FormInput,
+  assertAdmin, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, setCatalogActive, validateForm, writeOrConflict, type CatalogSpec, type FormInput,
 } from '../admin/admin-support.ts';
 
 export interface Priority {
@@ -34,6 +34,11 @@ export const PriorityInput = z.object({
 export type PriorityInput = FormInput<typeof PriorityInput>;
 type Parsed = z.output<typeof PriorityInput>;
 
+/** Parses the form and checks the name, reporting every problem at once. @throws ValidationFailed, Conflict NAME_TAKEN */
+function validate(ctx: ServiceContext, raw: PriorityInput, exceptId?: number): Promise<Parsed> {
+  return validateForm(PriorityInput, raw, (v) => [() => assertUnique(ctx.db, prioritySpec, 'name', v.name, exceptId)]);
+}
+
 /** All priorities, most urgent first. @throws Forbidden */
 export async function listPriorities(ctx: ServiceContext): Promise<Priority[]> {
   assertAdmin(ctx);
@@ -49,9 +54,8 @@ export async function getPriority(ctx: ServiceContext, priorityId: number): Prom
 /** @throws Forbidden, ValidationFailed, Conflict NAME_TAKEN */
 export async function createPriority(ctx: ServiceContext, raw: PriorityInput): Promise<Priority> {
   assertAdmin(ctx);
-  const input: Parsed = parseInput(PriorityInput, raw);
+  const input = await validate(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
-    await assertUnique(trx, prioritySpec, 'name', input.name);
     const now = toDbDate(ctx.clock());
     const [priorityId] = await trx('priorities').insert({ ...input, is_active: true, created_at: now, updated_at: now });
     const priority = toPriority({ ...input, id: priorityId, is_active: true });
@@ -63,10 +67,9 @@ export async function createPriority(ctx: ServiceContext, raw: PriorityInput): P
 /** @throws Forbidden, NotFound, ValidationFailed, Conflict NAME_TAKEN */
 export async function updatePriority(ctx: ServiceContext, priorityId: number, raw: PriorityInput): Promise<void> {
   assertAdmin(ctx);
-  const input: Parsed = parseInput(PriorityInput, raw);
+  const input = await validate(ctx, raw, priorityId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
     const before = toPriority(await loadRow(trx, prioritySpec, priorityId));
-    await assertUnique(trx, prioritySpec, 'name', input.name, priorityId);
     await trx('priorities').where({ id: priorityId }).update({ ...input, updated_at: toDbDate(ctx.clock()) });
     await recordAudit(ctx, trx, { action: 'priority.update', entity: 'priority', entityId: priorityId, ...changes({ ...before }, { ...before, ...input }) });
   }), () => nameTaken('priority'));

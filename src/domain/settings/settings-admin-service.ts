@@ -9,8 +9,8 @@ import { dbBool } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
 import { ValidationFailed } from '../errors.ts';
-import { checkbox, optionalId, parseInput, requiredText } from '../validation.ts';
-import { assertAdmin, changes, type FormInput } from '../admin/admin-support.ts';
+import { checkbox, optionalId, requiredText } from '../validation.ts';
+import { assertAdmin, changes, validateForm, type FormInput } from '../admin/admin-support.ts';
 import { getSettings, SettingsSchema, writeSettings, type Settings } from './settings-service.ts';
 
 /** Checkbox settings (one form checkbox each). */
@@ -64,8 +64,8 @@ export async function getSettingsForm(ctx: ServiceContext): Promise<Record<strin
   return out;
 }
 
-/** Defaults must name something that exists and is active. */
-async function checkDefaults(db: ServiceContext['db'], input: z.output<typeof SettingsFormInput>): Promise<void> {
+/** Defaults must name something that exists and is active (those that parsed: checked with the rest of the form). */
+async function checkDefaults(db: ServiceContext['db'], input: Partial<z.output<typeof SettingsFormInput>>): Promise<void> {
   const fields: Record<string, string> = {};
   const refs: [keyof typeof input, string][] = [['default_department_id', 'departments'], ['default_sla_plan_id', 'sla_plans'], ['default_priority_id', 'priorities'], ['default_topic_id', 'help_topics'], ['default_schedule_id', 'schedules']];
   for (const [field, table] of refs) {
@@ -80,7 +80,7 @@ async function checkDefaults(db: ServiceContext['db'], input: z.output<typeof Se
 /** Validates and saves the settings form; writes one audit row with the changed keys. @throws Forbidden, ValidationFailed */
 export async function updateSettings(ctx: ServiceContext, raw: SettingsFormInput): Promise<void> {
   assertAdmin(ctx);
-  const input = parseInput(SettingsFormInput, raw);
+  const input = await validateForm(SettingsFormInput, raw, (v) => [() => checkDefaults(ctx.db, v)]);
   const { attachment_max_mb, ...rest } = input;
   const values: Partial<Settings> = {
     ...rest,
@@ -90,7 +90,6 @@ export async function updateSettings(ctx: ServiceContext, raw: SettingsFormInput
     attachment_max_bytes: Math.max(1024, Math.round(attachment_max_mb * 1024 * 1024)),
   };
   await inTransaction(ctx, async (trx) => {
-    await checkDefaults(trx, input);
     const before = await getSettings(trx);
     const diff = changes(before, values);
     if (!Object.keys(diff.after).length) return;

@@ -9,10 +9,10 @@ import type { Knex } from 'knex';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { ValidationFailed, type FieldErrors } from '../errors.ts';
-import { optionalText, parseInput, requiredText } from '../validation.ts';
+import { type FieldErrors } from '../errors.ts';
+import { optionalText, parseForm, requiredText } from '../validation.ts';
 import {
-  assertAdmin, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, setCatalogActive, writeOrConflict, type CatalogSpec, type FormInput,
+  assertAdmin, assertUnique, changes, checkForm, deleteCatalogRow, loadRow, nameTaken, setCatalogActive, writeOrConflict, type CatalogSpec, type FormInput,
 } from '../admin/admin-support.ts';
 import { validateSchedule, type Holiday, type WeeklySpan } from './sla-schedule.ts';
 
@@ -55,35 +55,38 @@ export type ScheduleInput = FormInput<typeof ScheduleInput>;
 const TIME = '(\\d{1,2}:\\d{2})\\s*[-–]\\s*(\\d{1,2}:\\d{2})';
 const pad = (t: string) => (t.length === 4 ? '0' + t : t);
 
-/** Turns the form's text into spans and holidays; notation errors and validateSchedule's problems become field errors. */
-export function parseScheduleForm(input: z.output<typeof ScheduleInput>): { spans: WeeklySpan[]; holidays: Holiday[] } {
-  if (input.kind === '24x7') return { spans: [], holidays: [] };
+/**
+ * Turns the form's text into spans and holidays; notation errors and validateSchedule's problems become
+ * field errors. Works on the fields that parsed (the others have their own errors), so these problems
+ * are reported together with the rest of the form's.
+ */
+export function parseScheduleForm(values: Partial<z.output<typeof ScheduleInput>>): { spans: WeeklySpan[]; holidays: Holiday[]; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const spans: WeeklySpan[] = [];
-  for (let wd = 1; wd <= 7; wd++) {
-    const text = (input as Record<string, string>)[`span_${wd}`].trim();
-    if (!text) continue;
-    for (const part of text.split(/[,;]/).map((p) => p.trim()).filter(Boolean)) {
-      const m = new RegExp(`^${TIME}$`).exec(part);
-      if (!m) errors[`span_${wd}`] ??= `"${part}" is not a span like 09:00-17:00`;
-      else spans.push({ weekday: wd, start: pad(m[1]), end: pad(m[2]) });
-    }
-  }
   const holidays: Holiday[] = [];
-  for (const line of input.holidays.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
+  if (values.kind !== 'business') return { spans, holidays, errors };
+  const spanTexts = [1, 2, 3, 4, 5, 6, 7].map((wd) => (values as Record<string, string | undefined>)[`span_${wd}`]);
+  spanTexts.forEach((raw, i) => {
+    for (const part of (raw ?? '').split(/[,;]/).map((p) => p.trim()).filter(Boolean)) {
+      const m = new RegExp(`^${TIME}$`).exec(part);
+      if (!m) errors[`span_${i + 1}`] ??= `"${part}" is not a span like 09:00-17:00`;
+      else spans.push({ weekday: i + 1, start: pad(m[1]), end: pad(m[2]) });
+    }
+  });
+  for (const line of (values.holidays ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
     const m = new RegExp(`^(\\S+)(?:\\s+${TIME})?(?:\\s+(.+))?$`).exec(line);
     if (!m || (m[4] ?? '').length > 120) errors.holidays ??= `"${line.slice(0, 60)}" is not a holiday like 2026-12-25 Christmas`;
     else holidays.push({ date: m[1], start: m[2] ? pad(m[2]) : null, end: m[3] ? pad(m[3]) : null, name: m[4] ?? m[1] });
   }
-  if (!spans.length && !Object.keys(errors).length) errors.span_1 = 'Business hours need at least one span of working time';
-  if (Object.keys(errors).length) throw new ValidationFailed(errors);
-  for (const problem of validateSchedule({ kind: 'business', timezone: input.timezone, spans, holidays })) {
+  if (!spans.length && !Object.keys(errors).length && spanTexts.every((t) => t !== undefined)) errors.span_1 = 'Business hours need at least one span of working time';
+  if (values.timezone === undefined) return { spans, holidays, errors };
+  // The spans and holidays that were read are checked too: a bad holiday line does not hide an overlap.
+  for (const problem of validateSchedule({ kind: 'business', timezone: values.timezone, spans, holidays })) {
     const span = /^span #(\d+)/.exec(problem);
     const key = span ? `span_${spans[Number(span[1]) - 1]?.weekday ?? 1}` : problem.startsWith('holiday') ? 'holidays' : problem.includes('time zone') ? 'timezone' : 'span_1';
     errors[key] ??= problem;
   }
-  if (Object.keys(errors).length) throw new ValidationFailed(errors);
-  return { spans, holidays };
+  return { spans, holidays, errors };
 }
 
 /** The form's text for a schedule (inverse of parseScheduleForm). */
@@ -125,9 +128,12 @@ async function writeParts(trx: Knex.Transaction, scheduleId: number, parts: { sp
   for (const h of parts.holidays) await trx('schedule_holidays').insert({ schedule_id: scheduleId, name: h.name ?? h.date, date: h.date, start_time: h.start ?? null, end_time: h.end ?? null });
 }
 
-function prepare(raw: ScheduleInput) {
-  const input = parseInput(ScheduleInput, raw);
-  const parts = parseScheduleForm(input);
+/** Parses the form, its hours and holidays, and checks the name: every problem at once. @throws ValidationFailed, Conflict NAME_TAKEN */
+async function prepare(ctx: ServiceContext, raw: ScheduleInput, exceptId?: number) {
+  const form = parseForm(ScheduleInput, raw);
+  const { errors, ...parts } = parseScheduleForm(form.values);
+  for (const [key, message] of Object.entries(errors)) form.fields[key] ??= message;
+  const input = await checkForm(form, (v) => [() => assertUnique(ctx.db, scheduleSpec, 'name', v.name, exceptId)]);
   const row = { name: input.name, kind: input.kind, timezone: input.kind === '24x7' ? 'UTC' : input.timezone, notes: input.notes ?? null };
   return { input, parts, row };
 }
@@ -135,9 +141,8 @@ function prepare(raw: ScheduleInput) {
 /** Creates a schedule. @throws Forbidden, ValidationFailed, Conflict NAME_TAKEN */
 export async function createSchedule(ctx: ServiceContext, raw: ScheduleInput): Promise<ScheduleDef> {
   assertAdmin(ctx);
-  const { parts, row } = prepare(raw);
+  const { parts, row } = await prepare(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
-    await assertUnique(trx, scheduleSpec, 'name', row.name);
     const now = toDbDate(ctx.clock());
     const [scheduleId] = await trx('schedules').insert({ ...row, is_active: true, created_at: now, updated_at: now });
     await writeParts(trx, scheduleId, parts);
@@ -150,10 +155,9 @@ export async function createSchedule(ctx: ServiceContext, raw: ScheduleInput): P
 /** Updates a schedule (due dates computed from now on use it). @throws Forbidden, NotFound, ValidationFailed, Conflict NAME_TAKEN */
 export async function updateSchedule(ctx: ServiceContext, scheduleId: number, raw: ScheduleInput): Promise<void> {
   assertAdmin(ctx);
-  const { parts, row } = prepare(raw);
+  const { parts, row } = await prepare(ctx, raw, scheduleId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
     const before = await readSchedule(trx, await loadRow(trx, scheduleSpec, scheduleId));
-    await assertUnique(trx, scheduleSpec, 'name', row.name, scheduleId);
     await trx('schedules').where({ id: scheduleId }).update({ ...row, updated_at: toDbDate(ctx.clock()) });
     await writeParts(trx, scheduleId, parts);
     const after = { ...before, ...row, ...parts };

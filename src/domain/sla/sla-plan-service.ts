@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { checkbox, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
+import { checkbox, optionalId, optionalText, requiredText } from '../validation.ts';
 import {
-  assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, setCatalogActive, writeOrConflict, type CatalogSpec, type FormInput,
+  assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, setCatalogActive, validateForm, writeOrConflict, type CatalogSpec, type FormInput,
 } from '../admin/admin-support.ts';
 
 export interface SlaPlan {
@@ -81,15 +81,20 @@ export async function getSlaPlan(ctx: ServiceContext, planId: number): Promise<S
 }
 
 type Parsed = z.output<typeof SlaPlanInput>;
+/** Parses the form and checks the schedule and the name, reporting every problem at once. @throws ValidationFailed, Conflict NAME_TAKEN */
+function validate(ctx: ServiceContext, raw: SlaPlanInput, exceptId?: number): Promise<Parsed> {
+  return validateForm(SlaPlanInput, raw, (v) => [
+    () => assertRefs(ctx.db, [['scheduleId', 'schedules', v.scheduleId]]),
+    () => assertUnique(ctx.db, slaPlanSpec, 'name', v.name, exceptId),
+  ]);
+}
 const toRow = (i: Parsed) => ({ name: i.name, grace_minutes: i.grace, schedule_id: i.scheduleId ?? null, alerts_disabled: !i.alertsEnabled, notes: i.notes ?? null });
 
 /** Creates a plan. @throws Forbidden, ValidationFailed, Conflict NAME_TAKEN */
 export async function createSlaPlan(ctx: ServiceContext, raw: SlaPlanInput): Promise<SlaPlan> {
   assertAdmin(ctx);
-  const input = parseInput(SlaPlanInput, raw);
+  const input = await validate(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
-    await assertRefs(trx, [['scheduleId', 'schedules', input.scheduleId]]);
-    await assertUnique(trx, slaPlanSpec, 'name', input.name);
     const now = toDbDate(ctx.clock());
     const [planId] = await trx('sla_plans').insert({ ...toRow(input), is_active: true, created_at: now, updated_at: now });
     const plan = toPlan({ ...toRow(input), id: planId, is_active: true });
@@ -104,11 +109,9 @@ export async function createSlaPlan(ctx: ServiceContext, raw: SlaPlanInput): Pro
  */
 export async function updateSlaPlan(ctx: ServiceContext, planId: number, raw: SlaPlanInput): Promise<void> {
   assertAdmin(ctx);
-  const input = parseInput(SlaPlanInput, raw);
+  const input = await validate(ctx, raw, planId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
     const before = toPlan(await loadRow(trx, slaPlanSpec, planId));
-    await assertRefs(trx, [['scheduleId', 'schedules', input.scheduleId]]);
-    await assertUnique(trx, slaPlanSpec, 'name', input.name, planId);
     await trx('sla_plans').where({ id: planId }).update({ ...toRow(input), updated_at: toDbDate(ctx.clock()) });
     const after = toPlan({ ...toRow(input), id: planId, is_active: before.isActive });
     await recordAudit(ctx, trx, { action: 'sla_plan.update', entity: 'sla_plan', entityId: planId, ...changes({ ...before }, { ...after }) });

@@ -4,9 +4,9 @@ import type { Knex } from 'knex';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { optionalId, parseInput, requiredText } from '../validation.ts';
+import { optionalId, requiredText } from '../validation.ts';
 import {
-  assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, idList, loadRow, nameTaken, setCatalogActive, writeOrConflict, type CatalogSpec, type FormInput,
+  assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, idList, loadRow, nameTaken, setCatalogActive, validateForm, writeOrConflict, type CatalogSpec, type FormInput,
 } from '../admin/admin-support.ts';
 
 export interface Team {
@@ -62,6 +62,14 @@ function normalise(input: Parsed): Parsed {
   return { ...input, memberIds: ids };
 }
 
+/** Parses the form and checks lead, members and name, reporting every problem at once. @throws ValidationFailed, Conflict NAME_TAKEN */
+async function validate(ctx: ServiceContext, raw: TeamInput, exceptId?: number): Promise<Parsed> {
+  return normalise(await validateForm(TeamInput, raw, (v) => [
+    () => assertRefs(ctx.db, [['leadId', 'agents', v.leadId], ['memberIds', 'agents', v.memberIds]]),
+    () => assertUnique(ctx.db, teamSpec, 'name', v.name, exceptId),
+  ]));
+}
+
 async function write(trx: Knex.Transaction, teamId: number, input: Parsed) {
   await trx('teams_agents').where({ team_id: teamId }).delete();
   for (const agentId of input.memberIds) await trx('teams_agents').insert({ team_id: teamId, agent_id: agentId });
@@ -70,10 +78,8 @@ async function write(trx: Knex.Transaction, teamId: number, input: Parsed) {
 /** @throws Forbidden, ValidationFailed, Conflict NAME_TAKEN */
 export async function createTeam(ctx: ServiceContext, raw: TeamInput): Promise<Team> {
   assertAdmin(ctx);
-  const input = normalise(parseInput(TeamInput, raw));
+  const input = await validate(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
-    await assertRefs(trx, [['leadId', 'agents', input.leadId], ['memberIds', 'agents', input.memberIds]]);
-    await assertUnique(trx, teamSpec, 'name', input.name);
     const now = toDbDate(ctx.clock());
     const [teamId] = await trx('teams').insert({ name: input.name, lead_agent_id: input.leadId ?? null, is_active: true, created_at: now, updated_at: now });
     await write(trx, teamId, input);
@@ -86,11 +92,9 @@ export async function createTeam(ctx: ServiceContext, raw: TeamInput): Promise<T
 /** @throws Forbidden, NotFound, ValidationFailed, Conflict NAME_TAKEN */
 export async function updateTeam(ctx: ServiceContext, teamId: number, raw: TeamInput): Promise<void> {
   assertAdmin(ctx);
-  const input = normalise(parseInput(TeamInput, raw));
+  const input = await validate(ctx, raw, teamId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
     const before = await readTeam(trx, teamId);
-    await assertRefs(trx, [['leadId', 'agents', input.leadId], ['memberIds', 'agents', input.memberIds]]);
-    await assertUnique(trx, teamSpec, 'name', input.name, teamId);
     await trx('teams').where({ id: teamId }).update({ name: input.name, lead_agent_id: input.leadId ?? null, updated_at: toDbDate(ctx.clock()) });
     await write(trx, teamId, input);
     const after = { ...before, name: input.name, leadId: input.leadId ?? null, memberIds: input.memberIds };

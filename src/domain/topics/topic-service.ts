@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { checkbox, optionalId, parseInput, requiredText } from '../validation.ts';
+import { checkbox, optionalId, requiredText } from '../validation.ts';
 import {
-  assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, setCatalogActive, writeOrConflict, type CatalogSpec, type FormInput,
+  assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, setCatalogActive, validateForm, writeOrConflict, type CatalogSpec, type FormInput,
 } from '../admin/admin-support.ts';
 
 export interface Topic {
@@ -62,17 +62,19 @@ export async function getTopic(ctx: ServiceContext, topicId: number): Promise<To
   return toTopic(await loadRow(ctx.db, topicSpec, topicId));
 }
 
-async function check(trx: any, input: Parsed, exceptId?: number) {
-  await assertRefs(trx, [['departmentId', 'departments', input.departmentId], ['priorityId', 'priorities', input.priorityId], ['slaPlanId', 'sla_plans', input.slaPlanId]]);
-  await assertUnique(trx, topicSpec, 'name', input.name, exceptId);
+/** Parses the form and checks references and the name, reporting every problem at once. @throws ValidationFailed, Conflict NAME_TAKEN */
+function validate(ctx: ServiceContext, raw: TopicInput, exceptId?: number): Promise<Parsed> {
+  return validateForm(TopicInput, raw, (v) => [
+    () => assertRefs(ctx.db, [['departmentId', 'departments', v.departmentId], ['priorityId', 'priorities', v.priorityId], ['slaPlanId', 'sla_plans', v.slaPlanId]]),
+    () => assertUnique(ctx.db, topicSpec, 'name', v.name, exceptId),
+  ]);
 }
 
 /** @throws Forbidden, ValidationFailed, Conflict NAME_TAKEN */
 export async function createTopic(ctx: ServiceContext, raw: TopicInput): Promise<Topic> {
   assertAdmin(ctx);
-  const input = parseInput(TopicInput, raw);
+  const input = await validate(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
-    await check(trx, input);
     const now = toDbDate(ctx.clock());
     const [topicId] = await trx('help_topics').insert({ ...toRow(input), is_active: true, created_at: now, updated_at: now });
     const topic = toTopic({ ...toRow(input), id: topicId, is_active: true });
@@ -84,10 +86,9 @@ export async function createTopic(ctx: ServiceContext, raw: TopicInput): Promise
 /** @throws Forbidden, NotFound, ValidationFailed, Conflict NAME_TAKEN */
 export async function updateTopic(ctx: ServiceContext, topicId: number, raw: TopicInput): Promise<void> {
   assertAdmin(ctx);
-  const input = parseInput(TopicInput, raw);
+  const input = await validate(ctx, raw, topicId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
     const before = toTopic(await loadRow(trx, topicSpec, topicId));
-    await check(trx, input, topicId);
     await trx('help_topics').where({ id: topicId }).update({ ...toRow(input), updated_at: toDbDate(ctx.clock()) });
     const after = toTopic({ ...toRow(input), id: topicId, is_active: before.isActive });
     await recordAudit(ctx, trx, { action: 'help_topic.update', entity: 'help_topic', entityId: topicId, ...changes({ ...before }, { ...after }) });
