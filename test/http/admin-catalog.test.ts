@@ -112,6 +112,13 @@ describe('departments', () => {
     expect(page('#f-emailName').val()).toBe('Kept name');
   });
 
+  it('names the "From name" field as the form labels it', async () => {
+    const res = await post(base, { name: 'Long sender', emailName: 'x'.repeat(121) }, `${base}/new`);
+    expect(res.status).toBe(422);
+    expect($(res.text)('label[for="f-emailName"]').text()).toBe('From name');
+    expect($(res.text)('#e-emailName').text()).toMatch(/^From name /);
+  });
+
   it('refuses a duplicate name (case-insensitive) as a form error', async () => {
     const res = await post(base, { name: 'support' }, `${base}/new`);
     expect(res.status).toBe(409);

@@ -68,6 +68,20 @@ describe('settings', () => {
     expect((await getSettings(t.db)).helpdesk_name).toBe('Bank Help');
   });
 
+  it('names each field in its error as the form labels it (Rows per page, not "Page size")', async () => {
+    const page = $((await admin.get('/scp/admin/settings')).text);
+    const labels = new Map(page('input[type=number], input[type=email]').map((_i, el) => {
+      const name = page(el).attr('name')!;
+      return [[name, page(`label[for="f-${name}"]`).clone().children().remove().end().text().trim()]];
+    }).get() as [string, string][]);
+    expect(labels.get('page_size')).toBe('Rows per page');
+    const bad = Object.fromEntries([...labels.keys()].map((name) => [name, name === 'inbound_address' ? 'not-an-address' : '-5']));
+    const res = await submit(admin, '/scp/admin/settings', '/scp/admin/settings', await form(bad));
+    expect(res.status).toBe(422);
+    const errors = $(res.text);
+    for (const [name, label] of labels) expect(errors(`#e-${name}`).text(), name).toMatch(new RegExp(`^${label.replace(/[()]/g, '\\$&')}: `));
+  });
+
   it('refuses a disabled department as the default', async () => {
     const dept = await buildDepartment(t.db, { is_active: false });
     const res = await submit(admin, '/scp/admin/settings', '/scp/admin/settings', await form({ default_department_id: String(dept) }));

@@ -53,7 +53,7 @@ export const DepartmentInput = z.object({
   managerId: optionalId,
   isPublic: checkbox,
   emailAddress: optionalEmail,
-  emailName: optionalText(120, 'Sender name'),
+  emailName: optionalText(120, 'From name'),
   memberIds: idList,
 });
 export type DepartmentInput = FormInput<typeof DepartmentInput>;

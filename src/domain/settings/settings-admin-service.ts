@@ -19,6 +19,7 @@ export const SETTING_FLAGS = [
   'alert_new_ticket', 'alert_new_message', 'alert_assigned', 'alert_transfer', 'alert_overdue',
 ] as const;
 
+/** A whole number; `label` is the field's label on the form (the messages name it, as the user sees it). */
 const int = (label: string, min: number, max: number) =>
   z.coerce.number({ error: `${label}: enter a whole number` }).int(`${label}: enter a whole number`).min(min, `${label}: at least ${min}`).max(max, `${label}: at most ${max}`);
 const shape = SettingsSchema.shape;
@@ -32,22 +33,24 @@ export const SettingsFormInput = z.object({
   default_priority_id: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number({ error: 'Choose a default priority' }).int().positive('Choose a default priority')),
   default_topic_id: optionalId,
   default_schedule_id: optionalId,
-  ticket_number_format: shape.ticket_number_format.removeDefault(),
-  ticket_number_length: int('Number length', 4, 12),
-  attachment_max_mb: z.coerce.number({ error: 'Maximum size: enter a number of MB' }).min(0.01, 'Maximum size: at least 0.01 MB').max(1024, 'Maximum size: at most 1024 MB'),
+  ticket_number_format: z.enum(shape.ticket_number_format.removeDefault().options, { error: 'Ticket numbers: choose from the list' }),
+  ticket_number_length: int('Digits in a random number', 4, 12),
+  attachment_max_mb: z.coerce.number({ error: 'Maximum file size (MB): enter a number' }).min(0.01, 'Maximum file size (MB): at least 0.01').max(1024, 'Maximum file size (MB): at most 1024'),
   attachment_max_count: int('Files per message', 0, 20),
-  attachment_allowed_types: z.string({ error: 'Allowed types must be text' }).max(2000, 'Too many types')
+  attachment_allowed_types: z.string({ error: 'Allowed file types: enter text' }).max(2000, 'Allowed file types: too many')
     .transform((s) => [...new Set(s.split(/[\s,;]+/).map((t) => t.trim().replace(/^\./, '').toLowerCase()).filter(Boolean))])
-    .refine((list) => list.every((t) => /^[a-z0-9]{1,10}$/.test(t)), 'Use file extensions like pdf, png, docx separated by commas'),
+    .refine((list) => list.every((t) => /^[a-z0-9]{1,10}$/.test(t)), 'Allowed file types: use extensions like pdf, png, docx separated by commas'),
   login_max_failures: int('Failed sign-ins before lockout', 1, 100),
-  login_lockout_minutes: int('Lockout minutes', 1, 24 * 60),
-  overdue_interval_seconds: int('Overdue check interval', 5, 3600),
-  lock_minutes: int('Ticket lock minutes', 1, 60),
-  require_2fa: shape.require_2fa.removeDefault(),
-  session_idle_minutes: int('Idle timeout', 5, 7 * 24 * 60),
-  session_absolute_hours: int('Absolute session timeout', 1, 24 * 30),
-  inbound_address: z.preprocess((v) => (v === '' || v == null ? '' : v), z.union([z.literal(''), z.string().trim().toLowerCase().max(191).pipe(z.email({ error: 'Enter a valid email address' }))])),
-  page_size: int('Page size', 10, 200),
+  login_lockout_minutes: int('Lockout (minutes)', 1, 24 * 60),
+  overdue_interval_seconds: int('Overdue check interval (seconds)', 5, 3600),
+  lock_minutes: int('Ticket lock (minutes)', 1, 60),
+  require_2fa: z.enum(shape.require_2fa.removeDefault().options, { error: 'Two-factor sign-in required for: choose from the list' }),
+  session_idle_minutes: int('Idle timeout (minutes)', 5, 7 * 24 * 60),
+  session_absolute_hours: int('Absolute session timeout (hours)', 1, 24 * 30),
+  inbound_address: z.preprocess((v) => (v == null ? '' : v), z.string({ error: 'Help desk address (inbound): enter an email address' }).trim().toLowerCase()
+    .max(191, 'Help desk address (inbound): at most 191 characters')
+    .refine((a) => a === '' || z.email().safeParse(a).success, 'Help desk address (inbound): enter a valid email address')),
+  page_size: int('Rows per page', 10, 200),
   ...Object.fromEntries(SETTING_FLAGS.map((k) => [k, checkbox])) as Record<(typeof SETTING_FLAGS)[number], typeof checkbox>,
 });
 export type SettingsFormInput = FormInput<typeof SettingsFormInput>;
