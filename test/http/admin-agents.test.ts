@@ -110,6 +110,41 @@ describe('agents: every problem at once', () => {
   });
 });
 
+describe('agents: the primary department among the extra ones', () => {
+  const extraBox = (html: string, deptId: number) => $(html)(`#f-extraDepartmentIds input[value="${deptId}"]`);
+
+  it('is shown checked and disabled, not offered again, on the edit form', async () => {
+    const extra = await buildDepartment(t.db);
+    const a = await buildAgent(t.db, { extraDepartmentIds: [extra] });
+    const page = (await admin.get(`${base}/${a.id}`)).text;
+    const primary = extraBox(page, a.actor.departmentId);
+    expect(primary.attr('disabled')).toBeDefined();
+    expect(primary.attr('checked')).toBeDefined();
+    expect(primary.attr('name')).toBeUndefined();
+    expect(primary.parent().text()).toContain('(primary department)');
+    expect(extraBox(page, extra).attr('disabled')).toBeUndefined();
+    expect(extraBox(page, extra).attr('checked')).toBeDefined();
+  });
+
+  it('on a new form shown again after an error, follows the primary department chosen', async () => {
+    const dept = await buildDepartment(t.db);
+    const res = await post(base, { name: 'New one', username: 'newone', email: 'bad@', role: 'agent', departmentId: String(dept), sendResetLink: 'on' }, `${base}/new`);
+    expect(res.status).toBe(422);
+    expect(extraBox(res.text, dept).attr('disabled')).toBeDefined();
+    expect($((await admin.get(`${base}/new`)).text)('#f-extraDepartmentIds input[disabled]').length).toBe(0);
+  });
+
+  it('ticked anyway (an old form, a script), is saved once, as the primary only', async () => {
+    const extra = await buildDepartment(t.db);
+    const a = await buildAgent(t.db);
+    const dept = String(a.actor.departmentId);
+    const res = await post(`${base}/${a.id}`, { name: 'Ticked', username: a.username, email: a.email, role: 'agent', departmentId: dept, extraDepartmentIds: [dept, String(extra), dept] });
+    expect(res.status).toBe(303);
+    expect(await t.db('departments_agents').where({ agent_id: a.id }).pluck('department_id')).toEqual([extra]);
+    expect(await row(a.id)).toMatchObject({ department_id: a.actor.departmentId });
+  });
+});
+
 describe('agents: list', () => {
   it('is paginated, sorted by name and searchable', async () => {
     await t.db('settings').insert({ key: 'page_size', value: '10', updated_at: '2026-01-01 00:00:00.000' });

@@ -40,7 +40,10 @@ const agentConfig: CrudConfig = {
       { name: 'email', label: 'Email', type: 'email', required: true },
       { name: 'role', label: 'Role', type: 'select', options: [{ value: 'agent', label: 'Agent' }, { value: 'admin', label: 'Administrator' }] },
       { name: 'departmentId', label: 'Primary department', type: 'select', required: true, options: choiceOptions(c.departments, 'Choose…') },
-      { name: 'extraDepartmentIds', label: 'Extra department access', type: 'checkboxes', options: choiceOptions(c.departments) },
+      {
+        name: 'extraDepartmentIds', label: 'Extra department access', type: 'checkboxes', options: choiceOptions(c.departments),
+        hint: 'The primary department is always included.', impliedBy: { field: 'departmentId', note: 'primary department' },
+      },
       { name: 'teamIds', label: 'Teams', type: 'checkboxes', options: choiceOptions(c.teams) },
     ];
     if (mode === 'new') {

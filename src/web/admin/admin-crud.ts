@@ -21,6 +21,11 @@ export interface FieldSpec {
   hint?: string;
   required?: boolean;
   maxlength?: number;
+  /**
+   * For checkboxes: the option whose value is the form's value of `field` is implied by it, so it is
+   * shown checked and disabled with `note` (an agent's primary department among the extra ones).
+   */
+  impliedBy?: { field: string; note: string };
 }
 
 export interface ListRow {
