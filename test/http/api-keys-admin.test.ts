@@ -6,6 +6,7 @@ import { $, client, loginAsAgent, submit, type Client } from '../support/http.ts
 import { buildAdmin, buildAgent } from '../factories/index.ts';
 import { apiKeyWindowKey, hashApiKey, ipAllowed } from '../../src/domain/api-keys/api-key-service.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
+import { titleAsNoun } from '../../src/web/admin/admin-crud.ts';
 
 describe('admin: API keys', () => {
   let t: TestApp;
@@ -34,6 +35,13 @@ describe('admin: API keys', () => {
     expect((await c.get('/scp/admin/api-keys')).status).toBe(403);
     expect((await c.post('/scp/admin/api-keys').type('form').send({ allowedIp: '*' })).status).toBe(403);
     expect(await t.db('api_keys').count({ n: '*' })).toEqual([{ n: 0 }]);
+  });
+
+  it('says "No API keys yet" while there are none (acronyms kept in list titles)', async () => {
+    const res = await admin.get('/scp/admin/api-keys');
+    expect(res.status).toBe(200);
+    expect($(res.text)('p.empty').text()).toMatch(/^No API keys yet\. Create the first API key\.$/);
+    expect(['API keys', 'SLA plans', 'Help topics'].map(titleAsNoun)).toEqual(['API keys', 'SLA plans', 'help topics']);
   });
 
   it('creates a key, shows it once (never cached), stores only its hash, and the key works from its range', async () => {

@@ -90,6 +90,11 @@ export function pageNav(page: Page<unknown> | undefined, base: string, query: Re
   return { page: page.page, pages: page.pages, pagesText: page.pagesText, total: page.totalText, prevUrl: page.page > 1 ? url(page.page - 1) : null, nextUrl: page.page < page.pages ? url(page.page + 1) : null };
 }
 
+/** A list's title as a noun inside a sentence: "Help topics" → "help topics", keeping "API keys" and "SLA plans". */
+export function titleAsNoun(title: string): string {
+  return title.split(' ').map((w) => (/^[A-Z]{2,}/.test(w) ? w : w.toLowerCase())).join(' ');
+}
+
 function idParam(req: Request): number {
   const n = Number(req.params.id);
   if (!/^\d{1,10}$/.test(String(req.params.id)) || !n) throw new NotFound('We could not find that page.');
@@ -99,7 +104,7 @@ function idParam(req: Request): number {
 export function crudRoutes(cfg: CrudConfig): Router {
   const router = Router();
   const base = `/scp/admin/${cfg.path}`;
-  const view = { path: cfg.path, base, title: cfg.title, singular: cfg.singular, columns: cfg.columns, search: !!cfg.search };
+  const view = { path: cfg.path, base, title: cfg.title, noun: titleAsNoun(cfg.title), singular: cfg.singular, columns: cfg.columns, search: !!cfg.search };
 
   const scrub = (body: unknown) => {
     const out: Record<string, unknown> = { ...(body as Record<string, unknown>) };
