@@ -303,6 +303,22 @@ describe('agent panel: tickets over HTTP', () => {
     });
   });
 
+  it('shows no due date for a closed ticket: the page says when it was due, the Closed queue shows none', async () => {
+    const o = await open('Due no more', 'due-no-more@example.com');
+    const dueBefore = $((await johnC.get(`/scp/tickets/${o.id}`)).text)('[data-prop=due]').text();
+    expect(dueBefore).toContain('(from the SLA plan)');
+    const cell = async (queue: string) => {
+      const p = $((await johnC.get(`/scp/tickets?queue=${queue}&q=due-no-more@example.com`)).text);
+      return p(`tr[data-ticket="${o.number}"] td[data-label="SLA due"]`).text().trim();
+    };
+    expect(await cell('open')).not.toBe('—');
+    expect((await act(johnC, o.id, 'status', { status: 'closed' })).status).toBe(303);
+    const due = $((await johnC.get(`/scp/tickets/${o.id}`)).text)('[data-prop=due]').text().replace(/\s+/g, ' ').trim();
+    expect(due).toMatch(/^— \(closed; it was due .+\)$/);
+    expect(due).not.toContain('from the SLA plan');
+    expect(await cell('closed')).toBe('—');
+  });
+
   describe('new ticket on behalf of a user', () => {
     it('shows the form, keeps input on errors, and opens a walk-in ticket with a note', async () => {
       const form = $((await johnC.get('/scp/tickets/new')).text);
