@@ -221,7 +221,10 @@ describe('agents: edit, lock, disable, delete', () => {
   it('sends a password-reset link from the edit page', async () => {
     const a = await buildAgent(t.db);
     expect((await action(a.id, 'reset-password')).status).toBe(303);
-    expect(await t.db('outbox').where({ template: 'password-reset', to_address: a.email }).first()).toBeDefined();
+    const mail = await t.db('outbox').where({ template: 'password-reset', to_address: a.email }).first();
+    expect(mail).toBeDefined();
+    // Automatic mail, as the self-service reset: no out-of-office answers to it (RFC 3834).
+    expect(JSON.parse(mail.headers)).toMatchObject({ 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' });
     expect(await t.db('access_tokens').where({ agent_id: a.id, kind: 'password_reset' }).first()).toBeDefined();
     expect((await lastAudit('agent.password_reset_sent')).entity_id).toBe(a.id);
   });

@@ -228,7 +228,7 @@ export function deleteAgent(ctx: ServiceContext, agentId: number): Promise<void>
 async function queueReset(ctx: ServiceContext, trx: Knex.Transaction, row: any): Promise<void> {
   const token = await createAccessToken(trx, { kind: 'password_reset', agentId: row.id, ttlMinutes: RESET_TTL_MINUTES }, ctx.clock());
   const link = `${ctx.publicUrl}/scp/password/reset?token=${encodeURIComponent(token)}`;
-  await queueMail(ctx, trx, { template: 'password-reset', to: row.email, toName: row.name, vars: { name: row.name, link, minutes: RESET_TTL_MINUTES } });
+  await queueMail(ctx, trx, { template: 'password-reset', to: row.email, toName: row.name, automatic: 'auto-generated', vars: { name: row.name, link, minutes: RESET_TTL_MINUTES } });
   await recordAudit(ctx, trx, { action: 'agent.password_reset_sent', entity: 'agent', entityId: row.id });
 }
 
