@@ -260,6 +260,7 @@ export const MATRIX: MatrixRow[] = [
   { method: 'GET', path: '/scp/tickets', expect: agentsOnly(OK) },
   { method: 'GET', path: '/scp/tickets.csv', expect: agentsOnly(OK), why: 'the export shows only tickets the agent may see (checked by the tickets tests)' },
   { method: 'GET', path: '/scp/reports', expect: agentsOnly(OK) },
+  { method: 'GET', path: '/scp/priorities.css', expect: agentsOnly(OK), why: 'the priority badges\' colours: agents only, like the pages that use them' },
   {
     method: 'GET', path: '/scp/reports.csv', url: (f) => `/scp/reports.csv?table=summary&dept=${f.departmentId}`,
     expect: agentsOnly(OK, { otherDeptAgent: FORBIDDEN }), why: "a report of a department the agent does not work in is refused",

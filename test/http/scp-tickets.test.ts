@@ -303,6 +303,30 @@ describe('agent panel: tickets over HTTP', () => {
     });
   });
 
+  it('colours priority badges with the admins\' colours (a stylesheet, revalidated, for signed-in agents only)', async () => {
+    const o = await open('Colourful', 'colour@example.com');
+    const emergency = (await t.db('priorities').where({ name: 'Emergency' }).first()).id;
+    await t.db('tickets').where({ id: o.id }).update({ priority_id: emergency });
+    const queue = $((await johnC.get('/scp/tickets?q=colour@example.com')).text);
+    expect(queue(`tr[data-ticket="${o.number}"] td[data-label="Priority"] .badge`).attr('class')).toBe(`badge prio-${emergency}`);
+    expect(queue('link[href="/scp/priorities.css"]').length).toBe(1);
+    expect($((await johnC.get(`/scp/tickets/${o.id}`)).text)('[data-prop=priority] .badge').attr('class')).toBe(`badge prio-${emergency}`);
+    const sheet = await johnC.get('/scp/priorities.css');
+    expect(sheet.status).toBe(200);
+    expect(sheet.headers['content-type']).toMatch(/^text\/css/);
+    expect(sheet.headers['cache-control']).toBe('private, no-cache');
+    expect(sheet.text).toContain(`.badge.prio-${emergency} { background: #FFC9C9; color: #000; }`);
+    // Unchanged: 304; changed by an admin: the next request has the new colour.
+    expect((await johnC.get('/scp/priorities.css').set('If-None-Match', sheet.headers.etag)).status).toBe(304);
+    await t.db('priorities').where({ id: emergency }).update({ color: '#B42318' });
+    const changed = await johnC.get('/scp/priorities.css').set('If-None-Match', sheet.headers.etag);
+    expect(changed.status).toBe(200);
+    expect(changed.text).toContain(`.badge.prio-${emergency} { background: #B42318; color: #fff; }`);
+    await t.db('priorities').where({ id: emergency }).update({ color: '#FFC9C9' });
+    // The sign-in page links no sheet it could not load.
+    expect($((await client(t.app).get('/scp/login')).text)('link[href="/scp/priorities.css"]').length).toBe(0);
+  });
+
   it('shows no due date for a closed ticket: the page says when it was due, the Closed queue shows none', async () => {
     const o = await open('Due no more', 'due-no-more@example.com');
     const dueBefore = $((await johnC.get(`/scp/tickets/${o.id}`)).text)('[data-prop=due]').text();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
+import { Forbidden } from '../errors.ts';
 import { requiredText } from '../validation.ts';
 import {
   assertAdmin, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, setCatalogActive, validateForm, writeOrConflict, type CatalogSpec, type FormInput,
@@ -37,6 +38,12 @@ type Parsed = z.output<typeof PriorityInput>;
 /** Parses the form and checks the name, reporting every problem at once. @throws ValidationFailed, Conflict NAME_TAKEN */
 function validate(ctx: ServiceContext, raw: PriorityInput, exceptId?: number): Promise<Parsed> {
   return validateForm(PriorityInput, raw, (v) => [() => assertUnique(ctx.db, prioritySpec, 'name', v.name, exceptId)]);
+}
+
+/** Every priority's colour (inactive ones too: tickets may still have them), for the agent panel's badges. @throws Forbidden */
+export async function listPriorityColors(ctx: ServiceContext): Promise<{ id: number; color: string }[]> {
+  if (ctx.actor.kind !== 'agent') throw new Forbidden('Agents only.', 'AGENTS_ONLY');
+  return (await ctx.db('priorities').orderBy('id').select('id', 'color')).map((r: any) => ({ id: Number(r.id), color: String(r.color) }));
 }
 
 /** All priorities, most urgent first. @throws Forbidden */

@@ -33,6 +33,7 @@ export interface UrgentTicket {
   number: string;
   subject: string;
   priority: string;
+  priorityId: number;
   department: string;
   isOverdue: boolean;
   dueText: string;
@@ -129,11 +130,11 @@ async function urgentTickets(db: Knex | Knex.Transaction, a: AgentActor, tz: str
       .join('tickets as t', 't.id', 'u.id')
       .join('priorities as p', 'p.id', 't.priority_id')
       .join('departments as d', 'd.id', 't.department_id')
-      .select('t.id', 't.number', 't.subject', 't.is_overdue', 't.due_at', 'p.name as priority', 'd.name as department'),
+      .select('t.id', 't.number', 't.subject', 't.is_overdue', 't.due_at', 't.priority_id', 'p.name as priority', 'd.name as department'),
     'u', db.raw('??', ['p.urgency']),
   );
   return rows.map((r: any) => ({
-    id: Number(r.id), number: String(r.number), subject: String(r.subject), priority: String(r.priority), department: String(r.department),
+    id: Number(r.id), number: String(r.number), subject: String(r.subject), priority: String(r.priority), priorityId: Number(r.priority_id), department: String(r.department),
     isOverdue: dbBool(r.is_overdue), dueText: formatDate(dbDate(r.due_at), tz),
   }));
 }

@@ -232,6 +232,8 @@ export interface QueueRow {
   requesterName: string;
   requesterEmail: string;
   priority: string;
+  /** Its badge's colour class in the agent panel: prio-<id> (/scp/priorities.css). */
+  priorityId: number;
   priorityColor: string;
   department: string;
   assignee: string | null;
@@ -473,7 +475,7 @@ function rowsQuery(base: Qb, sort: QueueSort, dir: 'asc' | 'desc'): Qb {
     .join('departments as d', 'd.id', 't.department_id')
     .leftJoin('agents as a', 'a.id', 't.assignee_agent_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
-    .select('t.id', 't.number', 't.subject', 't.status', 't.due_at', 't.updated_at', 't.is_overdue', 't.is_answered', 'u.name as requester_name', 'u.email as requester_email', 'p.name as priority', 'p.color as priority_color', 'd.name as department', 'a.name as assignee', 'tm.name as team'),
+    .select('t.id', 't.number', 't.subject', 't.status', 't.due_at', 't.updated_at', 't.is_overdue', 't.is_answered', 'u.name as requester_name', 'u.email as requester_email', 't.priority_id', 'p.name as priority', 'p.color as priority_color', 'd.name as department', 'a.name as assignee', 'tm.name as team'),
     sort, SORTS[sort], dir);
 }
 
@@ -828,7 +830,7 @@ function toQueueRow(r: any, tz: string): QueueRow {
   return {
     dueText: formatDate(dueAt, tz), updatedText: formatDate(updatedAt, tz),
     id: r.id, number: r.number, subject: r.subject, status: r.status, requesterName: r.requester_name, requesterEmail: r.requester_email,
-    priority: r.priority, priorityColor: r.priority_color, department: r.department, assignee: r.assignee ?? null, team: r.team ?? null,
+    priority: r.priority, priorityId: Number(r.priority_id), priorityColor: r.priority_color, department: r.department, assignee: r.assignee ?? null, team: r.team ?? null,
     dueAt, updatedAt, isOverdue: dbBool(r.is_overdue), isAnswered: dbBool(r.is_answered),
   };
 }

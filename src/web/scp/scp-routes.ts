@@ -13,6 +13,7 @@ import { adminRouter } from '../admin/admin-routes.ts';
 import { scpTicketRoutes } from './scp-ticket-routes.ts';
 import { scpAccountRoutes } from './scp-account-routes.ts';
 import { scpReportRoutes } from './scp-report-routes.ts';
+import { scpPriorityStyleRoutes } from './scp-priority-styles.ts';
 
 export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
   const router = Router();
@@ -33,6 +34,7 @@ export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.use(scpAccountRoutes(d));
   // Everything below is for signed-in agents only.
   router.use(requireAgent);
+  router.use(scpPriorityStyleRoutes(d));
   router.use(scpDashboardRoutes(d));
   router.use(scpTicketRoutes(d));
   router.use(scpReportRoutes(d));
