@@ -87,7 +87,7 @@ export async function bulkSeed(db: Knex, n: number, password: string, batch = 10
       const subject = benchSubject(i, rand); // (drawn here: the seeded sequence, so the fill, as before)
       const updated = closed ? created + Math.floor(rand() * 5 * 24 * 3600_000) : created + Math.floor(rand() * 3600_000);
       rows.push({
-        number: String(1_000_000_000 + i), user_id: user, requester_name: `Customer ${user - firstUserId}`, subject, search_text: searchText(subject), status: closed ? 'closed' : 'open', state: closed ? 'closed' : 'open',
+        number: String(1_000_000_000 + i), user_id: user, requester_name: `Customer ${user - firstUserId}`, subject, search_text: searchText(subject, `Customer ${user - firstUserId}`), status: closed ? 'closed' : 'open', state: closed ? 'closed' : 'open',
         department_id: deptIds[Math.floor(rand() * deptIds.length)], priority_id: prioIds[Math.floor(rand() * prioIds.length)], sla_plan_id: slaIds[Math.floor(rand() * slaIds.length)],
         assignee_agent_id: rand() < 0.6 ? agents[Math.floor(rand() * agents.length)].id : null, source: ['web', 'email', 'phone', 'api'][Math.floor(rand() * 4)],
         sla_due_at: toDbDate(new Date(dueAt)), due_at: toDbDate(new Date(dueAt)), is_overdue: overdue, is_answered: entryCount > 1, sla_started_at: toDbDate(new Date(created)),

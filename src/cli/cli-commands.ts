@@ -64,7 +64,7 @@ export const cliCommands: Record<string, CliCommand> = {
   },
   'search:index': {
     usage: 'search:index',
-    summary: 'Index the subject words of every ticket not indexed yet (after an upgrade), now.',
+    summary: 'Index the search words (subject, requester name) of every ticket not indexed yet (after an upgrade), now.',
     help: '  The background task of a running help desk does the same, 20,000 tickets every 2 seconds;\n  until a ticket is indexed, a search still finds it (by testing its subject).',
     options: {},
     async run({ db, io }) {

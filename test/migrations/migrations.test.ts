@@ -85,6 +85,26 @@ describe('migrations', () => {
     await t.db('tickets').whereIn('id', [7, 20_000, 20_001, 45_123]).delete();
     await t.db('users').whereIn('id', [ana, bo]).delete();
   });
+  it("add each ticket's requester name to its search text, past the first batch of ids too, for the word index again (and take it off again)", async () => {
+    const name = (await migrationSource.getMigrations([])).map((x) => migrationSource.getMigrationName(x)).find((n) => n.startsWith('20261129000000_search_requester_names'))!;
+    expect(name).toBeDefined();
+    await t.db.migrate.down({ migrationSource, name });
+    const ts = '2026-01-01 00:00:00.000';
+    const [zoe] = await t.db('users').insert({ email: 'zoe@names.test', name: 'Zoë Müller', is_banned: false, created_at: ts, updated_at: ts });
+    const dept = (await t.db('departments').first('id')).id;
+    const priority = (await t.db('priorities').first('id')).id;
+    const ticket = (id: number, subject: string) => ({ id, number: `SN${id}`, user_id: zoe, requester_name: 'Zoë Müller', subject, search_text: ` ${subject.toLowerCase()}`, search_indexed: true, status: 'open', state: 'open', department_id: dept, priority_id: priority, source: 'web', sla_started_at: ts, version: 1, created_at: ts, updated_at: ts });
+    await t.db('tickets').insert([ticket(8, 'Printer'), ticket(30_005, 'Zoom')]);
+    const rows = () => t.db('tickets').whereIn('id', [8, 30_005]).orderBy('id').select('search_text', 'search_indexed');
+    await t.db.migrate.up({ migrationSource, name });
+    expect((await rows()).map((r) => [r.search_text, Boolean(r.search_indexed)])).toEqual([[' printer zoe muller', false], [' zoom zoe muller', false]]);
+    await t.db.migrate.down({ migrationSource, name });
+    expect((await rows()).map((r) => r.search_text)).toEqual([' printer', ' zoom']);
+    await t.db.migrate.up({ migrationSource, name });
+    await t.db('tickets').whereIn('id', [8, 30_005]).delete();
+    await t.db('users').where({ id: zoe }).delete();
+  });
+
   it('widen the indexes reports range over, keeping their leading columns (and narrow them back)', async () => {
     const name = (await migrationSource.getMigrations([])).map((x) => migrationSource.getMigrationName(x)).find((n) => n.startsWith('20261128130000_cover_report_scans'))!;
     expect(name).toBeDefined();

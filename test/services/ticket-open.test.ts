@@ -58,6 +58,8 @@ describe('openTicket', () => {
     // A known address keeps its stored name whatever name a later ticket gives; so does the copy.
     const again = await openTicket(t.ctx(ANONYMOUS), { email: 'quinn@example.com', name: 'Q. Arviz', subject: 'S2', message: 'M' });
     expect((await t.db('tickets').where({ id: again.id }).first('requester_name')).requester_name).toBe('Quinn Árvíz');
+    // The quick search finds both by the stored name (search_text: the subject's words, then the name's).
+    expect(await t.db('tickets').whereIn('id', [fresh.id, again.id]).orderBy('id').pluck('search_text')).toEqual([' s quinn arviz', ' s2 quinn arviz']);
     // Every ticket's copy is its user's name (the migration filled the ones before it the same way).
     const stale = await t.db('tickets as t').join('users as u', 'u.id', 't.user_id').whereRaw('t.requester_name <> u.name').count({ n: '*' }).first();
     expect(Number(stale!.n)).toBe(0);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
-import { buildAdmin, buildAgent, buildDepartment, buildTicket, type BuiltAgent } from '../factories/index.ts';
+import { buildAdmin, buildAgent, buildDepartment, buildTicket, buildUser, type BuiltAgent } from '../factories/index.ts';
 import { listQueue, WALK_COUNT_CAP } from '../../src/domain/tickets/ticket-queue-queries.ts';
 import { editTicket } from '../../src/domain/tickets/ticket-agent-service.ts';
 import { indexAllPending, indexPendingTickets, searchText } from '../../src/domain/tickets/ticket-search-index.ts';
@@ -47,7 +47,7 @@ describe('quick search by subject words', () => {
     expect(await search(admin, 'otter')).toEqual({ ids: [], total: 0 });
     expect(await indexPendingTickets(t.db)).toBeGreaterThanOrEqual(2);
     expect(await indexed(a.id)).toBe(true);
-    expect(await t.db('ticket_search_words').where('ticket_id', a.id).orderBy('word').pluck('word')).toEqual(['3', 'cafe', 'floor', 'offline', 'on', 'plotter']);
+    expect(await t.db('ticket_search_words').where('ticket_id', a.id).orderBy('word').pluck('word')).toEqual(['3', 'cafe', 'floor', 'offline', 'on', 'plotter', 'test', 'user']); // the subject's and the requester's (Test User)
     for (const q of ['plotter', 'PLOTTER', 'plotte', 'cafe', 'Café', 'café offline', 'offline plotter', 'floor 3', 'Offline, plotter!'])
       expect(await search(admin, q), q).toEqual({ ids: ids(a), total: 1 });
     expect(await search(admin, 'plot')).toEqual({ ids: ids(a, b), total: 2 });
@@ -71,7 +71,24 @@ describe('quick search by subject words', () => {
     expect(await indexed(x.id)).toBe(true);
     expect((await search(admin, 'shredder')).ids).toEqual(ids(x));
     expect((await search(admin, 'stapler')).ids).toEqual([]);
-    expect(await t.db('ticket_search_words').where('ticket_id', x.id).orderBy('word').pluck('word')).toEqual(['again', 'jammed', 'shredder']);
+    expect(await t.db('ticket_search_words').where('ticket_id', x.id).orderBy('word').pluck('word')).toEqual(['again', 'jammed', 'shredder', 'test', 'user']);
+  });
+
+  it("finds a ticket by its requester's name too (the start of any word of it, accents ignored), with the subject's words, indexed or not", async () => {
+    const zoe = await buildUser(t.db, { name: 'Zoë Müller-Lüdenscheidt' });
+    const a = await buildTicket(t.db, { department_id: support, user_id: zoe.id, subject: 'Scanner shows error 42' });
+    const b = await buildTicket(t.db, { department_id: support, subject: 'Zoetrope for the lobby' });
+    for (const pass of ['pending', 'indexed']) {
+      if (pass === 'indexed') expect(await indexAllPending(t.db)).toBeGreaterThanOrEqual(2);
+      for (const q of ['müller', 'muller', 'MULL', 'ludenscheidt', 'zoe muller', 'zoe scanner', 'scanner zoë', 'muller 42'])
+        expect(await search(admin, q), `${pass}: ${q}`).toEqual({ ids: ids(a), total: 1 });
+      // "zoe" starts a word of b's subject and a word of a's requester.
+      expect(await search(admin, 'zoe'), pass).toEqual({ ids: ids(a, b), total: 2 });
+      expect(await search(admin, 'muller lobby'), pass).toEqual({ ids: [], total: 0 });
+    }
+    // An agent of another department still does not see it.
+    const jane = await buildAgent(t.db, { department_id: banking });
+    expect(await search(jane, 'muller')).toEqual({ ids: [], total: 0 });
   });
 
   it("finds only what the agent may see, in the queue searched, indexed or not", async () => {
@@ -218,7 +235,7 @@ describe('quick search by subject words', () => {
       await new Promise((r) => setTimeout(r, 400));
       await server.commit();
       expect(await exited, out).toBe(0);
-      expect(await t.db('ticket_search_words').where({ ticket_id: x.id }).orderBy('word').pluck('word')).toEqual(['lambda', 'lock', 'test']);
+      expect(await t.db('ticket_search_words').where({ ticket_id: x.id }).orderBy('word').pluck('word')).toEqual(['lambda', 'lock', 'test', 'user']);
     } finally {
       if (!server.isCompleted()) await server.rollback();
     }

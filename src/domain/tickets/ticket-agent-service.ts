@@ -142,7 +142,7 @@ export async function editTicket(ctx: ServiceContext, raw: EditTicketInput): Pro
     if (topicId !== (t.topic_id ?? null)) changes.topic = { from: await nameOf(trx, 'help_topics', t.topic_id), to: await nameOf(trx, 'help_topics', topicId) };
     if (!Object.keys(changes).length) return { ticketId: t.id, version: Number(t.version), changed: false };
     // A new subject's search_text now; its words in the word index by the background task (ticket-search-index.ts).
-    await saveTicket(trx, t, { subject: input.subject, topic_id: topicId, ...(changes.subject ? { search_text: searchText(input.subject), search_indexed: false } : {}) }, ctx.clock());
+    await saveTicket(trx, t, { subject: input.subject, topic_id: topicId, ...(changes.subject ? { search_text: searchText(input.subject, t.requester_name), search_indexed: false } : {}) }, ctx.clock());
     await recordTicketEvent(tctx, trx, t.id, 'edited', changes);
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true };
   });

@@ -175,7 +175,7 @@ function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams): void
     // A requester's email: answered from users_email_unique + tickets_user, never a subject scan.
     qb.whereIn('t.user_id', db('users').where('email', q.toLowerCase()).select('id'));
   } else if (q) {
-    // The number, or subject words (each the start of a word of the subject). A page of a common word
+    // The number, or words (each the start of a word of the subject or the requester's name). A page of a common word
     // walks the queue in its order testing each ticket this way; the total, and a page of a word in few
     // subjects, start from the word index instead (wordSearchFound).
     const terms = searchTerms(q);
@@ -216,7 +216,7 @@ const RAREST_CAP = 5000;
 const searchNumber = (q: string) => q.replace(/^#/, '');
 
 /**
- * Every term is the start of a word of the ticket's subject: `search_text LIKE '% term%'` (see
+ * Every term is the start of a word of the ticket's subject or requester's name: `search_text LIKE '% term%'` (see
  * ticket-search-index.ts searchText; a term is letters and digits, nothing LIKE would read as a
  * wildcard). search_text is in the queue's covering index, so a walk of the queue tests it there.
  */

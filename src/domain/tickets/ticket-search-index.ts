@@ -1,7 +1,8 @@
 /**
- * The quick search's words. A search term matches a ticket whose subject has a word that starts with
- * it ("print" finds "Printer offline", as osTicket's and Zendesk's searches do), case and accents
- * ignored. The subject's words (searchWords) are kept in two forms
+ * The quick search's words. A search term matches a ticket whose subject or requester's name has a
+ * word that starts with it ("print" finds "Printer offline", "zoe" Zoë Müller's tickets, as osTicket's
+ * and Zendesk's searches do), case and accents ignored; every term must match ("zoe printer"). The
+ * words (searchWords) are kept in two forms
  * (migrations/20261128080000_add_ticket_search_words.ts says why):
  * - tickets.search_text (searchText): written with the subject, in the same statement; the match is
  *   `search_text LIKE '% term%'`, tested in the queue's covering index as a page walks the queue;
@@ -45,13 +46,16 @@ export function searchWords(text: string): string[] {
 export const SEARCH_TEXT_MAX = 255;
 
 /**
- * tickets.search_text for a subject: its distinct words, each after a space (" printer offline"), so
- * that `LIKE '% term%'` is "a word starts with term". Words that would not fit are left out, of the
- * text and of the word index alike (a subject has at most 255 characters; normalising rarely lengthens it).
+ * tickets.search_text for a subject and its requester's name: their distinct words, the subject's
+ * first, each after a space (" printer offline zoe muller"), so that `LIKE '% term%'` is "a word starts
+ * with term". Words that would not fit are left out, of the text and of the word index alike (a
+ * subject has at most 255 characters: the name's words are the ones left out of a very long one).
+ * The requester's name is the user's stored name, which a ticket copies when it is opened and which
+ * nothing changes afterwards (a later ticket with another name keeps the stored one).
  */
-export function searchText(subject: string): string {
+export function searchText(subject: string, requesterName = ''): string {
   let text = '';
-  for (const w of searchWords(subject)) {
+  for (const w of searchWords(`${subject} ${requesterName}`)) {
     if (text.length + 1 + w.length > SEARCH_TEXT_MAX) break;
     text += ' ' + w;
   }

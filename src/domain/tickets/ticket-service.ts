@@ -72,8 +72,8 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
     const assignee = isAgent(ctx.actor) || ctx.actor.kind === 'system' ? await checkAssignee(trx, input.assigneeId, route.departmentId) : null;
     const ts = toDbDate(now);
     const { id, number } = await insertTicketWithNumber(trx, settings, {
-      // search_text: the subject's words for the quick search (its word index follows: ticket-search-index.ts).
-      user_id: user.id, requester_name: user.name, subject: input.subject, search_text: searchText(input.subject), status: 'open', state: 'open', department_id: route.departmentId,
+      // search_text: the subject's and the requester's words for the quick search (its word index follows: ticket-search-index.ts).
+      user_id: user.id, requester_name: user.name, subject: input.subject, search_text: searchText(input.subject, user.name), status: 'open', state: 'open', department_id: route.departmentId,
       topic_id: route.topicId, priority_id: route.priorityId, sla_plan_id: route.slaPlanId, assignee_agent_id: assignee,
       source: input.source, sla_due_at: toDbDate(route.dueAt), due_at: toDbDate(route.dueAt), is_overdue: false, is_answered: false,
       sla_started_at: ts, last_message_at: ts, ip: input.ip ?? null, extra: input.extra ? JSON.stringify(input.extra) : null,
