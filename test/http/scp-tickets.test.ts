@@ -280,6 +280,36 @@ describe('agent panel: tickets over HTTP', () => {
       expect(await t.db('thread_entries').where({ ticket_id: o.id, kind: 'response' }).pluck('body')).toEqual(['Try restarting']);
     });
 
+    it('lets an agent act from an older tab after changes of their own only; a change by anyone else still stops them', async () => {
+      const o = await open();
+      const pageState = async () => {
+        const p = $((await johnC.get(`/scp/tickets/${o.id}`)).text);
+        return { _csrf: String(p('input[name=_csrf]').first().val()), version: String(p('input[name=version]').first().val()), seen: String(p('input[name=seen]').first().val()) };
+      };
+      const tab2 = await pageState();
+      // Tab 1: John claims the ticket and raises its priority (two versions, two events of his).
+      expect((await act(johnC, o.id, 'claim')).status).toBe(303);
+      const high = (await t.db('priorities').where({ name: 'High' }).first()).id;
+      expect((await act(johnC, o.id, 'priority', { priorityId: String(high) })).status).toBe(303);
+      // Tab 2, loaded before: the reply goes through.
+      const reply = await johnC.post(`/scp/tickets/${o.id}/reply`).type('form').send({ ...tab2, message: 'On it', notifyUser: 'user', status: '' });
+      expect(reply.status).toBe(303);
+      expect(await t.db('thread_entries').where({ ticket_id: o.id, kind: 'response' }).pluck('body')).toEqual(['On it']);
+      // Without the page's last event (an old form, the API), nothing tells whose the changes were: refused.
+      const { seen: _seen, ...noSeen } = await pageState();
+      await act(johnC, o.id, 'note', { note: 'Called the user' });
+      expect((await johnC.post(`/scp/tickets/${o.id}/note`).type('form').send({ ...noSeen, note: 'Second note' })).status).toBe(409);
+      // Someone else's change among his own: refused, and the choices that would go with the reply are spelled out.
+      const tab3 = await pageState();
+      await act(johnC, o.id, 'note', { note: 'Mine' });
+      const admin = await buildAdmin(t.db);
+      await act(await loginAsAgent(t.app, admin.username, admin.password), o.id, 'note', { note: 'Theirs' });
+      const res = await johnC.post(`/scp/tickets/${o.id}/reply`).type('form').send({ ...tab3, message: 'Closing this', notifyUser: 'none', status: 'closed' });
+      expect(res.status).toBe(409);
+      expect($(res.text)('.resubmit-choices').text()).toBe('As you chose: the user is not emailed; the ticket is set closed.');
+      expect(await t.db('thread_entries').where({ ticket_id: o.id, kind: 'response' })).toHaveLength(1);
+    });
+
     it('sends an agent who transferred a ticket out of reach back to the queue with a message', async () => {
       const o = await open();
       const res = await act(johnC, o.id, 'transfer', { departmentId: String(banking), comment: 'For banking' });

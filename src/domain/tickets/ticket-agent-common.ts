@@ -19,8 +19,11 @@ type Trx = Knex.Transaction;
 /** The version the agent's page was loaded with; absent = no staleness check (API callers may omit it). */
 export const optionalVersion = z.preprocess((v) => (v === '' || v === null ? undefined : v), z.coerce.number({ error: 'Invalid version' }).int().min(1).optional());
 
+/** The last history event the agent's page showed (its forms send it with the version); absent = unknown. */
+export const optionalSeen = z.preprocess((v) => (v === '' || v === null ? undefined : v), z.coerce.number({ error: 'Invalid event' }).int().min(0).optional());
+
 /** Fields every action input has. */
-export const TicketRef = { ticketId: id, version: optionalVersion };
+export const TicketRef = { ticketId: id, version: optionalVersion, seen: optionalSeen };
 
 /** Agents, the system, and API keys allowed to manage tickets act as staff; nobody else. @throws Forbidden */
 export function assertStaff(actor: Actor): void {
@@ -41,14 +44,31 @@ export function entrySource(actor: Actor): 'web' | 'api' | 'other' {
 }
 
 /**
- * Loads the ticket the actor acts on, locked for update, and refuses a stale version.
+ * Loads the ticket the actor acts on, locked for update, and refuses a stale version: the ticket
+ * changed since the actor's page was loaded. Changes the same agent made meanwhile (in another tab:
+ * a claim, then a reply from the first tab) are not news to them and are let through, when the page
+ * said which history event it showed last (`seen`; see ownChangesOnly).
  * @throws Forbidden, NotFound (TICKET_NOT_FOUND), Conflict (TICKET_CHANGED)
  */
-export async function loadForAction(ctx: ServiceContext, trx: Trx, ticketId: number, version?: number): Promise<any> {
+export async function loadForAction(ctx: ServiceContext, trx: Trx, ref: { ticketId: number; version?: number; seen?: number }): Promise<any> {
   assertStaff(ctx.actor);
-  const t = await loadTicketFor(trx, ctx.actor, { id: ticketId }, { forUpdate: true });
-  if (version !== undefined && version !== Number(t.version)) throw ticketChanged(Number(t.version));
+  const t = await loadTicketFor(trx, ctx.actor, { id: ref.ticketId }, { forUpdate: true });
+  const current = Number(t.version);
+  if (ref.version !== undefined && ref.version !== current && !(await ownChangesOnly(ctx.actor, trx, t.id, ref.version, current, ref.seen))) throw ticketChanged(current);
   return t;
+}
+
+/**
+ * Whether every change since the page (version `from`, last event `seen`) is the acting agent's own:
+ * the history after `seen` holds only events by this agent, at least one per version since `from`
+ * (every write that bumps a ticket's version records an event; a change by anyone else, or one the
+ * history cannot account for, is a conflict).
+ */
+async function ownChangesOnly(actor: Actor, trx: Trx, ticketId: number, from: number, current: number, seen?: number): Promise<boolean> {
+  if (actor.kind !== 'agent' || seen === undefined || from > current) return false;
+  const r = await trx('ticket_events').where('ticket_id', ticketId).andWhere('id', '>', seen)
+    .first(trx.raw('count(*) as n'), trx.raw('sum(case when ?? = ? and ?? = ? then 0 else 1 end) as others', ['actor_kind', 'agent', 'agent_id', actor.id]));
+  return Number(r?.n ?? 0) >= current - from && Number(r?.others ?? 0) === 0;
 }
 
 export function ticketChanged(currentVersion: number): Conflict {

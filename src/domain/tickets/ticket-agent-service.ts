@@ -51,7 +51,7 @@ export async function replyToTicket(ctx: ServiceContext, raw: ReplyToTicketInput
     const tctx = withDb(ctx, trx);
     const now = ctx.clock();
     const ts = toDbDate(now);
-    const t = await loadForAction(ctx, trx, input.ticketId, input.version);
+    const t = await loadForAction(ctx, trx, input);
     const change = input.status && input.status !== t.status ? await statusChange(trx, t, input.status, now) : null;
     const entryId = await insertStaffEntry(tctx, trx, t.id, 'response', input.message);
     await storeAttachments(trx, t.id, entryId, files, now);
@@ -85,7 +85,7 @@ export async function addInternalNote(ctx: ServiceContext, raw: AddInternalNoteI
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
     const now = ctx.clock();
-    const t = await loadForAction(ctx, trx, input.ticketId, input.version);
+    const t = await loadForAction(ctx, trx, input);
     const change = input.status && input.status !== t.status ? await statusChange(trx, t, input.status, now) : null;
     const entryId = await insertStaffEntry(tctx, trx, t.id, 'note', input.note);
     await storeAttachments(trx, t.id, entryId, files, now);
@@ -113,7 +113,7 @@ export async function changeTicketStatus(ctx: ServiceContext, raw: ChangeTicketS
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
     const now = ctx.clock();
-    const t = await loadForAction(ctx, trx, input.ticketId, input.version);
+    const t = await loadForAction(ctx, trx, input);
     const change: StatusChange = await statusChange(trx, t, input.status, now);
     await saveTicket(trx, t, change.patch, now);
     const entryId = input.comment ? await insertStaffEntry(tctx, trx, t.id, 'note', input.comment) : undefined;
@@ -134,7 +134,7 @@ export async function editTicket(ctx: ServiceContext, raw: EditTicketInput): Pro
   const input = parseInput(EditTicketInput, raw);
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
-    const t = await loadForAction(ctx, trx, input.ticketId, input.version);
+    const t = await loadForAction(ctx, trx, input);
     const topicId = input.topicId ?? null;
     if (topicId && !(await trx('help_topics').where({ id: topicId, is_active: true }).first('id'))) throw new ValidationFailed({ topicId: 'Choose a help topic from the list' });
     const changes: Record<string, { from: unknown; to: unknown }> = {};
