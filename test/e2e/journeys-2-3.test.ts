@@ -111,6 +111,15 @@ describe('Journeys 2 and 3 — more practice', () => {
     expect(await rowsOf('SLA compliance per department')).toContainEqual(expect.stringMatching(/^Support 2 0 100/i));
     expect(await johnPage.locator('figure.report-chart svg').count()).toBeGreaterThan(0);
     await shot(johnPage, 'reports', { readme: true });
+    // Changing a date while a named period is chosen makes the period custom: the report follows the dates.
+    const form = johnPage.getByRole('form', { name: 'Report period and grouping' });
+    const from = await form.getByLabel('From').inputValue();
+    await form.getByLabel('Period').selectOption({ label: 'Last 7 days' });
+    await form.getByLabel('To').fill(from);
+    expect(await form.getByLabel('Period').inputValue()).toBe('custom');
+    await form.getByRole('button', { name: 'Show' }).click();
+    await johnPage.waitForURL(/period=custom/);
+    expect(new URL(johnPage.url()).searchParams.get('to')).toBe(from);
   });
 
   it('the browser saw no console errors and no failed requests', () => {
