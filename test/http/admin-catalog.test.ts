@@ -102,6 +102,23 @@ describe('departments', () => {
     expect(edit(`input[name=memberIds][value="${member.id}"]`).attr('checked')).toBeDefined();
   });
 
+  it('shows the agents whose primary department it is as included, not as extra access to tick; ticked anyway, none is stored', async () => {
+    const dept = await buildDepartment(t.db, { name: 'Field Service' });
+    const own = await buildAgent(t.db, { department_id: dept, name: 'Fiona Field' });
+    const other = await buildAgent(t.db, { name: 'Oscar Other' });
+    const edit = $((await admin.get(`${base}/${dept}`)).text);
+    const box = (id: number) => edit(`#f-memberIds input[value="${id}"]`);
+    expect(box(own.id).is(':disabled')).toBe(true);
+    expect(box(own.id).attr('checked')).toBeDefined();
+    expect(box(own.id).attr('name')).toBeUndefined();
+    expect(box(own.id).parent().text()).toContain('(primary department)');
+    expect(box(other.id).is(':disabled')).toBe(false);
+    // An old form (or a script) that sends the primary agent among the members: stored as primary only.
+    const res = await post(`${base}/${dept}`, { name: 'Field Service', memberIds: [String(own.id), String(other.id)] }, `${base}/${dept}`);
+    expect(res.status).toBe(303);
+    expect(await t.db('departments_agents').where({ department_id: dept }).pluck('agent_id')).toEqual([other.id]);
+  });
+
   it('keeps the input and shows errors for an invalid form', async () => {
     const res = await post(base, { name: '', emailAddress: 'not-an-email', emailName: 'Kept name' }, `${base}/new`);
     expect(res.status).toBe(422);

@@ -256,4 +256,6 @@ export interface Choice {
   id: number;
   name: string;
   isActive: boolean;
+  /** Agents: their primary department. */
+  departmentId?: number;
 }

@@ -92,9 +92,11 @@ function validate(ctx: ServiceContext, raw: DepartmentInput, exceptId?: number):
     () => assertUnique(ctx.db, departmentSpec, 'name', v.name, exceptId),
   ]);
 }
+/** The department's extra-access agents; one whose primary department it is needs none (kept as primary only, as the agent form does). */
 async function writeMembers(trx: any, deptId: number, memberIds: number[]) {
   await trx('departments_agents').where({ department_id: deptId }).delete();
-  for (const agentId of memberIds) await trx('departments_agents').insert({ department_id: deptId, agent_id: agentId });
+  const primary = new Set(memberIds.length ? (await trx('agents').whereIn('id', memberIds).where('department_id', deptId).pluck('id')).map(Number) : []);
+  for (const agentId of memberIds) if (!primary.has(agentId)) await trx('departments_agents').insert({ department_id: deptId, agent_id: agentId });
 }
 const snapshot = (input: Parsed) => ({ ...toDepartment({ ...toRow(input), is_active: true }), memberIds: input.memberIds });
 

@@ -19,8 +19,11 @@ const departmentConfig: CrudConfig = {
       id: d.id, isActive: d.isActive, cells: [d.name, d.slaPlanName ?? 'Help desk default', d.managerName ?? '—', yesNo(d.isPublic), String(d.memberCount)],
     })),
   }),
-  fields: async (ctx) => {
+  fields: async (ctx, _mode, item) => {
     const c = await listAdminChoices(ctx);
+    // An agent whose primary department this is works in it anyway: shown included, not offered.
+    const deptId = item ? Number((item.values as { id?: number }).id) : null;
+    const members = choiceOptions(c.agents)!.map((o) => (c.agents.find((a) => a.id === o.value)?.departmentId === deptId ? { ...o, implied: 'primary department' } : o));
     return [
       { name: 'name', label: 'Name', required: true, maxlength: 120 },
       { name: 'slaPlanId', label: 'Default SLA plan', type: 'select', options: choiceOptions(c.slaPlans, 'Help desk default') },
@@ -31,7 +34,7 @@ const departmentConfig: CrudConfig = {
       { name: 'emailAddress', label: 'From address', type: 'email', hint: 'Replies from this department come from this address; mail to it opens tickets here.' },
       { name: 'emailName', label: 'From name', maxlength: 120 },
       { name: 'members', label: 'Members', type: 'heading' },
-      { name: 'memberIds', label: 'Agents with extra access to this department', type: 'checkboxes', options: choiceOptions(c.agents) },
+      { name: 'memberIds', label: 'Agents with extra access to this department', type: 'checkboxes', options: members, hint: 'Agents whose primary department this is are always included.' },
     ];
   },
   load: async (ctx, id) => {

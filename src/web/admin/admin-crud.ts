@@ -17,7 +17,8 @@ export interface FieldSpec {
   name: string;
   label: string;
   type?: 'text' | 'email' | 'number' | 'select' | 'textarea' | 'password' | 'color' | 'checkbox' | 'checkboxes' | 'readonly' | 'heading';
-  options?: { value: string | number; label: string }[];
+  /** `implied` (checkbox lists): the option is included anyway, shown checked and disabled with this note. */
+  options?: { value: string | number; label: string; implied?: string }[];
   hint?: string;
   required?: boolean;
   maxlength?: number;
@@ -65,7 +66,8 @@ export interface CrudConfig {
   /** Body fields never echoed back into a form (passwords). */
   secret?: string[];
   list: (ctx: ServiceContext, query: { q?: string; page?: string }) => Promise<{ rows: ListRow[]; page?: Page<unknown> }>;
-  fields: (ctx: ServiceContext, mode: 'new' | 'edit') => Promise<FieldSpec[]>;
+  /** The form's fields; `item`: the record being edited (null for a new one). */
+  fields: (ctx: ServiceContext, mode: 'new' | 'edit', item: LoadedItem | null) => Promise<FieldSpec[]>;
   load: (ctx: ServiceContext, id: number) => Promise<LoadedItem>;
   create: (ctx: ServiceContext, body: any) => Promise<{ id: number }>;
   update: (ctx: ServiceContext, id: number, body: any) => Promise<unknown>;
@@ -124,7 +126,7 @@ export function crudRoutes(cfg: CrudConfig): Router {
     const ctx = ctxFrom(req, res);
     const id = mode === 'edit' ? idParam(req) : null;
     const item = id ? await cfg.load(ctx, id) : null;
-    const fields = await cfg.fields(ctx, mode);
+    const fields = await cfg.fields(ctx, mode, item);
     const title = item ? `${cfg.singular[0].toUpperCase()}${cfg.singular.slice(1)}: ${item.name}` : `New ${cfg.singular}`;
     await render(req, res, 'admin/crud/form', {
       cfg: view, heading: title, action: id ? `${base}/${id}` : base, fields, item, itemId: id, actions: item ? actionsFor(item) : [],
