@@ -93,7 +93,13 @@ describe('agent panel: tickets over HTTP', () => {
       expect(await numbersIn(johnC, '?queue=open&sort=subject&dir=desc&q=Sort')).toEqual(made.slice(2).reverse().map((m) => m.number));
       for (const col of ['number', 'requester', 'priority', 'department', 'assignee', 'due', 'updated']) expect((await johnC.get(`/scp/tickets?sort=${col}&dir=asc`)).status).toBe(200);
       expect(await numbersIn(johnC, `?queue=open&priority=${high}`)).toEqual([made[3].number]);
-      expect(await numbersIn(johnC, `?q=${made[5].number}`)).toEqual([made[5].number]);
+      // A search that is a ticket's number opens that ticket, "#" or not (as osTicket's quick search does);
+      // a search finding one ticket by anything else stays a list.
+      for (const q of [made[5].number, `%23${made[5].number}`]) {
+        const jump = await johnC.get(`/scp/tickets?q=${q}`);
+        expect([jump.status, jump.headers.location]).toEqual([303, `/scp/tickets/${made[5].id}`]);
+      }
+      expect((await johnC.get(`/scp/tickets?q=${made[5].number.slice(0, -1)}`)).status).toBe(200);
       expect(await numbersIn(johnC, '?q=sorter7@example.com')).toEqual([made[7].number]);
       expect(await numbersIn(johnC, '?queue=overdue')).toEqual([made[3].number]);
       const page = $((await johnC.get('/scp/tickets?queue=open&q=Sort&sort=subject')).text);

@@ -266,6 +266,17 @@ export interface QueuePage {
   pageSize: number;
   options: { departments: Opt[]; priorities: Opt[]; slaPlans: Opt[]; agents: Opt[] };
 }
+/**
+ * The ticket a quick search names exactly: a search that is a ticket number ("#123456" too) and finds
+ * only that ticket opens it, as osTicket's quick search does; anything else stays a list (a word that
+ * happens to find one ticket included).
+ */
+export function ticketNamedBySearch(page: QueuePage): number | null {
+  const q = page.params.q;
+  if (!q || page.total !== 1 || page.rows.length !== 1) return null;
+  return page.rows[0].number === searchNumber(q) ? page.rows[0].id : null;
+}
+
 /** Default order per queue (osTicket: overdue by due date, closed and the rest by last update). */
 function defaultSort(queue: QueueName): [QueueSort, 'asc' | 'desc'] {
   return queue === 'overdue' ? ['due', 'asc'] : ['updated', 'desc'];

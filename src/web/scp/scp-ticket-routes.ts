@@ -12,7 +12,7 @@ import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from 
 import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
 import { countText } from '../../domain/bounded-count.ts';
-import { exportQueueCsv, listQueue, QUEUE_LABELS, QUEUES, SORT_KEYS, type QueuePage } from '../../domain/tickets/ticket-queue-queries.ts';
+import { exportQueueCsv, listQueue, QUEUE_LABELS, QUEUES, SORT_KEYS, ticketNamedBySearch, type QueuePage } from '../../domain/tickets/ticket-queue-queries.ts';
 import type { ServiceContext } from '../../domain/context.ts';
 import { single } from '../shared/area.ts';
 import { sendCsv } from '../shared/csv.ts';
@@ -97,6 +97,8 @@ export function scpTicketRoutes(d: AppDeps): Router {
   // ## Queues
   router.get('/tickets', async (req, res) => {
     const page = await listQueue(ctxFrom(req, res), Object.fromEntries(FILTERS.map((k) => [k, single(req.query[k])])));
+    const named = ticketNamedBySearch(page);
+    if (named) return res.redirect(303, `/scp/tickets/${named}`);
     await render(req, res, 'scp/tickets/index', { ...page, links: queueLinks(page), queueLabel: QUEUE_LABELS[page.params.queue] }, { title: `${QUEUE_LABELS[page.params.queue]} tickets` });
   });
 
