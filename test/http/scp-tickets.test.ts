@@ -100,6 +100,14 @@ describe('agent panel: tickets over HTTP', () => {
         expect([jump.status, jump.headers.location]).toEqual([303, `/scp/tickets/${made[5].id}`]);
       }
       expect((await johnC.get(`/scp/tickets?q=${made[5].number.slice(0, -1)}`)).status).toBe(200);
+      // Not in the queue searched (closed, searched from Open): still opened; another department's agent gets the empty list.
+      await t.db('tickets').where({ id: made[6].id }).update({ status: 'closed', state: 'closed' });
+      const closed = await johnC.get(`/scp/tickets?queue=open&q=${made[6].number}`);
+      expect([closed.status, closed.headers.location]).toEqual([303, `/scp/tickets/${made[6].id}`]);
+      const refused = await janeC.get(`/scp/tickets?queue=open&q=${made[6].number}`);
+      expect(refused.status).toBe(200);
+      expect($(refused.text)('tbody tr').length).toBe(0);
+      await t.db('tickets').where({ id: made[6].id }).update({ status: 'open', state: 'open' });
       expect(await numbersIn(johnC, '?q=sorter7@example.com')).toEqual([made[7].number]);
       expect(await numbersIn(johnC, '?queue=overdue')).toEqual([made[3].number]);
       const page = $((await johnC.get('/scp/tickets?queue=open&q=Sort&sort=subject')).text);

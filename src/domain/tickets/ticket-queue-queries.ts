@@ -16,6 +16,8 @@ import type { ServiceContext } from '../context.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { id, optionalId } from '../validation.ts';
 import { assertStaff } from './ticket-agent-common.ts';
+import { loadTicketFor } from './ticket-policy.ts';
+import { NotFound } from '../errors.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { SOURCES, STATUSES, stateOf, type TicketState } from './ticket-status.ts';
 import { COUNT_CAP, countText, pagesText } from '../bounded-count.ts';
@@ -267,14 +269,21 @@ export interface QueuePage {
   options: { departments: Opt[]; priorities: Opt[]; slaPlans: Opt[]; agents: Opt[] };
 }
 /**
- * The ticket a quick search names exactly: a search that is a ticket number ("#123456" too) and finds
- * only that ticket opens it, as osTicket's quick search does; anything else stays a list (a word that
- * happens to find one ticket included).
+ * The ticket a quick search names exactly: a search that is a ticket number ("#123456" too) opens
+ * that ticket, as osTicket's quick search does — found in the queue searched, or, when the queue has
+ * nothing for it, in any state (a closed ticket's number typed in the Open queue), if the agent may
+ * see it. Anything else stays a list (a word that happens to find one ticket included).
  */
-export function ticketNamedBySearch(page: QueuePage): number | null {
+export async function ticketNamedBySearch(ctx: ServiceContext, page: QueuePage): Promise<number | null> {
   const q = page.params.q;
-  if (!q || page.total !== 1 || page.rows.length !== 1) return null;
-  return page.rows[0].number === searchNumber(q) ? page.rows[0].id : null;
+  if (!q || !/^#?\d{1,20}$/.test(q)) return null;
+  if (page.total === 1 && page.rows.length === 1) return page.rows[0].number === searchNumber(q) ? page.rows[0].id : null;
+  if (page.total !== 0) return null;
+  const t = await loadTicketFor(ctx.db, ctx.actor, { number: searchNumber(q) }).catch((err: unknown) => {
+    if (err instanceof NotFound) return null;
+    throw err;
+  });
+  return t ? Number(t.id) : null;
 }
 
 /** Default order per queue (osTicket: overdue by due date, closed and the rest by last update). */

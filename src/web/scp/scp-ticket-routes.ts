@@ -97,7 +97,7 @@ export function scpTicketRoutes(d: AppDeps): Router {
   // ## Queues
   router.get('/tickets', async (req, res) => {
     const page = await listQueue(ctxFrom(req, res), Object.fromEntries(FILTERS.map((k) => [k, single(req.query[k])])));
-    const named = ticketNamedBySearch(page);
+    const named = await ticketNamedBySearch(ctxFrom(req, res), page);
     if (named) return res.redirect(303, `/scp/tickets/${named}`);
     await render(req, res, 'scp/tickets/index', { ...page, links: queueLinks(page), queueLabel: QUEUE_LABELS[page.params.queue] }, { title: `${QUEUE_LABELS[page.params.queue]} tickets` });
   });
