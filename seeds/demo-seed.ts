@@ -50,6 +50,13 @@ export async function seedDemo(db: Knex, opts: { password?: string; force?: bool
     }
     const topic = await trx('help_topics').where({ name: 'Online Banking' }).first('id');
     if (!topic) await trx('help_topics').insert({ name: 'Online Banking', is_public: true, is_active: true, department_id: depts['Online Banking'], ...ts });
+    // Canned responses the lab's agents answer with every day (Admin → Canned responses).
+    for (const [title, body, department] of [
+      ['Thanks, we are on it', 'Hello %{user.name},\n\nThank you for reporting this. We are looking into ticket #%{ticket.number} now and will update you shortly.\n\n%{agent.name}', null],
+      ['Online banking: clear the app cache', 'Hello %{user.name},\n\nPlease sign out of the mobile banking app, clear its cache (Settings → Apps → Banking → Storage → Clear cache) and sign in again. Let us know if the problem stays.\n\n%{agent.name}, Online Banking', 'Online Banking'],
+    ] as const) {
+      if (!(await trx('canned_responses').where({ title }).first('id'))) await trx('canned_responses').insert({ title, body, department_id: department ? depts[department] : null, is_active: true, ...ts });
+    }
     for (const [i, a] of accounts.entries()) {
       const existing = await trx('agents').where({ username: a.username }).first('id');
       const row = { name: a.name, email: a.email, role: a.role, department_id: depts[a.department], password_hash: hashes[i], is_active: true, failed_logins: 0, locked_until: null, password_changed_at: now, updated_at: now };

@@ -13,6 +13,25 @@ document.addEventListener('DOMContentLoaded', function () {
       input.addEventListener('change', function () { period.value = 'custom'; });
     });
   }
+  // Canned responses: inserted where the agent is typing, keeping what is already written (without
+  // JavaScript, Insert reloads the page with the reply set to the canned text).
+  document.querySelectorAll('form.canned-form').forEach(function (form) {
+    form.addEventListener('submit', function (e) {
+      var box = document.getElementById(form.getAttribute('data-canned-into'));
+      var id = form.querySelector('select').value;
+      if (!box || !window.fetch) return;
+      e.preventDefault();
+      fetch(form.getAttribute('data-canned-url') + encodeURIComponent(id), { credentials: 'same-origin' })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.text(); })
+        .then(function (text) {
+          var start = box.selectionStart, end = box.selectionEnd;
+          box.value = box.value.slice(0, start) + text + box.value.slice(end);
+          box.focus();
+          box.selectionStart = box.selectionEnd = start + text.length;
+        })
+        .catch(function () { form.submit(); });
+    });
+  });
   // Move focus to the error summary after a failed submit.
   var errs = document.getElementById('form-errors');
   if (errs) errs.focus();

@@ -102,6 +102,19 @@ describe('Phone width and keyboard', () => {
     expect(dupes).toEqual([]);
   });
 
+  it('inserts a canned response where the agent is typing, keeping what is written (no reload)', async () => {
+    const p = agentPage;
+    const box = p.getByLabel('Reply to Robin Teller');
+    await box.fill('Hi! ');
+    const url = p.url();
+    await p.getByLabel('Canned response').selectOption({ label: 'Thanks, we are on it' });
+    await p.getByRole('button', { name: 'Insert' }).click();
+    await expect.poll(() => box.inputValue()).toContain('Thank you for reporting this');
+    expect(await box.inputValue()).toMatch(/^Hi! Hello Robin Teller,\n\nThank you for reporting this\. We are looking into ticket #\d+ now/);
+    expect(p.url()).toBe(url);
+    await box.fill('');
+  });
+
   it('the agent replies from the ticket page at 390 px', async () => {
     const ticket = new TicketPage(agentPage);
     await ticket.reply('A technician is on the way to branch 12.');

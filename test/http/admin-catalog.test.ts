@@ -366,3 +366,32 @@ describe('teams', () => {
     expect((await action(base, id, 'delete')).status).toBe(303);
   });
 });
+
+describe('canned responses', () => {
+  const base = '/scp/admin/canned-responses';
+
+  it('creates one for every department or for one, lists it, keeps the input on errors, and audits it', async () => {
+    const dept = await buildDepartment(t.db, { name: 'Canned dept' });
+    const bad = await post(base, { title: '', body: '', departmentId: '999999' }, `${base}/new`);
+    expect(bad.status).toBe(422);
+    expect(errorsOn(bad.text)).toEqual(['body', 'departmentId', 'title']);
+    const res = await post(base, { title: 'Password reset steps', body: 'Hello %{user.name},\nUse the link.', departmentId: String(dept) }, `${base}/new`);
+    expect(res.status).toBe(303);
+    const row = await t.db('canned_responses').where({ title: 'Password reset steps' }).first();
+    expect(row).toMatchObject({ body: 'Hello %{user.name},\nUse the link.', department_id: dept });
+    expect((await lastAudit('canned_response.create')).entity_id).toBe(row.id);
+    const list = $((await admin.get(base)).text);
+    expect(list('tbody').text()).toContain('Password reset steps');
+    expect(list('tbody').text()).toContain('Canned dept');
+    // A taken title (case-insensitive) is refused; every department: no department chosen.
+    expect((await post(base, { title: 'password reset steps', body: 'x' }, `${base}/new`)).status).toBe(409);
+    expect((await post(`${base}/${row.id}`, { title: 'Password reset steps', body: 'Changed', departmentId: '' })).status).toBe(303);
+    expect(await t.db('canned_responses').where({ id: row.id }).first()).toMatchObject({ body: 'Changed', department_id: null });
+    // A department with a canned response is in use: it cannot be deleted.
+    await t.db('canned_responses').where({ id: row.id }).update({ department_id: dept });
+    expect((await action('/scp/admin/departments', dept, 'delete')).status).not.toBe(303);
+    expect(await t.db('departments').where({ id: dept }).first()).toBeDefined();
+    expect((await action(base, row.id, 'delete')).status).toBe(303);
+    expect(await t.db('canned_responses').where({ id: row.id }).first()).toBeUndefined();
+  });
+});

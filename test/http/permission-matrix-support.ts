@@ -68,7 +68,7 @@ export function routeKey(r: RegisteredRoute): string {
 }
 
 /** The admin sections with an id in the URL (the shared CRUD pattern). */
-export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys'] as const;
+export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys', 'canned-responses'] as const;
 export type AdminEntity = (typeof ADMIN_ENTITIES)[number];
 
 /** The agent ticket actions (POST /scp/tickets/:id/<action>). */
@@ -156,6 +156,7 @@ async function buildAdminEntities(t: TestApp): Promise<Record<AdminEntity, numbe
     teams: teamId,
     agents: (await buildAgent(t.db, { department_id: await buildDepartment(t.db) })).id,
     'api-keys': key.id,
+    'canned-responses': (await t.db('canned_responses').insert({ title: unique('Canned '), body: 'Hello %{user.name}', department_id: null, is_active: true, created_at: ts, updated_at: ts }))[0],
   };
 }
 

@@ -142,7 +142,7 @@ const ticketActionRows: MatrixRow[] = (Object.keys(ACTION_ROWS) as TicketAction[
 // ## Admin entities: the table behind each section, and bodies a create or an edit accepts.
 const TABLES: Record<AdminEntity, string> = {
   departments: 'departments', 'sla-plans': 'sla_plans', schedules: 'schedules', 'help-topics': 'help_topics',
-  priorities: 'priorities', teams: 'teams', agents: 'agents', 'api-keys': 'api_keys',
+  priorities: 'priorities', teams: 'teams', agents: 'agents', 'api-keys': 'api_keys', 'canned-responses': 'canned_responses',
 };
 
 const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, string>> = {
@@ -157,6 +157,7 @@ const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, s
     return { name: 'Matrix Agent', username, email: `${username}@agents.test`, role: 'agent', departmentId: String(f.departmentId), password: NEW_PASSWORD };
   },
   'api-keys': () => ({ allowedIp: '10.0.0.9', note: 'matrix', canCreateTickets: 'on' }),
+  'canned-responses': () => ({ title: unique('Matrix canned '), body: 'Hello %{user.name}' }),
 };
 
 const adminEntityRows: MatrixRow[] = ADMIN_ENTITIES.flatMap((e): MatrixRow[] => {
@@ -274,11 +275,12 @@ export const MATRIX: MatrixRow[] = [
     expect: agentsOnly('303 /scp/tickets/*', { otherDeptAgent: INVALID }), why: 'another department: "Choose one of your departments" (422, nothing created)',
   },
   { method: 'GET', path: '/scp/tickets/:id', url: (f) => `/scp/tickets/${f.ticket.id}`, expect: ticketStaff(OK) },
+  { method: 'GET', path: '/scp/tickets/:id/canned/:cannedId', url: (f) => `/scp/tickets/${f.ticket.id}/canned/${f.edit['canned-responses']}`, expect: ticketStaff(OK), why: 'a canned response filled in for the ticket: those who may see the ticket' },
   ...ticketActionRows,
   { method: 'GET', path: '/scp/attachments/:id', url: (f) => `/scp/attachments/${f.attachmentId}`, expect: ticketStaff(OK) },
 
   // ## Admin area: every page is for admins only (requireAdmin on the router; the services check again)
-  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys'].map(
+  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses'].map(
     (entity): MatrixRow => ({ method: 'GET', path: `/scp/admin/${entity}`, expect: adminsOnly(OK) }),
   ),
   ...adminEntityRows,

@@ -371,6 +371,31 @@ describe('agent panel: tickets over HTTP', () => {
     expect($((await client(t.app).get('/scp/login')).text)('link[href="/scp/priorities.css"]').length).toBe(0);
   });
 
+  it('offers the canned responses of the ticket\'s department and every department, filled in for the ticket', async () => {
+    const o = await open('Cannot sign in', 'canned-user@example.com');
+    const ts = '2026-03-02 10:00:00.000';
+    const insert = async (title: string, body: string, department_id: number | null, is_active = true) =>
+      (await t.db('canned_responses').insert({ title, body, department_id, is_active, created_at: ts, updated_at: ts }))[0];
+    const every = await insert('Greeting', 'Hello %{user.name}, about #%{ticket.number} (%{ticket.subject}): %{agent.name} here. %{unknown.thing}', null);
+    const own = await insert('Support only', 'Support text', support);
+    await insert('Banking only', 'Banking text', banking);
+    await insert('Retired', 'Old text', null, false);
+    const page = $((await johnC.get(`/scp/tickets/${o.id}`)).text);
+    expect(page('#f-canned option').map((_, el) => page(el).text()).get()).toEqual(['Greeting', 'Support only']);
+    // Without JavaScript: Insert reloads the page with the reply filled in.
+    const filled = $((await johnC.get(`/scp/tickets/${o.id}?canned=${every}`)).text);
+    expect(filled('#f-message').val()).toBe(`Hello Pat Customer, about #${o.number} (Cannot sign in): John here. %{unknown.thing}`);
+    // For the page's script: the text alone.
+    const text = await johnC.get(`/scp/tickets/${o.id}/canned/${own}`);
+    expect([text.status, text.headers['content-type'], text.text]).toEqual([200, 'text/plain; charset=utf-8', 'Support text']);
+    // Another department's, an inactive one, an unknown one: not found.
+    const banned = await t.db('canned_responses').whereIn('title', ['Banking only', 'Retired']).pluck('id');
+    for (const id of [...banned, 999999]) expect((await johnC.get(`/scp/tickets/${o.id}/canned/${id}`)).status, String(id)).toBe(404);
+    // An agent who may not see the ticket learns nothing.
+    expect((await janeC.get(`/scp/tickets/${o.id}/canned/${every}`)).status).toBe(404);
+    await t.db('canned_responses').delete();
+  });
+
   it('shows no due date for a closed ticket: the page says when it was due, the Closed queue shows none', async () => {
     const o = await open('Due no more', 'due-no-more@example.com');
     const dueBefore = $((await johnC.get(`/scp/tickets/${o.id}`)).text)('[data-prop=due]').text();

@@ -43,6 +43,7 @@ export const departmentSpec: CatalogSpec<Department> = {
     { table: 'tickets', column: 'department_id', label: 'ticket' },
     { table: 'agents', column: 'department_id', label: 'agent (primary department)' },
     { table: 'help_topics', column: 'department_id', label: 'help topic' },
+    { table: 'canned_responses', column: 'department_id', label: 'canned response' },
   ],
 };
 

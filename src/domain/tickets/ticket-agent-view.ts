@@ -53,19 +53,22 @@ async function loadHeader(db: Db, ticketId: number) {
 
 /**
  * The form choices in ONE statement (UNION ALL, as the queue's filter choices): active priorities
- * (by urgency), SLA plans, departments, topics, teams (by name) and the agents who may be assigned
- * in the ticket's department (primary or extra access, or admins; by name).
+ * (by urgency), SLA plans, departments, topics, teams (by name), the agents who may be assigned
+ * in the ticket's department (primary or extra access, or admins; by name) and its canned responses.
  */
 async function formOptions(db: Db, t: any) {
   // ord is numeric on every row (a union column mixing numbers and text would sort as text on MariaDB).
   const part = (kind: string, table: string, byUrgency = false) => db(table).where('is_active', true).select(db.raw('? as kind', [kind]), 'id', 'name', byUrgency ? 'urgency as ord' : db.raw('0 as ord'));
   const agents = part('agent', 'agents')
     .andWhere((q) => q.where('department_id', t.department_id).orWhere('role', 'admin').orWhereIn('id', db('departments_agents').where({ department_id: t.department_id }).select('agent_id')));
-  const parts = [part('priority', 'priorities', true), part('sla', 'sla_plans'), part('dept', 'departments'), part('topic', 'help_topics'), part('team', 'teams'), agents];
+  // The canned responses the ticket's department may use (its own and every department's), by title.
+  const canned = db('canned_responses').where('is_active', true).andWhere((q) => q.whereNull('department_id').orWhere('department_id', t.department_id))
+    .select(db.raw('? as kind', ['canned']), 'id', db.ref('title').as('name'), db.raw('0 as ord'));
+  const parts = [part('priority', 'priorities', true), part('sla', 'sla_plans'), part('dept', 'departments'), part('topic', 'help_topics'), part('team', 'teams'), agents, canned];
   const rows = (await parts[0].unionAll(parts.slice(1)).orderBy(['kind', 'ord', 'name'])) as unknown as { kind: string; id: unknown; name: string }[];
   const of = (k: string): Opt[] => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: String(r.name) }));
   return {
-    priorities: of('priority'), slaPlans: of('sla'), topics: of('topic'), teams: of('team'), agents: of('agent'),
+    priorities: of('priority'), slaPlans: of('sla'), topics: of('topic'), teams: of('team'), agents: of('agent'), canned: of('canned'),
     departments: of('dept').filter((d) => d.id !== t.department_id), statuses: STATUSES.map((s) => ({ id: s, name: STATUS_LABELS[s] })),
   };
 }

@@ -7,6 +7,7 @@ import * as schedules from '../../domain/sla/schedule-service.ts';
 import * as topics from '../../domain/topics/topic-service.ts';
 import * as priorities from '../../domain/priorities/priority-service.ts';
 import * as teams from '../../domain/teams/team-service.ts';
+import * as canned from '../../domain/canned/canned-response-service.ts';
 import { choiceOptions, crudRoutes, type CrudConfig } from './admin-crud.ts';
 
 const yesNo = (b: boolean) => (b ? 'Yes' : 'No');
@@ -172,9 +173,34 @@ const teamConfig: CrudConfig = {
   remove: teams.deleteTeam,
 };
 
+const cannedConfig: CrudConfig = {
+  path: 'canned-responses', title: 'Canned responses', singular: 'canned response', columns: ['Title', 'Department', 'Text'],
+  list: async (ctx) => ({
+    rows: (await canned.listCannedResponses(ctx)).map((c) => ({
+      id: c.id, isActive: c.isActive, cells: [c.title, c.departmentName ?? 'Every department', c.body.length > 80 ? `${c.body.slice(0, 80)}…` : c.body],
+    })),
+  }),
+  fields: async (ctx) => {
+    const c = await listAdminChoices(ctx);
+    return [
+      { name: 'title', label: 'Title', required: true, maxlength: 120, hint: 'What agents pick from the list on the ticket page.' },
+      { name: 'departmentId', label: 'Department', type: 'select', options: choiceOptions(c.departments, 'Every department'), hint: 'Offered on this department’s tickets only, or on every ticket.' },
+      { name: 'body', label: 'Text', type: 'textarea', required: true, rows: 8, hint: `Filled in for the ticket: ${canned.CANNED_VARIABLES.map((v) => `%{${v}}`).join(', ')}.` },
+    ];
+  },
+  load: async (ctx, id) => {
+    const c = await canned.getCannedResponse(ctx, id);
+    return { values: { ...c }, name: c.title, isActive: c.isActive };
+  },
+  create: canned.createCannedResponse,
+  update: canned.updateCannedResponse,
+  setActive: canned.setCannedResponseActive,
+  remove: canned.deleteCannedResponse,
+};
+
 /** The catalogue sections of the admin area. */
 export function adminCatalogRoutes(): Router {
   const router = Router();
-  for (const cfg of [departmentConfig, slaPlanConfig, scheduleConfig, topicConfig, priorityConfig, teamConfig]) router.use(crudRoutes(cfg));
+  for (const cfg of [departmentConfig, slaPlanConfig, scheduleConfig, topicConfig, priorityConfig, teamConfig, cannedConfig]) router.use(crudRoutes(cfg));
   return router;
 }

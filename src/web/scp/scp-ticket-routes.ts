@@ -11,6 +11,7 @@ import {
 import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from '../../domain/tickets/ticket-agent-view.ts';
 import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
+import { fillCannedResponse } from '../../domain/canned/canned-response-service.ts';
 import { countText } from '../../domain/bounded-count.ts';
 import { exportQueueCsv, listQueue, QUEUE_LABELS, QUEUES, SORT_KEYS, ticketNamedBySearch, type QueuePage } from '../../domain/tickets/ticket-queue-queries.ts';
 import type { ServiceContext } from '../../domain/context.ts';
@@ -125,7 +126,18 @@ export function scpTicketRoutes(d: AppDeps): Router {
   });
 
   // ## Ticket page and actions
-  router.get('/tickets/:id', async (req, res) => showTicket(req, res));
+  router.get('/tickets/:id', async (req, res) => {
+    // ?canned=<id>: the reply form filled with that canned response (the Insert button without JavaScript).
+    const cannedId = single(req.query.canned);
+    if (cannedId === undefined) return showTicket(req, res);
+    const message = await fillCannedResponse(ctxFrom(req, res), ticketIdOf(req), Number(cannedId));
+    await showTicket(req, res, { activeForm: 'reply', values: { message } });
+  });
+  // The same text for the page's script, which inserts it where the agent is typing.
+  router.get('/tickets/:id/canned/:cannedId', async (req, res) => {
+    const text = await fillCannedResponse(ctxFrom(req, res), ticketIdOf(req), Number(req.params.cannedId));
+    res.type('text/plain').set('Cache-Control', 'private, no-store').send(text);
+  });
   for (const [name, fn, done] of ACTIONS) {
     const mw = name === 'reply' || name === 'note' ? [upload] : [];
     router.post(`/tickets/:id/${name}`, ...mw, async (req: Request, res: Response) => runAction(req, res, name, fn, done));
