@@ -132,3 +132,19 @@ describe('helpers', () => {
     expect(plans.formatGrace(240)).toBe('4');
   });
 });
+
+describe('names two admins save at the same moment', () => {
+  it('keep one of two names differing only in case (checked again inside the write, where SQLite\'s unique index is case-sensitive)', async () => {
+    const results = await Promise.allSettled([
+      priorities.createPriority(t.ctx(admin), { name: 'Race Level', urgency: '5', color: '#AABBCC' }),
+      priorities.createPriority(t.ctx(admin), { name: 'race level', urgency: '6', color: '#AABBCC' }),
+      teams.createTeam(t.ctx(admin), { name: 'Race Team' }),
+      teams.createTeam(t.ctx(admin), { name: 'RACE TEAM' }),
+    ]);
+    // One of each pair is saved (which one is the race's), the other refused as a taken name.
+    for (const pair of [results.slice(0, 2), results.slice(2)]) expect(pair.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toBe('NAME_TAKEN');
+    expect(await t.db('priorities').whereRaw('lower(name) = ?', ['race level']).count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(await t.db('teams').whereRaw('lower(name) = ?', ['race team']).count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
+});

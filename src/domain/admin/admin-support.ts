@@ -63,7 +63,10 @@ export function nameTaken(label: string, field = 'name', what = 'name'): Conflic
 
 /**
  * Refuses a value another row already has in `column` (case-insensitive, as MySQL compares). No value
- * (a field that did not parse) has nothing to check. @throws Conflict
+ * (a field that did not parse) has nothing to check. The services call it twice: with the form's
+ * other checks before the write (checkForm: every problem at once), and again first thing in the
+ * write's transaction, which is the guarantee on SQLite (its unique indexes compare case-sensitively;
+ * its one connection runs transactions one at a time). @throws Conflict
  */
 export async function assertUnique(db: Db, spec: CatalogSpec, column: string, value: string | undefined, exceptId?: number, field = column): Promise<void> {
   if (value === undefined) return;
@@ -80,7 +83,8 @@ export type FormCheck = () => Promise<unknown>;
  * reports every problem (a taken username together with a bad email). The checks see the fields that
  * parsed. Any invalid field or failed reference → ValidationFailed with all the field errors; else a
  * taken name → its Conflict, carrying every conflicting field. A check before the write is only a
- * courtesy: the unique constraint, through writeOrConflict, stays the guarantee.
+ * courtesy: the same check in the write's transaction (assertUnique) and the unique constraint, through
+ * writeOrConflict, stay the guarantee.
  * @throws ValidationFailed, Conflict (and whatever a check throws that is not about a field)
  */
 export async function checkForm<T>(form: ParsedForm<T>, checks: (values: Partial<T>) => FormCheck[]): Promise<T> {

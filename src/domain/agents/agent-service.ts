@@ -121,6 +121,12 @@ const accountChecks = (db: Knex | Knex.Transaction, v: Partial<Parsed>, exceptId
   () => assertUnique(db, agentSpec, 'email', v.email, exceptId),
 ];
 
+/** The username and email checked again in the write's transaction (see assertUnique). */
+async function uniqueAgain(trx: Knex.Transaction, input: Parsed, exceptId?: number): Promise<void> {
+  await assertUnique(trx, agentSpec, 'username', input.username, exceptId);
+  await assertUnique(trx, agentSpec, 'email', input.email, exceptId);
+}
+
 async function writeAccess(trx: Knex.Transaction, agentId: number, input: Parsed) {
   await trx('departments_agents').where({ agent_id: agentId }).delete();
   await trx('teams_agents').where({ agent_id: agentId }).delete();
@@ -156,6 +162,7 @@ export async function createAgent(ctx: ServiceContext, raw: CreateAgentInput): P
   // Without a chosen password the hash is of random bytes nobody knows: only the reset link opens the account.
   const hash = await hashPassword(plain ?? crypto.randomBytes(32).toString('hex'));
   const agentId = await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await uniqueAgain(trx, input);
     const now = toDbDate(ctx.clock());
     const [newId] = await trx('agents').insert({
       name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, password_hash: hash,
@@ -177,6 +184,7 @@ export async function updateAgent(ctx: ServiceContext, agentId: number, raw: Age
     async () => v.role === 'agent' && guardDemotion(ctx, ctx.db, await loadRow(ctx.db, agentSpec, agentId)),
   ]);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await uniqueAgain(trx, input, agentId);
     const row = await loadRow(trx, agentSpec, agentId);
     const before = await readAgent(trx, agentId);
     if (input.role !== 'admin') await guardDemotion(ctx, trx, row);

@@ -65,6 +65,7 @@ export async function createCannedResponse(ctx: ServiceContext, raw: CannedRespo
   assertAdmin(ctx);
   const input = await validate(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, cannedSpec, 'title', input.title, undefined, 'title');
     const now = toDbDate(ctx.clock());
     const [cannedId] = await trx('canned_responses').insert({ ...toRow(input), is_active: true, created_at: now, updated_at: now });
     const canned = toCanned({ ...toRow(input), id: cannedId, is_active: true });
@@ -78,6 +79,7 @@ export async function updateCannedResponse(ctx: ServiceContext, cannedId: number
   assertAdmin(ctx);
   const input = await validate(ctx, raw, cannedId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, cannedSpec, 'title', input.title, cannedId, 'title');
     const before = toCanned(await loadRow(trx, cannedSpec, cannedId));
     await trx('canned_responses').where({ id: cannedId }).update({ ...toRow(input), updated_at: toDbDate(ctx.clock()) });
     await recordAudit(ctx, trx, { action: 'canned_response.update', entity: 'canned_response', entityId: cannedId, ...changes({ ...before }, { ...before, title: input.title, body: input.body, departmentId: input.departmentId ?? null }) });

@@ -106,6 +106,7 @@ export async function createDepartment(ctx: ServiceContext, raw: DepartmentInput
   assertAdmin(ctx);
   const input = await validate(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, departmentSpec, 'name', input.name);
     const now = toDbDate(ctx.clock());
     const [deptId] = await trx('departments').insert({ ...toRow(input), is_active: true, created_at: now, updated_at: now });
     await writeMembers(trx, deptId, input.memberIds);
@@ -120,6 +121,7 @@ export async function updateDepartment(ctx: ServiceContext, deptId: number, raw:
   assertAdmin(ctx);
   const input = await validate(ctx, raw, deptId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, departmentSpec, 'name', input.name, deptId);
     const before = await getDepartment({ ...ctx, db: trx }, deptId);
     await trx('departments').where({ id: deptId }).update({ ...toRow(input), updated_at: toDbDate(ctx.clock()) });
     await writeMembers(trx, deptId, input.memberIds);

@@ -63,6 +63,7 @@ export async function createPriority(ctx: ServiceContext, raw: PriorityInput): P
   assertAdmin(ctx);
   const input = await validate(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, prioritySpec, 'name', input.name);
     const now = toDbDate(ctx.clock());
     const [priorityId] = await trx('priorities').insert({ ...input, is_active: true, created_at: now, updated_at: now });
     const priority = toPriority({ ...input, id: priorityId, is_active: true });
@@ -76,6 +77,7 @@ export async function updatePriority(ctx: ServiceContext, priorityId: number, ra
   assertAdmin(ctx);
   const input = await validate(ctx, raw, priorityId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, prioritySpec, 'name', input.name, priorityId);
     const before = toPriority(await loadRow(trx, prioritySpec, priorityId));
     await trx('priorities').where({ id: priorityId }).update({ ...input, updated_at: toDbDate(ctx.clock()) });
     await recordAudit(ctx, trx, { action: 'priority.update', entity: 'priority', entityId: priorityId, ...changes({ ...before }, { ...before, ...input }) });

@@ -143,6 +143,7 @@ export async function createSchedule(ctx: ServiceContext, raw: ScheduleInput): P
   assertAdmin(ctx);
   const { parts, row } = await prepare(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, scheduleSpec, 'name', row.name);
     const now = toDbDate(ctx.clock());
     const [scheduleId] = await trx('schedules').insert({ ...row, is_active: true, created_at: now, updated_at: now });
     await writeParts(trx, scheduleId, parts);
@@ -157,6 +158,7 @@ export async function updateSchedule(ctx: ServiceContext, scheduleId: number, ra
   assertAdmin(ctx);
   const { parts, row } = await prepare(ctx, raw, scheduleId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, scheduleSpec, 'name', row.name, scheduleId);
     const before = await readSchedule(trx, await loadRow(trx, scheduleSpec, scheduleId));
     await trx('schedules').where({ id: scheduleId }).update({ ...row, updated_at: toDbDate(ctx.clock()) });
     await writeParts(trx, scheduleId, parts);

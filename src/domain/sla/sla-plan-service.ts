@@ -95,6 +95,7 @@ export async function createSlaPlan(ctx: ServiceContext, raw: SlaPlanInput): Pro
   assertAdmin(ctx);
   const input = await validate(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, slaPlanSpec, 'name', input.name);
     const now = toDbDate(ctx.clock());
     const [planId] = await trx('sla_plans').insert({ ...toRow(input), is_active: true, created_at: now, updated_at: now });
     const plan = toPlan({ ...toRow(input), id: planId, is_active: true });
@@ -111,6 +112,7 @@ export async function updateSlaPlan(ctx: ServiceContext, planId: number, raw: Sl
   assertAdmin(ctx);
   const input = await validate(ctx, raw, planId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, slaPlanSpec, 'name', input.name, planId);
     const before = toPlan(await loadRow(trx, slaPlanSpec, planId));
     await trx('sla_plans').where({ id: planId }).update({ ...toRow(input), updated_at: toDbDate(ctx.clock()) });
     const after = toPlan({ ...toRow(input), id: planId, is_active: before.isActive });

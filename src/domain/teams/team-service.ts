@@ -80,6 +80,7 @@ export async function createTeam(ctx: ServiceContext, raw: TeamInput): Promise<T
   assertAdmin(ctx);
   const input = await validate(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, teamSpec, 'name', input.name);
     const now = toDbDate(ctx.clock());
     const [teamId] = await trx('teams').insert({ name: input.name, lead_agent_id: input.leadId ?? null, is_active: true, created_at: now, updated_at: now });
     await write(trx, teamId, input);
@@ -94,6 +95,7 @@ export async function updateTeam(ctx: ServiceContext, teamId: number, raw: TeamI
   assertAdmin(ctx);
   const input = await validate(ctx, raw, teamId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, teamSpec, 'name', input.name, teamId);
     const before = await readTeam(trx, teamId);
     await trx('teams').where({ id: teamId }).update({ name: input.name, lead_agent_id: input.leadId ?? null, updated_at: toDbDate(ctx.clock()) });
     await write(trx, teamId, input);

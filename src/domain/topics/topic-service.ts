@@ -75,6 +75,7 @@ export async function createTopic(ctx: ServiceContext, raw: TopicInput): Promise
   assertAdmin(ctx);
   const input = await validate(ctx, raw);
   return writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, topicSpec, 'name', input.name);
     const now = toDbDate(ctx.clock());
     const [topicId] = await trx('help_topics').insert({ ...toRow(input), is_active: true, created_at: now, updated_at: now });
     const topic = toTopic({ ...toRow(input), id: topicId, is_active: true });
@@ -88,6 +89,7 @@ export async function updateTopic(ctx: ServiceContext, topicId: number, raw: Top
   assertAdmin(ctx);
   const input = await validate(ctx, raw, topicId);
   await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, topicSpec, 'name', input.name, topicId);
     const before = toTopic(await loadRow(trx, topicSpec, topicId));
     await trx('help_topics').where({ id: topicId }).update({ ...toRow(input), updated_at: toDbDate(ctx.clock()) });
     const after = toTopic({ ...toRow(input), id: topicId, is_active: before.isActive });
