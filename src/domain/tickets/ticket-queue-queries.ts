@@ -848,7 +848,8 @@ function toQueueRow(r: any, tz: string): QueueRow {
   const dueAt = dbDate(r.due_at);
   const updatedAt = dbDate(r.updated_at)!;
   return {
-    dueText: formatDate(dueAt, tz), updatedText: formatDate(updatedAt, tz),
+    // A resolved or closed ticket is due no more: no due date in the list (the CSV keeps dueAt).
+    dueText: r.status === 'open' ? formatDate(dueAt, tz) : '', updatedText: formatDate(updatedAt, tz),
     id: r.id, number: r.number, subject: r.subject, status: r.status, requesterName: r.requester_name, requesterEmail: r.requester_email,
     priority: r.priority, priorityId: Number(r.priority_id), priorityColor: r.priority_color, department: r.department, assignee: r.assignee ?? null, team: r.team ?? null,
     dueAt, updatedAt, isOverdue: dbBool(r.is_overdue), isAnswered: dbBool(r.is_answered),
