@@ -94,13 +94,14 @@ const NEW_PASSWORD = 'matrix passphrase 7f3k2q';
 
 /** A ticket row, its thread and its events: what a refused ticket call must leave alone. */
 async function ticketSnapshot(db: Knex, ticketId: number) {
-  const [ticket, entries, events, attachments] = await Promise.all([
+  const [ticket, entries, events, attachments, ccs] = await Promise.all([
     db('tickets').where({ id: ticketId }).first(),
     db('thread_entries').where({ ticket_id: ticketId }).orderBy('id').select('id', 'kind', 'body'),
     db('ticket_events').where({ ticket_id: ticketId }).orderBy('id').select('id', 'event'),
     db('attachments').where({ ticket_id: ticketId }).orderBy('id').select('id'),
+    db('ticket_collaborators').where({ ticket_id: ticketId }).orderBy('user_id').pluck('user_id'),
   ]);
-  return { ticket, entries, events, attachments };
+  return { ticket, entries, events, attachments, ccs };
 }
 
 const reopen = (id: (f: MatrixFixtures) => number) => async (db: Knex, f: MatrixFixtures) => {
@@ -125,6 +126,15 @@ const ACTION_ROWS: Record<TicketAction, { body: (f: MatrixFixtures) => Record<st
   due: { body: () => ({ dueAt: '2099-01-01T10:00' }), setup: (db, id) => db('tickets').where({ id }).update({ manual_due_at: null, due_at: null }) },
   status: { body: () => ({ status: 'closed' }), setup: (db, id) => db('tickets').where({ id }).update({ status: 'open', state: 'open', closed_at: null }) },
   edit: { body: () => ({ subject: 'Edited by the matrix' }), setup: (db, id) => db('tickets').where({ id }).update({ subject: 'Matrix ticket' }) },
+  cc: { body: () => ({ email: 'matrix-cc@example.com', name: 'Matrix CC' }), setup: (db, id) => db('ticket_collaborators').where({ ticket_id: id }).del() },
+  // The fixture user stands in for a CC (the table does not care whose ticket it is).
+  uncc: {
+    body: (f) => ({ userId: String(f.userId) }),
+    setup: async (db, id, f) => {
+      await db('ticket_collaborators').where({ ticket_id: id }).del();
+      await db('ticket_collaborators').insert({ ticket_id: id, user_id: f.userId, created_at: '2026-01-01 00:00:00.000' });
+    },
+  },
 };
 
 const ticketActionRows: MatrixRow[] = (Object.keys(ACTION_ROWS) as TicketAction[]).map((name) => {

@@ -85,7 +85,7 @@ describe('mail templates, sent at their moment', () => {
 
   it('agent response: to the user, not auto-submitted, threaded', async () => {
     const [entryId] = await t.db('thread_entries').insert({ ticket_id: ticket.id, kind: 'response', agent_id: a1.id, poster_name: 'Agent One', body: 'Try <this>', source: 'web', created_at: '2026-03-02 10:05:00.000' });
-    await notify({ kind: 'agent_response', ticketId: ticket.id, entryId });
+    await notify({ kind: 'agent_response', ticketId: ticket.id, entryId, ccs: true });
     const mails = await deliver();
     expect(to(mails)).toEqual(['kim@customer.test']);
     common(mails[0], '');

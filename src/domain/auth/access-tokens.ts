@@ -12,18 +12,22 @@ export function hashToken(token: string): string {
   return crypto.createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+type NewToken = { kind: TokenKind; userId?: number; agentId?: number; ticketId?: number; ttlMinutes: number };
+
 /** Creates a token and returns it (the only time it exists in clear). */
-export async function createAccessToken(
-  trx: Knex | Knex.Transaction,
-  t: { kind: TokenKind; userId?: number; agentId?: number; ticketId?: number; ttlMinutes: number },
-  now: Date,
-): Promise<string> {
-  const token = crypto.randomBytes(32).toString('base64url');
-  await trx('access_tokens').insert({
-    kind: t.kind, token_hash: hashToken(token), user_id: t.userId ?? null, agent_id: t.agentId ?? null, ticket_id: t.ticketId ?? null,
+export async function createAccessToken(trx: Knex | Knex.Transaction, t: NewToken, now: Date): Promise<string> {
+  return (await createAccessTokens(trx, [t], now))[0];
+}
+
+/** Creates several tokens in one INSERT (a mail to each person following a ticket) and returns them, in order. */
+export async function createAccessTokens(trx: Knex | Knex.Transaction, list: NewToken[], now: Date): Promise<string[]> {
+  if (!list.length) return [];
+  const tokens = list.map(() => crypto.randomBytes(32).toString('base64url'));
+  await trx('access_tokens').insert(list.map((t, i) => ({
+    kind: t.kind, token_hash: hashToken(tokens[i]), user_id: t.userId ?? null, agent_id: t.agentId ?? null, ticket_id: t.ticketId ?? null,
     expires_at: toDbDate(new Date(now.getTime() + t.ttlMinutes * 60_000)), created_at: toDbDate(now),
-  });
-  return token;
+  })));
+  return tokens;
 }
 
 export interface AccessTokenRow {

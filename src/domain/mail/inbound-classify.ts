@@ -65,10 +65,15 @@ export function subjectTicketNumber(subject: string | undefined): string | undef
 
 /** Every address in the given address headers, lower-cased. */
 export function addressesOf(...objs: (AddressObject | AddressObject[] | undefined)[]): string[] {
-  const out: string[] = [];
-  const walk = (list: { address?: string; group?: any[] }[]) => {
+  return peopleOf(...objs).map((p) => p.address);
+}
+
+/** The people of address headers (To, Cc), groups included: lower-cased address and display name. */
+export function peopleOf(...objs: (AddressObject | AddressObject[] | undefined)[]): { address: string; name: string }[] {
+  const out: { address: string; name: string }[] = [];
+  const walk = (list: { address?: string; name?: string; group?: any[] }[]) => {
     for (const a of list) {
-      if (a.address) out.push(a.address.toLowerCase());
+      if (a.address) out.push({ address: a.address.toLowerCase(), name: a.name ?? '' });
       if (a.group) walk(a.group);
     }
   };

@@ -11,9 +11,12 @@
  * - Auto-submitted mail (Auto-Submitted ≠ no, Precedence bulk/junk/list, X-Autoreply …) that
  *   opens a ticket gets no auto-response (notifyUser=false); one that answers an existing ticket is
  *   logged and ignored, so an out-of-office reply never reopens a ticket nor starts a mail loop.
- * - A subject token "[#NUMBER]" threads only when the sender is the ticket's requester (otherwise
- *   anyone could write into someone else's ticket); a References/In-Reply-To match threads any
- *   non-agent sender (they hold one of our unguessable Message-IDs), with a "Received from" line.
+ * - A subject token "[#NUMBER]" threads only when the sender is the ticket's requester or a CC
+ *   (otherwise anyone could write into someone else's ticket); a References/In-Reply-To match threads
+ *   any non-agent sender (they hold one of our unguessable Message-IDs): the requester and CCs as
+ *   themselves, anyone else in the requester's name with a "Received from" line.
+ * - The other people a requester's mail went to (To, Cc; not the help desk's addresses, agents or
+ *   banned senders) become CCs of the ticket it opens or answers (osTicket's add_email_collabs).
  * - Agents answering an alert by email are refused (they answer in the panel).
  * - Domain failures (invalid sender, …) become outcome 'rejected' with a reason; anything
  *   unexpected (database down) is thrown so the channel can ask the sender to retry.
@@ -29,7 +32,10 @@ import { getSettings, type Settings } from '../settings/settings-service.ts';
 import { addUserMessage, openTicket } from '../tickets/ticket-service.ts';
 import { extensionOf, normaliseFilename, type UploadedFile } from '../tickets/attachment-service.ts';
 import { isBanned } from '../users/user-service.ts';
-import { addressesOf, deliveredTo, isAutoSubmitted, isBounce, referencedIds, stripQuotedReply, subjectTicketNumber } from './inbound-classify.ts';
+import { systemAddresses } from './system-addresses.ts';
+import { addressesOf, deliveredTo, isAutoSubmitted, isBounce, peopleOf, referencedIds, stripQuotedReply, subjectTicketNumber } from './inbound-classify.ts';
+import { collaboratorsColumn, collaboratorsFrom } from '../tickets/ticket-collaborator-list.ts';
+import { addCollaboratorsFromMail } from '../tickets/ticket-collaborators.ts';
 
 export type InboundChannel = 'smtp' | 'pipe' | 'imap' | 'api';
 export type InboundOutcome = 'threaded' | 'created' | 'ignored' | 'rejected';
@@ -116,7 +122,7 @@ function bodyOf(p: ParsedMail, stripQuotes: boolean, notes: string[], banner?: s
   return body.length > MAX_BODY ? body.slice(0, MAX_BODY - 40) + '\n\n[message truncated]' : body;
 }
 
-/** The ticket this message answers: by our Message-IDs in its headers, else by subject token from the requester. */
+/** The ticket this message answers: by our Message-IDs in its headers, else by subject token from the requester or a CC. */
 async function findThread(db: Db, p: ParsedMail, from: string): Promise<{ ticketId: number; via: 'headers' | 'subject' } | undefined> {
   const refs = referencedIds(p);
   if (refs.length) {
@@ -130,15 +136,13 @@ async function findThread(db: Db, p: ParsedMail, from: string): Promise<{ ticket
   }
   const number = subjectTicketNumber(p.subject);
   if (number) {
-    const t = await db('tickets as t').join('users as u', 'u.id', 't.user_id').where('t.number', number).andWhere('u.email', from).first('t.id');
+    // From its requester or one of its CCs.
+    const t = await db('tickets as t').join('users as u', 'u.email', db.raw('?', [from])).where('t.number', number)
+      .andWhere((q) => q.whereRaw('?? = ??', ['u.id', 't.user_id']).orWhereExists(db('ticket_collaborators as tc').whereRaw('?? = ??', ['tc.ticket_id', 't.id']).whereRaw('?? = ??', ['tc.user_id', 'u.id']).select('tc.ticket_id')))
+      .first('t.id');
     if (t) return { ticketId: t.id, via: 'subject' };
   }
   return undefined;
-}
-
-async function systemAddresses(db: Db, s: Settings): Promise<Set<string>> {
-  const depts: string[] = await db('departments').whereNotNull('email_address').pluck('email_address');
-  return new Set([s.inbound_address, ...depts].filter(Boolean).map((a) => a.toLowerCase()));
 }
 
 /** The active department whose address received the message (To, Cc, Delivered-To), if any. */
@@ -187,15 +191,20 @@ export async function processInboundMail(ctx: ServiceContext, raw: Buffer, chann
 
   if (thread) {
     if (auto) return finish(ctx, base, 'ignored', 'auto_reply', thread.ticketId);
-    const t = await ctx.db('tickets as t').join('users as u', 'u.id', 't.user_id').where('t.id', thread.ticketId).first('t.id', 't.number', 't.user_id', 'u.email', 'u.name');
+    const t = await ctx.db('tickets as t').join('users as u', 'u.id', 't.user_id').where('t.id', thread.ticketId)
+      .first('t.id', 't.number', 't.user_id', 'u.email', 'u.name', collaboratorsColumn(ctx.db, ctx.db.ref('t.id')));
     const isRequester = t && t.email === fromAddr;
-    if (t && !isRequester && (await ctx.db('agents').where({ email: fromAddr }).first('id'))) return finish(ctx, base, 'rejected', 'agent_reply_by_email', t.id);
+    const cc = t && !isRequester ? collaboratorsFrom(t.collaborators).find((c) => c.email === fromAddr) : undefined;
+    if (t && !isRequester && !cc && (await ctx.db('agents').where({ email: fromAddr }).first('id'))) return finish(ctx, base, 'rejected', 'agent_reply_by_email', t.id);
     if (t) {
-      const banner = isRequester ? undefined : `Received from: ${fromName} <${fromAddr}>`;
-      const user: UserActor = { kind: 'user', id: t.user_id, email: t.email, name: t.name };
+      // The requester or a CC writes as themselves; anyone else holding our Message-ID in the requester's name, with a banner.
+      const banner = isRequester || cc ? undefined : `Received from: ${fromName} <${fromAddr}>`;
+      const user: UserActor = cc ? { kind: 'user', id: cc.id, email: cc.email, name: cc.name } : { kind: 'user', id: t.user_id, email: t.email, name: t.name };
       try {
-        return await fileIn(ctx, base, async (tctx) => {
+        return await fileIn(ctx, base, async (tctx, trx) => {
           const r = await addUserMessage({ ...tctx, actor: user }, { ticketId: t.id, message: bodyOf(p, true, notes, banner), source: 'email', messageId }, files);
+          // The requester copied others in: they follow the ticket from now on.
+          if (isRequester) await addCollaboratorsFromMail({ ...tctx, actor: user }, trx, t, { to: peopleOf(p.to), cc: peopleOf(p.cc), deliveredTo: deliveredTo(p) });
           return { outcome: 'threaded', ticketId: t.id, ticketNumber: t.number, entryId: r.entryId, reason: thread.via === 'subject' ? 'subject_token' : 'headers' };
         });
       } catch (err) {
@@ -207,11 +216,13 @@ export async function processInboundMail(ctx: ServiceContext, raw: Buffer, chann
 
   const departmentId = await departmentFor(ctx.db, [...addressesOf(p.to, p.cc), ...deliveredTo(p)]);
   try {
-    return await fileIn(ctx, base, async (tctx) => {
+    return await fileIn(ctx, base, async (tctx, trx) => {
       const r = await openTicket({ ...tctx, actor: SYSTEM }, {
         email: fromAddr, name: fromName, subject: subject || '(no subject)', message: bodyOf(p, false, notes), source: 'email',
         departmentId, notifyUser: !auto, messageId,
       }, files);
+      // The other people the mail went to (To and Cc) follow the ticket as CCs (not from automated mail).
+      if (!auto) await addCollaboratorsFromMail({ ...tctx, actor: SYSTEM }, trx, { id: r.id, user_id: r.userId }, { to: peopleOf(p.to), cc: peopleOf(p.cc), deliveredTo: deliveredTo(p) });
       return { outcome: 'created', ticketId: r.id, ticketNumber: r.number, entryId: r.entryId, reason: auto ? 'auto_submitted_no_autoresponse' : undefined };
     });
   } catch (err) {
@@ -231,7 +242,7 @@ function domainReject(ctx: ServiceContext, base: { messageId: string; from: stri
 async function fileIn(
   ctx: ServiceContext,
   base: { messageId: string; from: string | null; subject: string; channel: InboundChannel },
-  change: (tctx: ServiceContext) => Promise<{ outcome: 'threaded' | 'created'; ticketId: number; ticketNumber: string; entryId: number; reason?: string }>,
+  change: (tctx: ServiceContext, trx: Knex.Transaction) => Promise<{ outcome: 'threaded' | 'created'; ticketId: number; ticketNumber: string; entryId: number; reason?: string }>,
 ): Promise<InboundResult> {
   const DUP = Symbol('dup');
   const r = await inTransaction(ctx, async (trx) => {
@@ -242,7 +253,7 @@ async function fileIn(
       if (isUniqueViolation(err)) return DUP;
       throw err;
     }
-    const done = await change(withDb(ctx, trx));
+    const done = await change(withDb(ctx, trx), trx);
     await trx('inbound_messages').where({ id: rowId }).update({ outcome: done.outcome, reason: done.reason ?? null, ticket_id: done.ticketId, entry_id: done.entryId });
     return done;
   });

@@ -6,7 +6,8 @@ import type { Knex } from 'knex';
 import { jsonObject, jsonRows, sqlJsonArrayAgg, sqlJsonObjectAgg } from '../../db/dialect.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings, type Settings } from '../settings/settings-service.ts';
-import { createAccessToken } from '../auth/access-tokens.ts';
+import { createAccessTokens } from '../auth/access-tokens.ts';
+import { collaboratorsColumn, collaboratorsFrom } from '../tickets/ticket-collaborator-list.ts';
 import { queueMails, type AutoSubmitted, type MailToQueue } from './outbox-service.ts';
 
 /** Someone an alert goes to. */
@@ -30,7 +31,8 @@ export interface OpenedTicketFacts {
 export type TicketNotice =
   | { kind: 'ticket_created'; ticket: OpenedTicketFacts; notifyUser: boolean; alertAgents: boolean }
   | { kind: 'user_message'; ticketId: number; entryId: number }
-  | { kind: 'agent_response'; ticketId: number; entryId: number }
+  /** `ccs`: the CCs get it too (false: the agent emailed the requester only). */
+  | { kind: 'agent_response'; ticketId: number; entryId: number; ccs: boolean }
   | { kind: 'ticket_closed'; ticketId: number; status: 'resolved' | 'closed' }
   | { kind: 'ticket_assigned'; ticketId: number; agentId?: number | null; teamId?: number | null; comment?: string | null }
   | { kind: 'ticket_transferred'; ticketId: number; departmentId: number; comment?: string | null }
@@ -42,8 +44,8 @@ const USER_LINK_TTL_MINUTES = 30 * 24 * 60;
 type Db = Knex | Knex.Transaction;
 
 /**
- * The ticket with the names mail needs, the Message-IDs to thread mail to the user with and, for a
- * notice about a thread entry, that entry: one statement.
+ * The ticket with the names mail needs, its CCs, the Message-IDs to thread mail to the user with and,
+ * for a notice about a thread entry, that entry: one statement.
  */
 async function loadTicket(db: Db, ticketId: number, entryId?: number) {
   const q = db('tickets as t')
@@ -52,8 +54,10 @@ async function loadTicket(db: Db, ticketId: number, entryId?: number) {
     .leftJoin('agents as a', 'a.id', 't.assignee_agent_id')
     .where('t.id', ticketId);
   const cols = ['t.*', 'u.email as user_email', 'u.name as user_name', 'd.name as department_name', 'd.manager_agent_id', 'd.email_address as dept_email', 'd.email_name as dept_email_name', 'a.email as assignee_email', 'a.name as assignee_name'];
-  if (entryId === undefined) return q.first(...cols, threadIdsColumn(db, ticketId));
-  return q.leftJoin('thread_entries as e', (j) => j.on('e.id', '=', db.raw('?', [entryId]))).first(...cols, 'e.id as entry_id', 'e.body as entry_body', 'e.poster_name as entry_poster_name', threadIdsColumn(db, ticketId));
+  const ccs = collaboratorsColumn(db, db.ref('t.id'));
+  if (entryId === undefined) return q.first(...cols, ccs, threadIdsColumn(db, ticketId));
+  return q.leftJoin('thread_entries as e', (j) => j.on('e.id', '=', db.raw('?', [entryId])))
+    .first(...cols, 'e.id as entry_id', 'e.body as entry_body', 'e.poster_name as entry_poster_name', 'e.user_id as entry_user_id', ccs, threadIdsColumn(db, ticketId));
 }
 
 /** A new ticket's facts in the shape loadTicket reads (the columns the 'ticket_created' mail uses). */
@@ -122,7 +126,8 @@ function actingAgentId(ctx: ServiceContext): number | undefined {
 }
 
 type Senders = {
-  toUser: (template: string, vars: Record<string, unknown>, automatic: AutoSubmitted | null) => Promise<void>;
+  /** Mails each of `people` (by default the requester) with their own access link. */
+  toUsers: (template: string, vars: Record<string, unknown>, automatic: AutoSubmitted | null, people?: Recipient[]) => Promise<void>;
   toAgents: (template: string, agents: Recipient[], vars?: Record<string, unknown>) => Promise<void>;
 };
 
@@ -141,12 +146,14 @@ export async function notifyTicket(ctx: ServiceContext, trx: Db, notice: TicketN
   const base = { ticket: { number: t.number, subject: t.subject, status: t.status, department: t.department_name }, agentUrl: `${ctx.publicUrl}/scp/tickets/${t.id}` };
   const from = { fromAddress: t.dept_email ?? null, fromName: t.dept_email_name ?? null };
   const mails: MailToQueue[] = [];
-  const toUser = async (template: string, vars: Record<string, unknown>, automatic: AutoSubmitted | null) => {
-    const token = await createAccessToken(trx, { kind: 'portal_access', userId: t.user_id, ticketId: t.id, ttlMinutes: USER_LINK_TTL_MINUTES }, ctx.clock());
-    mails.push({
-      template, to: t.user_email, toName: t.user_name, ticketId: t.id, automatic, inReplyTo: refs.at(-1) ?? null, references: refs, ...from,
-      vars: { ...base, ...vars, userName: t.user_name, ticketUrl: `${ctx.publicUrl}/tickets/access?token=${encodeURIComponent(token)}` },
-    });
+  const requester: Recipient = { id: t.user_id, email: t.user_email, name: t.user_name };
+  const toUsers = async (template: string, vars: Record<string, unknown>, automatic: AutoSubmitted | null, people: Recipient[] = [requester]) => {
+    if (!people.length) return;
+    const tokens = await createAccessTokens(trx, people.map((p) => ({ kind: 'portal_access' as const, userId: p.id, ticketId: t.id, ttlMinutes: USER_LINK_TTL_MINUTES })), ctx.clock());
+    people.forEach((p, i) => mails.push({
+      template, to: p.email, toName: p.name, ticketId: t.id, automatic, inReplyTo: refs.at(-1) ?? null, references: refs, ...from,
+      vars: { ...base, ...vars, userName: p.name, isCc: p.id !== t.user_id, requesterName: t.user_name, ticketUrl: `${ctx.publicUrl}/tickets/access?token=${encodeURIComponent(tokens[i])}` },
+    }));
   };
   const toAgents = async (template: string, agents: Recipient[], vars: Record<string, unknown> = {}) => {
     const seen = new Set<number>();
@@ -156,8 +163,13 @@ export async function notifyTicket(ctx: ServiceContext, trx: Db, notice: TicketN
       mails.push({ template, to: a.email, toName: a.name, ticketId: t.id, automatic: 'auto-generated', ...from, vars: { ...base, ...vars, agentName: a.name, requester: { name: t.user_name, email: t.user_email } } });
     }
   };
-  await dispatch(ctx, trx, notice, settings, t, { toUser, toAgents });
+  await dispatch(ctx, trx, notice, settings, t, { toUsers, toAgents });
   await queueMails(ctx, trx, mails);
+}
+
+/** The requester, then the ticket's CCs (as loadTicket read them). */
+function participants(t: any): Recipient[] {
+  return [{ id: t.user_id, email: t.user_email, name: t.user_name }, ...collaboratorsFrom(t.collaborators)];
 }
 
 async function dispatch(ctx: ServiceContext, trx: Db, n: TicketNotice, s: Settings, t: any, send: Senders): Promise<void> {
@@ -166,23 +178,27 @@ async function dispatch(ctx: ServiceContext, trx: Db, n: TicketNotice, s: Settin
   switch (n.kind) {
     case 'ticket_created': {
       const e = entry(t);
-      if (n.notifyUser && s.autoresponse_new_ticket) await send.toUser('ticket-autoresponse', { message: e?.body ?? '' }, 'auto-replied');
+      if (n.notifyUser && s.autoresponse_new_ticket) await send.toUsers('ticket-autoresponse', { message: e?.body ?? '' }, 'auto-replied');
       if (n.alertAgents && s.alert_new_ticket) await send.toAgents('new-ticket-alert', n.ticket.department.agents ?? (await departmentAgents(trx, t.department_id)), { message: e?.body ?? '' });
       return;
     }
     case 'user_message': {
+      // From the requester or a CC: the poster gets the auto-response, everyone else following the ticket a copy.
       const e = entry(t);
+      const everyone = participants(t);
+      const poster = everyone.find((p) => p.id === Number(t.entry_user_id)) ?? everyone[0];
       if (s.alert_new_message) await send.toAgents('new-message-alert', await assigneeOrDept(), { message: e?.body ?? '' });
-      if (s.autoresponse_new_message) await send.toUser('message-autoresponse', {}, 'auto-replied');
+      if (s.autoresponse_new_message) await send.toUsers('message-autoresponse', {}, 'auto-replied', [poster]);
+      await send.toUsers('cc-message', { message: e?.body ?? '', posterName: e?.poster_name || poster.name }, 'auto-generated', everyone.filter((p) => p.id !== poster.id));
       return;
     }
     case 'agent_response': {
       const e = entry(t);
-      if (s.notice_response) await send.toUser('agent-response', { message: e?.body ?? '', agentName: e?.poster_name ?? '' }, null);
+      if (s.notice_response) await send.toUsers('agent-response', { message: e?.body ?? '', agentName: e?.poster_name ?? '' }, null, n.ccs ? participants(t) : undefined);
       return;
     }
     case 'ticket_closed':
-      if (s.notice_closed) await send.toUser('ticket-closed', { status: n.status }, 'auto-generated');
+      if (s.notice_closed) await send.toUsers('ticket-closed', { status: n.status }, 'auto-generated', participants(t));
       return;
     case 'ticket_assigned': {
       if (!s.alert_assigned) return;

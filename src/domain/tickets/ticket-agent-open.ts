@@ -6,6 +6,7 @@ import { checkbox, optionalText, parseInput } from '../validation.ts';
 import type { UploadedFile } from './attachment-service.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { addInternalNote, replyToTicket } from './ticket-agent-service.ts';
+import { addCollaboratorsOnOpen, parseAddressList } from './ticket-collaborators.ts';
 import { OpenTicketInput, openTicket, type OpenedTicket } from './ticket-service.ts';
 
 export const OpenTicketForUserExtras = z.object({
@@ -15,6 +16,8 @@ export const OpenTicketForUserExtras = z.object({
   reply: optionalText(100_000, 'Reply'),
   /** An optional internal note. */
   note: optionalText(100_000, 'Internal note'),
+  /** People to copy on the ticket (CCs): addresses separated by commas or lines. */
+  cc: optionalText(4_000, 'CCs'),
 });
 export type OpenTicketForUserInput = Record<string, unknown>;
 
@@ -32,8 +35,8 @@ function collect(errors: FieldErrors, fn: () => unknown): void {
 
 /**
  * Finds or creates the user by email and opens the ticket with the agent's choices (topic,
- * department, priority, SLA, source, assignee), then adds the first reply and/or internal note
- * in the same transaction. All field errors are reported at once.
+ * department, priority, SLA, source, assignee), then its CCs and the first reply and/or internal
+ * note in the same transaction. All field errors are reported at once (a refused CC after the rest).
  * @throws ValidationFailed, Forbidden (DEPARTMENT_FORBIDDEN)
  */
 export async function openTicketForUser(ctx: ServiceContext, raw: OpenTicketForUserInput, files: UploadedFile[] = []): Promise<OpenedTicket> {
@@ -53,6 +56,8 @@ export async function openTicketForUser(ctx: ServiceContext, raw: OpenTicketForU
         throw new ValidationFailed({ departmentId: base.departmentId ? 'Choose one of your departments' : 'The help topic sends its tickets to a department that is not yours: choose one of your departments' });
       throw err;
     });
+    // CCs before the first reply, so that it reaches them too.
+    if (extras.cc) await addCollaboratorsOnOpen(tctx, trx, opened, parseAddressList(extras.cc));
     if (extras.reply) await replyToTicket(tctx, { ticketId: opened.id, message: extras.reply, notifyUser: extras.notifyUser });
     if (extras.note) await addInternalNote(tctx, { ticketId: opened.id, note: extras.note });
     return opened;

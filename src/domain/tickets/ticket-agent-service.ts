@@ -31,14 +31,21 @@ export interface TicketActionResult {
 }
 
 const optionalStatus = z.preprocess((v) => (v === '' || v === null ? undefined : v), z.enum(STATUSES, { error: 'Choose a status from the list' }).optional());
-/** Email the user? Omitted means yes (API); the form sends 'user' or 'none'. */
-const notifyFlag = z.preprocess((v) => (v === undefined ? true : v === true || v === 'user' || v === '1' || v === 'on' || v === 'true'), z.boolean());
+/**
+ * Who the reply is emailed to: 'all' (the requester and the ticket's CCs; also when omitted, and the
+ * API's `true`), 'user' (the requester only) or 'none' (the API's `false`; a checkbox left unticked).
+ */
+const notifyChoice = z.preprocess(
+  (v) => (v === undefined || v === true || v === '1' || v === 'on' || v === 'true' ? 'all' : v === false || v === '0' || v === 'false' || v === '' ? 'none' : v),
+  z.enum(['all', 'user', 'none'], { error: 'Choose who is emailed the reply' }),
+);
 
-export const ReplyToTicketInput = z.object({ ...TicketRef, message: requiredText(100_000, 'Reply'), status: optionalStatus, notifyUser: notifyFlag.optional() });
+export const ReplyToTicketInput = z.object({ ...TicketRef, message: requiredText(100_000, 'Reply'), status: optionalStatus, notifyUser: notifyChoice.optional() });
 export type ReplyToTicketInput = z.input<typeof ReplyToTicketInput>;
 
 /**
- * Posts an agent response: emailed to the user (unless notifyUser is false), marks the ticket
+ * Posts an agent response: emailed to the requester and the CCs (notifyUser 'all'), the requester
+ * only ('user') or nobody ('none'), marks the ticket
  * answered, sets first_response_at once and last_response_at, may change the status in the same
  * step, and claims an open unassigned ticket for the replying agent (setting auto_claim_on_reply).
  * @throws ValidationFailed, NotFound, Forbidden, Conflict (TICKET_CHANGED), InvalidTransition
@@ -60,13 +67,13 @@ export async function replyToTicket(ctx: ServiceContext, raw: ReplyToTicketInput
       ...change?.patch, is_answered: true, last_response_at: ts, first_response_at: t.first_response_at ?? ts,
       ...(claim && isAgent(ctx.actor) ? { assignee_agent_id: ctx.actor.id } : {}),
     }, now);
-    const notify = input.notifyUser !== false;
-    const events: Parameters<typeof recordTicketEvents>[3] = [['response', { entryId, notified: notify }]];
+    const notify = input.notifyUser ?? 'all';
+    const events: Parameters<typeof recordTicketEvents>[3] = [['response', { entryId, notified: notify !== 'none', ...(notify === 'user' ? { ccs: false } : {}) }]];
     if (claim && isAgent(ctx.actor)) events.push(['claimed', { agentId: ctx.actor.id, agentName: ctx.actor.name, by: 'reply' }]);
     if (change) events.push([change.event, change.data]);
     await recordTicketEvents(tctx, trx, t.id, events);
     // The reply is the user-facing message; a status set with it does not send a second mail.
-    if (notify) await notifyTicket(tctx, trx, { kind: 'agent_response', ticketId: t.id, entryId });
+    if (notify !== 'none') await notifyTicket(tctx, trx, { kind: 'agent_response', ticketId: t.id, entryId, ccs: notify === 'all' });
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true, entryId };
   });
 }

@@ -7,6 +7,7 @@ import { getSettings } from '../settings/settings-service.ts';
 import { listAttachments, readAttachment } from './attachment-service.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { lockColumns, lockFromRow, lockJoin, touchTicketLock } from './ticket-locks.ts';
+import { collaboratorsColumn, collaboratorsFrom } from './ticket-collaborator-list.ts';
 import { canSeeTicket, loadTicketFor } from './ticket-policy.ts';
 import { describeEvent, formatDate, formatSize } from './ticket-presenters.ts';
 import { toLocalInput } from './ticket-property-service.ts';
@@ -41,14 +42,14 @@ async function loadThread(db: Db, ticketId: number, tz: string, onlyIds?: number
   }));
 }
 
-/** The ticket with the names it shows and its lock, in one statement. */
+/** The ticket with the names it shows, its CCs and its lock, in one statement. */
 async function loadHeader(db: Db, ticketId: number) {
   const q = db('tickets as t').join('users as u', 'u.id', 't.user_id').join('departments as d', 'd.id', 't.department_id').join('priorities as p', 'p.id', 't.priority_id')
     .leftJoin('sla_plans as s', 's.id', 't.sla_plan_id').leftJoin('help_topics as h', 'h.id', 't.topic_id').leftJoin('agents as a', 'a.id', 't.assignee_agent_id').leftJoin('teams as tm', 'tm.id', 't.team_id');
   return lockJoin(q)
     .where('t.id', ticketId)
     .first('t.*', 'u.name as user_name', 'u.email as user_email', 'u.phone as user_phone', 'd.name as department_name', 'p.name as priority_name', 'p.color as priority_color',
-      's.name as sla_name', 'h.name as topic_name', 'a.name as assignee_name', 'tm.name as team_name', ...lockColumns);
+      's.name as sla_name', 'h.name as topic_name', 'a.name as assignee_name', 'tm.name as team_name', ...lockColumns, collaboratorsColumn(db, db.ref('t.id')));
 }
 
 /**
@@ -98,6 +99,7 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       slaDueAt: formatDate(dbDate(t.sla_due_at), tz), manualDueAt: formatDate(manual, tz), manualDueInput: toLocalInput(manual, tz), timezone: tz,
       isOverdue: dbBool(t.is_overdue), isAnswered: dbBool(t.is_answered), assignee: t.assignee_agent_id ? { id: t.assignee_agent_id, name: t.assignee_name } : null,
       team: t.team_id ? { id: t.team_id, name: t.team_name } : null, requester: { name: t.user_name, email: t.user_email, phone: t.user_phone ?? '' },
+      ccs: collaboratorsFrom(t.collaborators),
       created: formatDate(dbDate(t.created_at), tz), lastMessage: formatDate(dbDate(t.last_message_at), tz), lastResponse: formatDate(dbDate(t.last_response_at), tz),
       closedAt: formatDate(dbDate(t.closed_at), tz), reopenCount: Number(t.reopen_count),
     },

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Actor, AgentActor } from '../actor.ts';
 import { Forbidden, NotFound } from '../errors.ts';
+import { collaboratorsColumn, collaboratorsFrom } from './ticket-collaborator-list.ts';
 
 export interface TicketAccessFacts {
   id: number;
@@ -19,9 +20,12 @@ export function agentCanSee(actor: AgentActor, t: TicketAccessFacts): boolean {
   return t.team_id !== null && actor.teamIds.includes(t.team_id);
 }
 
-/** A user sees only their own tickets; a portal session only the tickets it was opened for. */
-export function userCanSee(actor: Extract<Actor, { kind: 'user' }>, t: TicketAccessFacts): boolean {
-  if (t.user_id !== actor.id) return false;
+/**
+ * A user sees their own tickets and those they are a CC of (`isCc`, read by loadTicketFor); a portal
+ * session only the tickets it was opened for.
+ */
+export function userCanSee(actor: Extract<Actor, { kind: 'user' }>, t: TicketAccessFacts, isCc = false): boolean {
+  if (t.user_id !== actor.id && !isCc) return false;
   return actor.ticketIds === undefined || actor.ticketIds.includes(t.id);
 }
 
@@ -42,17 +46,19 @@ export function canSeeTicket(actor: Actor, t: TicketAccessFacts): boolean {
 
 /**
  * Loads a ticket row the actor may see. Someone who may not see it gets NotFound, the same as a
- * missing ticket, so numbers and ids cannot be probed. `departmentName`: the department's name
- * joined in (`department_name`).
+ * missing ticket, so numbers and ids cannot be probed. A user may load the tickets they are a CC of. `departmentName`: the department's name
+ * joined in (`department_name`). A user actor's read also carries the ticket's CCs (`collaborators`).
  */
 export async function loadTicketFor(db: Knex | Knex.Transaction, actor: Actor, where: { id: number } | { number: string }, opts: { forUpdate?: boolean; departmentName?: boolean } = {}): Promise<any> {
   const key = 'id' in where ? { 'tickets.id': where.id } : { 'tickets.number': where.number };
-  const q = opts.departmentName
-    ? db('tickets').leftJoin('departments', 'departments.id', 'tickets.department_id').where(key).first('tickets.*', 'departments.name as department_name')
-    : db('tickets').where(key).first();
+  const q = db('tickets').where(key).first('tickets.*');
+  if (opts.departmentName) q.leftJoin('departments', 'departments.id', 'tickets.department_id').select('departments.name as department_name');
+  // A user may be a CC of the ticket: its CCs come with it (`collaborators`, see ticket-collaborator-list.ts).
+  if (actor.kind === 'user') q.select(collaboratorsColumn(db, db.ref('tickets.id')));
   if (opts.forUpdate) q.forUpdate();
   const row = await q;
-  if (!row || !canSeeTicket(actor, row)) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
+  const isCc = !!row && actor.kind === 'user' && collaboratorsFrom(row.collaborators).some((c) => c.id === actor.id);
+  if (!row || !(isCc && actor.kind === 'user' ? userCanSee(actor, row, true) : canSeeTicket(actor, row))) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
   return row;
 }
 

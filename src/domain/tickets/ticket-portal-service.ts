@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { dbDate, toDbDate } from '../../db/dialect.ts';
 import type { UserActor } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
-import { InvalidTransition, NotFound, ValidationFailed } from '../errors.ts';
+import { Forbidden, InvalidTransition, NotFound, ValidationFailed } from '../errors.ts';
 import { createAccessToken, findAccessToken } from '../auth/access-tokens.ts';
 import { queueMail } from '../mail/outbox-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
@@ -16,6 +16,7 @@ import { email, optionalId, optionalText, parseInput, requiredText } from '../va
 import { listAttachments, readAttachment, type AttachmentInfo, type UploadedFile } from './attachment-service.ts';
 import { loadSessionUser } from '../users/user-service.ts';
 import { recordTicketEvent } from './ticket-events.ts';
+import { collaboratorsFrom } from './ticket-collaborator-list.ts';
 import { loadTicketFor } from './ticket-policy.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { addUserMessage, openTicket, type OpenedTicket } from './ticket-service.ts';
@@ -99,8 +100,17 @@ export interface TicketAccess {
   number: string;
 }
 
+/** The ticket `number` and the user of `email`, when that user is its requester or one of its CCs (`user_id`: that user). */
 async function findByEmailAndNumber(db: Knex | Knex.Transaction, input: z.output<typeof EmailAndNumber>) {
-  return db('tickets as t').join('users as u', 'u.id', 't.user_id').where({ 't.number': input.number, 'u.email': input.email }).first('t.id', 't.number', 't.subject', 't.user_id', 'u.email', 'u.name');
+  return db('tickets as t').join('users as u', 'u.email', db.raw('?', [input.email])).where('t.number', input.number)
+    .andWhere((q) => q.whereRaw('?? = ??', ['u.id', 't.user_id']).orWhereExists(isCcOf(db, 't.id', 'u.id')))
+    .first('t.id', 't.number', 't.subject', 'u.id as user_id', 'u.email', 'u.name');
+}
+
+/** EXISTS-able: the user in column `userCol` is a CC of the ticket in column `ticketCol`. */
+function isCcOf(db: Knex | Knex.Transaction, ticketCol: string, userCol: string | number): Knex.QueryBuilder {
+  const q = db('ticket_collaborators as tc').whereRaw('?? = ??', ['tc.ticket_id', ticketCol]).select('tc.ticket_id');
+  return typeof userCol === 'number' ? q.where('tc.user_id', userCol) : q.whereRaw('?? = ??', ['tc.user_id', userCol]);
 }
 
 /**
@@ -126,7 +136,8 @@ export async function requestAccessLink(ctx: ServiceContext, raw: EmailAndNumber
   if (!row) return;
   const now = ctx.clock();
   await inTransaction(ctx, async (trx) => {
-    const recent = await trx('access_tokens').where({ ticket_id: row.id, kind: 'portal_access' }).where('created_at', '>', toDbDate(new Date(now.getTime() - 15 * 60_000))).count({ n: '*' });
+    // Per address: the links that mail about the ticket carries to its CCs do not count against the requester.
+    const recent = await trx('access_tokens').where({ ticket_id: row.id, user_id: row.user_id, kind: 'portal_access' }).where('created_at', '>', toDbDate(new Date(now.getTime() - 15 * 60_000))).count({ n: '*' });
     if (Number(recent[0].n) >= MAX_LINKS_PER_15_MIN) return;
     const token = await createAccessToken(trx, { kind: 'portal_access', userId: row.user_id, ticketId: row.id, ttlMinutes: REQUESTED_LINK_TTL_MINUTES }, now);
     await queueMail(withDb(ctx, trx), trx, {
@@ -143,7 +154,7 @@ export async function requestAccessLink(ctx: ServiceContext, raw: EmailAndNumber
 export async function useAccessLink(ctx: ServiceContext, token: unknown): Promise<TicketAccess | null> {
   const row = await findAccessToken(ctx.db, 'portal_access', token, ctx.clock(), false);
   if (!row || !row.ticketId || !row.userId) return null;
-  const t = await ctx.db('tickets').where({ id: row.ticketId, user_id: row.userId }).first('id', 'number');
+  const t = await ctx.db('tickets as t').where('t.id', row.ticketId).andWhere((q) => q.where('t.user_id', row.userId!).orWhereExists(isCcOf(ctx.db, 't.id', row.userId!))).first('t.id', 't.number');
   return t ? { userId: row.userId, ticketId: t.id, number: t.number } : null;
 }
 
@@ -151,6 +162,8 @@ export interface PortalEntry {
   id: number;
   kind: 'message' | 'response';
   author: string;
+  /** Written by the person reading (else by the requester or a CC: "… wrote"). */
+  mine: boolean;
   body: string;
   at: { iso: string; text: string };
   attachments: AttachmentInfo[];
@@ -165,6 +178,10 @@ export interface PortalTicket {
   isClosed: boolean;
   /** Whether a reply is accepted, and whether it reopens the ticket. */
   canReply: boolean;
+  /** The reader opened the ticket (a CC may read and reply, not close it). */
+  isRequester: boolean;
+  /** The names of the people copied on it. */
+  ccNames: string[];
   replyReopens: boolean;
   department: string;
   createdAt: { iso: string; text: string };
@@ -188,15 +205,17 @@ export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown):
   const t = await loadTicketFor(ctx.db, ctx.actor, { number: numberFromUrl(rawNumber) }, { departmentName: true });
   const settings = await getSettings(ctx.db);
   const tz = settings.timezone;
-  const rows = await ctx.db('thread_entries').where({ ticket_id: t.id }).whereIn('kind', ['message', 'response']).orderBy('created_at').orderBy('id').select('id', 'kind', 'poster_name', 'body', 'created_at');
+  const rows = await ctx.db('thread_entries').where({ ticket_id: t.id }).whereIn('kind', ['message', 'response']).orderBy('created_at').orderBy('id').select('id', 'kind', 'user_id', 'poster_name', 'body', 'created_at');
   const files = await listAttachments(ctx.db, t.id);
+  const me = ctx.actor.kind === 'user' ? ctx.actor.id : t.user_id;
+  const ccNames = collaboratorsFrom(t.collaborators).map((c) => c.name);
   const isClosed = t.state === 'closed';
   return {
     id: t.id, number: t.number, subject: t.subject, status: t.status, statusLabel: STATUS_LABELS[t.status as TicketStatus] ?? t.status,
-    isClosed, canReply: !isClosed || settings.reopen_on_user_reply, replyReopens: isClosed && settings.reopen_on_user_reply,
+    isClosed, canReply: !isClosed || settings.reopen_on_user_reply, replyReopens: isClosed && settings.reopen_on_user_reply, isRequester: t.user_id === me, ccNames,
     department: t.department_name ?? '', createdAt: when(t.created_at, tz), updatedAt: when(t.updated_at, tz),
     entries: rows.map((r: any) => ({
-      id: r.id, kind: r.kind, body: r.body, at: when(r.created_at, tz), attachments: files.get(r.id) ?? [],
+      id: r.id, kind: r.kind, body: r.body, at: when(r.created_at, tz), attachments: files.get(r.id) ?? [], mine: r.kind === 'message' && Number(r.user_id ?? t.user_id) === me,
       author: r.poster_name || (r.kind === 'response' ? 'Support' : 'You'),
     })),
     attachmentLimits: { maxBytes: settings.attachment_max_bytes, maxCount: settings.attachment_max_count, allowedTypes: settings.attachment_allowed_types },
@@ -215,12 +234,14 @@ export async function replyToTicketAsUser(ctx: ServiceContext, raw: { number: un
 
 /**
  * The requester closes their own ticket: status and state closed, overdue flag cleared, event `closed`.
- * @throws NotFound, InvalidTransition (ALREADY_CLOSED)
+ * A CC may not (Forbidden NOT_REQUESTER).
+ * @throws NotFound, Forbidden, InvalidTransition (ALREADY_CLOSED)
  */
 export async function closeTicketByUser(ctx: ServiceContext, rawNumber: unknown): Promise<{ number: string }> {
   const number = numberFromUrl(rawNumber);
   return inTransaction(ctx, async (trx) => {
     const t = await loadTicketFor(trx, ctx.actor, { number }, { forUpdate: true });
+    if (ctx.actor.kind !== 'user' || t.user_id !== ctx.actor.id) throw new Forbidden('Only the person who opened this ticket can close it.', 'NOT_REQUESTER');
     if (t.state === 'closed') throw new InvalidTransition('This ticket is already closed.', 'ALREADY_CLOSED');
     const ts = toDbDate(ctx.clock());
     await trx('tickets').where({ id: t.id }).update({ status: 'closed', state: 'closed', closed_at: ts, updated_at: ts, is_overdue: false, version: t.version + 1 });
@@ -263,10 +284,11 @@ export interface SessionTicket {
  */
 export async function listSessionTickets(ctx: ServiceContext): Promise<SessionTicket[]> {
   if (ctx.actor.kind !== 'user' || !ctx.actor.ticketIds?.length) return [];
+  const userId = ctx.actor.id;
   const rows = await ctx.db('tickets as t')
     .leftJoin('departments as d', 'd.id', 't.department_id')
-    .where('t.user_id', ctx.actor.id)
     .whereIn('t.id', ctx.actor.ticketIds)
+    .andWhere((q) => q.where('t.user_id', userId).orWhereExists(isCcOf(ctx.db, 't.id', userId)))
     .orderBy('t.updated_at', 'desc')
     .orderBy('t.id', 'desc')
     .select('t.number', 't.subject', 't.status', 't.updated_at', 'd.name as department');

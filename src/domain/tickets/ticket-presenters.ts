@@ -93,7 +93,7 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
     case 'message':
       return 'The user posted a message';
     case 'response':
-      return data.notified === false ? 'Posted a reply (not emailed to the user)' : 'Posted a reply';
+      return data.notified === false ? 'Posted a reply (not emailed to the user)' : data.ccs === false ? 'Posted a reply (emailed to the requester only)' : 'Posted a reply';
     case 'note':
       return 'Added an internal note';
     case 'assigned':
@@ -121,6 +121,10 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
     case 'reopened':
     case 'status_changed':
       return data.by === 'user_reply' ? 'Reopened by the user’s message' : `Status changed from ${statusLabel(data.from)} to ${statusLabel(data.to)}`;
+    case 'cc_added':
+      return `${data.by === 'email' ? 'CC added from the email’s recipients' : 'CC added'}: ${data.name ?? ''} <${data.email ?? ''}>`;
+    case 'cc_removed':
+      return `CC removed: ${data.name ?? ''} <${data.email ?? ''}>`;
     case 'edited':
       return Object.entries(data)
         .map(([k, v]: [string, any]) => `${k === 'topic' ? 'Help topic' : 'Subject'} changed from “${orNone(v?.from)}” to “${orNone(v?.to)}”`)

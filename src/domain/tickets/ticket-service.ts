@@ -113,7 +113,7 @@ export const AddUserMessageInput = z.object({
 export type AddUserMessageInput = z.input<typeof AddUserMessageInput>;
 
 /**
- * Adds the requester's message to their ticket (portal reply, or a reply by email). A message
+ * Adds the requester's (or a CC's) message to the ticket (portal reply, or a reply by email). A message
  * marks the ticket unanswered; on a closed ticket it reopens it when the setting allows.
  * @throws ValidationFailed, NotFound, InvalidTransition (REOPEN_DISABLED)
  */
@@ -128,9 +128,11 @@ export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInp
     if (reopen && !settings.reopen_on_user_reply) throw new InvalidTransition('This ticket is closed. Please open a new ticket.', 'REOPEN_DISABLED');
     const now = ctx.clock();
     const ts = toDbDate(now);
-    const user = await trx('users').where({ id: t.user_id }).first('name');
+    // The poster: the requester, or a CC writing on the portal or by mail (the actor); the requester for the system.
+    const posterId = ctx.actor.kind === 'user' ? ctx.actor.id : t.user_id;
+    const user = await trx('users').where({ id: posterId }).first('name');
     const [entryId] = await trx('thread_entries').insert({
-      ticket_id: t.id, kind: 'message', user_id: t.user_id, poster_name: user?.name ?? null, body: input.message, source: input.source,
+      ticket_id: t.id, kind: 'message', user_id: posterId, poster_name: user?.name ?? null, body: input.message, source: input.source,
       message_id: input.messageId ?? null, created_at: ts,
     });
     await storeAttachments(trx, t.id, entryId, files, now);
@@ -140,8 +142,8 @@ export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInp
       Object.assign(patch, { status: 'open', state: 'open', closed_at: null, reopen_count: t.reopen_count + 1, sla_started_at: ts, sla_due_at: toDbDate(dueAt), due_at: t.manual_due_at ?? toDbDate(dueAt), is_overdue: false });
     }
     await trx('tickets').where({ id: t.id }).update(patch);
-    await recordTicketEvent(tctx, trx, t.id, 'message', { entryId, userId: t.user_id, source: input.source });
-    if (reopen) await recordTicketEvent(tctx, trx, t.id, 'reopened', { from: t.status, to: 'open', by: 'user_reply', userId: t.user_id });
+    await recordTicketEvent(tctx, trx, t.id, 'message', { entryId, userId: posterId, source: input.source });
+    if (reopen) await recordTicketEvent(tctx, trx, t.id, 'reopened', { from: t.status, to: 'open', by: 'user_reply', userId: posterId });
     await notifyTicket(tctx, trx, { kind: 'user_message', ticketId: t.id, entryId });
     return { entryId, reopened: reopen };
   });

@@ -10,6 +10,7 @@ import {
 } from '../../domain/tickets/ticket-agent-service.ts';
 import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from '../../domain/tickets/ticket-agent-view.ts';
 import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
+import { addCollaborator, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
 import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
 import { fillCannedResponse } from '../../domain/canned/canned-response-service.ts';
 import { countText } from '../../domain/bounded-count.ts';
@@ -88,6 +89,8 @@ const ACTIONS: [string, Action, string][] = [
   ['due', setTicketDueDate, 'Due date changed.'],
   ['status', changeTicketStatus, 'Status changed.'],
   ['edit', editTicket, 'Ticket updated.'],
+  ['cc', addCollaborator, 'CC added: they will get the replies to this ticket.'],
+  ['uncc', removeCollaborator, 'CC removed.'],
 ];
 
 export function scpTicketRoutes(d: AppDeps): Router {
