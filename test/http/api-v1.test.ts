@@ -117,6 +117,25 @@ describe('/api/v1', () => {
       expect(events.filter((e) => e.event !== 'created').every((e) => e.actor_kind === 'api')).toBe(true);
     });
 
+    it('shows the CCs, and replies to the requester and the CCs, or to the requester only with notifyUser "user"', async () => {
+      const email = `${unique('req')}@example.com`;
+      const { number, id } = await newTicket({ email });
+      const [ccId] = await t.db('users').insert({ email: `${unique('cc')}@example.com`, name: 'Casey Copy', is_banned: false, created_at: '2026-03-02 10:00:00.000', updated_at: '2026-03-02 10:00:00.000' });
+      const cc = await t.db('users').where({ id: ccId }).first();
+      await t.db('ticket_collaborators').insert({ ticket_id: id, user_id: cc.id, created_at: '2026-03-02 10:00:00.000' });
+      expect((await get(`/api/v1/tickets/${number}`)).body.ccs).toEqual([{ name: 'Casey Copy', email: cc.email }]);
+      const replies = () => t.db('outbox').where({ ticket_id: id, template: 'agent-response' }).orderBy('id').pluck('to_address');
+      expect((await post(`/api/v1/tickets/${number}/replies`, { message: 'To everyone.' })).status).toBe(201);
+      expect((await replies()).sort()).toEqual([cc.email, email].sort());
+      expect((await post(`/api/v1/tickets/${number}/replies`, { message: 'Only to you.', notifyUser: 'user' })).status).toBe(201);
+      expect((await replies()).length).toBe(3);
+      expect((await replies()).at(-1)).toBe(email);
+      expect((await post(`/api/v1/tickets/${number}/replies`, { message: 'Nobody.', notifyUser: false })).status).toBe(201);
+      expect((await replies()).length).toBe(3);
+      const bad = await post(`/api/v1/tickets/${number}/replies`, { message: 'Hm', notifyUser: 'everyone' });
+      expect([bad.status, Object.keys(bad.body.error.fields)]).toEqual([422, ['notifyUser']]);
+    });
+
     it('refuses a stale version with 409 and the current version, and invalid input with 422', async () => {
       const { number } = await newTicket();
       const stale = await post(`/api/v1/tickets/${number}/notes`, { note: 'x', version: 99 });

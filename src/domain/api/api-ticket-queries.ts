@@ -8,6 +8,7 @@ import { dbBool, dbDate, isSqlite, toDbDate, whereEqualsNotIndexed } from '../..
 import type { ServiceContext } from '../context.ts';
 import { ValidationFailed } from '../errors.ts';
 import { listAttachments, type AttachmentInfo } from '../tickets/attachment-service.ts';
+import { collaboratorsColumn, collaboratorsFrom } from '../tickets/ticket-collaborator-list.ts';
 import { loadTicketFor } from '../tickets/ticket-policy.ts';
 import { STATUSES, SOURCES } from '../tickets/ticket-status.ts';
 import { optionalId, parseInput } from '../validation.ts';
@@ -96,17 +97,17 @@ function toApiTicket(r: any): ApiTicket {
 }
 
 /** A ticket by its public number, with its whole thread (internal notes included). @throws Forbidden, NotFound */
-export async function getTicketForApi(ctx: ServiceContext, number: string): Promise<ApiTicket & { thread: ApiThreadEntry[] }> {
+export async function getTicketForApi(ctx: ServiceContext, number: string): Promise<ApiTicket & { ccs: { name: string; email: string }[]; thread: ApiThreadEntry[] }> {
   assertApiKeyMay(ctx.actor, 'manage');
   const t = await loadTicketFor(ctx.db, ctx.actor, { number: String(number).slice(0, 20) });
-  const row = await ticketQuery(ctx.db).where('t.id', t.id).first();
+  const row = await ticketQuery(ctx.db).where('t.id', t.id).first(collaboratorsColumn(ctx.db, ctx.db.ref('t.id')));
   const entries = await ctx.db('thread_entries').where({ ticket_id: t.id }).orderBy('id');
   const files = await listAttachments(ctx.db, t.id);
   const thread = entries.map((e: any) => ({
     id: e.id, kind: e.kind, poster: e.poster_name ?? null, body: e.body, source: e.source, createdAt: iso(e.created_at),
     attachments: (files.get(e.id) ?? []).map(({ entryId: _e, ...a }) => a),
   }));
-  return { ...toApiTicket(row), thread };
+  return { ...toApiTicket(row), ccs: collaboratorsFrom(row.collaborators).map(({ name, email }) => ({ name, email })), thread };
 }
 
 export const ListTicketsForApiInput = z.object({
