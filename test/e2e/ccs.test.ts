@@ -1,0 +1,108 @@
+/**
+ * CCs in a real browser: the requester opens a ticket, John copies her manager in from the ticket
+ * page, his reply reaches both by mail, the manager follows her own link, reads and answers on the
+ * portal (she may not close it), the requester gets a copy, and John removes the CC again.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { shot, startWorld, type E2EWorld } from './support/e2e-env.ts';
+import { about, bodyOf, isTo, ticketLinkIn } from './support/mail.ts';
+import { PortalPage } from './pages/PortalPage.ts';
+import { ScpLoginPage } from './pages/ScpLoginPage.ts';
+import { QueuePage } from './pages/QueuePage.ts';
+import { TicketPage } from './pages/TicketPage.ts';
+import { clickConfirming, seeFlash } from './pages/ui.ts';
+
+const SUBJECT = 'Payroll export fails with a timeout';
+const USER = { name: 'Robin Payroll', email: 'robin.payroll@example.net' };
+const CC = { name: 'Morgan Manager', email: 'morgan.manager@example.net' };
+const REPLY = 'We raised the export timeout; please run the export again.';
+const CC_ANSWER = 'Ran it again at 15:10: it finished in two minutes. Thanks!';
+
+describe('CCs — copying a manager in', () => {
+  let world: E2EWorld;
+  let userPage: Page;
+  let johnPage: Page;
+  let ccPage: Page;
+  let number = '';
+
+  beforeAll(async () => {
+    world = await startWorld();
+    userPage = await world.newPersonPage();
+    johnPage = await world.newPersonPage();
+    ccPage = await world.newPersonPage();
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('the requester opens the ticket in the portal', async () => {
+    const portal = new PortalPage(userPage);
+    await portal.startNewTicket();
+    await portal.fillNewTicket({ ...USER, topic: 'Report a Problem', subject: SUBJECT, message: 'The monthly payroll export stops after 30 seconds.' });
+    await portal.submitNewTicket();
+    number = await portal.confirmationNumber();
+    await portal.viewTicketFromConfirmation();
+  });
+
+  it('John adds the manager as a CC from the ticket page; the history says so', async () => {
+    await new ScpLoginPage(johnPage).signIn('john');
+    const queue = new QueuePage(johnPage);
+    await queue.open('Open');
+    await queue.openTicket(SUBJECT);
+    const ccs = johnPage.getByRole('region', { name: 'CCs' });
+    expect(await ccs.innerText()).toContain('Nobody is copied on this ticket');
+    await ccs.locator('summary', { hasText: 'Add a CC' }).click();
+    await ccs.getByLabel('Email').fill(CC.email);
+    await ccs.getByLabel('Name (optional)').fill(CC.name);
+    await ccs.getByRole('button', { name: 'Add CC' }).click();
+    await seeFlash(johnPage, /CC added/);
+    expect(await johnPage.getByRole('region', { name: 'CCs' }).innerText()).toContain(CC.email);
+    const ticket = new TicketPage(johnPage);
+    expect((await ticket.history()).join('\n')).toContain(`CC added: ${CC.name} <${CC.email}>`);
+    const choice = johnPage.getByRole('region', { name: 'Post a reply' }).getByLabel('Email the reply');
+    expect(await choice.locator('option:checked').innerText()).toBe(`Email ${USER.name} and 1 CC`);
+    await shot(johnPage, 'cc-01-ticket-with-cc');
+  });
+
+  it('John’s reply reaches the requester and the CC, each with a link of their own', async () => {
+    await new TicketPage(johnPage).reply(REPLY);
+    const toUser = await world.mail.waitFor((m) => isTo(USER.email)(m) && about(m, number) && bodyOf(m).includes(REPLY));
+    const toCc = await world.mail.waitFor((m) => isTo(CC.email)(m) && about(m, number) && bodyOf(m).includes(REPLY));
+    expect(bodyOf(toCc)).toContain(`You are copied (CC) on this ticket; ${USER.name} opened it.`);
+    expect(ticketLinkIn(toCc, world.baseUrl)).not.toBe(ticketLinkIn(toUser, world.baseUrl));
+
+    const portal = new PortalPage(ccPage);
+    await portal.followMailLink(ticketLinkIn(toCc, world.baseUrl));
+    expect(await ccPage.getByRole('heading', { level: 1 }).innerText()).toContain(SUBJECT);
+    expect(await portal.pageText()).toContain('you are copied on this ticket');
+    expect(await portal.conversationText()).toContain(REPLY);
+    expect(await ccPage.getByRole('button', { name: 'Close ticket' }).count()).toBe(0);
+    await shot(ccPage, 'cc-02-portal-as-cc');
+  });
+
+  it('the CC answers on the portal: in the thread under her name, and the requester gets a copy', async () => {
+    await new PortalPage(ccPage).reply(CC_ANSWER);
+    const copy = await world.mail.waitFor((m) => isTo(USER.email)(m) && about(m, number) && bodyOf(m).includes(CC_ANSWER));
+    expect(bodyOf(copy)).toContain(`${CC.name} wrote on ticket`);
+    const ticket = new TicketPage(johnPage);
+    await ticket.reload();
+    expect(await ticket.threadText()).toContain(CC_ANSWER);
+    expect(await ticket.threadText()).toContain(CC.name);
+  });
+
+  it('John removes the CC (after confirming): she can no longer open the ticket', async () => {
+    const ccs = johnPage.getByRole('region', { name: 'CCs' });
+    await clickConfirming(johnPage, ccs.getByRole('button', { name: `Remove ${CC.name} from the CCs` }));
+    await seeFlash(johnPage, 'CC removed.');
+    expect(await johnPage.getByRole('region', { name: 'CCs' }).innerText()).toContain('Nobody is copied on this ticket');
+    const res = await ccPage.goto(`${world.baseUrl}/tickets/${number}`);
+    expect(res?.status()).toBe(404);
+  });
+
+  it('the browser saw no console errors and no failed requests', () => {
+    // The browser reports the 404 above (the point of the last step) as a console error: only that one is expected.
+    expect(world.consoleErrors.filter((e) => !(e.includes(`/tickets/${number}`) && e.includes('404')))).toEqual([]);
+    expect(world.failedRequests).toEqual([]);
+  });
+});
