@@ -81,6 +81,7 @@ describe('CCs on a ticket', () => {
       [jane.email, 'agent'],
       ['support@helpdesk.test', 'own addresses'],
       ['banking@helpdesk.test', 'own addresses'],
+      ['no-reply@vendor.example', 'does not receive mail'],
       ['not-an-address', 'valid email'],
     ];
     for (const [email, words] of cases) {

@@ -26,10 +26,12 @@ export const MAX_COLLABORATORS = 20;
 
 /**
  * Why `address` cannot follow a ticket, or null when it can: the help desk's own addresses (mail
- * loops), agents' addresses (agents follow tickets in the panel) and banned senders.
+ * loops), addresses that take no mail (noreply@, mailer-daemon@…), agents' addresses (agents follow
+ * tickets in the panel) and banned senders.
  */
 async function refusal(db: Db, address: string, system: Set<string>): Promise<string | null> {
   if (system.has(address)) return 'That is one of the help desk’s own addresses';
+  if (/^(no-?reply|do-?not-?reply|mailer-daemon|postmaster)@/i.test(address)) return 'That address does not receive mail';
   if (await db('agents').where({ email: address }).first('id')) return 'That is an agent’s address: agents follow tickets in the panel';
   if ((await checkSender(db, address)).banned) return 'Mail from this address is not accepted (banned)';
   return null;
