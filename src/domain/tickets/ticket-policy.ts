@@ -43,13 +43,17 @@ export function canSeeTicket(actor: Actor, t: TicketAccessFacts): boolean {
 /**
  * Loads a ticket row the actor may see. Someone who may not see it gets NotFound, the same as a
  * missing ticket, so numbers and ids cannot be probed. `departmentName`: the department's name
- * joined in (`department_name`).
+ * joined in (`department_name`). `columns`: more columns of the same read (over `tickets`).
  */
-export async function loadTicketFor(db: Knex | Knex.Transaction, actor: Actor, where: { id: number } | { number: string }, opts: { forUpdate?: boolean; departmentName?: boolean } = {}): Promise<any> {
+export async function loadTicketFor(
+  db: Knex | Knex.Transaction, actor: Actor, where: { id: number } | { number: string },
+  opts: { forUpdate?: boolean; departmentName?: boolean; columns?: Knex.Raw[] } = {},
+): Promise<any> {
   const key = 'id' in where ? { 'tickets.id': where.id } : { 'tickets.number': where.number };
+  const more = opts.columns ?? [];
   const q = opts.departmentName
-    ? db('tickets').leftJoin('departments', 'departments.id', 'tickets.department_id').where(key).first('tickets.*', 'departments.name as department_name')
-    : db('tickets').where(key).first();
+    ? db('tickets').leftJoin('departments', 'departments.id', 'tickets.department_id').where(key).first('tickets.*', 'departments.name as department_name', ...more)
+    : more.length ? db('tickets').where(key).first('tickets.*', ...more) : db('tickets').where(key).first();
   if (opts.forUpdate) q.forUpdate();
   const row = await q;
   if (!row || !canSeeTicket(actor, row)) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
