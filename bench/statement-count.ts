@@ -38,6 +38,8 @@ export interface StatementCounts {
   /** Two words: their tickets counted first (the rarer one's range is read), then as for one word. */
   searchTwoWords: number;
   reply: number;
+  /** A reply with the department's signature appended (read with the ticket: no statement more). */
+  replySigned: number;
   /** The agent's landing page (GET /scp): counts and the most urgent tickets. */
   dashboard: number;
   /** Reports for the last 30 days, by department (they run in parallel on the pool). */
@@ -123,6 +125,7 @@ export async function countStatements(
       dashboard: await count('dashboard', 200, () => agent.get('/scp')),
       report30d: await count('report30d', 200, () => agent.get('/scp/reports?period=30d')),
       reply: await count('reply', 303, () => agent.post(`/scp/tickets/${o.replyTicketId ?? o.ticketId}/reply`).type('form').send({ _csrf: csrf, message: 'Counting statements' })),
+      replySigned: await count('replySigned', 303, () => agent.post(`/scp/tickets/${o.replyTicketId ?? o.ticketId}/reply`).type('form').send({ _csrf: csrf, message: 'Counting statements', signature: 'dept' })),
     };
   } finally {
     db.removeListener('query', onQuery);

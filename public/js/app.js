@@ -32,6 +32,15 @@ document.addEventListener('DOMContentLoaded', function () {
         .catch(function () { form.submit(); });
     });
   });
+  // Reply signatures: only the chosen one's text is shown (without JavaScript, each is, labelled).
+  document.querySelectorAll('.signature-choice select').forEach(function (select) {
+    var previews = select.form.querySelectorAll('.signature-preview');
+    var show = function () {
+      previews.forEach(function (p) { p.hidden = p.getAttribute('data-signature') !== select.value; });
+    };
+    select.addEventListener('change', show);
+    show();
+  });
   // Move focus to the error summary after a failed submit.
   var errs = document.getElementById('form-errors');
   if (errs) errs.focus();

@@ -58,6 +58,16 @@ export const email = z
   .pipe(z.email({ error: 'Enter a valid email address' }));
 export const id = z.coerce.number({ error: 'Invalid id' }).int('Invalid id').positive('Invalid id');
 export const optionalId = z.preprocess((v) => (v === '' || v === null || v === '0' ? undefined : v), id.optional());
+/** The most characters a signature (an agent's, a department's) may have; a line break counts as one. */
+export const SIGNATURE_MAX = 2000;
+/**
+ * A signature from a form (agents.signature, departments.signature: text): line breaks as \n (a
+ * browser sends \r\n), trimmed, at most SIGNATURE_MAX characters; empty or absent → null (none).
+ */
+export const signatureText = z
+  .preprocess((v) => (typeof v === 'string' ? v.replace(/\r\n?/g, '\n') : v), trimmed(SIGNATURE_MAX, 'Signature'))
+  .optional()
+  .transform((v) => v || null);
 /** HTML checkbox: present ('on', '1', 'true') means true. */
 export const checkbox = z.preprocess((v) => v === 'on' || v === '1' || v === 'true' || v === true, z.boolean());
 /**

@@ -19,10 +19,15 @@ const PASSWORD = 'bench password 123';
 describe('SQL statements per request', () => {
   let t: TestApp;
   let counts: StatementCounts;
+  let replyTicketId: number;
 
   beforeAll(async () => {
     t = await startTestApp();
     const seed = await bulkSeed(t.db, 300, PASSWORD);
+    replyTicketId = seed.replyTicketId;
+    // Signatures to read: the ticket page reads the agent's and the department's with the ticket; a signed reply with the ticket.
+    await t.db('agents').update({ signature: 'Kind regards,\nBench' });
+    await t.db('departments').update({ signature: 'The bench team' });
     const { key } = await createApiKey(t.ctx(SYSTEM), { allowedIp: '*', note: 'budget', canCreateTickets: true, canManageTickets: true });
     counts = await countStatements(t.config.database, {
       db: t.db, ticketId: seed.sampleTicketId, replyTicketId: seed.replyTicketId, userEmail: seed.sampleUserEmail, topicId: seed.topicId,
@@ -51,7 +56,7 @@ describe('SQL statements per request', () => {
   });
 
   it('answers the ticket page in at most 7 statements (budget 10)', () => {
-    // the session with the settings and the agent, the ticket with its names and lock (one join), attachments, thread,
+    // the session with the settings and the agent, the ticket with its names, lock and signatures (one join), attachments, thread,
     // events, the six choice lists (one UNION ALL), the lock write (one conditional UPDATE or INSERT).
     expect(counts.ticketPage).toBeLessThanOrEqual(7);
   });
@@ -97,11 +102,15 @@ describe('SQL statements per request', () => {
     expect(counts.report30d).toBeLessThanOrEqual(13);
   });
 
-  it('posts a reply in at most 10 statements and serves the portal home in 1', () => {
+  it('posts a reply in at most 10 statements, with a signature too, and serves the portal home in 1', async () => {
     // the session with the settings and the agent; BEGIN, the ticket (locked), entry, ticket update, events, the ticket
     // for mail with its names, the entry and the threading Message-IDs (one statement), access token,
     // the mail, COMMIT. The flash message travels in a cookie, so the session is not written.
     expect(counts.reply).toBeLessThanOrEqual(10);
+    // A signature chosen is read with the locked ticket (a subquery): no statement more.
+    expect(counts.replySigned).toBeLessThanOrEqual(10);
+    expect(counts.replySigned).toBeLessThanOrEqual(counts.reply);
+    expect((await t.db('thread_entries').where({ ticket_id: replyTicketId, kind: 'response' }).orderBy('id', 'desc').first()).body).toBe('Counting statements\n\nThe bench team');
     // The home page has no form: settings only, no session (the CSRF token is made on demand).
     expect(counts.portalHome).toBeLessThanOrEqual(1);
   });

@@ -140,6 +140,19 @@ describe('migrations', () => {
     await t.db.migrate.up({ migrationSource, name });
     expect(await indexes()).toMatchObject(wide);
   });
+  it('add the agents\' and departments\' signatures, kept with the rows (and take them off again)', async () => {
+    const name = (await migrationSource.getMigrations([])).map((x) => migrationSource.getMigrationName(x)).find((n) => n.startsWith('20261129020000_add_signatures'))!;
+    expect(name).toBeDefined();
+    for (const table of ['agents', 'departments']) expect(await t.db.schema.hasColumn(table, 'signature'), table).toBe(true);
+    const dept = (await t.db('departments').first('id')).id;
+    await t.db('departments').where({ id: dept }).update({ signature: 'Support 😀\nLine two' });
+    expect((await t.db('departments').where({ id: dept }).first()).signature).toBe('Support 😀\nLine two');
+    await t.db.migrate.down({ migrationSource, name });
+    for (const table of ['agents', 'departments']) expect(await t.db.schema.hasColumn(table, 'signature'), table).toBe(false);
+    expect(await t.db('departments').where({ id: dept }).first('id')).toBeDefined(); // the rows stay
+    await t.db.migrate.up({ migrationSource, name });
+    expect((await t.db('departments').where({ id: dept }).first()).signature).toBeNull();
+  });
   it('roll back and forward again', async () => {
     const names = (await migrationSource.getMigrations([])).length;
     await t.db.migrate.rollback({ migrationSource }, true);

@@ -14,7 +14,7 @@ import { inTransaction, type ServiceContext } from '../context.ts';
 import { Conflict } from '../errors.ts';
 import { queueMail } from '../mail/outbox-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
-import { checkbox, email, parseForm, password, requiredText } from '../validation.ts';
+import { checkbox, email, parseForm, password, requiredText, signatureText } from '../validation.ts';
 import {
   assertAdmin, assertRefs, assertUnique, changes, checkForm, deleteCatalogRow, idList, loadRow, nameTaken, paginate, validateForm, writeOrConflict,
   type CatalogSpec, type FormCheck, type FormInput, type Page,
@@ -37,13 +37,15 @@ export interface AgentDetail {
   lockedUntil: Date | null;
   failedLogins: number;
   lastLoginAt: Date | null;
+  /** Appended to a reply when the agent chooses "My signature" (null: none); the agent edits it on their profile too. */
+  signature: string | null;
 }
 export type AgentListItem = Omit<AgentDetail, 'extraDepartmentIds' | 'teamIds'> & { departmentName: string };
 
 const toAgentBase = (r: any) => ({
   id: r.id, name: r.name, username: r.username, email: r.email, role: (r.role === 'admin' ? 'admin' : 'agent') as AgentDetail['role'],
   departmentId: r.department_id, isActive: dbBool(r.is_active), lockedUntil: dbDate(r.locked_until), failedLogins: Number(r.failed_logins ?? 0),
-  lastLoginAt: dbDate(r.last_login_at),
+  lastLoginAt: dbDate(r.last_login_at), signature: r.signature ?? null,
 });
 
 export const agentSpec: CatalogSpec = {
@@ -64,6 +66,7 @@ export const AgentInput = z.object({
   departmentId: primaryDept,
   extraDepartmentIds: idList,
   teamIds: idList,
+  signature: signatureText,
 });
 export type AgentInput = FormInput<typeof AgentInput>;
 export const CreateAgentInput = AgentInput.extend({
@@ -165,7 +168,7 @@ export async function createAgent(ctx: ServiceContext, raw: CreateAgentInput): P
     await uniqueAgain(trx, input);
     const now = toDbDate(ctx.clock());
     const [newId] = await trx('agents').insert({
-      name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, password_hash: hash,
+      name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, signature: input.signature, password_hash: hash,
       is_active: true, failed_logins: 0, password_changed_at: plain ? now : null, created_at: now, updated_at: now,
     });
     await writeAccess(trx, newId, input);
@@ -188,7 +191,9 @@ export async function updateAgent(ctx: ServiceContext, agentId: number, raw: Age
     const row = await loadRow(trx, agentSpec, agentId);
     const before = await readAgent(trx, agentId);
     if (input.role !== 'admin') await guardDemotion(ctx, trx, row);
-    await trx('agents').where({ id: agentId }).update({ name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, updated_at: toDbDate(ctx.clock()) });
+    await trx('agents').where({ id: agentId }).update({
+      name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, signature: input.signature, updated_at: toDbDate(ctx.clock()),
+    });
     await writeAccess(trx, agentId, input);
     await recordAudit(ctx, trx, { action: 'agent.update', entity: 'agent', entityId: agentId, ...changes({ ...before }, snapshot(input)) });
   }), conflictOnUnique);

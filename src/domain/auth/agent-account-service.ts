@@ -1,5 +1,5 @@
 /**
- * An agent's own account: forgotten-password reset by email, profile (name) and password change.
+ * An agent's own account: forgotten-password reset by email, profile (name, signature) and password change.
  * Ending sessions is the web layer's part (the session store lives there); services return who.
  */
 import { z } from 'zod';
@@ -9,7 +9,8 @@ import { isAgent, type AgentActor } from '../actor.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
 import { Forbidden, NotFound, ValidationFailed } from '../errors.ts';
 import { queueMail } from '../mail/outbox-service.ts';
-import { parseInput, password, requiredText } from '../validation.ts';
+import { parseInput, password, requiredText, signatureText } from '../validation.ts';
+import { changes } from '../admin/admin-support.ts';
 import { createAccessToken, findAccessToken } from './access-tokens.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.ts';
 
@@ -92,27 +93,31 @@ export interface AgentProfile {
   username: string;
   email: string;
   name: string;
+  /** Appended to a reply when the agent chooses "My signature" (null: none). */
+  signature: string | null;
 }
 
-/** The signed-in agent's own profile. */
+/** The signed-in agent's own profile. @throws Forbidden (AGENT_ONLY), NotFound */
 export async function getAgentProfile(ctx: ServiceContext): Promise<AgentProfile> {
   const agent = requireAgentActor(ctx);
-  const row = await ctx.db('agents').where({ id: agent.id }).first('id', 'username', 'email', 'name');
+  const row = await ctx.db('agents').where({ id: agent.id }).first('id', 'username', 'email', 'name', 'signature');
   if (!row) throw new NotFound('Agent not found.', 'AGENT_NOT_FOUND');
-  return { id: row.id, username: row.username, email: row.email, name: row.name };
+  return { id: row.id, username: row.username, email: row.email, name: row.name, signature: row.signature ?? null };
 }
 
-export const UpdateAgentProfileInput = z.object({ name: requiredText(120, 'Name') });
+/** The profile form: name and signature (the whole form: an empty or absent signature removes it). */
+export const UpdateAgentProfileInput = z.object({ name: requiredText(120, 'Name'), signature: signatureText });
 export type UpdateAgentProfileInput = z.input<typeof UpdateAgentProfileInput>;
 
-/** Changes the signed-in agent's display name. @throws ValidationFailed */
+/** Changes the signed-in agent's display name and signature; the audit row holds what changed. @throws Forbidden (AGENT_ONLY), ValidationFailed */
 export async function updateAgentProfile(ctx: ServiceContext, raw: UpdateAgentProfileInput): Promise<AgentProfile> {
   const agent = requireAgentActor(ctx);
   const input = parseInput(UpdateAgentProfileInput, raw);
   await inTransaction(ctx, async (trx) => {
-    const before = await trx('agents').where({ id: agent.id }).first('name');
-    await trx('agents').where({ id: agent.id }).update({ name: input.name, updated_at: toDbDate(ctx.clock()) });
-    await recordAudit(ctx, trx, { action: 'agent.profile', entity: 'agent', entityId: agent.id, before: { name: before?.name }, after: { name: input.name } });
+    const before = await trx('agents').where({ id: agent.id }).first('name', 'signature');
+    await trx('agents').where({ id: agent.id }).update({ name: input.name, signature: input.signature, updated_at: toDbDate(ctx.clock()) });
+    const diff = changes({ name: before?.name, signature: before?.signature ?? null }, { name: input.name, signature: input.signature });
+    await recordAudit(ctx, trx, { action: 'agent.profile', entity: 'agent', entityId: agent.id, ...diff });
   });
   return getAgentProfile(ctx);
 }

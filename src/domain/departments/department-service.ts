@@ -1,12 +1,12 @@
 /**
  * Admin: departments — name, default SLA plan, manager, public or not, outgoing email identity,
- * members (agents with extra access) and an own schedule.
+ * the signature agents may add to replies, members (agents with extra access) and an own schedule.
  */
 import { z } from 'zod';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { checkbox, optionalId, optionalText, requiredText } from '../validation.ts';
+import { checkbox, optionalId, optionalText, requiredText, signatureText } from '../validation.ts';
 import {
   assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, idList, loadRow, nameTaken, optionalEmail,
   setCatalogActive, validateForm, writeOrConflict, type CatalogSpec, type FormCheck, type FormInput,
@@ -21,6 +21,8 @@ export interface Department {
   isPublic: boolean;
   emailAddress: string | null;
   emailName: string | null;
+  /** Appended to a reply on its tickets when the agent chooses "Department signature" (null: none). */
+  signature: string | null;
   isActive: boolean;
 }
 export interface DepartmentDetail extends Department {
@@ -34,7 +36,7 @@ export interface DepartmentListItem extends Department {
 
 const toDepartment = (r: any): Department => ({
   id: r.id, name: r.name, slaPlanId: r.sla_plan_id ?? null, scheduleId: r.schedule_id ?? null, managerId: r.manager_agent_id ?? null,
-  isPublic: dbBool(r.is_public), emailAddress: r.email_address ?? null, emailName: r.email_name ?? null, isActive: dbBool(r.is_active),
+  isPublic: dbBool(r.is_public), emailAddress: r.email_address ?? null, emailName: r.email_name ?? null, signature: r.signature ?? null, isActive: dbBool(r.is_active),
 });
 
 export const departmentSpec: CatalogSpec<Department> = {
@@ -55,6 +57,7 @@ export const DepartmentInput = z.object({
   isPublic: checkbox,
   emailAddress: optionalEmail,
   emailName: optionalText(120, 'From name'),
+  signature: signatureText,
   memberIds: idList,
 });
 export type DepartmentInput = FormInput<typeof DepartmentInput>;
@@ -83,7 +86,7 @@ type Parsed = z.output<typeof DepartmentInput>;
 function toRow(input: Parsed) {
   return {
     name: input.name, sla_plan_id: input.slaPlanId ?? null, schedule_id: input.scheduleId ?? null, manager_agent_id: input.managerId ?? null,
-    is_public: input.isPublic, email_address: input.emailAddress ?? null, email_name: input.emailName ?? null,
+    is_public: input.isPublic, email_address: input.emailAddress ?? null, email_name: input.emailName ?? null, signature: input.signature,
   };
 }
 /** Parses the form and checks references and the name, reporting every problem at once. @throws ValidationFailed, Conflict NAME_TAKEN */

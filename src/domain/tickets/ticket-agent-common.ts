@@ -47,12 +47,13 @@ export function entrySource(actor: Actor): 'web' | 'api' | 'other' {
  * Loads the ticket the actor acts on, locked for update, and refuses a stale version: the ticket
  * changed since the actor's page was loaded. Changes the same agent made meanwhile (in another tab:
  * a claim, then a reply from the first tab) are not news to them and are let through, when the page
- * said which history event it showed last (`seen`; see ownChangesOnly).
+ * said which history event it showed last (`seen`; see ownChangesOnly). `columns`: more columns of
+ * the same read (the reply's signature: ticket-signatures.ts).
  * @throws Forbidden, NotFound (TICKET_NOT_FOUND), Conflict (TICKET_CHANGED)
  */
-export async function loadForAction(ctx: ServiceContext, trx: Trx, ref: { ticketId: number; version?: number; seen?: number }): Promise<any> {
+export async function loadForAction(ctx: ServiceContext, trx: Trx, ref: { ticketId: number; version?: number; seen?: number }, columns: Knex.Raw[] = []): Promise<any> {
   assertStaff(ctx.actor);
-  const t = await loadTicketFor(trx, ctx.actor, { id: ref.ticketId }, { forUpdate: true });
+  const t = await loadTicketFor(trx, ctx.actor, { id: ref.ticketId }, { forUpdate: true, columns });
   const current = Number(t.version);
   if (ref.version !== undefined && ref.version !== current && !(await ownChangesOnly(ctx.actor, trx, t.id, ref.version, current, ref.seen))) throw ticketChanged(current);
   return t;

@@ -18,6 +18,7 @@ import { insertStaffEntry, loadForAction, nameOf, saveTicket, statusChange, Tick
 import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
 import { STATUSES } from './ticket-status.ts';
 import { searchText } from './ticket-search-index.ts';
+import { signatureChoice, signatureColumn, withSignature } from './ticket-signatures.ts';
 
 export { assignTicket, claimTicket, releaseTicket, transferTicket } from './ticket-assignment-service.ts';
 export { changeTicketPriority, changeTicketSla, setTicketDueDate } from './ticket-property-service.ts';
@@ -40,7 +41,9 @@ const notifyChoice = z.preprocess(
   z.enum(['all', 'user', 'none'], { error: 'Choose who is emailed the reply' }),
 );
 
-export const ReplyToTicketInput = z.object({ ...TicketRef, message: requiredText(100_000, 'Reply'), status: optionalStatus, notifyUser: notifyChoice.optional() });
+export const ReplyToTicketInput = z.object({
+  ...TicketRef, message: requiredText(100_000, 'Reply'), status: optionalStatus, notifyUser: notifyChoice.optional(), signature: signatureChoice,
+});
 export type ReplyToTicketInput = z.input<typeof ReplyToTicketInput>;
 
 /**
@@ -48,19 +51,22 @@ export type ReplyToTicketInput = z.input<typeof ReplyToTicketInput>;
  * only ('user') or nobody ('none'), marks the ticket
  * answered, sets first_response_at once and last_response_at, may change the status in the same
  * step, and claims an open unassigned ticket for the replying agent (setting auto_claim_on_reply).
+ * `signature` ('none' | 'mine' | 'dept'; absent = none): the agent's or the ticket's department's
+ * signature appended to the body, read with the ticket in the transaction (ticket-signatures.ts).
  * @throws ValidationFailed, NotFound, Forbidden, Conflict (TICKET_CHANGED), InvalidTransition
  */
 export async function replyToTicket(ctx: ServiceContext, raw: ReplyToTicketInput, files: UploadedFile[] = []): Promise<TicketActionResult & { entryId: number }> {
   const input = parseInput(ReplyToTicketInput, raw);
+  const signature = signatureColumn(ctx.db, ctx.actor, input.signature);
   const settings = await getSettings(ctx.db);
   checkAttachments(files, settings);
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
     const now = ctx.clock();
     const ts = toDbDate(now);
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, signature ? [signature] : []);
     const change = input.status && input.status !== t.status ? await statusChange(trx, t, input.status, now) : null;
-    const entryId = await insertStaffEntry(tctx, trx, t.id, 'response', input.message);
+    const entryId = await insertStaffEntry(tctx, trx, t.id, 'response', withSignature(input.message, t));
     await storeAttachments(trx, t.id, entryId, files, now);
     const claim = settings.auto_claim_on_reply && isAgent(ctx.actor) && t.state === 'open' && !t.assignee_agent_id;
     await saveTicket(trx, t, {

@@ -11,6 +11,7 @@ import { collaboratorsColumn, collaboratorsFrom } from './ticket-collaborator-li
 import { canSeeTicket, loadTicketFor } from './ticket-policy.ts';
 import { describeEvent, formatDate, formatSize } from './ticket-presenters.ts';
 import { toLocalInput } from './ticket-property-service.ts';
+import { signatureOptions } from './ticket-signatures.ts';
 import { SOURCE_LABELS, STATUS_LABELS, STATUSES, type TicketSource, type TicketStatus } from './ticket-status.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -42,14 +43,19 @@ async function loadThread(db: Db, ticketId: number, tz: string, onlyIds?: number
   }));
 }
 
-/** The ticket with the names it shows, its CCs and its lock, in one statement. */
-async function loadHeader(db: Db, ticketId: number) {
+/**
+ * The ticket with the names it shows, its CCs and its lock, in one statement; with them the signatures
+ * the reply form offers: the department's and the viewing agent's own (`meId`; none for the API or the system).
+ */
+async function loadHeader(db: Db, ticketId: number, meId: number | null) {
   const q = db('tickets as t').join('users as u', 'u.id', 't.user_id').join('departments as d', 'd.id', 't.department_id').join('priorities as p', 'p.id', 't.priority_id')
-    .leftJoin('sla_plans as s', 's.id', 't.sla_plan_id').leftJoin('help_topics as h', 'h.id', 't.topic_id').leftJoin('agents as a', 'a.id', 't.assignee_agent_id').leftJoin('teams as tm', 'tm.id', 't.team_id');
+    .leftJoin('sla_plans as s', 's.id', 't.sla_plan_id').leftJoin('help_topics as h', 'h.id', 't.topic_id').leftJoin('agents as a', 'a.id', 't.assignee_agent_id').leftJoin('teams as tm', 'tm.id', 't.team_id')
+    .leftJoin('agents as me', (j) => j.on('me.id', '=', db.raw('?', [meId ?? 0])));
   return lockJoin(q)
     .where('t.id', ticketId)
     .first('t.*', 'u.name as user_name', 'u.email as user_email', 'u.phone as user_phone', 'd.name as department_name', 'p.name as priority_name', 'p.color as priority_color',
-      's.name as sla_name', 'h.name as topic_name', 'a.name as assignee_name', 'tm.name as team_name', ...lockColumns, collaboratorsColumn(db, db.ref('t.id')));
+      's.name as sla_name', 'h.name as topic_name', 'a.name as assignee_name', 'tm.name as team_name', 'd.signature as department_signature', 'me.signature as my_signature', ...lockColumns,
+      collaboratorsColumn(db, db.ref('t.id')));
 }
 
 /**
@@ -83,11 +89,11 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
   if (!Number.isInteger(ticketId) || ticketId <= 0) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
   const { timezone: tz } = await getSettings(ctx.db);
   // The ticket, its names and its lock in one read; the same permission rule as loadTicketFor (NotFound, never Forbidden).
-  const t = await loadHeader(ctx.db, ticketId);
-  if (!t || !canSeeTicket(ctx.actor, t)) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
-  const [thread, events, options, lock] = await Promise.all([loadThread(ctx.db, t.id, tz), loadEvents(ctx.db, t.id, 0, tz), formOptions(ctx.db, t), touchTicketLock(ctx, t.id, lockFromRow(t))]);
   const actor = ctx.actor;
   const me = actor.kind === 'agent' ? actor : null;
+  const t = await loadHeader(ctx.db, ticketId, me?.id ?? null);
+  if (!t || !canSeeTicket(ctx.actor, t)) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
+  const [thread, events, options, lock] = await Promise.all([loadThread(ctx.db, t.id, tz), loadEvents(ctx.db, t.id, 0, tz), formOptions(ctx.db, t), touchTicketLock(ctx, t.id, lockFromRow(t))]);
   const open = t.state === 'open';
   const manual = dbDate(t.manual_due_at);
   return {
@@ -103,7 +109,7 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       created: formatDate(dbDate(t.created_at), tz), lastMessage: formatDate(dbDate(t.last_message_at), tz), lastResponse: formatDate(dbDate(t.last_response_at), tz),
       closedAt: formatDate(dbDate(t.closed_at), tz), reopenCount: Number(t.reopen_count),
     },
-    thread, events, seenEventId: events.at(-1)?.id ?? 0, options,
+    thread, events, seenEventId: events.at(-1)?.id ?? 0, options, signatures: signatureOptions(t.my_signature, t.department_signature, t.department_name),
     lock: lock ? { name: lock.name, until: formatDate(lock.expiresAt, tz) } : null,
     can: {
       claim: !!me && open && !t.assignee_agent_id && (me.role === 'admin' || me.departmentIds.includes(t.department_id)),

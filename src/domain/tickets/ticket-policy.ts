@@ -46,12 +46,16 @@ export function canSeeTicket(actor: Actor, t: TicketAccessFacts): boolean {
 
 /**
  * Loads a ticket row the actor may see. Someone who may not see it gets NotFound, the same as a
- * missing ticket, so numbers and ids cannot be probed. A user may load the tickets they are a CC of. `departmentName`: the department's name
- * joined in (`department_name`). A user actor's read also carries the ticket's CCs (`collaborators`).
+ * missing ticket, so numbers and ids cannot be probed. A user may load the tickets they are a CC of.
+ * `departmentName`: the department's name joined in (`department_name`). `columns`: more columns of
+ * the same read (over `tickets`). A user actor's read also carries the ticket's CCs (`collaborators`).
  */
-export async function loadTicketFor(db: Knex | Knex.Transaction, actor: Actor, where: { id: number } | { number: string }, opts: { forUpdate?: boolean; departmentName?: boolean } = {}): Promise<any> {
+export async function loadTicketFor(
+  db: Knex | Knex.Transaction, actor: Actor, where: { id: number } | { number: string },
+  opts: { forUpdate?: boolean; departmentName?: boolean; columns?: Knex.Raw[] } = {},
+): Promise<any> {
   const key = 'id' in where ? { 'tickets.id': where.id } : { 'tickets.number': where.number };
-  const q = db('tickets').where(key).first('tickets.*');
+  const q = db('tickets').where(key).first('tickets.*', ...(opts.columns ?? []));
   if (opts.departmentName) q.leftJoin('departments', 'departments.id', 'tickets.department_id').select('departments.name as department_name');
   // A user may be a CC of the ticket: its CCs come with it (`collaborators`, see ticket-collaborator-list.ts).
   if (actor.kind === 'user') q.select(collaboratorsColumn(db, db.ref('tickets.id')));

@@ -4,6 +4,7 @@ import { listAdminChoices } from '../../domain/admin/admin-choices.ts';
 import * as agents from '../../domain/agents/agent-service.ts';
 import { getSettings } from '../../domain/settings/settings-service.ts';
 import { formatDate } from '../../domain/tickets/ticket-presenters.ts';
+import { SIGNATURE_MAX } from '../../domain/validation.ts';
 import { choiceOptions, crudRoutes, type CrudConfig, type FieldSpec } from './admin-crud.ts';
 
 const FAR_FUTURE_YEAR = 9000;
@@ -45,6 +46,7 @@ const agentConfig: CrudConfig = {
         hint: 'The primary department is always included.', impliedBy: { field: 'departmentId', note: 'primary department' },
       },
       { name: 'teamIds', label: 'Teams', type: 'checkboxes', options: choiceOptions(c.teams) },
+      { name: 'signature', label: 'Signature', type: 'textarea', maxlength: SIGNATURE_MAX, hint: 'Added below a reply when the agent chooses “My signature”. The agent can change it on their profile.' },
     ];
     if (mode === 'new') {
       fields.push(

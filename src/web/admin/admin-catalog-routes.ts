@@ -8,6 +8,7 @@ import * as topics from '../../domain/topics/topic-service.ts';
 import * as priorities from '../../domain/priorities/priority-service.ts';
 import * as teams from '../../domain/teams/team-service.ts';
 import * as canned from '../../domain/canned/canned-response-service.ts';
+import { SIGNATURE_MAX } from '../../domain/validation.ts';
 import { choiceOptions, crudRoutes, type CrudConfig } from './admin-crud.ts';
 
 const yesNo = (b: boolean) => (b ? 'Yes' : 'No');
@@ -34,6 +35,7 @@ const departmentConfig: CrudConfig = {
       { name: 'email', label: 'Outgoing email', type: 'heading' },
       { name: 'emailAddress', label: 'From address', type: 'email', hint: 'Replies from this department come from this address; mail to it opens tickets here.' },
       { name: 'emailName', label: 'From name', maxlength: 120 },
+      { name: 'signature', label: 'Signature', type: 'textarea', maxlength: SIGNATURE_MAX, hint: 'Agents may add it below their replies on this department’s tickets (“Department signature”).' },
       { name: 'members', label: 'Members', type: 'heading' },
       { name: 'memberIds', label: 'Agents with extra access to this department', type: 'checkboxes', options: members, hint: 'Agents whose primary department this is are always included.' },
     ];
