@@ -123,7 +123,7 @@ describe('/api/v1', () => {
       const [ccId] = await t.db('users').insert({ email: `${unique('cc')}@example.com`, name: 'Casey Copy', is_banned: false, created_at: '2026-03-02 10:00:00.000', updated_at: '2026-03-02 10:00:00.000' });
       const cc = await t.db('users').where({ id: ccId }).first();
       await t.db('ticket_collaborators').insert({ ticket_id: id, user_id: cc.id, created_at: '2026-03-02 10:00:00.000' });
-      expect((await get(`/api/v1/tickets/${number}`)).body.ccs).toEqual([{ name: 'Casey Copy', email: cc.email }]);
+      expect((await get(`/api/v1/tickets/${number}`)).body).toMatchObject({ ccs: [{ name: 'Casey Copy', email: cc.email }], mergedInto: null });
       const replies = () => t.db('outbox').where({ ticket_id: id, template: 'agent-response' }).orderBy('id').pluck('to_address');
       expect((await post(`/api/v1/tickets/${number}/replies`, { message: 'To everyone.' })).status).toBe(201);
       expect((await replies()).sort()).toEqual([cc.email, email].sort());

@@ -126,6 +126,12 @@ const ACTION_ROWS: Record<TicketAction, { body: (f: MatrixFixtures) => Record<st
   due: { body: () => ({ dueAt: '2099-01-01T10:00' }), setup: (db, id) => db('tickets').where({ id }).update({ manual_due_at: null, due_at: null }) },
   status: { body: () => ({ status: 'closed' }), setup: (db, id) => db('tickets').where({ id }).update({ status: 'open', state: 'open', closed_at: null }) },
   edit: { body: () => ({ subject: 'Edited by the matrix' }), setup: (db, id) => db('tickets').where({ id }).update({ subject: 'Matrix ticket' }) },
+  // Merged into the fixture ticket (same department); put back before each call. The allowed call lands on the target.
+  merge: {
+    body: (f) => ({ target: f.ticket.number }),
+    setup: (db, id) => db('tickets').where({ id }).update({ merged_into_id: null, status: 'open', state: 'open', closed_at: null }),
+    expect: (f) => ticketStaff(`303 /scp/tickets/${f.ticket.id}`),
+  },
   cc: { body: () => ({ email: 'matrix-cc@example.com', name: 'Matrix CC' }), setup: (db, id) => db('ticket_collaborators').where({ ticket_id: id }).del() },
   // The fixture user stands in for a CC (the table does not care whose ticket it is).
   uncc: {

@@ -97,17 +97,18 @@ function toApiTicket(r: any): ApiTicket {
 }
 
 /** A ticket by its public number, with its whole thread (internal notes included). @throws Forbidden, NotFound */
-export async function getTicketForApi(ctx: ServiceContext, number: string): Promise<ApiTicket & { ccs: { name: string; email: string }[]; thread: ApiThreadEntry[] }> {
+export async function getTicketForApi(ctx: ServiceContext, number: string): Promise<ApiTicket & { ccs: { name: string; email: string }[]; mergedInto: string | null; thread: ApiThreadEntry[] }> {
   assertApiKeyMay(ctx.actor, 'manage');
   const t = await loadTicketFor(ctx.db, ctx.actor, { number: String(number).slice(0, 20) });
-  const row = await ticketQuery(ctx.db).where('t.id', t.id).first(collaboratorsColumn(ctx.db, ctx.db.ref('t.id')));
+  const mergedInto = ctx.db('tickets as mt').where('mt.id', ctx.db.ref('t.merged_into_id')).select('mt.number').as('merged_into_number');
+  const row = await ticketQuery(ctx.db).where('t.id', t.id).first(collaboratorsColumn(ctx.db, ctx.db.ref('t.id')), mergedInto);
   const entries = await ctx.db('thread_entries').where({ ticket_id: t.id }).orderBy('id');
   const files = await listAttachments(ctx.db, t.id);
   const thread = entries.map((e: any) => ({
     id: e.id, kind: e.kind, poster: e.poster_name ?? null, body: e.body, source: e.source, createdAt: iso(e.created_at),
     attachments: (files.get(e.id) ?? []).map(({ entryId: _e, ...a }) => a),
   }));
-  return { ...toApiTicket(row), ccs: collaboratorsFrom(row.collaborators).map(({ name, email }) => ({ name, email })), thread };
+  return { ...toApiTicket(row), ccs: collaboratorsFrom(row.collaborators).map(({ name, email }) => ({ name, email })), mergedInto: row.merged_into_number ?? null, thread };
 }
 
 export const ListTicketsForApiInput = z.object({

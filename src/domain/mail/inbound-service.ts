@@ -202,10 +202,11 @@ export async function processInboundMail(ctx: ServiceContext, raw: Buffer, chann
       const user: UserActor = cc ? { kind: 'user', id: cc.id, email: cc.email, name: cc.name } : { kind: 'user', id: t.user_id, email: t.email, name: t.name };
       try {
         return await fileIn(ctx, base, async (tctx, trx) => {
+          // (A ticket merged into another takes the message on there: r.ticket.)
           const r = await addUserMessage({ ...tctx, actor: user }, { ticketId: t.id, message: bodyOf(p, true, notes, banner), source: 'email', messageId }, files);
           // The requester copied others in: they follow the ticket from now on.
-          if (isRequester) await addCollaboratorsFromMail({ ...tctx, actor: user }, trx, t, { to: peopleOf(p.to), cc: peopleOf(p.cc), deliveredTo: deliveredTo(p) });
-          return { outcome: 'threaded', ticketId: t.id, ticketNumber: t.number, entryId: r.entryId, reason: thread.via === 'subject' ? 'subject_token' : 'headers' };
+          if (isRequester) await addCollaboratorsFromMail({ ...tctx, actor: user }, trx, r.ticket, { to: peopleOf(p.to), cc: peopleOf(p.cc), deliveredTo: deliveredTo(p) });
+          return { outcome: 'threaded', ticketId: r.ticket.id, ticketNumber: r.ticket.number, entryId: r.entryId, reason: thread.via === 'subject' ? 'subject_token' : 'headers' };
         });
       } catch (err) {
         // A closed ticket that may not be reopened: the reply becomes a new ticket.

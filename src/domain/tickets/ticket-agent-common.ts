@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
 import type { Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
-import { Conflict, Forbidden } from '../errors.ts';
+import { Conflict, Forbidden, InvalidTransition } from '../errors.ts';
 import { computeSlaDueAt } from '../sla/sla-service.ts';
 import { id } from '../validation.ts';
 import { loadTicketFor } from './ticket-policy.ts';
@@ -49,11 +49,13 @@ export function entrySource(actor: Actor): 'web' | 'api' | 'other' {
  * a claim, then a reply from the first tab) are not news to them and are let through, when the page
  * said which history event it showed last (`seen`; see ownChangesOnly). `columns`: more columns of
  * the same read (the reply's signature: ticket-signatures.ts).
- * @throws Forbidden, NotFound (TICKET_NOT_FOUND), Conflict (TICKET_CHANGED)
+ * A ticket merged into another takes no action (InvalidTransition TICKET_MERGED).
+ * @throws Forbidden, NotFound (TICKET_NOT_FOUND), Conflict (TICKET_CHANGED), InvalidTransition (TICKET_MERGED)
  */
 export async function loadForAction(ctx: ServiceContext, trx: Trx, ref: { ticketId: number; version?: number; seen?: number }, columns: Knex.Raw[] = []): Promise<any> {
   assertStaff(ctx.actor);
   const t = await loadTicketFor(trx, ctx.actor, { id: ref.ticketId }, { forUpdate: true, columns });
+  if (t.merged_into_id) throw new InvalidTransition('This ticket was merged into another ticket: go on there (the link is at the top of its page).', 'TICKET_MERGED');
   const current = Number(t.version);
   if (ref.version !== undefined && ref.version !== current && !(await ownChangesOnly(ctx.actor, trx, t.id, ref.version, current, ref.seen))) throw ticketChanged(current);
   return t;

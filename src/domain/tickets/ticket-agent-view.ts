@@ -44,17 +44,18 @@ async function loadThread(db: Db, ticketId: number, tz: string, onlyIds?: number
 }
 
 /**
- * The ticket with the names it shows, its CCs and its lock, in one statement; with them the signatures
+ * The ticket with the names it shows, its CCs, the ticket it was merged into and its lock, in one statement; with them the signatures
  * the reply form offers: the department's and the viewing agent's own (`meId`; none for the API or the system).
  */
 async function loadHeader(db: Db, ticketId: number, meId: number | null) {
   const q = db('tickets as t').join('users as u', 'u.id', 't.user_id').join('departments as d', 'd.id', 't.department_id').join('priorities as p', 'p.id', 't.priority_id')
     .leftJoin('sla_plans as s', 's.id', 't.sla_plan_id').leftJoin('help_topics as h', 'h.id', 't.topic_id').leftJoin('agents as a', 'a.id', 't.assignee_agent_id').leftJoin('teams as tm', 'tm.id', 't.team_id')
-    .leftJoin('agents as me', (j) => j.on('me.id', '=', db.raw('?', [meId ?? 0])));
+    .leftJoin('agents as me', (j) => j.on('me.id', '=', db.raw('?', [meId ?? 0])))
+    .leftJoin('tickets as mt', 'mt.id', 't.merged_into_id');
   return lockJoin(q)
     .where('t.id', ticketId)
     .first('t.*', 'u.name as user_name', 'u.email as user_email', 'u.phone as user_phone', 'd.name as department_name', 'p.name as priority_name', 'p.color as priority_color',
-      's.name as sla_name', 'h.name as topic_name', 'a.name as assignee_name', 'tm.name as team_name', 'd.signature as department_signature', 'me.signature as my_signature', ...lockColumns,
+      's.name as sla_name', 'h.name as topic_name', 'a.name as assignee_name', 'tm.name as team_name', 'd.signature as department_signature', 'me.signature as my_signature', 'mt.number as merged_into_number', ...lockColumns,
       collaboratorsColumn(db, db.ref('t.id')));
 }
 
@@ -106,6 +107,8 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       isOverdue: dbBool(t.is_overdue), isAnswered: dbBool(t.is_answered), assignee: t.assignee_agent_id ? { id: t.assignee_agent_id, name: t.assignee_name } : null,
       team: t.team_id ? { id: t.team_id, name: t.team_name } : null, requester: { name: t.user_name, email: t.user_email, phone: t.user_phone ?? '' },
       ccs: collaboratorsFrom(t.collaborators),
+      /** Merged into another ticket: nothing more happens here (the page links there). */
+      mergedInto: t.merged_into_id ? { id: Number(t.merged_into_id), number: String(t.merged_into_number) } : null,
       created: formatDate(dbDate(t.created_at), tz), lastMessage: formatDate(dbDate(t.last_message_at), tz), lastResponse: formatDate(dbDate(t.last_response_at), tz),
       closedAt: formatDate(dbDate(t.closed_at), tz), reopenCount: Number(t.reopen_count),
     },

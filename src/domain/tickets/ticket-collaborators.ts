@@ -46,7 +46,7 @@ type Person = { address: string; name?: string };
  * banned sender, a CC already, one too many) is refused with ValidationFailed on `field`, or, without
  * a `field` (mail), skipped. Returns how many were added.
  */
-async function addPeople(ctx: ServiceContext, trx: Knex.Transaction, ticket: { id: number; user_id: number }, people: Person[], opts: { field?: string; by?: 'email'; system?: Set<string> } = {}): Promise<number> {
+async function addPeople(ctx: ServiceContext, trx: Knex.Transaction, ticket: { id: number; user_id: number }, people: Person[], opts: { field?: string; by?: 'email' | 'merge'; system?: Set<string> } = {}): Promise<number> {
   const system = opts.system ?? (await systemAddresses(trx, await getSettings(trx)));
   const requester = await trx('users').where({ id: ticket.user_id }).first('email');
   const current = new Set<string>((await trx('ticket_collaborators as tc').join('users as u', 'u.id', 'tc.user_id').where('tc.ticket_id', ticket.id).pluck('u.email')).map(String));
@@ -154,4 +154,14 @@ export async function addCollaboratorsFromMail(ctx: ServiceContext, trx: Knex.Tr
   for (const a of mail.deliveredTo) system.add(a.toLowerCase());
   // Until the help desk knows an address of its own, the To of a mail is taken for its address: only the Cc is read.
   return addPeople(ctx, trx, ticket, system.size ? [...mail.to, ...mail.cc] : mail.cc, { by: 'email', system });
+}
+
+/**
+ * A merged ticket's requester and CCs, added as CCs of the ticket it was merged into (event
+ * `cc_added` by: 'merge'; its requester and those already CCs are skipped). Returns how many.
+ */
+export async function addCollaboratorsFromMerge(ctx: ServiceContext, trx: Knex.Transaction, from: { id: number; user_id: number }, into: { id: number; user_id: number }): Promise<number> {
+  const people: Person[] = await trx('users').where('id', from.user_id).orWhereIn('id', trx('ticket_collaborators').where({ ticket_id: from.id }).select('user_id'))
+    .orderBy('id').select('email as address', 'name');
+  return addPeople(ctx, trx, into, people, { by: 'merge' });
 }

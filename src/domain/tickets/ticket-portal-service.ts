@@ -190,6 +190,19 @@ export interface PortalTicket {
   attachmentLimits: { maxBytes: number; maxCount: number; allowedTypes: string[] };
 }
 
+/** A ticket merged into another: the reader goes on at the ticket it was merged into (their access to one is access to the other). */
+export interface MergedTicket {
+  mergedFrom: string;
+  mergedInto: { id: number; number: string };
+}
+
+/** The ticket a merged one leads to, past any later merge of that one. */
+async function mergeTarget(db: Knex | Knex.Transaction, id: number): Promise<{ id: number; number: string }> {
+  let t = await db('tickets').where({ id }).first('id', 'number', 'merged_into_id');
+  for (let hops = 0; t?.merged_into_id && hops < 10; hops++) t = await db('tickets').where({ id: t.merged_into_id }).first('id', 'number', 'merged_into_id');
+  return { id: t.id, number: t.number };
+}
+
 /** A date for `<time>`: ISO for the attribute, the text as agent pages show it, in the help desk's zone. */
 function when(v: unknown, timeZone: string): { iso: string; text: string } {
   const d = dbDate(v) ?? new Date(0);
@@ -198,11 +211,13 @@ function when(v: unknown, timeZone: string): { iso: string; text: string } {
 
 /**
  * The requester's view of their ticket: messages and agents' responses, oldest first, with their
- * attachments. Internal notes and agent-only fields never leave this function.
+ * attachments. Internal notes and agent-only fields never leave this function. A ticket merged into
+ * another is only the way there (MergedTicket).
  * @throws NotFound (TICKET_NOT_FOUND) for a missing ticket or one this session may not read
  */
-export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown): Promise<PortalTicket> {
+export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown): Promise<PortalTicket | MergedTicket> {
   const t = await loadTicketFor(ctx.db, ctx.actor, { number: numberFromUrl(rawNumber) }, { departmentName: true });
+  if (t.merged_into_id) return { mergedFrom: t.number, mergedInto: await mergeTarget(ctx.db, t.merged_into_id) };
   const settings = await getSettings(ctx.db);
   const tz = settings.timezone;
   const rows = await ctx.db('thread_entries').where({ ticket_id: t.id }).whereIn('kind', ['message', 'response']).orderBy('created_at').orderBy('id').select('id', 'kind', 'user_id', 'poster_name', 'body', 'created_at');
@@ -229,7 +244,7 @@ export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown):
 export async function replyToTicketAsUser(ctx: ServiceContext, raw: { number: unknown; message: unknown }, files: UploadedFile[]): Promise<{ number: string; reopened: boolean }> {
   const t = await loadTicketFor(ctx.db, ctx.actor, { number: numberFromUrl(raw.number) });
   const r = await addUserMessage(ctx, { ticketId: t.id, message: raw.message as string, source: 'web' }, files);
-  return { number: t.number, reopened: r.reopened };
+  return { number: r.ticket.number, reopened: r.reopened };
 }
 
 /**

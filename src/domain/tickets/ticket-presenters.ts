@@ -86,6 +86,8 @@ const orNone = (v: unknown) => (v === null || v === undefined || v === '' ? 'non
  * One sentence per event ("Transferred from Support to Online Banking"). `names` resolves agent
  * ids that older events stored without a name; `fmt` formats ISO dates stored in event data.
  */
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
 export function describeEvent(event: string, data: Record<string, any>, names: Map<number, string>, fmt: (iso: string | null) => string): string {
   switch (event) {
     case 'created':
@@ -122,7 +124,11 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
     case 'status_changed':
       return data.by === 'user_reply' ? 'Reopened by the user’s message' : `Status changed from ${statusLabel(data.from)} to ${statusLabel(data.to)}`;
     case 'cc_added':
-      return `${data.by === 'email' ? 'CC added from the email’s recipients' : 'CC added'}: ${data.name ?? ''} <${data.email ?? ''}>`;
+      return `${data.by === 'email' ? 'CC added from the email’s recipients' : data.by === 'merge' ? 'CC added from the merged ticket' : 'CC added'}: ${data.name ?? ''} <${data.email ?? ''}>`;
+    case 'merged':
+      return data.into
+        ? `Merged into #${data.into} (${plural(Number(data.entries ?? 0), 'thread entry', 'thread entries')} moved there); closed`
+        : `Ticket #${data.from} “${data.subject ?? ''}” merged into this one (${plural(Number(data.entries ?? 0), 'thread entry', 'thread entries')} moved here)`;
     case 'cc_removed':
       return `CC removed: ${data.name ?? ''} <${data.email ?? ''}>`;
     case 'edited':

@@ -114,16 +114,19 @@ export type AddUserMessageInput = z.input<typeof AddUserMessageInput>;
 
 /**
  * Adds the requester's (or a CC's) message to the ticket (portal reply, or a reply by email). A message
- * marks the ticket unanswered; on a closed ticket it reopens it when the setting allows.
+ * marks the ticket unanswered; on a closed ticket it reopens it when the setting allows. A message to
+ * a ticket merged into another is added there (`ticket`: the ticket it was added to).
  * @throws ValidationFailed, NotFound, InvalidTransition (REOPEN_DISABLED)
  */
-export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInput, files: UploadedFile[] = []): Promise<{ entryId: number; reopened: boolean }> {
+export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInput, files: UploadedFile[] = []): Promise<{ entryId: number; reopened: boolean; ticket: { id: number; number: string; user_id: number } }> {
   const input = parseInput(AddUserMessageInput, raw);
   const settings = await getSettings(ctx.db);
   checkAttachments(files, settings);
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
-    const t = await loadTicketFor(trx, ctx.actor, { id: input.ticketId }, { forUpdate: true });
+    let t = await loadTicketFor(trx, ctx.actor, { id: input.ticketId }, { forUpdate: true });
+    // A ticket merged into another: the message goes on there (whoever may write on one may on the other).
+    for (let hops = 0; t.merged_into_id && hops < 10; hops++) t = await trx('tickets').where({ id: t.merged_into_id }).forUpdate().first();
     const reopen = t.state === 'closed';
     if (reopen && !settings.reopen_on_user_reply) throw new InvalidTransition('This ticket is closed. Please open a new ticket.', 'REOPEN_DISABLED');
     const now = ctx.clock();
@@ -145,6 +148,6 @@ export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInp
     await recordTicketEvent(tctx, trx, t.id, 'message', { entryId, userId: posterId, source: input.source });
     if (reopen) await recordTicketEvent(tctx, trx, t.id, 'reopened', { from: t.status, to: 'open', by: 'user_reply', userId: posterId });
     await notifyTicket(tctx, trx, { kind: 'user_message', ticketId: t.id, entryId });
-    return { entryId, reopened: reopen };
+    return { entryId, reopened: reopen, ticket: { id: t.id as number, number: t.number as string, user_id: t.user_id as number } };
   });
 }

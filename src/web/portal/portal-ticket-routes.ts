@@ -71,8 +71,17 @@ async function renderStatus(req: Request, res: Response, model: Model = {}, stat
   await render(req, res, 'portal/tickets/status', { ...model, tickets }, { status, title: 'Check ticket status' });
 }
 
+/** A ticket merged into another: this session may read that one too, and goes there. */
+async function followMerge(req: Request, res: Response, m: portal.MergedTicket): Promise<void> {
+  const actor = actorOf(res);
+  if (actor.kind === 'user') await grantTicketAccess(req, { userId: actor.id, ticketId: m.mergedInto.id });
+  flash(req, 'info', `Ticket #${m.mergedFrom} was merged into ticket #${m.mergedInto.number}: the conversation goes on here.`);
+  res.redirect(303, `/tickets/${m.mergedInto.number}`);
+}
+
 async function renderTicket(req: Request, res: Response, model: Model = {}, status = 200): Promise<void> {
   const ticket = await portal.getTicketForUser(ctxFrom(req, res), req.params.number);
+  if ('mergedInto' in ticket) return followMerge(req, res, ticket);
   const settings = res.locals.settings as Settings;
   await render(req, res, 'portal/tickets/show', { ...model, ticket, attachmentHint: attachmentHint(settings), attachmentsAllowed: settings.attachment_max_count > 0 }, { status, title: `Ticket #${ticket.number}` });
 }
@@ -150,6 +159,7 @@ export function portalTicketRoutes(d: AppDeps): Router {
   // ## The user's ticket
   router.get('/tickets/:number/opened', async (req, res) => {
     const ticket = await portal.getTicketForUser(ctxFrom(req, res), req.params.number);
+    if ('mergedInto' in ticket) return followMerge(req, res, ticket);
     await render(req, res, 'portal/tickets/opened', { ticket }, { title: `Ticket #${ticket.number} opened` });
   });
   router.get('/tickets/:number', async (req, res) => {

@@ -11,6 +11,7 @@ import {
 import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from '../../domain/tickets/ticket-agent-view.ts';
 import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { addCollaborator, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
+import { mergeTicket } from '../../domain/tickets/ticket-merge.ts';
 import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
 import { fillCannedResponse } from '../../domain/canned/canned-response-service.ts';
 import { countText } from '../../domain/bounded-count.ts';
@@ -91,6 +92,7 @@ const ACTIONS: [string, Action, string][] = [
   ['edit', editTicket, 'Ticket updated.'],
   ['cc', addCollaborator, 'CC added: they will get the replies to this ticket.'],
   ['uncc', removeCollaborator, 'CC removed.'],
+  ['merge', mergeTicket, 'Tickets merged: the other ticket’s thread is now in this one, and it is closed.'],
 ];
 
 export function scpTicketRoutes(d: AppDeps): Router {
