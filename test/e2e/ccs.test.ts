@@ -1,7 +1,8 @@
 /**
  * CCs in a real browser: the requester opens a ticket, John copies her manager in from the ticket
  * page, his reply reaches both by mail, the manager follows her own link, reads and answers on the
- * portal (she may not close it), the requester gets a copy, and John removes the CC again.
+ * portal (she may not close it), the requester gets a copy, and John removes the CC again. Then
+ * the requester reports the same problem again and John merges the duplicate into the first ticket.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -19,12 +20,13 @@ const CC = { name: 'Morgan Manager', email: 'morgan.manager@example.net' };
 const REPLY = 'We raised the export timeout; please run the export again.';
 const CC_ANSWER = 'Ran it again at 15:10: it finished in two minutes. Thanks!';
 
-describe('CCs — copying a manager in', () => {
+describe('CCs and merging — copying a manager in, folding a duplicate', () => {
   let world: E2EWorld;
   let userPage: Page;
   let johnPage: Page;
   let ccPage: Page;
   let number = '';
+  let dupNumber = '';
 
   beforeAll(async () => {
     world = await startWorld();
@@ -98,6 +100,36 @@ describe('CCs — copying a manager in', () => {
     expect(await johnPage.getByRole('region', { name: 'CCs' }).innerText()).toContain('Nobody is copied on this ticket');
     const res = await ccPage.goto(`${world.baseUrl}/tickets/${number}`);
     expect(res?.status()).toBe(404);
+  });
+
+  it('the requester opens the same problem again; John merges the duplicate into the first ticket (after confirming)', async () => {
+    const portal = new PortalPage(userPage);
+    await portal.startNewTicket();
+    await portal.fillNewTicket({ ...USER, topic: 'Report a Problem', subject: 'Payroll export still failing', message: 'It failed again this morning.' });
+    await portal.submitNewTicket();
+    dupNumber = await portal.confirmationNumber();
+
+    const queue = new QueuePage(johnPage);
+    await queue.open('Open');
+    await queue.openTicket('Payroll export still failing');
+    const actions = johnPage.getByRole('region', { name: 'Actions' });
+    await actions.locator('summary', { hasText: 'Merge into another ticket' }).click();
+    await actions.getByLabel('Ticket number to merge into').fill(`#${number}`);
+    await clickConfirming(johnPage, actions.getByRole('button', { name: 'Merge', exact: true }));
+    await seeFlash(johnPage, /Tickets merged/);
+    const ticket = new TicketPage(johnPage);
+    expect(await ticket.heading().innerText()).toContain(SUBJECT);
+    expect(await ticket.threadText()).toContain('It failed again this morning.');
+    expect((await ticket.history()).join('\n')).toContain(`Ticket #${dupNumber} “Payroll export still failing” merged into this one`);
+    await shot(johnPage, 'cc-03-merged');
+  });
+
+  it('the duplicate’s page in the portal leads the requester to the ticket that goes on', async () => {
+    const portal = new PortalPage(userPage);
+    await userPage.goto(`${world.baseUrl}/tickets/${dupNumber}`);
+    await seeFlash(userPage, `Ticket #${dupNumber} was merged into ticket #${number}`);
+    expect(await userPage.getByRole('heading', { level: 1 }).innerText()).toContain(SUBJECT);
+    expect(await portal.conversationText()).toContain('It failed again this morning.');
   });
 
   it('the browser saw no console errors and no failed requests', () => {

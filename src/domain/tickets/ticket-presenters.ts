@@ -93,7 +93,7 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
     case 'created':
       return `Ticket opened${data.source ? ` (source: ${data.source})` : ''}`;
     case 'message':
-      return 'The user posted a message';
+      return data.source === 'email' ? 'Wrote by email' : 'Posted a message';
     case 'response':
       return data.notified === false ? 'Posted a reply (not emailed to the user)' : data.ccs === false ? 'Posted a reply (emailed to the requester only)' : 'Posted a reply';
     case 'note':
