@@ -249,6 +249,10 @@ describe('CCs on a ticket', () => {
       expect((await t.db('thread_entries').where({ message_id: '<m2@example.com>' }).first()).user_id).toBe(mariaId);
       expect((await outbox(o.id, 'cc-message')).map((m: any) => m.to_address)).toEqual(['pat@example.com', 'pat@example.com']);
 
+      // Someone the mail itself went to (reply-all) gets no second copy from us.
+      await processInboundMail(t.ctx(), mail({ From: 'maria@example.com', To: 'support@helpdesk.test', Cc: 'pat@example.com', Subject: `Re: [#${o.number}] Monitor flickers`, 'Message-ID': '<m3@example.com>' }, 'Reply-all.'), 'pipe');
+      expect((await outbox(o.id, 'cc-message')).length).toBe(2);
+
       // A stranger's subject token does not thread (a new ticket instead).
       const stranger = await processInboundMail(t.ctx(), mail({ From: 'eve@evil.test', To: 'support@helpdesk.test', Subject: `Re: [#${o.number}] Monitor flickers`, 'Message-ID': '<e1@evil.test>' }, 'Let me in.'), 'pipe');
       expect(stranger.outcome).toBe('created');

@@ -203,7 +203,7 @@ export async function processInboundMail(ctx: ServiceContext, raw: Buffer, chann
       try {
         return await fileIn(ctx, base, async (tctx, trx) => {
           // (A ticket merged into another takes the message on there: r.ticket.)
-          const r = await addUserMessage({ ...tctx, actor: user }, { ticketId: t.id, message: bodyOf(p, true, notes, banner), source: 'email', messageId }, files);
+          const r = await addUserMessage({ ...tctx, actor: user }, { ticketId: t.id, message: bodyOf(p, true, notes, banner), source: 'email', messageId, copiedTo: addressesOf(p.to, p.cc).slice(0, 200) }, files);
           // The requester copied others in: they follow the ticket from now on.
           if (isRequester) await addCollaboratorsFromMail({ ...tctx, actor: user }, trx, r.ticket, { to: peopleOf(p.to), cc: peopleOf(p.cc), deliveredTo: deliveredTo(p) });
           return { outcome: 'threaded', ticketId: r.ticket.id, ticketNumber: r.ticket.number, entryId: r.entryId, reason: thread.via === 'subject' ? 'subject_token' : 'headers' };

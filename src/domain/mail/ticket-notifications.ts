@@ -30,7 +30,8 @@ export interface OpenedTicketFacts {
 
 export type TicketNotice =
   | { kind: 'ticket_created'; ticket: OpenedTicketFacts; notifyUser: boolean; alertAgents: boolean }
-  | { kind: 'user_message'; ticketId: number; entryId: number }
+  /** `copiedTo`: addresses the message (a mail) went to already: they get no copy. */
+  | { kind: 'user_message'; ticketId: number; entryId: number; copiedTo?: string[] }
   /** `ccs`: the CCs get it too (false: the agent emailed the requester only). */
   | { kind: 'agent_response'; ticketId: number; entryId: number; ccs: boolean }
   | { kind: 'ticket_closed'; ticketId: number; status: 'resolved' | 'closed' }
@@ -183,13 +184,15 @@ async function dispatch(ctx: ServiceContext, trx: Db, n: TicketNotice, s: Settin
       return;
     }
     case 'user_message': {
-      // From the requester or a CC: the poster gets the auto-response, everyone else following the ticket a copy.
+      // From the requester or a CC: the poster gets the auto-response, everyone else following the ticket
+      // a copy (but those the mail itself went to).
       const e = entry(t);
       const everyone = participants(t);
       const poster = everyone.find((p) => p.id === Number(t.entry_user_id)) ?? everyone[0];
       if (s.alert_new_message) await send.toAgents('new-message-alert', await assigneeOrDept(), { message: e?.body ?? '' });
       if (s.autoresponse_new_message) await send.toUsers('message-autoresponse', {}, 'auto-replied', [poster]);
-      await send.toUsers('cc-message', { message: e?.body ?? '', posterName: e?.poster_name || poster.name }, 'auto-generated', everyone.filter((p) => p.id !== poster.id));
+      const copied = new Set((n.copiedTo ?? []).map((a) => a.toLowerCase()));
+      await send.toUsers('cc-message', { message: e?.body ?? '', posterName: e?.poster_name || poster.name }, 'auto-generated', everyone.filter((p) => p.id !== poster.id && !copied.has(p.email)));
       return;
     }
     case 'agent_response': {

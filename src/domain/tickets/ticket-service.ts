@@ -109,6 +109,8 @@ export const AddUserMessageInput = z.object({
   message: requiredText(100_000, 'Message'),
   source: z.enum(SOURCES).default('web'),
   messageId: z.string().max(191).optional(),
+  /** Mail: the addresses it was sent to (To, Cc), who have the message already (no copy to them). */
+  copiedTo: z.array(z.string().max(191)).max(200).optional(),
 });
 export type AddUserMessageInput = z.input<typeof AddUserMessageInput>;
 
@@ -147,7 +149,7 @@ export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInp
     await trx('tickets').where({ id: t.id }).update(patch);
     await recordTicketEvent(tctx, trx, t.id, 'message', { entryId, userId: posterId, source: input.source });
     if (reopen) await recordTicketEvent(tctx, trx, t.id, 'reopened', { from: t.status, to: 'open', by: 'user_reply', userId: posterId });
-    await notifyTicket(tctx, trx, { kind: 'user_message', ticketId: t.id, entryId });
+    await notifyTicket(tctx, trx, { kind: 'user_message', ticketId: t.id, entryId, copiedTo: input.copiedTo });
     return { entryId, reopened: reopen, ticket: { id: t.id as number, number: t.number as string, user_id: t.user_id as number } };
   });
 }
