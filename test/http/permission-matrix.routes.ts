@@ -158,7 +158,7 @@ const ticketActionRows: MatrixRow[] = (Object.keys(ACTION_ROWS) as TicketAction[
 // ## Admin entities: the table behind each section, and bodies a create or an edit accepts.
 const TABLES: Record<AdminEntity, string> = {
   departments: 'departments', 'sla-plans': 'sla_plans', schedules: 'schedules', 'help-topics': 'help_topics',
-  priorities: 'priorities', teams: 'teams', agents: 'agents', 'api-keys': 'api_keys', 'canned-responses': 'canned_responses',
+  priorities: 'priorities', teams: 'teams', agents: 'agents', 'api-keys': 'api_keys', 'canned-responses': 'canned_responses', filters: 'ticket_filters',
 };
 
 const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, string>> = {
@@ -174,6 +174,7 @@ const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, s
   },
   'api-keys': () => ({ allowedIp: '10.0.0.9', note: 'matrix', canCreateTickets: 'on' }),
   'canned-responses': () => ({ title: unique('Matrix canned '), body: 'Hello %{user.name}' }),
+  filters: () => ({ name: unique('Matrix filter '), rule1Field: 'email', rule1Op: 'ends', rule1Value: '@matrix.test', noAutoresponse: 'on' }),
 };
 
 const adminEntityRows: MatrixRow[] = ADMIN_ENTITIES.flatMap((e): MatrixRow[] => {
@@ -296,7 +297,7 @@ export const MATRIX: MatrixRow[] = [
   { method: 'GET', path: '/scp/attachments/:id', url: (f) => `/scp/attachments/${f.attachmentId}`, expect: ticketStaff(OK) },
 
   // ## Admin area: every page is for admins only (requireAdmin on the router; the services check again)
-  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses'].map(
+  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters'].map(
     (entity): MatrixRow => ({ method: 'GET', path: `/scp/admin/${entity}`, expect: adminsOnly(OK) }),
   ),
   ...adminEntityRows,

@@ -54,6 +54,7 @@ export const agentSpec: CatalogSpec = {
     { table: 'tickets', column: 'assignee_agent_id', label: 'assigned ticket' },
     { table: 'thread_entries', column: 'agent_id', label: 'thread entry' },
     { table: 'ticket_events', column: 'agent_id', label: 'ticket event' },
+    { table: 'ticket_filters', column: 'assignee_agent_id', label: 'ticket filter' },
   ],
 };
 

@@ -46,6 +46,7 @@ export const departmentSpec: CatalogSpec<Department> = {
     { table: 'agents', column: 'department_id', label: 'agent (primary department)' },
     { table: 'help_topics', column: 'department_id', label: 'help topic' },
     { table: 'canned_responses', column: 'department_id', label: 'canned response' },
+    { table: 'ticket_filters', column: 'department_id', label: 'ticket filter' },
   ],
 };
 

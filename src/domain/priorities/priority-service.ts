@@ -24,6 +24,7 @@ export const prioritySpec: CatalogSpec<Priority> = {
   usedBy: [
     { table: 'tickets', column: 'priority_id', label: 'ticket' },
     { table: 'help_topics', column: 'priority_id', label: 'help topic' },
+    { table: 'ticket_filters', column: 'priority_id', label: 'ticket filter' },
   ],
 };
 

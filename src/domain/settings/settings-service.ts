@@ -53,6 +53,8 @@ export const SettingsSchema = z.object({
   page_size: z.number().int().min(10).max(200).default(25),
   /** Requests per minute one API key may make (all /api endpoints together). */
   api_rate_limit_per_minute: z.number().int().min(1).max(100_000).default(300),
+  /** Changes with every change of the ticket filters ('' = none was ever saved): each process re-reads them then (ticket-filter-service.ts). Not a form field. */
+  filters_version: z.string().max(64).default(''),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -32,6 +32,7 @@ export const slaPlanSpec: CatalogSpec<SlaPlan> = {
     { table: 'tickets', column: 'sla_plan_id', label: 'ticket' },
     { table: 'departments', column: 'sla_plan_id', label: 'department' },
     { table: 'help_topics', column: 'sla_plan_id', label: 'help topic' },
+    { table: 'ticket_filters', column: 'sla_plan_id', label: 'ticket filter' },
   ],
 };
 

@@ -27,7 +27,10 @@ const toTeam = (r: any): Team => ({ id: r.id, name: r.name, leadId: r.lead_agent
 
 export const teamSpec: CatalogSpec<Team> = {
   table: 'teams', entity: 'team', label: 'team', toDomain: toTeam,
-  usedBy: [{ table: 'tickets', column: 'team_id', label: 'ticket' }],
+  usedBy: [
+    { table: 'tickets', column: 'team_id', label: 'ticket' },
+    { table: 'ticket_filters', column: 'team_id', label: 'ticket filter' },
+  ],
 };
 
 export const TeamInput = z.object({ name: requiredText(120, 'Name'), leadId: optionalId, memberIds: idList });

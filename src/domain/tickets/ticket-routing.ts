@@ -34,6 +34,8 @@ export interface RoutingRequest {
   slaPlanId?: number;
   /** Read the department's active agents too (new-ticket alerts will go out). */
   withAgents?: boolean;
+  /** What the ticket filters chose (active entries only): under an explicit choice, over the user's help topic. */
+  filtered?: { departmentId?: number; topicId?: number; priorityId?: number; slaPlanId?: number };
 }
 
 /** The topic, department (and its agents), explicitly chosen priority, SLA plan and applicable schedule (and the sender), as one row. */
@@ -59,8 +61,8 @@ function readRouting(db: Db, req: RoutingRequest, settings: Settings, senderEmai
 const chooseFromList = (field: string) => new ValidationFailed({ [field]: 'Choose a value from the list' });
 
 /**
- * Picks department, priority and SLA: explicit (agents/API/system) → help topic (its department when
- * active) → department → settings.
+ * Picks department, priority and SLA: explicit (agents/API/system) → ticket filters → help topic (its
+ * department when active) → department → settings.
  * Users (portal) choose only an active public topic; an explicit choice must be active. The sender
  * check of `senderEmail` (ban, and the user of that address) is read in the same statement (see
  * withSender); a banned sender is refused before any routing check.
@@ -68,11 +70,15 @@ const chooseFromList = (field: string) => new ValidationFailed({ [field]: 'Choos
  */
 export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest, settings: Settings, now: Date, senderEmail: string): Promise<Routing & { sender: Sender }> {
   const privileged = isAgent(actor) || actor.kind === 'api' || actor.kind === 'system';
-  const req: RoutingRequest = privileged ? input : { topicId: input.topicId, withAgents: input.withAgents };
+  const f = input.filtered ?? {};
+  const req: RoutingRequest = privileged
+    ? { ...input, departmentId: input.departmentId ?? f.departmentId, topicId: input.topicId ?? f.topicId, priorityId: input.priorityId ?? f.priorityId, slaPlanId: input.slaPlanId ?? f.slaPlanId }
+    : { topicId: f.topicId ?? input.topicId, departmentId: f.departmentId, priorityId: f.priorityId, slaPlanId: f.slaPlanId, withAgents: input.withAgents };
   const row = await readRouting(db, req, settings, senderEmail);
   const sender = senderFrom(row);
   if (sender.banned) throw new Forbidden('Tickets from this address are not accepted.', 'USER_BANNED');
-  if (req.topicId && (!row.topic_id || !dbBool(row.topic_active) || (!privileged && !dbBool(row.topic_public)))) throw new ValidationFailed({ topicId: 'Choose a help topic from the list' });
+  // A user's own topic must be public; one a filter chose need not be.
+  if (req.topicId && (!row.topic_id || !dbBool(row.topic_active) || (!privileged && !f.topicId && !dbBool(row.topic_public)))) throw new ValidationFailed({ topicId: 'Choose a help topic from the list' });
   if (req.departmentId && (!row.department_id || !dbBool(row.department_active))) throw chooseFromList('departmentId');
   if (!row.department_id) throw new ValidationFailed({ departmentId: 'No department is configured; ask an administrator' });
   if (req.priorityId && !dbBool(row.priority_active)) throw chooseFromList('priorityId');

@@ -7,7 +7,8 @@ import type { Knex } from 'knex';
 import { toDbDate } from '../../db/dialect.ts';
 import { isAgent } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
-import { InvalidTransition, ValidationFailed } from '../errors.ts';
+import { Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
+import { applyTicketFilters, type FilterSubject } from '../filters/ticket-filter-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { computeSlaDueAt } from '../sla/sla-service.ts';
 import { findOrCreateUser } from '../users/user-service.ts';
@@ -53,8 +54,8 @@ export interface OpenedTicket {
 /**
  * Opens a ticket. Users (portal) choose only a public topic; agents, the API and the system may
  * set department, priority, SLA and assignee (agents only within their departments).
- * Before the transaction: settings, then the routing with the ban check and the user of that
- * address (one statement); the transaction writes the user if new, the ticket, entry, events and mail.
+ * Before the transaction: settings, the ticket filters (ticket-filter-service.ts; a refusal is
+ * Forbidden TICKET_REJECTED), then the routing with the ban check and the user of that address (one statement); the transaction writes the user if new, the ticket, entry, events and mail.
  * @throws ValidationFailed, Forbidden (USER_BANNED, DEPARTMENT_FORBIDDEN)
  */
 export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, files: UploadedFile[] = []): Promise<OpenedTicket> {
@@ -62,19 +63,30 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
   const settings = await getSettings(ctx.db);
   checkAttachments(files, settings);
   const now = ctx.clock();
+  // The ticket filters (no statement unless they changed since this process last read them).
+  const filtered = await applyTicketFilters(ctx.db, settings, { channel: channelOf(ctx, input.source), email: input.email, name: input.name, subject: input.subject, message: input.message });
+  if (filtered.rejectedBy) throw new Forbidden('This help desk does not accept this request.', 'TICKET_REJECTED');
   // One statement: the routing and the sender (banned → refused first; the user of that address, if any).
-  const route = await resolveRouting(ctx.db, ctx.actor, { ...input, withAgents: input.alertAgents && settings.alert_new_ticket }, settings, now, input.email);
+  const route = await resolveRouting(ctx.db, ctx.actor, { ...input, filtered, withAgents: input.alertAgents && settings.alert_new_ticket }, settings, now, input.email);
   const sender = route.sender;
   if (isAgent(ctx.actor)) assertDepartmentAccess(ctx.actor, route.departmentId);
+  const notifyUser = input.notifyUser && !filtered.noAutoresponse;
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
     const user = await findOrCreateUser(trx, { email: input.email, name: input.name, phone: input.phone }, now, sender.user);
-    const assignee = isAgent(ctx.actor) || ctx.actor.kind === 'system' ? await checkAssignee(trx, input.assigneeId, route.departmentId) : null;
+    const explicitAssignee = isAgent(ctx.actor) || ctx.actor.kind === 'system' ? await checkAssignee(trx, input.assigneeId, route.departmentId) : null;
+    // A filter's agent only when they work in the ticket's department (else the ticket stays unassigned, and the history says so).
+    const filterAssignee = !explicitAssignee && filtered.assigneeId ? await checkAssignee(trx, filtered.assigneeId, route.departmentId).catch((err: unknown) => {
+      if (err instanceof ValidationFailed) return null;
+      throw err;
+    }) : null;
+    const assignee = explicitAssignee ?? filterAssignee;
+    const teamId = !assignee && !input.assigneeId && filtered.teamId ? filtered.teamId : null;
     const ts = toDbDate(now);
     const { id, number } = await insertTicketWithNumber(trx, settings, {
       // search_text: the subject's and the requester's words for the quick search (its word index follows: ticket-search-index.ts).
       user_id: user.id, requester_name: user.name, subject: input.subject, search_text: searchText(input.subject, user.name), status: 'open', state: 'open', department_id: route.departmentId,
-      topic_id: route.topicId, priority_id: route.priorityId, sla_plan_id: route.slaPlanId, assignee_agent_id: assignee,
+      topic_id: route.topicId, priority_id: route.priorityId, sla_plan_id: route.slaPlanId, assignee_agent_id: assignee, team_id: teamId,
       source: input.source, sla_due_at: toDbDate(route.dueAt), due_at: toDbDate(route.dueAt), is_overdue: false, is_answered: false,
       sla_started_at: ts, last_message_at: ts, ip: input.ip ?? null, extra: input.extra ? JSON.stringify(input.extra) : null,
       version: 1, created_at: ts, updated_at: ts,
@@ -86,13 +98,23 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
     });
     await storeAttachments(trx, id, entryId, files, now);
     const events: Parameters<typeof recordTicketEvents>[3] = [['created', { source: input.source, departmentId: route.departmentId, slaPlanId: route.slaPlanId, userId: user.id }]];
-    if (assignee) events.push(['assigned', { to: assignee }]);
+    if (assignee) events.push(['assigned', { to: assignee, ...(assignee === filterAssignee ? { by: 'filter' } : {}) }]);
+    if (teamId) events.push(['team_assigned', { teamId, teamName: filtered.teamName ?? null, by: 'filter' }]);
+    for (const a of filtered.applied) events.push(['filter_applied', { filter: a.filter, actions: a.actions, ...(filtered.assigneeId && !filterAssignee && !explicitAssignee ? { notAssigned: true } : {}) }]);
     await recordTicketEvents(tctx, trx, id, events);
     const ticket = { id, number, subject: input.subject, departmentId: route.departmentId, department: route.department, user, entry: { id: entryId, ...entry } };
-    await notifyTicket(tctx, trx, { kind: 'ticket_created', ticket, notifyUser: input.notifyUser, alertAgents: input.alertAgents });
+    await notifyTicket(tctx, trx, { kind: 'ticket_created', ticket, notifyUser, alertAgents: input.alertAgents });
     if (assignee && assignee !== (isAgent(ctx.actor) ? ctx.actor.id : 0)) await notifyTicket(tctx, trx, { kind: 'ticket_assigned', ticketId: id, agentId: assignee });
+    if (teamId) await notifyTicket(tctx, trx, { kind: 'ticket_assigned', ticketId: id, teamId });
     return { id, number, userId: user.id, entryId };
   });
+}
+
+/** Where a ticket comes from, as the ticket filters name it. */
+function channelOf(ctx: ServiceContext, source: TicketSource): FilterSubject['channel'] {
+  if (isAgent(ctx.actor)) return 'agent';
+  if (ctx.actor.kind === 'api') return 'api';
+  return source === 'email' ? 'email' : 'web';
 }
 
 /** An assignee must be an active agent with access to the department. */

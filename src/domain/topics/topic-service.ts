@@ -30,7 +30,10 @@ const toTopic = (r: any): Topic => ({
 
 export const topicSpec: CatalogSpec<Topic> = {
   table: 'help_topics', entity: 'help_topic', label: 'help topic', defaultKey: 'default_topic_id', toDomain: toTopic,
-  usedBy: [{ table: 'tickets', column: 'topic_id', label: 'ticket' }],
+  usedBy: [
+    { table: 'tickets', column: 'topic_id', label: 'ticket' },
+    { table: 'ticket_filters', column: 'topic_id', label: 'ticket filter' },
+  ],
 };
 
 export const TopicInput = z.object({

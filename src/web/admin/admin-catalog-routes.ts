@@ -8,8 +8,9 @@ import * as topics from '../../domain/topics/topic-service.ts';
 import * as priorities from '../../domain/priorities/priority-service.ts';
 import * as teams from '../../domain/teams/team-service.ts';
 import * as canned from '../../domain/canned/canned-response-service.ts';
+import * as filters from '../../domain/filters/ticket-filter-service.ts';
 import { SIGNATURE_MAX } from '../../domain/validation.ts';
-import { choiceOptions, crudRoutes, type CrudConfig } from './admin-crud.ts';
+import { choiceOptions, crudRoutes, type CrudConfig, type FieldSpec } from './admin-crud.ts';
 
 const yesNo = (b: boolean) => (b ? 'Yes' : 'No');
 
@@ -200,9 +201,69 @@ const cannedConfig: CrudConfig = {
   remove: canned.deleteCannedResponse,
 };
 
+const filterConfig: CrudConfig = {
+  path: 'filters', title: 'Ticket filters', singular: 'ticket filter', columns: ['Order', 'Name', 'Applies to', 'Rules', 'Actions'],
+  defaults: { execOrder: '99', target: 'any', matchAll: 'all' },
+  list: async (ctx) => {
+    const c = await listAdminChoices(ctx);
+    const nameOf = (list: { id: number; name: string }[], id: number | null) => list.find((x) => x.id === id)?.name ?? `#${id}`;
+    return {
+      rows: (await filters.listFilters(ctx)).map((f) => ({
+        id: f.id, isActive: f.isActive,
+        cells: [
+          String(f.execOrder), f.name, filters.TARGET_LABELS[f.target],
+          f.rules.map((r) => `${filters.FIELD_LABELS[r.field]} ${filters.OP_LABELS[r.op]} “${r.value}”`).join(f.matchAll ? ' and ' : ' or '),
+          [f.reject ? 'Refuse the ticket' : '', f.departmentId ? `Department: ${nameOf(c.departments, f.departmentId)}` : '', f.topicId ? `Topic: ${nameOf(c.topics, f.topicId)}` : '',
+            f.priorityId ? `Priority: ${nameOf(c.priorities, f.priorityId)}` : '', f.slaPlanId ? `SLA: ${nameOf(c.slaPlans, f.slaPlanId)}` : '', f.assigneeId ? `Agent: ${nameOf(c.agents, f.assigneeId)}` : '',
+            f.teamId ? `Team: ${nameOf(c.teams, f.teamId)}` : '', f.noAutoresponse ? 'No auto-response' : '', f.stopOnMatch ? 'then stop' : ''].filter(Boolean).join('; '),
+        ],
+      })),
+    };
+  },
+  fields: async (ctx) => {
+    const c = await listAdminChoices(ctx);
+    const fieldOpts = [{ value: '', label: '—' }, ...filters.RULE_FIELDS.map((f) => ({ value: f, label: filters.FIELD_LABELS[f] }))];
+    const opOpts = [{ value: '', label: '—' }, ...filters.RULE_OPS.map((o) => ({ value: o, label: filters.OP_LABELS[o] }))];
+    const rules = Array.from({ length: filters.RULE_ROWS }, (_, i) => i + 1).flatMap((n): FieldSpec[] => [
+      { name: `rule${n}Field`, label: `Rule ${n}: field`, type: 'select', options: fieldOpts },
+      { name: `rule${n}Op`, label: `Rule ${n}: comparison`, type: 'select', options: opOpts },
+      { name: `rule${n}Value`, label: `Rule ${n}: text (case is ignored)`, maxlength: 500 },
+    ]);
+    return [
+      { name: 'name', label: 'Name', required: true, maxlength: 120 },
+      { name: 'execOrder', label: 'Order', type: 'number', hint: 'Filters run from the lowest order up; a later match overrides an earlier one’s routing.' },
+      { name: 'target', label: 'Applies to tickets from', type: 'select', options: filters.FILTER_TARGETS.map((t) => ({ value: t, label: filters.TARGET_LABELS[t] })) },
+      { name: 'rules', label: 'Rules', type: 'heading' },
+      { name: 'matchAll', label: 'The filter matches when', type: 'select', options: [{ value: 'all', label: 'all of its rules match' }, { value: 'any', label: 'any of its rules matches' }] },
+      ...rules,
+      { name: 'actions', label: 'Actions', type: 'heading' },
+      { name: 'departmentId', label: 'Department', type: 'select', options: choiceOptions(c.departments, '— keep —') },
+      { name: 'topicId', label: 'Help topic', type: 'select', options: choiceOptions(c.topics, '— keep —') },
+      { name: 'priorityId', label: 'Priority', type: 'select', options: choiceOptions(c.priorities, '— keep —') },
+      { name: 'slaPlanId', label: 'SLA plan', type: 'select', options: choiceOptions(c.slaPlans, '— keep —') },
+      { name: 'assigneeId', label: 'Assign to agent', type: 'select', options: choiceOptions(c.agents, '— nobody —'), hint: 'Only when the agent works in the ticket’s department.' },
+      { name: 'teamId', label: 'Assign to team', type: 'select', options: choiceOptions(c.teams, '— no team —') },
+      { name: 'noAutoresponse', label: 'Send no auto-response to the requester', type: 'checkbox' },
+      { name: 'reject', label: 'Refuse the ticket (nothing is created; the sender is told it was not accepted)', type: 'checkbox' },
+      { name: 'stopOnMatch', label: 'Stop: run no further filters when this one matches', type: 'checkbox' },
+      { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 2000 },
+    ];
+  },
+  load: async (ctx, id) => {
+    const f = await filters.getFilter(ctx, id);
+    const values: Record<string, unknown> = { ...f, matchAll: f.matchAll ? 'all' : 'any' };
+    f.rules.forEach((r, i) => Object.assign(values, { [`rule${i + 1}Field`]: r.field, [`rule${i + 1}Op`]: r.op, [`rule${i + 1}Value`]: r.value }));
+    return { values, name: f.name, isActive: f.isActive };
+  },
+  create: filters.createFilter,
+  update: filters.updateFilter,
+  setActive: filters.setFilterActive,
+  remove: filters.deleteFilter,
+};
+
 /** The catalogue sections of the admin area. */
 export function adminCatalogRoutes(): Router {
   const router = Router();
-  for (const cfg of [departmentConfig, slaPlanConfig, scheduleConfig, topicConfig, priorityConfig, teamConfig, cannedConfig]) router.use(crudRoutes(cfg));
+  for (const cfg of [departmentConfig, slaPlanConfig, scheduleConfig, topicConfig, priorityConfig, teamConfig, cannedConfig, filterConfig]) router.use(crudRoutes(cfg));
   return router;
 }

@@ -40,14 +40,14 @@ export function apiRouter(d: AppDeps): Router {
 /**
  * The pipeline's outcome, answered as osTicket answers a piped mail: 201 + the ticket number (new or
  * threaded); 202 when deliberately ignored (duplicate, bounce, auto-reply to a ticket); a refusal by
- * its reason: banned sender 403 "Ticket denied", too large 413, sender flood 429, anything else 400.
+ * its reason: banned sender or a ticket filter's refusal 403 "Ticket denied", too large 413, sender flood 429, anything else 400.
  */
 function sendMailOutcome(req: Request, res: Response, r: { outcome: string; ticketNumber?: string; reason?: string }) {
   if ((r.outcome === 'created' || r.outcome === 'threaded') && r.ticketNumber) return res.status(201).type('text').send(r.ticketNumber);
   req.log?.info({ outcome: r.outcome, reason: r.reason }, 'API email not turned into a ticket');
   const reason = r.reason ?? '';
   if (r.outcome === 'ignored') return res.status(202).type('text').send(`Message ignored${reason ? `: ${reason}` : ''}`);
-  if (reason === 'banned' || reason.startsWith('USER_BANNED')) return res.status(403).type('text').send('Ticket denied');
+  if (reason === 'banned' || reason.startsWith('USER_BANNED') || reason.startsWith('TICKET_REJECTED')) return res.status(403).type('text').send('Ticket denied');
   if (reason === 'too_large') return res.status(413).type('text').send('The request is too large.');
   if (reason === 'rate_limited') return res.status(429).type('text').send('Too many messages from this sender. Please try again later.');
   res.status(400).type('text').send(`Unable to create new ticket: ${reason || 'message refused'}`);
@@ -65,7 +65,7 @@ function legacyErrorHandler(): ErrorRequestHandler {
       return res.status(400).type('text').send(['Unable to create new ticket: validation errors:', ...lines].join('\n'));
     }
     if (c.code === 'API_KEY_NOT_AUTHORIZED') return res.status(401).type('text').send('API key not authorized');
-    if (c.code === 'USER_BANNED') return res.status(403).type('text').send('Ticket denied');
+    if (c.code === 'USER_BANNED' || c.code === 'TICKET_REJECTED') return res.status(403).type('text').send('Ticket denied');
     res.status(c.status).type('text').send(c.message);
   };
 }
