@@ -1,10 +1,11 @@
-/** Administration (../shared/LAB.md): an admin creates an SLA plan, a department and an agent who can then sign in. */
+/** Administration (../shared/LAB.md): an admin creates an SLA plan, a department and an agent who can then sign in, and a ticket filter that routes to the department. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { shot, startWorld, type E2EWorld } from './support/e2e-env.ts';
 import { ScpLoginPage } from './pages/ScpLoginPage.ts';
 import { AdminPage } from './pages/AdminPage.ts';
 import { QueuePage } from './pages/QueuePage.ts';
+import { PortalPage } from './pages/PortalPage.ts';
 
 const PLAN = { name: 'Sev-C', graceHours: '8', notes: 'Severity C: 8 hours, 24/7' };
 const DEPT = 'Mortgages';
@@ -59,6 +60,24 @@ describe('Administration', () => {
     await new QueuePage(page).open('Open');
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).count()).toBe(0);
     await shot(page, 'adm-04-new-agent-signed-in');
+  });
+
+  it('the admin adds a ticket filter: mail-order customers’ tickets go to the new department', async () => {
+    const admin = new AdminPage(adminPage);
+    await admin.createFilter({ name: 'Mortgage customers', field: 'Requester’s email', comparison: 'ends with', text: '@homeloans.example', department: DEPT });
+    await admin.section('Ticket filters');
+    const row = (await admin.listRows()).find((r) => r.includes('Mortgage customers'));
+    expect(row).toContain('Requester’s email ends with “@homeloans.example”');
+    expect(row).toContain(`Department: ${DEPT}`);
+    await shot(adminPage, 'adm-05-filters');
+
+    const portal = new PortalPage(await world.newPersonPage());
+    await portal.startNewTicket();
+    await portal.fillNewTicket({ name: 'Casey Borrower', email: 'casey@homeloans.example', topic: 'Report a Problem', subject: 'Rate lock question', message: 'Can I extend my rate lock?' });
+    await portal.submitNewTicket();
+    const queue = new QueuePage(adminPage);
+    await queue.open('Open');
+    expect(await queue.rowText('Rate lock question')).toContain(DEPT);
   });
 
   it('the browser saw no console errors and no failed requests', () => {

@@ -202,7 +202,7 @@ const cannedConfig: CrudConfig = {
 };
 
 const filterConfig: CrudConfig = {
-  path: 'filters', title: 'Ticket filters', singular: 'ticket filter', columns: ['Order', 'Name', 'Applies to', 'Rules', 'Actions'],
+  path: 'filters', title: 'Ticket filters', singular: 'ticket filter', columns: ['Name', 'Order', 'Applies to', 'Rules', 'Actions'],
   defaults: { execOrder: '99', target: 'any', matchAll: 'all' },
   list: async (ctx) => {
     const c = await listAdminChoices(ctx);
@@ -211,7 +211,7 @@ const filterConfig: CrudConfig = {
       rows: (await filters.listFilters(ctx)).map((f) => ({
         id: f.id, isActive: f.isActive,
         cells: [
-          String(f.execOrder), f.name, filters.TARGET_LABELS[f.target],
+          f.name, String(f.execOrder), filters.TARGET_LABELS[f.target],
           f.rules.map((r) => `${filters.FIELD_LABELS[r.field]} ${filters.OP_LABELS[r.op]} “${r.value}”`).join(f.matchAll ? ' and ' : ' or '),
           [f.reject ? 'Refuse the ticket' : '', f.departmentId ? `Department: ${nameOf(c.departments, f.departmentId)}` : '', f.topicId ? `Topic: ${nameOf(c.topics, f.topicId)}` : '',
             f.priorityId ? `Priority: ${nameOf(c.priorities, f.priorityId)}` : '', f.slaPlanId ? `SLA: ${nameOf(c.slaPlans, f.slaPlanId)}` : '', f.assigneeId ? `Agent: ${nameOf(c.agents, f.assigneeId)}` : '',

@@ -58,6 +58,18 @@ export class AdminPage {
     await this.save('The agent was created.');
   }
 
+  /** Admin → Ticket filters → New: one rule and a department. */
+  async createFilter(f: { name: string; field: string; comparison: string; text: string; department: string }): Promise<void> {
+    await this.startNew('Ticket filters', 'ticket filter');
+    const p = this.page;
+    await field(p, 'Name').fill(f.name);
+    await p.getByLabel('Rule 1: field').selectOption({ label: f.field });
+    await p.getByLabel('Rule 1: comparison').selectOption({ label: f.comparison });
+    await p.getByLabel('Rule 1: text (case is ignored)').fill(f.text);
+    await p.getByLabel('Department', { exact: true }).selectOption({ label: f.department });
+    await this.save('The ticket filter was created.');
+  }
+
   /** Admin → Settings: one field, then Save. */
   async setSetting(label: string, value: string): Promise<void> {
     await this.section('Settings');
