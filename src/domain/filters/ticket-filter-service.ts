@@ -240,6 +240,8 @@ export interface FilterOutcome {
   assigneeId?: number;
   teamId?: number;
   teamName?: string | null;
+  /** The filter whose agent it is (the last one to set one). */
+  assignedBy?: string;
   /** For the ticket's history: each filter that matched, with what it did. */
   applied: { filter: string; actions: string[] }[];
 }
@@ -316,7 +318,10 @@ export async function applyTicketFilters(db: Db, settings: Pick<Settings, 'filte
     set('slaPlanId', f.slaPlanId, 'SLA plan', f.names.sla);
     set('assigneeId', f.assigneeId, 'Assigned to', f.names.agent);
     set('teamId', f.teamId, 'Team', f.names.team);
-    if (f.assigneeId) delete out.teamId;
+    if (f.assigneeId) {
+      delete out.teamId;
+      out.assignedBy = f.name;
+    }
     if (f.teamId) {
       delete out.assigneeId;
       out.teamName = f.names.team;

@@ -100,7 +100,8 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
     const events: Parameters<typeof recordTicketEvents>[3] = [['created', { source: input.source, departmentId: route.departmentId, slaPlanId: route.slaPlanId, userId: user.id }]];
     if (assignee) events.push(['assigned', { to: assignee, ...(assignee === filterAssignee ? { by: 'filter' } : {}) }]);
     if (teamId) events.push(['team_assigned', { teamId, teamName: filtered.teamName ?? null, by: 'filter' }]);
-    for (const a of filtered.applied) events.push(['filter_applied', { filter: a.filter, actions: a.actions, ...(filtered.assigneeId && !filterAssignee && !explicitAssignee ? { notAssigned: true } : {}) }]);
+    const unassignable = filtered.assigneeId && !filterAssignee && !explicitAssignee && !input.assigneeId;
+    for (const a of filtered.applied) events.push(['filter_applied', { filter: a.filter, actions: a.actions, ...(unassignable && a.filter === filtered.assignedBy ? { notAssigned: true } : {}) }]);
     await recordTicketEvents(tctx, trx, id, events);
     const ticket = { id, number, subject: input.subject, departmentId: route.departmentId, department: route.department, user, entry: { id: entryId, ...entry } };
     await notifyTicket(tctx, trx, { kind: 'ticket_created', ticket, notifyUser, alertAgents: input.alertAgents });
