@@ -134,6 +134,10 @@ async function main() {
       { name: 'Agent: search by two words ("printer vpn")', method: 'GET', path: '/scp/tickets?queue=open&q=printer+vpn', headers: { cookie: agent.cookie }, stmts: statementCounts.searchTwoWords },
       // A word in no subject: its range of the word index is empty (until session 9 the total walked every open ticket's entry).
       { name: 'Agent: search by a word in no subject ("zzzzqq")', method: 'GET', path: '/scp/tickets?queue=open&q=zzzzqq', headers: { cookie: agent.cookie }, stmts: statementCounts.searchNone },
+      // Search message text (the thread's full-text index): a rare term (the bench's entries name their ticket's
+      // sequence number: "4242" is in the entries of 4242, 42420…), and a word in every entry (the newest 2,000 read).
+      { name: 'Agent: search message text, a rare term ("4242")', method: 'GET', path: '/scp/search?q=4242', headers: { cookie: agent.cookie } },
+      { name: 'Agent: search message text, a word in every entry ("problem")', method: 'GET', path: '/scp/search?q=problem', headers: { cookie: agent.cookie } },
       { name: 'Agent: post a reply (each to another open ticket)', method: 'POST', path: `/scp/tickets/${seed.replyTicketId}/reply`, pathFn: () => `/scp/tickets/${replyTickets[next++ % replyTickets.length]}/reply`, headers: replyHeaders, body: replyBody, stmts: statementCounts.reply },
       // 16 agents answering the same ticket at once: each reply waits for the ticket's row lock.
       { name: 'Agent: post a reply (all to one ticket)', method: 'POST', path: `/scp/tickets/${seed.replyTicketId}/reply`, headers: replyHeaders, body: replyBody, stmts: statementCounts.reply },

@@ -291,6 +291,7 @@ export const MATRIX: MatrixRow[] = [
     body: (f) => ({ email: `${unique('phone')}@customers.test`, name: 'Caller', subject: 'Phoned in', message: 'By phone', source: 'phone', departmentId: String(f.departmentId) }),
     expect: agentsOnly('303 /scp/tickets/*', { otherDeptAgent: INVALID }), why: 'another department: "Choose one of your departments" (422, nothing created)',
   },
+  { method: 'GET', path: '/scp/search', url: () => '/scp/search?q=matrix', expect: agentsOnly(OK), why: 'search message text: every agent (the results are only tickets they may see)' },
   { method: 'GET', path: '/scp/tickets/:id', url: (f) => `/scp/tickets/${f.ticket.id}`, expect: ticketStaff(OK) },
   { method: 'GET', path: '/scp/tickets/:id/canned/:cannedId', url: (f) => `/scp/tickets/${f.ticket.id}/canned/${f.edit['canned-responses']}`, expect: ticketStaff(OK), why: 'a canned response filled in for the ticket: those who may see the ticket' },
   ...ticketActionRows,

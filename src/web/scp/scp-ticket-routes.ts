@@ -12,6 +12,7 @@ import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from 
 import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { addCollaborator, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
 import { mergeTicket } from '../../domain/tickets/ticket-merge.ts';
+import { searchThreadText } from '../../domain/tickets/ticket-text-search.ts';
 import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
 import { fillCannedResponse } from '../../domain/canned/canned-response-service.ts';
 import { countText } from '../../domain/bounded-count.ts';
@@ -111,6 +112,12 @@ export function scpTicketRoutes(d: AppDeps): Router {
   router.get('/tickets.csv', async (req, res) => {
     const csv = await exportQueueCsv(ctxFrom(req, res), Object.fromEntries(FILTERS.map((k) => [k, single(req.query[k])])));
     sendCsv(res, 'tickets.csv', csv);
+  });
+
+  // ## Search message text (the thread's full-text index)
+  router.get('/search', async (req, res) => {
+    const page = await searchThreadText(ctxFrom(req, res), { q: single(req.query.q), page: single(req.query.page) });
+    await render(req, res, 'scp/tickets/search', { ...page }, { title: page.q ? `Search: ${page.q}` : 'Search message text' });
   });
 
   // ## New ticket on behalf of a user

@@ -1,0 +1,143 @@
+/**
+ * "Search message text": the tickets whose thread (messages, replies, internal notes) holds every
+ * word searched for — each term the start of a word, case and accents ignored, as in the quick
+ * search — newest activity first, among the tickets the agent may see, with the newest matching
+ * entry quoted. The words are found by each database's full-text index
+ * (migrations/20261129060000_add_thread_text_search.ts): InnoDB FULLTEXT in boolean mode on
+ * MariaDB/MySQL, FTS5 on SQLite. Terms shorter than 3 characters and InnoDB's stop words (the, and,
+ * for…) are not searched for on either database (InnoDB does not index them), and the page says so.
+ * The newest MATCH_CAP matching entries are read; beyond them the page says the list is cut.
+ */
+import type { Knex } from 'knex';
+import { dbDate, isMysql } from '../../db/dialect.ts';
+import type { ServiceContext } from '../context.ts';
+import { getSettings } from '../settings/settings-service.ts';
+import { assertStaff } from './ticket-agent-common.ts';
+import { formatDate } from './ticket-presenters.ts';
+import { searchTerms } from './ticket-search-index.ts';
+import { STATUS_LABELS, type TicketStatus } from './ticket-status.ts';
+
+type Db = Knex | Knex.Transaction;
+
+/** Matching entries read at most (the newest); their tickets are the results. */
+export const MATCH_CAP = 2000;
+const MIN_TERM = 3;
+/** InnoDB's default stop words: never indexed there, so left out on both databases alike. */
+const STOP_WORDS = new Set(['about', 'are', 'com', 'for', 'from', 'how', 'that', 'the', 'this', 'was', 'what', 'when', 'where', 'who', 'will', 'with', 'und', 'www']);
+
+export interface TextSearchHit {
+  id: number;
+  number: string;
+  subject: string;
+  status: TicketStatus;
+  statusLabel: string;
+  department: string;
+  requester: string;
+  updatedText: string;
+  /** The newest matching entry: its kind and an excerpt around the first term found. */
+  entry: { kind: 'message' | 'response' | 'note'; poster: string; before: string; match: string; after: string };
+}
+
+export interface TextSearchPage {
+  q: string;
+  terms: string[];
+  /** Terms left out (too short, or stop words). */
+  ignored: string[];
+  hits: TextSearchHit[];
+  total: number;
+  /** More than MATCH_CAP entries matched: only the newest were read. */
+  capped: boolean;
+  matchCap: number;
+  page: number;
+  pages: number;
+}
+
+/** The terms searched for, and those left out. */
+function splitTerms(q: string): { terms: string[]; ignored: string[] } {
+  const all = searchTerms(q);
+  const terms = all.filter((t) => t.length >= MIN_TERM && !STOP_WORDS.has(t));
+  return { terms, ignored: all.filter((t) => !terms.includes(t)) };
+}
+
+/** The newest entries (id, ticket) whose body holds every term as the start of a word. */
+function matchingEntries(db: Db, terms: string[]): Knex.QueryBuilder {
+  if (isMysql(db)) {
+    // Terms are letters and digits only (searchWords): nothing in them is a boolean-mode operator.
+    const against = terms.map((t) => `+${t}*`).join(' ');
+    return db('thread_entries').whereRaw('MATCH(??) AGAINST (? IN BOOLEAN MODE)', ['body', against]).orderBy('id', 'desc').limit(MATCH_CAP + 1).select('id', 'ticket_id');
+  }
+  const match = terms.map((t) => `"${t.replace(/"/g, '""')}"*`).join(' AND ');
+  return db('thread_entries_fts as f').join('thread_entries as e', 'e.id', 'f.rowid').whereRaw('?? MATCH ?', ['thread_entries_fts', match])
+    .orderBy('e.id', 'desc').limit(MATCH_CAP + 1).select('e.id', 'e.ticket_id');
+}
+
+/** An excerpt of `body` around the first of `terms` it contains (as typed, case ignored), else its start. */
+function excerpt(body: string, terms: string[]): { before: string; match: string; after: string } {
+  const text = body.replace(/\s+/g, ' ').trim();
+  const lower = text.toLowerCase();
+  let at = -1;
+  let len = 0;
+  for (const t of terms) {
+    const i = lower.indexOf(t);
+    if (i >= 0 && (at < 0 || i < at)) [at, len] = [i, t.length];
+  }
+  if (at < 0) return { before: '', match: '', after: text.length > 200 ? `${text.slice(0, 200)}…` : text };
+  const from = Math.max(0, at - 80);
+  const to = Math.min(text.length, at + len + 120);
+  return { before: (from > 0 ? '…' : '') + text.slice(from, at), match: text.slice(at, at + len), after: text.slice(at + len, to) + (to < text.length ? '…' : '') };
+}
+
+/**
+ * One page of the tickets the agent may see whose thread holds the words of `q`.
+ * @throws Forbidden (not staff)
+ */
+export async function searchThreadText(ctx: ServiceContext, raw: { q?: unknown; page?: unknown }): Promise<TextSearchPage> {
+  assertStaff(ctx.actor);
+  const q = typeof raw.q === 'string' ? raw.q.trim().slice(0, 100) : '';
+  const { terms, ignored } = splitTerms(q);
+  const settings = await getSettings(ctx.db);
+  const pageSize = settings.page_size;
+  const requested = Math.max(1, Math.min(1000, Number.parseInt(String(raw.page ?? '1'), 10) || 1));
+  const empty: TextSearchPage = { q, terms, ignored, hits: [], total: 0, capped: false, matchCap: MATCH_CAP, page: 1, pages: 1 };
+  if (!terms.length) return empty;
+
+  const entries: { id: number; ticket_id: number }[] = await matchingEntries(ctx.db, terms);
+  const capped = entries.length > MATCH_CAP;
+  const newestEntry = new Map<number, number>();
+  for (const e of entries.slice(0, MATCH_CAP)) if (!newestEntry.has(Number(e.ticket_id))) newestEntry.set(Number(e.ticket_id), Number(e.id));
+  if (!newestEntry.size) return { ...empty, capped };
+
+  // The tickets among them the agent may see (the rule of ticket-policy.ts, as a condition), newest activity first.
+  const visible = ctx.db('tickets as t').whereIn('t.id', [...newestEntry.keys()]);
+  const a = ctx.actor;
+  if (a.kind === 'agent' && a.role !== 'admin') {
+    visible.andWhere((w) => {
+      w.whereIn('t.department_id', a.departmentIds.length ? a.departmentIds : [0]).orWhere('t.assignee_agent_id', a.id);
+      if (a.teamIds.length) w.orWhereIn('t.team_id', a.teamIds);
+    });
+  }
+  const ids: number[] = (await visible.clone().orderBy('t.updated_at', 'desc').orderBy('t.id', 'desc').pluck('t.id')).map(Number);
+  const total = ids.length;
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  const page = Math.min(requested, pages);
+  const pageIds = ids.slice((page - 1) * pageSize, page * pageSize);
+  if (!pageIds.length) return { ...empty, capped, total };
+
+  const [rows, bodies] = await Promise.all([
+    ctx.db('tickets as t').join('users as u', 'u.id', 't.user_id').leftJoin('departments as d', 'd.id', 't.department_id').whereIn('t.id', pageIds)
+      .select('t.id', 't.number', 't.subject', 't.status', 't.updated_at', 'u.name as requester', 'd.name as department'),
+    ctx.db('thread_entries').whereIn('id', pageIds.map((id) => newestEntry.get(id)!)).select('id', 'ticket_id', 'kind', 'poster_name', 'body'),
+  ]);
+  const byId = new Map(rows.map((r: any) => [Number(r.id), r]));
+  const entryOf = new Map(bodies.map((e: any) => [Number(e.ticket_id), e]));
+  const hits = pageIds.map((id): TextSearchHit => {
+    const r: any = byId.get(id);
+    const e: any = entryOf.get(id);
+    return {
+      id, number: r.number, subject: r.subject, status: r.status, statusLabel: STATUS_LABELS[r.status as TicketStatus] ?? r.status,
+      department: r.department ?? '', requester: r.requester ?? '', updatedText: formatDate(dbDate(r.updated_at), settings.timezone),
+      entry: { kind: e?.kind ?? 'message', poster: e?.poster_name ?? '', ...excerpt(String(e?.body ?? ''), terms) },
+    };
+  });
+  return { q, terms, ignored, hits, total, capped, matchCap: MATCH_CAP, page, pages };
+}
