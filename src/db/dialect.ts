@@ -64,6 +64,28 @@ export function isUniqueViolationOf(err: unknown, table: string, column: string)
   return driverMessage.endsWith(`UNIQUE constraint failed: ${table}.${column}`) || driverMessage.endsWith(`'${index}`) || driverMessage.endsWith(`.${index}`);
 }
 
+/**
+ * True when a statement run with withStatementTimeLimit ran out of time.
+ * NOTE(dialect): MariaDB 1969 (max_statement_time exceeded), or 188 (HA_ERR_ABORTED_BY_USER) when the
+ * limit struck inside a full-text search; MySQL 3024 (MAX_EXECUTION_TIME exceeded).
+ */
+export function isStatementTimeout(err: unknown): boolean {
+  const e = err as { errno?: number };
+  return e?.errno === 1969 || e?.errno === 3024 || e?.errno === 188;
+}
+
+/**
+ * A MySQL/MariaDB SELECT (its text after the word SELECT, with ? and ?? bindings) that the server stops
+ * after `seconds`: MariaDB runs the executable comment (SET STATEMENT max_statement_time … FOR), MySQL
+ * the optimizer hint (MAX_EXECUTION_TIME); each takes the other's for a comment. SQLite has no such limit.
+ */
+export function selectWithTimeLimit(db: Knex | Knex.Transaction, seconds: number, rest: string, bindings: Knex.RawBinding[]): Knex.Raw {
+  const s = Number(seconds);
+  if (!(s > 0) || !Number.isFinite(s)) throw new Error('selectWithTimeLimit: seconds must be a positive number');
+  // sql-safe: `s` is a finite positive number formatted here; `rest` is the caller's constant text with bindings.
+  return db.raw(`/*M!100100 SET STATEMENT max_statement_time=${s.toFixed(6)} FOR */ SELECT /*+ MAX_EXECUTION_TIME(${Math.max(1, Math.ceil(s * 1000))}) */ ${rest}`, bindings);
+}
+
 export function isForeignKeyViolation(err: unknown): boolean {
   const e = err as { code?: string; errno?: number };
   return e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || e?.errno === 1451 || e?.errno === 1452;

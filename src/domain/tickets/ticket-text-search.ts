@@ -8,10 +8,11 @@
  * for…) are not searched for on either database (InnoDB does not index them), and the page says so.
  * The newest MATCH_CAP matching entries are read; beyond them the page says the list is cut. A word in
  * very many entries is the slow case: the full-text index lists all of them before the newest are
- * taken (MariaDB: 1.3 s for a word in each of 550,000 entries; docs/benchmarks.md).
+ * taken (MariaDB: 1.3 s for a word in each of 550,000 entries; docs/benchmarks.md): MySQL/MariaDB stop
+ * it after TIME_LIMIT_SECONDS and the page asks for a rarer word (tooCommon).
  */
 import type { Knex } from 'knex';
-import { dbDate, isMysql } from '../../db/dialect.ts';
+import { dbDate, isMysql, isStatementTimeout, selectWithTimeLimit } from '../../db/dialect.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { assertStaff } from './ticket-agent-common.ts';
@@ -23,6 +24,8 @@ type Db = Knex | Knex.Transaction;
 
 /** Matching entries read at most (the newest); their tickets are the results. */
 export const MATCH_CAP = 2000;
+/** MySQL/MariaDB stop a search after this long (a word in a large share of a big thread table): the page asks for a rarer word. */
+export const TIME_LIMIT_SECONDS = 3;
 const MIN_TERM = 3;
 /** InnoDB's default stop words: never indexed there, so left out on both databases alike. */
 const STOP_WORDS = new Set(['about', 'are', 'com', 'for', 'from', 'how', 'that', 'the', 'this', 'was', 'what', 'when', 'where', 'who', 'will', 'with', 'und', 'www']);
@@ -49,6 +52,8 @@ export interface TextSearchPage {
   total: number;
   /** More than MATCH_CAP entries matched: only the newest were read. */
   capped: boolean;
+  /** The words are in so many entries that the search ran out of time (MySQL/MariaDB: TIME_LIMIT_SECONDS). */
+  tooCommon: boolean;
   matchCap: number;
   page: number;
   pages: number;
@@ -66,11 +71,12 @@ function splitTerms(q: string): { terms: string[]; ignored: string[] } {
  * (a column of the rows beside the id made MariaDB read every matching row to sort them: 4.0 s against
  * 1.3 s for a word in all 550,000 entries of the bench's 100k tickets).
  */
-function matchingEntryIds(db: Db, terms: string[]): Knex.QueryBuilder {
+async function matchingEntryIds(db: Db, terms: string[], limitSeconds: number): Promise<number[]> {
   if (isMysql(db)) {
     // Terms are letters and digits only (searchWords): nothing in them is a boolean-mode operator.
     const against = terms.map((t) => `+${t}*`).join(' ');
-    return db('thread_entries').whereRaw('MATCH(??) AGAINST (? IN BOOLEAN MODE)', ['body', against]).orderBy('id', 'desc').limit(MATCH_CAP + 1).pluck('id');
+    const [rows] = await selectWithTimeLimit(db, limitSeconds, '?? FROM ?? WHERE MATCH(??) AGAINST (? IN BOOLEAN MODE) ORDER BY ?? DESC LIMIT ?', ['id', 'thread_entries', 'body', against, 'id', MATCH_CAP + 1]);
+    return (rows as { id: number }[]).map((r) => Number(r.id));
   }
   const match = terms.map((t) => `"${t.replace(/"/g, '""')}"*`).join(' AND ');
   return db('thread_entries_fts').whereRaw('?? MATCH ?', ['thread_entries_fts', match]).orderBy('rowid', 'desc').limit(MATCH_CAP + 1).pluck('rowid');
@@ -96,17 +102,23 @@ function excerpt(body: string, terms: string[]): { before: string; match: string
  * One page of the tickets the agent may see whose thread holds the words of `q`.
  * @throws Forbidden (not staff)
  */
-export async function searchThreadText(ctx: ServiceContext, raw: { q?: unknown; page?: unknown }): Promise<TextSearchPage> {
+export async function searchThreadText(ctx: ServiceContext, raw: { q?: unknown; page?: unknown }, opts: { limitSeconds?: number } = {}): Promise<TextSearchPage> {
   assertStaff(ctx.actor);
   const q = typeof raw.q === 'string' ? raw.q.trim().slice(0, 100) : '';
   const { terms, ignored } = splitTerms(q);
   const settings = await getSettings(ctx.db);
   const pageSize = settings.page_size;
   const requested = Math.max(1, Math.min(1000, Number.parseInt(String(raw.page ?? '1'), 10) || 1));
-  const empty: TextSearchPage = { q, terms, ignored, hits: [], total: 0, capped: false, matchCap: MATCH_CAP, page: 1, pages: 1 };
+  const empty: TextSearchPage = { q, terms, ignored, hits: [], total: 0, capped: false, tooCommon: false, matchCap: MATCH_CAP, page: 1, pages: 1 };
   if (!terms.length) return empty;
 
-  const found: number[] = (await matchingEntryIds(ctx.db, terms)).map(Number);
+  let found: number[];
+  try {
+    found = (await matchingEntryIds(ctx.db, terms, opts.limitSeconds ?? TIME_LIMIT_SECONDS)).map(Number);
+  } catch (err) {
+    if (isStatementTimeout(err)) return { ...empty, tooCommon: true };
+    throw err;
+  }
   const capped = found.length > MATCH_CAP;
   const entryIds = found.slice(0, MATCH_CAP);
   const entries: { id: number; ticket_id: number }[] = entryIds.length ? await ctx.db('thread_entries').whereIn('id', entryIds).orderBy('id', 'desc').select('id', 'ticket_id') : [];
@@ -146,5 +158,5 @@ export async function searchThreadText(ctx: ServiceContext, raw: { q?: unknown; 
       entry: { kind: e?.kind ?? 'message', poster: e?.poster_name ?? '', ...excerpt(String(e?.body ?? ''), terms) },
     };
   });
-  return { q, terms, ignored, hits, total, capped, matchCap: MATCH_CAP, page, pages };
+  return { q, terms, ignored, hits, total, capped, tooCommon: false, matchCap: MATCH_CAP, page, pages };
 }
