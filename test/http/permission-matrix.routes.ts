@@ -94,14 +94,15 @@ const NEW_PASSWORD = 'matrix passphrase 7f3k2q';
 
 /** A ticket row, its thread and its events: what a refused ticket call must leave alone. */
 async function ticketSnapshot(db: Knex, ticketId: number) {
-  const [ticket, entries, events, attachments, ccs] = await Promise.all([
+  const [ticket, entries, events, attachments, ccs, tasks] = await Promise.all([
     db('tickets').where({ id: ticketId }).first(),
     db('thread_entries').where({ ticket_id: ticketId }).orderBy('id').select('id', 'kind', 'body'),
     db('ticket_events').where({ ticket_id: ticketId }).orderBy('id').select('id', 'event'),
     db('attachments').where({ ticket_id: ticketId }).orderBy('id').select('id'),
     db('ticket_collaborators').where({ ticket_id: ticketId }).orderBy('user_id').pluck('user_id'),
+    db('ticket_tasks').where({ ticket_id: ticketId }).orderBy('id').select('id', 'is_done'),
   ]);
-  return { ticket, entries, events, attachments, ccs };
+  return { ticket, entries, events, attachments, ccs, tasks };
 }
 
 const reopen = (id: (f: MatrixFixtures) => number) => async (db: Knex, f: MatrixFixtures) => {
@@ -131,6 +132,15 @@ const ACTION_ROWS: Record<TicketAction, { body: (f: MatrixFixtures) => Record<st
     body: (f) => ({ target: f.ticket.number }),
     setup: (db, id) => db('tickets').where({ id }).update({ merged_into_id: null, status: 'open', state: 'open', closed_at: null }),
     expect: (f) => ticketStaff(`303 /scp/tickets/${f.ticket.id}`),
+  },
+  task: { body: () => ({ title: 'A task from the matrix' }), setup: (db, id) => db('ticket_tasks').where({ ticket_id: id }).del() },
+  // One open task, ticked off by the allowed call; put back before each call.
+  taskset: {
+    body: () => ({ taskId: '999001', to: 'done' }),
+    setup: async (db, id) => {
+      await db('ticket_tasks').where({ id: 999001 }).del();
+      await db('ticket_tasks').insert({ id: 999001, ticket_id: id, title: 'Matrix task', is_done: false, created_at: '2026-01-01 00:00:00.000', updated_at: '2026-01-01 00:00:00.000' });
+    },
   },
   cc: { body: () => ({ email: 'matrix-cc@example.com', name: 'Matrix CC' }), setup: (db, id) => db('ticket_collaborators').where({ ticket_id: id }).del() },
   // The fixture user stands in for a CC (the table does not care whose ticket it is).

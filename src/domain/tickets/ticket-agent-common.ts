@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
 import type { Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
-import { Conflict, Forbidden, InvalidTransition } from '../errors.ts';
+import { Conflict, Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
 import { computeSlaDueAt } from '../sla/sla-service.ts';
 import { id } from '../validation.ts';
 import { loadTicketFor } from './ticket-policy.ts';
@@ -120,6 +120,12 @@ export interface StatusChange {
  */
 export async function statusChange(trx: Trx, t: any, to: TicketStatus, now: Date): Promise<StatusChange> {
   assertTransition(t.status, to);
+  if (t.state === 'open' && to !== 'open') {
+    // Open tasks (ticket-tasks.ts) hold the ticket open: a field error, so the page keeps what was typed.
+    const open = await trx('ticket_tasks').where({ ticket_id: t.id, is_done: false }).count({ n: '*' }).first();
+    const n = Number(open?.n ?? 0);
+    if (n) throw new ValidationFailed({ status: `This ticket has ${n} open task${n === 1 ? '' : 's'}: tick ${n === 1 ? 'it' : 'them'} off or remove ${n === 1 ? 'it' : 'them'} before you ${to === 'resolved' ? 'resolve' : 'close'} it` });
+  }
   const ts = toDbDate(now);
   const patch: Record<string, unknown> = { status: to, state: stateOf(to) };
   if (to === 'open') {

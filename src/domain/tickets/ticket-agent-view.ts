@@ -8,6 +8,7 @@ import { listAttachments, readAttachment } from './attachment-service.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { lockColumns, lockFromRow, lockJoin, touchTicketLock } from './ticket-locks.ts';
 import { collaboratorsColumn, collaboratorsFrom } from './ticket-collaborator-list.ts';
+import { tasksColumn, tasksFrom } from './ticket-tasks.ts';
 import { canSeeTicket, loadTicketFor } from './ticket-policy.ts';
 import { describeEvent, formatDate, formatSize } from './ticket-presenters.ts';
 import { toLocalInput } from './ticket-property-service.ts';
@@ -44,7 +45,7 @@ async function loadThread(db: Db, ticketId: number, tz: string, onlyIds?: number
 }
 
 /**
- * The ticket with the names it shows, its CCs, the ticket it was merged into and its lock, in one statement; with them the signatures
+ * The ticket with the names it shows, its CCs and tasks, the ticket it was merged into and its lock, in one statement; with them the signatures
  * the reply form offers: the department's and the viewing agent's own (`meId`; none for the API or the system).
  */
 async function loadHeader(db: Db, ticketId: number, meId: number | null) {
@@ -56,7 +57,7 @@ async function loadHeader(db: Db, ticketId: number, meId: number | null) {
     .where('t.id', ticketId)
     .first('t.*', 'u.name as user_name', 'u.email as user_email', 'u.phone as user_phone', 'd.name as department_name', 'p.name as priority_name', 'p.color as priority_color',
       's.name as sla_name', 'h.name as topic_name', 'a.name as assignee_name', 'tm.name as team_name', 'd.signature as department_signature', 'me.signature as my_signature', 'mt.number as merged_into_number', ...lockColumns,
-      collaboratorsColumn(db, db.ref('t.id')));
+      collaboratorsColumn(db, db.ref('t.id')), tasksColumn(db, db.ref('t.id')));
 }
 
 /**
@@ -107,6 +108,7 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       isOverdue: dbBool(t.is_overdue), isAnswered: dbBool(t.is_answered), assignee: t.assignee_agent_id ? { id: t.assignee_agent_id, name: t.assignee_name } : null,
       team: t.team_id ? { id: t.team_id, name: t.team_name } : null, requester: { name: t.user_name, email: t.user_email, phone: t.user_phone ?? '' },
       ccs: collaboratorsFrom(t.collaborators),
+      tasks: tasksFrom(t.tasks).map((k) => ({ ...k, dueText: formatDate(k.dueAt, tz), isLate: !k.isDone && !!k.dueAt && k.dueAt.getTime() < ctx.clock().getTime() })),
       /** Merged into another ticket: nothing more happens here (the page links there). */
       mergedInto: t.merged_into_id ? { id: Number(t.merged_into_id), number: String(t.merged_into_number) } : null,
       created: formatDate(dbDate(t.created_at), tz), lastMessage: formatDate(dbDate(t.last_message_at), tz), lastResponse: formatDate(dbDate(t.last_response_at), tz),

@@ -1,6 +1,6 @@
 /**
  * Merging a duplicate into another ticket (osTicket 1.16's "merge", Zendesk's and Zammad's): the
- * duplicate's thread (messages, replies, notes and their files) moves into the target, in time order
+ * duplicate's thread (messages, replies, notes and their files) and its tasks move into the target, in time order
  * with its own; the duplicate's requester and CCs become CCs of the target (unless they are its
  * requester), so they keep following the conversation; the duplicate is closed and points at the
  * target (`merged_into_id`). Nothing is mailed. Afterwards mail, portal replies and links that name
@@ -54,6 +54,8 @@ export async function mergeTicket(ctx: ServiceContext, raw: MergeTicketInput): P
 
     const moved = await trx('thread_entries').where({ ticket_id: t.id }).update({ ticket_id: into.id });
     await trx('attachments').where({ ticket_id: t.id }).update({ ticket_id: into.id });
+    // Its tasks are work still to do (or done) on the same request: they move too.
+    await trx('ticket_tasks').where({ ticket_id: t.id }).update({ ticket_id: into.id });
     const ccs = await addCollaboratorsFromMerge(tctx, trx, t, into);
     const times = [dbDate(t.last_message_at), dbDate(into.last_message_at)].filter((d): d is Date => !!d).map((d) => d.getTime());
     const lastMessage = times.length ? toDbDate(new Date(Math.max(...times))) : null;

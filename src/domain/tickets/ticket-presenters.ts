@@ -129,6 +129,14 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
       return data.into
         ? `Merged into #${data.into} (${plural(Number(data.entries ?? 0), 'thread entry', 'thread entries')} moved there); closed`
         : `Ticket #${data.from} “${data.subject ?? ''}” merged into this one (${plural(Number(data.entries ?? 0), 'thread entry', 'thread entries')} moved here)`;
+    case 'task_added':
+      return `Task added: “${data.title ?? ''}”${data.assignee ? ` for ${data.assignee}` : ''}${data.dueAt ? `, due ${fmt(data.dueAt)}` : ''}`;
+    case 'task_done':
+      return `Task done: “${data.title ?? ''}”`;
+    case 'task_reopened':
+      return `Task opened again: “${data.title ?? ''}”`;
+    case 'task_removed':
+      return `Task removed: “${data.title ?? ''}”`;
     case 'filter_applied':
       return `Filter “${data.filter ?? ''}” applied: ${Array.isArray(data.actions) && data.actions.length ? data.actions.join('; ') : 'nothing (what it sets is disabled)'}${data.notAssigned ? ' (its agent does not work in this department: not assigned)' : ''}`;
     case 'cc_removed':

@@ -12,6 +12,7 @@ import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from 
 import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { addCollaborator, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
 import { mergeTicket } from '../../domain/tickets/ticket-merge.ts';
+import { addTask, setTask } from '../../domain/tickets/ticket-tasks.ts';
 import { searchThreadText } from '../../domain/tickets/ticket-text-search.ts';
 import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
 import { fillCannedResponse } from '../../domain/canned/canned-response-service.ts';
@@ -93,6 +94,8 @@ const ACTIONS: [string, Action, string][] = [
   ['edit', editTicket, 'Ticket updated.'],
   ['cc', addCollaborator, 'CC added: they will get the replies to this ticket.'],
   ['uncc', removeCollaborator, 'CC removed.'],
+  ['task', addTask, 'Task added.'],
+  ['taskset', setTask, 'Task updated.'],
   ['merge', mergeTicket, 'Tickets merged: the other ticket’s thread is now in this one, and it is closed.'],
 ];
 

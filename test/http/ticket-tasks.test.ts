@@ -1,0 +1,131 @@
+/**
+ * Tasks: a ticket's internal to-dos. Agents add them (agent of the department, due date), tick them
+ * off, open them again, remove open ones; open tasks keep the ticket from being resolved or closed
+ * (the reply typed with it is kept); the requester never sees them; a merge takes them along.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { $, client, csrfFrom, loginAsAgent, type Client } from '../support/http.ts';
+import { buildAgent, buildDepartment } from '../factories/index.ts';
+import { openTicket } from '../../src/domain/tickets/ticket-service.ts';
+import { ANONYMOUS } from '../../src/domain/actor.ts';
+import { openViaStatus } from './portal-support.ts';
+
+async function act(c: Client, id: number, action: string, data: Record<string, string> = {}) {
+  const page = $((await c.get(`/scp/tickets/${id}`)).text);
+  const hidden = { _csrf: String(page('input[name=_csrf]').first().val()), version: String(page('input[name=version]').first().val()), seen: String(page('input[name=seen]').first().val()) };
+  return c.post(`/scp/tickets/${id}/${action}`).type('form').send({ ...hidden, ...data });
+}
+
+describe('ticket tasks', () => {
+  let t: TestApp;
+  let john: Awaited<ReturnType<typeof buildAgent>>;
+  let mary: Awaited<ReturnType<typeof buildAgent>>;
+  let jane: Awaited<ReturnType<typeof buildAgent>>;
+  let johnC: Client;
+  const row = (id: number) => t.db('tickets').where({ id }).first();
+  const tasksOf = (id: number) => t.db('ticket_tasks').where({ ticket_id: id }).orderBy('id');
+  const open = (subject = 'Replace the card reader') => openTicket(t.ctx(ANONYMOUS), { email: 'pat@example.com', name: 'Pat', subject, message: 'Branch 12 reader is broken.' });
+
+  beforeAll(async () => {
+    t = await startTestApp({ now: '2026-03-02T10:00:00Z' });
+    const support = (await t.db('departments').where({ name: 'Support' }).first()).id;
+    const banking = await buildDepartment(t.db, { name: 'Online Banking' });
+    john = await buildAgent(t.db, { department_id: support, name: 'John', username: 'john' });
+    mary = await buildAgent(t.db, { department_id: support, name: 'Mary', username: 'mary' });
+    jane = await buildAgent(t.db, { department_id: banking, name: 'Jane', username: 'jane' });
+    johnC = await loginAsAgent(t.app, john.username, john.password);
+  });
+  afterAll(async () => t.close());
+  beforeEach(async () => {
+    await t.db('rate_limits').delete();
+  });
+
+  it('an agent adds a task for a colleague with a due date: listed, in the history, the version bumped', async () => {
+    const o = await open();
+    const res = await act(johnC, o.id, 'task', { title: 'Order a replacement reader', taskAssigneeId: String(mary.id), taskDueAt: '2026-03-03T09:00' });
+    expect(res.status).toBe(303);
+    expect(await tasksOf(o.id)).toMatchObject([{ title: 'Order a replacement reader', assignee_agent_id: mary.id }]);
+    expect((await row(o.id)).version).toBe(2);
+    const page = $((await johnC.get(`/scp/tickets/${o.id}`)).text);
+    expect(page('.ticket-tasks h2').text()).toContain('1 open of 1');
+    expect(page('.task-list li').text()).toContain('Order a replacement reader');
+    expect(page('.task-list li').text()).toContain('Mary · due 2026-03-03 09:00');
+    expect(page('.events').text()).toContain('Task added: “Order a replacement reader” for Mary, due 2026-03-03 09:00');
+  });
+
+  it('refuses an empty task, an agent of another department and a bad date, keeping the input', async () => {
+    const o = await open();
+    const empty = $((await act(johnC, o.id, 'task', { title: ' ', taskDueAt: '2026-03-05T10:00' })).text);
+    expect(empty('#e-task-title').text()).toContain('Task is required');
+    expect(empty('#f-taskDueAt').val()).toBe('2026-03-05T10:00');
+    const other = await act(johnC, o.id, 'task', { title: 'Ask banking', taskAssigneeId: String(jane.id) });
+    expect(other.status).toBe(422);
+    expect($(other.text)('#e-taskAssigneeId').text()).toContain('Choose an agent of the ticket’s department');
+    expect($(other.text)('#f-task-title').val()).toBe('Ask banking');
+    const bad = await act(johnC, o.id, 'task', { title: 'Bad date', taskDueAt: 'tomorrow' });
+    expect($(bad.text)('#e-taskDueAt').text()).toContain('valid date');
+    expect(await tasksOf(o.id)).toEqual([]);
+  });
+
+  it('an open task keeps the ticket from being resolved or closed; the reply typed with "close" is kept and not posted', async () => {
+    const o = await open();
+    await act(johnC, o.id, 'task', { title: 'Call the branch back' });
+    const close = await act(johnC, o.id, 'status', { status: 'closed' });
+    expect(close.status).toBe(422);
+    expect($(close.text)('#form-errors').text()).toContain('This ticket has 1 open task: tick it off or remove it before you close it');
+    const resolve = await act(johnC, o.id, 'status', { status: 'resolved' });
+    expect($(resolve.text)('#form-errors').text()).toContain('before you resolve it');
+    const reply = await act(johnC, o.id, 'reply', { message: 'All fixed, closing.', notifyUser: 'none', status: 'closed' });
+    expect(reply.status).toBe(422);
+    expect($(reply.text)('#f-message').val()).toBe('All fixed, closing.');
+    expect($(reply.text)('#e-status').text()).toContain('open task');
+    expect(await t.db('thread_entries').where({ ticket_id: o.id, kind: 'response' }).first()).toBeUndefined();
+    expect((await row(o.id)).status).toBe('open');
+
+    const [task] = await tasksOf(o.id);
+    expect((await act(johnC, o.id, 'taskset', { taskId: String(task.id), to: 'done' })).status).toBe(303);
+    expect((await act(johnC, o.id, 'reply', { message: 'All fixed, closing.', notifyUser: 'none', status: 'closed' })).status).toBe(303);
+    expect((await row(o.id)).status).toBe('closed');
+    const page = $((await johnC.get(`/scp/tickets/${o.id}`)).text);
+    expect(page('.events').text()).toContain('Task done: “Call the branch back”');
+    expect(page('.task-list .task-done s').text()).toBe('Call the branch back');
+  });
+
+  it('a task is opened again or removed while open; a done one stays; a stale button changes nothing', async () => {
+    const o = await open();
+    await act(johnC, o.id, 'task', { title: 'First' });
+    await act(johnC, o.id, 'task', { title: 'Second' });
+    const [first, second] = await tasksOf(o.id);
+    await act(johnC, o.id, 'taskset', { taskId: String(first.id), to: 'done' });
+    const again = await act(johnC, o.id, 'taskset', { taskId: String(first.id), to: 'done' });
+    expect(again.status).toBe(303); // "Nothing changed."
+    const doneRemove = await act(johnC, o.id, 'taskset', { taskId: String(first.id), to: 'removed' });
+    expect(doneRemove.status).toBe(422);
+    expect($(doneRemove.text)('#form-errors').text()).toContain('A done task stays as a record');
+    await act(johnC, o.id, 'taskset', { taskId: String(first.id), to: 'open' });
+    await act(johnC, o.id, 'taskset', { taskId: String(second.id), to: 'removed' });
+    expect(await tasksOf(o.id)).toMatchObject([{ id: first.id, is_done: expect.anything() }]);
+    expect(Boolean((await tasksOf(o.id))[0].is_done)).toBe(false);
+    const events = $((await johnC.get(`/scp/tickets/${o.id}`)).text)('.events').text();
+    expect(events).toContain('Task opened again: “First”');
+    expect(events).toContain('Task removed: “Second”');
+  });
+
+  it('the requester never sees tasks; an agent who may not see the ticket is refused; a merge takes the tasks along', async () => {
+    const o = await open('Keyboard broken');
+    await act(johnC, o.id, 'task', { title: 'INTERNAL: check warranty' });
+    const pat = client(t.app);
+    await openViaStatus(pat, 'pat@example.com', o.number);
+    expect((await pat.get(`/tickets/${o.number}`)).text).not.toContain('check warranty');
+
+    const janeC = await loginAsAgent(t.app, jane.username, jane.password);
+    const csrf = await csrfFrom(janeC, '/scp/tickets');
+    expect((await janeC.post(`/scp/tickets/${o.id}/task`).type('form').send({ _csrf: csrf, title: 'Sneaky' })).status).toBe(404);
+
+    const target = await open('Keyboard keys stuck');
+    await act(johnC, o.id, 'merge', { target: target.number });
+    expect((await tasksOf(target.id)).map((k: any) => k.title)).toEqual(['INTERNAL: check warranty']);
+    expect(await tasksOf(o.id)).toEqual([]);
+  });
+});
