@@ -54,6 +54,28 @@ describe('ticket tasks', () => {
     expect(page('.events').text()).toContain('Task added: “Order a replacement reader” for Mary, due 2026-03-03 09:00');
   });
 
+  it('the agent a task is for is mailed (not when they gave it themselves) and finds it on their dashboard until it is done', async () => {
+    const o = await open('Dashboard task');
+    await act(johnC, o.id, 'task', { title: 'Swap the reader', taskAssigneeId: String(mary.id), taskDueAt: '2026-03-01T09:00' });
+    await act(johnC, o.id, 'task', { title: 'Note for myself', taskAssigneeId: String(john.id) });
+    const alerts = await t.db('outbox').where({ ticket_id: o.id, template: 'task-alert' }).select('to_address', 'text_body');
+    expect(alerts.map((m: any) => m.to_address)).toEqual([mary.email]);
+    expect(alerts[0].text_body).toContain('John gave you a task on ticket');
+    expect(alerts[0].text_body).toContain('Swap the reader');
+    const maryC = await loginAsAgent(t.app, mary.username, mary.password);
+    const dash = $((await maryC.get('/scp')).text);
+    expect(dash('#my-tasks li').text()).toContain('Swap the reader');
+    expect(dash('#my-tasks li').text()).toContain(`#${o.number} Dashboard task`);
+    expect(dash('#my-tasks .badge-overdue').text()).toBe('Late'); // due yesterday
+    expect($((await johnC.get('/scp')).text)('#my-tasks li').text()).not.toContain('Swap the reader');
+    const [task] = await t.db('ticket_tasks').where({ ticket_id: o.id, title: 'Swap the reader' });
+    await act(maryC, o.id, 'taskset', { taskId: String(task.id), to: 'done' });
+    expect($((await maryC.get('/scp')).text)('main').text()).not.toContain('Swap the reader');
+    // An agent with no open task is told so.
+    const janeC = await loginAsAgent(t.app, jane.username, jane.password);
+    expect($((await janeC.get('/scp')).text)('#tasks-empty').text()).toContain('No open tasks for you');
+  });
+
   it('refuses an empty task, an agent of another department and a bad date, keeping the input', async () => {
     const o = await open();
     const empty = $((await act(johnC, o.id, 'task', { title: ' ', taskDueAt: '2026-03-05T10:00' })).text);

@@ -37,7 +37,9 @@ export type TicketNotice =
   | { kind: 'ticket_closed'; ticketId: number; status: 'resolved' | 'closed' }
   | { kind: 'ticket_assigned'; ticketId: number; agentId?: number | null; teamId?: number | null; comment?: string | null }
   | { kind: 'ticket_transferred'; ticketId: number; departmentId: number; comment?: string | null }
-  | { kind: 'ticket_overdue'; ticketId: number };
+  | { kind: 'ticket_overdue'; ticketId: number }
+  /** A task given to an agent by someone else (ticket-tasks.ts); `due`: as the help desk's zone shows it. */
+  | { kind: 'task_assigned'; ticketId: number; agentId: number; title: string; due: string };
 
 /** Access links in mail to users stay valid for 30 days. */
 const USER_LINK_TTL_MINUTES = 30 * 24 * 60;
@@ -212,6 +214,12 @@ async function dispatch(ctx: ServiceContext, trx: Db, n: TicketNotice, s: Settin
     case 'ticket_transferred':
       if (s.alert_transfer) await send.toAgents('transfer-alert', await departmentAgents(trx, n.departmentId), { comment: n.comment ?? '' });
       return;
+    case 'task_assigned': {
+      if (!s.alert_assigned) return;
+      const agents = await trx('agents').where({ id: n.agentId, is_active: true }).select('id', 'email', 'name');
+      await send.toAgents('task-alert', agents, { taskTitle: n.title, taskDue: n.due, byName: ctx.actor.kind === 'agent' ? ctx.actor.name : 'The help desk' });
+      return;
+    }
     case 'ticket_overdue': {
       if (!s.alert_overdue) return;
       let agents = await assigneeOrDept();

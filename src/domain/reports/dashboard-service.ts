@@ -4,7 +4,7 @@
  * statement, each on an index of `tickets`) and the urgent list (from tickets_assignee_urgent).
  */
 import type { Knex } from 'knex';
-import { dbBool, dbCount, dbDate, fromOneRow, tableForcedIndex, toDbDate } from '../../db/dialect.ts';
+import { dbBool, dbCount, dbDate, fromOneRow, jsonRows, sqlJsonArrayAgg, tableForcedIndex, toDbDate } from '../../db/dialect.ts';
 import { isAgent, type AgentActor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { Forbidden } from '../errors.ts';
@@ -39,10 +39,44 @@ export interface UrgentTicket {
   dueText: string;
 }
 
+/** An open task the agent is to do (ticket-tasks.ts). */
+export interface MyTask {
+  id: number;
+  title: string;
+  ticketId: number;
+  number: string;
+  subject: string;
+  dueText: string;
+  isLate: boolean;
+}
+
 export interface Dashboard {
   cards: DashboardCard[];
   urgent: UrgentTicket[];
+  /** The agent's open tasks, soonest due first (undated last), at most MY_TASKS_LIMIT. */
+  tasks: MyTask[];
   dueSoonHours: number;
+}
+
+/** Open tasks shown on the dashboard. */
+export const MY_TASKS_LIMIT = 10;
+
+/**
+ * The agent's open tasks (soonest due first, at most MY_TASKS_LIMIT) as one JSON column of the counts'
+ * statement, so the dashboard costs no statement more for them.
+ */
+function myTasksColumn(db: Knex | Knex.Transaction, a: AgentActor): Knex.Raw {
+  const page = db('ticket_tasks as tk').join('tickets as tt', 'tt.id', 'tk.ticket_id').where('tk.assignee_agent_id', a.id).where('tk.is_done', false);
+  // Only on tickets the agent may see (one transferred away since shows nothing of itself).
+  if (a.role !== 'admin') {
+    page.where((w) => {
+      w.whereIn('tt.department_id', a.departmentIds.length ? a.departmentIds : [0]).orWhere('tt.assignee_agent_id', a.id);
+      if (a.teamIds.length) w.orWhereIn('tt.team_id', a.teamIds);
+    });
+  }
+  page.orderByRaw('CASE WHEN ?? IS NULL THEN 1 ELSE 0 END', ['tk.due_at']).orderBy('tk.due_at').orderBy('tk.id').limit(MY_TASKS_LIMIT)
+    .select('tk.id', 'tk.title', 'tk.due_at', 'tt.id as ticket_id', 'tt.number', 'tt.subject');
+  return db.raw('(?)', [db.from(page.as('mt')).select(sqlJsonArrayAgg(db, ['mt.id', 'mt.title', 'mt.due_at', 'mt.ticket_id', 'mt.number', 'mt.subject']))]);
 }
 
 type Qb = Knex.QueryBuilder;
@@ -89,13 +123,19 @@ export async function getAgentDashboard(ctx: ServiceContext): Promise<Dashboard>
       overdue: bounded(db('tickets as t').where('t.state', 'open').where('t.is_overdue', true).where('t.assignee_agent_id', a.id)),
       soon: bounded(visibleOpen(db, a).where('t.is_overdue', false).where('t.due_at', '>', toDbDate(now)).where('t.due_at', '<=', toDbDate(soon))),
       unassigned: bounded(visibleOpen(db, a).whereNull('t.assignee_agent_id').whereNull('t.team_id')),
-    }) as Promise<Record<'mine' | 'overdue' | 'soon' | 'unassigned', unknown>>,
+      tasks: myTasksColumn(db, a),
+    }) as Promise<Record<'mine' | 'overdue' | 'soon' | 'unassigned' | 'tasks', unknown>>,
     urgentTickets(db, a, tz),
   ]);
   const [mineN, overdueN, soonN, unassignedN] = [counts.mine, counts.overdue, counts.soon, counts.unassigned].map(dbCount);
+  const tasks = jsonRows(counts.tasks).map((r): MyTask & { due: number } => {
+    const due = dbDate(r[2]);
+    return { id: Number(r[0]), title: String(r[1]), ticketId: Number(r[3]), number: String(r[4]), subject: String(r[5]), dueText: formatDate(due, tz), isLate: !!due && due.getTime() < now.getTime(), due: due ? due.getTime() : Number.MAX_SAFE_INTEGER };
+  }).sort((x, y) => x.due - y.due || x.id - y.id).map(({ due: _due, ...t }) => t);
   return {
     dueSoonHours: DUE_SOON_HOURS,
     urgent,
+    tasks,
     cards: [
       { id: 'mine', label: 'My open tickets', count: mineN, countText: countText(mineN), href: '/scp/tickets?queue=mine' },
       { id: 'my-overdue', label: 'My overdue tickets', count: overdueN, countText: countText(overdueN), href: `/scp/tickets?queue=overdue&assignee=${a.id}` },

@@ -16,6 +16,8 @@ import { id, optionalId, parseInput, requiredText } from '../validation.ts';
 import { loadForAction, saveTicket, TicketRef } from './ticket-agent-common.ts';
 import type { TicketActionResult } from './ticket-agent-service.ts';
 import { recordTicketEvent } from './ticket-events.ts';
+import { notifyTicket } from '../mail/ticket-notifications.ts';
+import { formatDate } from './ticket-presenters.ts';
 
 type Db = Knex | Knex.Transaction;
 
@@ -67,7 +69,8 @@ export const AddTaskInput = z.object({
 export type AddTaskInput = z.input<typeof AddTaskInput>;
 
 /**
- * Adds a task; its agent must work in the ticket's department (or be an admin). Event `task_added`.
+ * Adds a task; its agent must work in the ticket's department (or be an admin), and is mailed about
+ * it when someone else gave it (setting alert_assigned). Event `task_added`.
  * @throws ValidationFailed (title, taskAssigneeId, taskDueAt), NotFound, Forbidden, Conflict (TICKET_CHANGED)
  */
 export async function addTask(ctx: ServiceContext, raw: AddTaskInput): Promise<TicketActionResult> {
@@ -97,7 +100,12 @@ export async function addTask(ctx: ServiceContext, raw: AddTaskInput): Promise<T
       created_by_agent_id: ctx.actor.kind === 'agent' ? ctx.actor.id : null, created_at: toDbDate(now), updated_at: toDbDate(now),
     });
     await saveTicket(trx, t, {}, now);
-    await recordTicketEvent(withDb(ctx, trx), trx, t.id, 'task_added', { taskId, title: input.title, assignee: assigneeName, dueAt: due?.toISOString() ?? null });
+    const tctx = withDb(ctx, trx);
+    await recordTicketEvent(tctx, trx, t.id, 'task_added', { taskId, title: input.title, assignee: assigneeName, dueAt: due?.toISOString() ?? null });
+    // The agent it is for hears of it (unless they gave it to themselves; setting alert_assigned).
+    if (input.taskAssigneeId && !(ctx.actor.kind === 'agent' && ctx.actor.id === input.taskAssigneeId)) {
+      await notifyTicket(tctx, trx, { kind: 'task_assigned', ticketId: t.id, agentId: input.taskAssigneeId, title: input.title, due: due ? formatDate(due, (await getSettings(trx)).timezone) : '' });
+    }
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true };
   });
 }
