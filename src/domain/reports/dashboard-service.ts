@@ -13,6 +13,7 @@ import { formatDate } from '../tickets/ticket-presenters.ts';
 import { safeZone } from './report-period.ts';
 import { COUNT_CAP, countText } from '../bounded-count.ts';
 import { boundedCount } from '../tickets/ticket-queue-queries.ts';
+import { whereAgentMaySee } from '../tickets/ticket-policy.ts';
 
 /** "Due soon" looks this many hours ahead. */
 export const DUE_SOON_HOURS = 4;
@@ -68,12 +69,7 @@ export const MY_TASKS_LIMIT = 10;
 function myTasksColumn(db: Knex | Knex.Transaction, a: AgentActor): Knex.Raw {
   const page = db('ticket_tasks as tk').join('tickets as tt', 'tt.id', 'tk.ticket_id').where('tk.assignee_agent_id', a.id).where('tk.is_done', false);
   // Only on tickets the agent may see (one transferred away since shows nothing of itself).
-  if (a.role !== 'admin') {
-    page.where((w) => {
-      w.whereIn('tt.department_id', a.departmentIds.length ? a.departmentIds : [0]).orWhere('tt.assignee_agent_id', a.id);
-      if (a.teamIds.length) w.orWhereIn('tt.team_id', a.teamIds);
-    });
-  }
+  whereAgentMaySee(page, a, 'tt');
   page.orderByRaw('CASE WHEN ?? IS NULL THEN 1 ELSE 0 END', ['tk.due_at']).orderBy('tk.due_at').orderBy('tk.id').limit(MY_TASKS_LIMIT)
     .select('tk.id', 'tk.title', 'tk.due_at', 'tt.id as ticket_id', 'tt.number', 'tt.subject');
   return db.raw('(?)', [db.from(page.as('mt')).select(sqlJsonArrayAgg(db, ['mt.id', 'mt.title', 'mt.due_at', 'mt.ticket_id', 'mt.number', 'mt.subject']))]);
@@ -83,14 +79,7 @@ type Qb = Knex.QueryBuilder;
 
 /** Open tickets the agent may see (the queue rule: departments, assigned to them, their teams; admins all). */
 function visibleOpen(db: Knex | Knex.Transaction, a: AgentActor): Qb {
-  const qb = db('tickets as t').where('t.state', 'open');
-  if (a.role !== 'admin') {
-    qb.where((w) => {
-      w.whereIn('t.department_id', a.departmentIds).orWhere('t.assignee_agent_id', a.id);
-      if (a.teamIds.length) w.orWhereIn('t.team_id', a.teamIds);
-    });
-  }
-  return qb;
+  return whereAgentMaySee(db('tickets as t').where('t.state', 'open'), a);
 }
 
 /** The agent's own open tickets: assigned to them or to one of their teams (the "mine" queue). */

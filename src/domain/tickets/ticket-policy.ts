@@ -29,6 +29,18 @@ export function userCanSee(actor: Extract<Actor, { kind: 'user' }>, t: TicketAcc
   return actor.ticketIds === undefined || actor.ticketIds.includes(t.id);
 }
 
+/**
+ * agentCanSee as SQL, on a query of tickets aliased `alias`: their departments, assigned to them or
+ * their teams. Admins, API keys and the system see every ticket (no condition).
+ */
+export function whereAgentMaySee(qb: Knex.QueryBuilder, actor: Actor, alias = 't'): Knex.QueryBuilder {
+  if (actor.kind !== 'agent' || actor.role === 'admin') return qb;
+  return qb.where((w) => {
+    w.whereIn(`${alias}.department_id`, actor.departmentIds).orWhere(`${alias}.assignee_agent_id`, actor.id);
+    if (actor.teamIds.length) w.orWhereIn(`${alias}.team_id`, actor.teamIds);
+  });
+}
+
 export function canSeeTicket(actor: Actor, t: TicketAccessFacts): boolean {
   switch (actor.kind) {
     case 'system':

@@ -16,7 +16,7 @@ import type { ServiceContext } from '../context.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { id, optionalId } from '../validation.ts';
 import { assertStaff } from './ticket-agent-common.ts';
-import { loadTicketFor } from './ticket-policy.ts';
+import { loadTicketFor, whereAgentMaySee } from './ticket-policy.ts';
 import { NotFound } from '../errors.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { SOURCES, STATUSES, stateOf, type TicketState } from './ticket-status.ts';
@@ -67,11 +67,7 @@ export const WALK_COUNT_CAP = 50;
 
 /** Tickets the actor may see: their departments, assigned to them or their teams (admins, API, system: all). */
 function scopeVisible(qb: Qb, actor: Actor): void {
-  if (actor.kind !== 'agent' || actor.role === 'admin') return;
-  qb.where((w) => {
-    w.whereIn('t.department_id', actor.departmentIds).orWhere('t.assignee_agent_id', actor.id);
-    if (actor.teamIds.length) w.orWhereIn('t.team_id', actor.teamIds);
-  });
+  whereAgentMaySee(qb, actor);
 }
 
 /** The index a count reads an agent's "assigned to me" part from (assignee, state, both flags, department: covering). */

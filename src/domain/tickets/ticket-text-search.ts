@@ -17,6 +17,7 @@ import type { ServiceContext } from '../context.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { formatDate } from './ticket-presenters.ts';
+import { whereAgentMaySee } from './ticket-policy.ts';
 import { searchTerms } from './ticket-search-index.ts';
 import { STATUS_LABELS, type TicketStatus } from './ticket-status.ts';
 
@@ -127,14 +128,7 @@ export async function searchThreadText(ctx: ServiceContext, raw: { q?: unknown; 
   if (!newestEntry.size) return { ...empty, capped };
 
   // The tickets among them the agent may see (the rule of ticket-policy.ts, as a condition), newest activity first.
-  const visible = ctx.db('tickets as t').whereIn('t.id', [...newestEntry.keys()]);
-  const a = ctx.actor;
-  if (a.kind === 'agent' && a.role !== 'admin') {
-    visible.andWhere((w) => {
-      w.whereIn('t.department_id', a.departmentIds.length ? a.departmentIds : [0]).orWhere('t.assignee_agent_id', a.id);
-      if (a.teamIds.length) w.orWhereIn('t.team_id', a.teamIds);
-    });
-  }
+  const visible = whereAgentMaySee(ctx.db('tickets as t').whereIn('t.id', [...newestEntry.keys()]), ctx.actor);
   const ids: number[] = (await visible.clone().orderBy('t.updated_at', 'desc').orderBy('t.id', 'desc').pluck('t.id')).map(Number);
   const total = ids.length;
   const pages = Math.max(1, Math.ceil(total / pageSize));
