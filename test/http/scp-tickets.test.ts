@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
-import { client, loginAsAgent, submit, $, type Client } from '../support/http.ts';
+import { client, loginAsAgent, submit, $, type Client, ticketAction } from '../support/http.ts';
 import { buildAdmin, buildAgent, buildDepartment, buildSlaPlan, buildTicket, buildTopic } from '../factories/index.ts';
 import { openTicket } from '../../src/domain/tickets/ticket-service.ts';
 import { storeAttachments } from '../../src/domain/tickets/attachment-service.ts';
@@ -8,13 +8,7 @@ import { ANONYMOUS } from '../../src/domain/actor.ts';
 import { dbBool, dbDate } from '../../src/db/dialect.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 
-/** Loads the ticket page and posts `data` to one of its actions with the page's CSRF token, version and last event seen. */
-async function act(c: Client, id: number, action: string, data: Record<string, string> = {}) {
-  const page = $((await c.get(`/scp/tickets/${id}`)).text);
-  const form = page(`form[action^="/scp/tickets/${id}/${action}"]`).first();
-  const hidden = { _csrf: String(page('input[name=_csrf]').first().val()), version: String(form.find('input[name=version]').val() ?? page('input[name=version]').first().val()), seen: String(page('input[name=seen]').first().val()) };
-  return c.post(`/scp/tickets/${id}/${action}`).type('form').send({ ...hidden, ...data });
-}
+const act = ticketAction;
 
 /** Counts shown in the queue navigation. */
 async function counts(c: Client, query = '') {

@@ -5,17 +5,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
-import { $, client, csrfFrom, loginAsAgent, type Client } from '../support/http.ts';
+import { $, client, csrfFrom, loginAsAgent, type Client, ticketAction } from '../support/http.ts';
 import { buildAgent, buildDepartment } from '../factories/index.ts';
 import { openTicket } from '../../src/domain/tickets/ticket-service.ts';
 import { ANONYMOUS } from '../../src/domain/actor.ts';
 import { openViaStatus } from './portal-support.ts';
 
-async function act(c: Client, id: number, action: string, data: Record<string, string> = {}) {
-  const page = $((await c.get(`/scp/tickets/${id}`)).text);
-  const hidden = { _csrf: String(page('input[name=_csrf]').first().val()), version: String(page('input[name=version]').first().val()), seen: String(page('input[name=seen]').first().val()) };
-  return c.post(`/scp/tickets/${id}/${action}`).type('form').send({ ...hidden, ...data });
-}
+const act = ticketAction;
 
 describe('ticket tasks', () => {
   let t: TestApp;

@@ -35,3 +35,11 @@ export async function loginAsAgent(app: express.Application, login: string, pass
   if (res.status !== 303 || res.headers.location !== '/scp') throw new Error(`agent login failed for ${login}: ${res.status} ${res.headers.location ?? ''}`);
   return c;
 }
+
+/** Loads an agent ticket page and posts `data` to one of its actions with the page's CSRF token, version and last event seen. */
+export async function ticketAction(c: Client, id: number, action: string, data: Record<string, string> = {}) {
+  const page = $((await c.get(`/scp/tickets/${id}`)).text);
+  const form = page(`form[action^="/scp/tickets/${id}/${action}"]`).first();
+  const hidden = { _csrf: String(page('input[name=_csrf]').first().val()), version: String(form.find('input[name=version]').val() ?? page('input[name=version]').first().val()), seen: String(page('input[name=seen]').first().val()) };
+  return c.post(`/scp/tickets/${id}/${action}`).type('form').send({ ...hidden, ...data });
+}

@@ -34,7 +34,7 @@ import { extensionOf, normaliseFilename, type UploadedFile } from '../tickets/at
 import { isBanned } from '../users/user-service.ts';
 import { systemAddresses } from './system-addresses.ts';
 import { addressesOf, deliveredTo, isAutoSubmitted, isBounce, peopleOf, referencedIds, stripQuotedReply, subjectTicketNumber } from './inbound-classify.ts';
-import { collaboratorsColumn, collaboratorsFrom } from '../tickets/ticket-collaborator-list.ts';
+import { collaboratorsColumn, collaboratorsFrom, ticketOfParticipant } from '../tickets/ticket-collaborator-list.ts';
 import { addCollaboratorsFromMail } from '../tickets/ticket-collaborators.ts';
 
 export type InboundChannel = 'smtp' | 'pipe' | 'imap' | 'api';
@@ -137,9 +137,7 @@ async function findThread(db: Db, p: ParsedMail, from: string): Promise<{ ticket
   const number = subjectTicketNumber(p.subject);
   if (number) {
     // From its requester or one of its CCs.
-    const t = await db('tickets as t').join('users as u', 'u.email', db.raw('?', [from])).where('t.number', number)
-      .andWhere((q) => q.whereRaw('?? = ??', ['u.id', 't.user_id']).orWhereExists(db('ticket_collaborators as tc').whereRaw('?? = ??', ['tc.ticket_id', 't.id']).whereRaw('?? = ??', ['tc.user_id', 'u.id']).select('tc.ticket_id')))
-      .first('t.id');
+    const t = await ticketOfParticipant(db, number, from);
     if (t) return { ticketId: t.id, via: 'subject' };
   }
   return undefined;

@@ -8,6 +8,7 @@
  * duplicate (loadForAction: TICKET_MERGED). Each ticket's history records the merge.
  */
 import { z } from 'zod';
+import type { Knex } from 'knex';
 import { dbDate, toDbDate } from '../../db/dialect.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { NotFound, ValidationFailed } from '../errors.ts';
@@ -65,4 +66,17 @@ export async function mergeTicket(ctx: ServiceContext, raw: MergeTicketInput): P
     await recordTicketEvent(tctx, trx, into.id, 'merged', { from: t.number, fromId: t.id, subject: t.subject, entries: moved, ccs });
     return { ticketId: into.id, version: Number(into.version) + 1, changed: true };
   });
+}
+
+/**
+ * The ticket a merged one leads to, past any later merge of that one (the row itself when it was not
+ * merged); `forUpdate` locks each row it reads. Mail, portal replies and links to a duplicate go there.
+ */
+export async function followMerges(db: Knex | Knex.Transaction, row: any, opts: { forUpdate?: boolean } = {}): Promise<any> {
+  let t = row;
+  for (let hops = 0; t?.merged_into_id && hops < 10; hops++) {
+    const q = db('tickets').where({ id: t.merged_into_id }).first();
+    t = await (opts.forUpdate ? q.forUpdate() : q);
+  }
+  return t;
 }

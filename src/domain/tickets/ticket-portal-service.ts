@@ -16,7 +16,8 @@ import { email, optionalId, optionalText, parseInput, requiredText } from '../va
 import { listAttachments, readAttachment, type AttachmentInfo, type UploadedFile } from './attachment-service.ts';
 import { loadSessionUser } from '../users/user-service.ts';
 import { recordTicketEvent } from './ticket-events.ts';
-import { collaboratorsFrom } from './ticket-collaborator-list.ts';
+import { ccExists, collaboratorsFrom, ticketOfParticipant } from './ticket-collaborator-list.ts';
+import { followMerges } from './ticket-merge.ts';
 import { loadTicketFor } from './ticket-policy.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { addUserMessage, openTicket, type OpenedTicket } from './ticket-service.ts';
@@ -100,19 +101,6 @@ export interface TicketAccess {
   number: string;
 }
 
-/** The ticket `number` and the user of `email`, when that user is its requester or one of its CCs (`user_id`: that user). */
-async function findByEmailAndNumber(db: Knex | Knex.Transaction, input: z.output<typeof EmailAndNumber>) {
-  return db('tickets as t').join('users as u', 'u.email', db.raw('?', [input.email])).where('t.number', input.number)
-    .andWhere((q) => q.whereRaw('?? = ??', ['u.id', 't.user_id']).orWhereExists(isCcOf(db, 't.id', 'u.id')))
-    .first('t.id', 't.number', 't.subject', 'u.id as user_id', 'u.email', 'u.name');
-}
-
-/** EXISTS-able: the user in column `userCol` is a CC of the ticket in column `ticketCol`. */
-function isCcOf(db: Knex | Knex.Transaction, ticketCol: string, userCol: string | number): Knex.QueryBuilder {
-  const q = db('ticket_collaborators as tc').whereRaw('?? = ??', ['tc.ticket_id', ticketCol]).select('tc.ticket_id');
-  return typeof userCol === 'number' ? q.where('tc.user_id', userCol) : q.whereRaw('?? = ??', ['tc.user_id', userCol]);
-}
-
 /**
  * "Check ticket status": the requester's email and the ticket number open that ticket for this
  * browser session. A wrong pair gets one message that does not say which half was wrong.
@@ -120,7 +108,7 @@ function isCcOf(db: Knex | Knex.Transaction, ticketCol: string, userCol: string 
  */
 export async function openPortalSession(ctx: ServiceContext, raw: EmailAndNumberInput): Promise<TicketAccess> {
   const input = parseInput(EmailAndNumber, raw);
-  const row = await findByEmailAndNumber(ctx.db, input);
+  const row = await ticketOfParticipant(ctx.db, input.number, input.email);
   if (!row) throw new ValidationFailed({ _: ACCESS_DENIED_MESSAGE }, ACCESS_DENIED_MESSAGE, 'TICKET_ACCESS_DENIED');
   return { userId: row.user_id, ticketId: row.id, number: row.number };
 }
@@ -132,7 +120,7 @@ export async function openPortalSession(ctx: ServiceContext, raw: EmailAndNumber
  */
 export async function requestAccessLink(ctx: ServiceContext, raw: EmailAndNumberInput): Promise<void> {
   const input = parseInput(EmailAndNumber, raw);
-  const row = await findByEmailAndNumber(ctx.db, input);
+  const row = await ticketOfParticipant(ctx.db, input.number, input.email);
   if (!row) return;
   const now = ctx.clock();
   await inTransaction(ctx, async (trx) => {
@@ -154,7 +142,7 @@ export async function requestAccessLink(ctx: ServiceContext, raw: EmailAndNumber
 export async function useAccessLink(ctx: ServiceContext, token: unknown): Promise<TicketAccess | null> {
   const row = await findAccessToken(ctx.db, 'portal_access', token, ctx.clock(), false);
   if (!row || !row.ticketId || !row.userId) return null;
-  const t = await ctx.db('tickets as t').where('t.id', row.ticketId).andWhere((q) => q.where('t.user_id', row.userId!).orWhereExists(isCcOf(ctx.db, 't.id', row.userId!))).first('t.id', 't.number');
+  const t = await ctx.db('tickets as t').where('t.id', row.ticketId).andWhere((q) => q.where('t.user_id', row.userId!).orWhereExists(ccExists(ctx.db, 't.id', row.userId!))).first('t.id', 't.number');
   return t ? { userId: row.userId, ticketId: t.id, number: t.number } : null;
 }
 
@@ -196,13 +184,6 @@ export interface MergedTicket {
   mergedInto: { id: number; number: string };
 }
 
-/** The ticket a merged one leads to, past any later merge of that one. */
-async function mergeTarget(db: Knex | Knex.Transaction, id: number): Promise<{ id: number; number: string }> {
-  let t = await db('tickets').where({ id }).first('id', 'number', 'merged_into_id');
-  for (let hops = 0; t?.merged_into_id && hops < 10; hops++) t = await db('tickets').where({ id: t.merged_into_id }).first('id', 'number', 'merged_into_id');
-  return { id: t.id, number: t.number };
-}
-
 /** A date for `<time>`: ISO for the attribute, the text as agent pages show it, in the help desk's zone. */
 function when(v: unknown, timeZone: string): { iso: string; text: string } {
   const d = dbDate(v) ?? new Date(0);
@@ -217,7 +198,10 @@ function when(v: unknown, timeZone: string): { iso: string; text: string } {
  */
 export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown): Promise<PortalTicket | MergedTicket> {
   const t = await loadTicketFor(ctx.db, ctx.actor, { number: numberFromUrl(rawNumber) }, { departmentName: true });
-  if (t.merged_into_id) return { mergedFrom: t.number, mergedInto: await mergeTarget(ctx.db, t.merged_into_id) };
+  if (t.merged_into_id) {
+    const to = await followMerges(ctx.db, t);
+    return { mergedFrom: t.number, mergedInto: { id: to.id, number: to.number } };
+  }
   const settings = await getSettings(ctx.db);
   const tz = settings.timezone;
   const rows = await ctx.db('thread_entries').where({ ticket_id: t.id }).whereIn('kind', ['message', 'response']).orderBy('created_at').orderBy('id').select('id', 'kind', 'user_id', 'poster_name', 'body', 'created_at');
@@ -303,7 +287,7 @@ export async function listSessionTickets(ctx: ServiceContext): Promise<SessionTi
   const rows = await ctx.db('tickets as t')
     .leftJoin('departments as d', 'd.id', 't.department_id')
     .whereIn('t.id', ctx.actor.ticketIds)
-    .andWhere((q) => q.where('t.user_id', userId).orWhereExists(isCcOf(ctx.db, 't.id', userId)))
+    .andWhere((q) => q.where('t.user_id', userId).orWhereExists(ccExists(ctx.db, 't.id', userId)))
     .orderBy('t.updated_at', 'desc')
     .orderBy('t.id', 'desc')
     .select('t.number', 't.subject', 't.status', 't.updated_at', 'd.name as department');

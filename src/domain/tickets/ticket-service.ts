@@ -17,6 +17,7 @@ import { email, optionalId, optionalText, parseInput, requiredText } from '../va
 import { checkAttachments, storeAttachments, type UploadedFile } from './attachment-service.ts';
 import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
 import { insertTicketWithNumber } from './ticket-numbers.ts';
+import { followMerges } from './ticket-merge.ts';
 import { resolveRouting } from './ticket-routing.ts';
 import { loadTicketFor, assertDepartmentAccess } from './ticket-policy.ts';
 import { SOURCES, type TicketSource } from './ticket-status.ts';
@@ -149,9 +150,8 @@ export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInp
   checkAttachments(files, settings);
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
-    let t = await loadTicketFor(trx, ctx.actor, { id: input.ticketId }, { forUpdate: true });
     // A ticket merged into another: the message goes on there (whoever may write on one may on the other).
-    for (let hops = 0; t.merged_into_id && hops < 10; hops++) t = await trx('tickets').where({ id: t.merged_into_id }).forUpdate().first();
+    const t = await followMerges(trx, await loadTicketFor(trx, ctx.actor, { id: input.ticketId }, { forUpdate: true }), { forUpdate: true });
     const reopen = t.state === 'closed';
     if (reopen && !settings.reopen_on_user_reply) throw new InvalidTransition('This ticket is closed. Please open a new ticket.', 'REOPEN_DISABLED');
     const now = ctx.clock();
