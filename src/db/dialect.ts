@@ -153,9 +153,18 @@ export function sqlSecondsBetween(db: Knex | Knex.Transaction, a: string, b: str
 
 /** Case-insensitive LIKE (MySQL collations are already case-insensitive; SQLite LIKE is for ASCII). */
 export function whereLike(qb: Knex.QueryBuilder, column: string, needle: string): Knex.QueryBuilder {
+  return qb.whereRaw(`?? LIKE ? ESCAPE '!'`, [column, `%${likeEscaped(needle)}%`]);
+}
+
+/** whereLike for values that start with `prefix` (an index on `column` serves it). */
+export function whereStartsWith(qb: Knex.QueryBuilder, column: string, prefix: string): Knex.QueryBuilder {
+  return qb.whereRaw(`?? LIKE ? ESCAPE '!'`, [column, `${likeEscaped(prefix)}%`]);
+}
+
+/** `text` with LIKE's wildcards taken literally. */
+function likeEscaped(text: string): string {
   // NOTE(dialect): '!' as the escape character: a backslash inside a MySQL string literal is itself an escape.
-  const escaped = needle.replace(/[!%_]/g, (c) => '!' + c);
-  return qb.whereRaw(`?? LIKE ? ESCAPE '!'`, [column, `%${escaped}%`]);
+  return text.replace(/[!%_]/g, (c) => '!' + c);
 }
 
 /**

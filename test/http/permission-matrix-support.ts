@@ -68,7 +68,7 @@ export function routeKey(r: RegisteredRoute): string {
 }
 
 /** The admin sections with an id in the URL (the shared CRUD pattern). */
-export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys', 'canned-responses', 'filters'] as const;
+export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys', 'canned-responses', 'filters', 'organizations', 'bans'] as const;
 export type AdminEntity = (typeof ADMIN_ENTITIES)[number];
 
 /** The agent ticket actions (POST /scp/tickets/:id/<action>). */
@@ -93,6 +93,8 @@ export interface MatrixFixtures {
   adminId: number;
   userId: number;
   userEmail: string;
+  /** A user of the directory with no tickets (edited, banned and unbanned by the user-page rows). */
+  directoryUser: { id: number; email: string };
   /** Values for ticket actions: a priority, an SLA plan and a help topic other than the ticket's. */
   priorityId: number;
   slaPlanId: number;
@@ -158,6 +160,8 @@ async function buildAdminEntities(t: TestApp): Promise<Record<AdminEntity, numbe
     'api-keys': key.id,
     'canned-responses': (await t.db('canned_responses').insert({ title: unique('Canned '), body: 'Hello %{user.name}', department_id: null, is_active: true, created_at: ts, updated_at: ts }))[0],
     filters: (await t.db('ticket_filters').insert({ name: unique('Filter '), rules: JSON.stringify([{ field: 'email', op: 'ends', value: '@matrix.test' }]), no_autoresponse: true, created_at: ts, updated_at: ts }))[0],
+    organizations: (await t.db('organizations').insert({ name: unique('Org '), auto_cc: 'none', is_active: true, created_at: ts, updated_at: ts }))[0],
+    bans: (await t.db('bans').insert({ pattern: `${unique('banned')}@matrix.test`.toLowerCase(), created_at: ts }))[0],
   };
 }
 
@@ -191,6 +195,7 @@ export async function setUpActors(t: TestApp): Promise<MatrixActors> {
     departmentId, otherDepartmentId, ticket, otherTicket, actionTickets,
     attachmentId: await attach(t, ticket.id, 'matrix.txt'),
     agentId: agent.id, adminId: admin.id, userId: user.id, userEmail: user.email,
+    directoryUser: await buildUser(t.db),
     priorityId: await buildPriority(t.db), slaPlanId: await buildSlaPlan(t.db), topicId: await buildTopic(t.db),
     edit: await buildAdminEntities(t),
     remove: await buildAdminEntities(t),

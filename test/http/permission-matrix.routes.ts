@@ -169,6 +169,7 @@ const ticketActionRows: MatrixRow[] = (Object.keys(ACTION_ROWS) as TicketAction[
 const TABLES: Record<AdminEntity, string> = {
   departments: 'departments', 'sla-plans': 'sla_plans', schedules: 'schedules', 'help-topics': 'help_topics',
   priorities: 'priorities', teams: 'teams', agents: 'agents', 'api-keys': 'api_keys', 'canned-responses': 'canned_responses', filters: 'ticket_filters',
+  organizations: 'organizations', bans: 'bans',
 };
 
 const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, string>> = {
@@ -185,6 +186,8 @@ const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, s
   'api-keys': () => ({ allowedIp: '10.0.0.9', note: 'matrix', canCreateTickets: 'on' }),
   'canned-responses': () => ({ title: unique('Matrix canned '), body: 'Hello %{user.name}' }),
   filters: () => ({ name: unique('Matrix filter '), rule1Field: 'email', rule1Op: 'ends', rule1Value: '@matrix.test', noAutoresponse: 'on' }),
+  organizations: () => ({ name: unique('Matrix org '), domains: `${unique('org').toLowerCase()}.matrix.test`, autoCc: 'primary' }),
+  bans: () => ({ pattern: `@${unique('ban').toLowerCase()}.matrix.test`, note: 'matrix' }),
 };
 
 const adminEntityRows: MatrixRow[] = ADMIN_ENTITIES.flatMap((e): MatrixRow[] => {
@@ -301,6 +304,20 @@ export const MATRIX: MatrixRow[] = [
     body: (f) => ({ email: `${unique('phone')}@customers.test`, name: 'Caller', subject: 'Phoned in', message: 'By phone', source: 'phone', departmentId: String(f.departmentId) }),
     expect: agentsOnly('303 /scp/tickets/*', { otherDeptAgent: INVALID }), why: 'another department: "Choose one of your departments" (422, nothing created)',
   },
+  // ## User directory: every agent (a user page lists only the tickets the agent may see)
+  { method: 'GET', path: '/scp/users', url: () => '/scp/users?q=a', expect: agentsOnly(OK) },
+  { method: 'GET', path: '/scp/users/:id', url: (f) => `/scp/users/${f.userId}`, expect: agentsOnly(OK) },
+  {
+    method: 'POST', path: '/scp/users/:id', url: (f) => `/scp/users/${f.directoryUser.id}`, body: (f) => ({ name: 'Renamed in the matrix', email: f.directoryUser.email, phone: '555-0100' }),
+    unchanged: (db, f) => db('users').where({ id: f.directoryUser.id }).first(),
+    expect: (f) => agentsOnly(`303 /scp/users/${f.directoryUser.id}`),
+  },
+  ...(['ban', 'unban'] as const).map((action): MatrixRow => ({
+    method: 'POST', path: `/scp/users/:id/${action}`, url: (f) => `/scp/users/${f.directoryUser.id}/${action}`,
+    setup: async (db, f) => void (await db('users').where({ id: f.directoryUser.id }).update({ is_banned: action === 'unban' })),
+    unchanged: (db, f) => db('users').where({ id: f.directoryUser.id }).first(),
+    expect: (f) => agentsOnly(`303 /scp/users/${f.directoryUser.id}`),
+  })),
   { method: 'GET', path: '/scp/search', url: () => '/scp/search?q=matrix', expect: agentsOnly(OK), why: 'search message text: every agent (the results are only tickets they may see)' },
   { method: 'GET', path: '/scp/tickets/:id', url: (f) => `/scp/tickets/${f.ticket.id}`, expect: ticketStaff(OK) },
   { method: 'GET', path: '/scp/tickets/:id/canned/:cannedId', url: (f) => `/scp/tickets/${f.ticket.id}/canned/${f.edit['canned-responses']}`, expect: ticketStaff(OK), why: 'a canned response filled in for the ticket: those who may see the ticket' },
@@ -308,7 +325,7 @@ export const MATRIX: MatrixRow[] = [
   { method: 'GET', path: '/scp/attachments/:id', url: (f) => `/scp/attachments/${f.attachmentId}`, expect: ticketStaff(OK) },
 
   // ## Admin area: every page is for admins only (requireAdmin on the router; the services check again)
-  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters'].map(
+  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'organizations', 'bans'].map(
     (entity): MatrixRow => ({ method: 'GET', path: `/scp/admin/${entity}`, expect: adminsOnly(OK) }),
   ),
   ...adminEntityRows,

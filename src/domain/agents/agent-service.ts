@@ -55,6 +55,7 @@ export const agentSpec: CatalogSpec = {
     { table: 'thread_entries', column: 'agent_id', label: 'thread entry' },
     { table: 'ticket_events', column: 'agent_id', label: 'ticket event' },
     { table: 'ticket_filters', column: 'assignee_agent_id', label: 'ticket filter' },
+    { table: 'organizations', column: 'manager_agent_id', label: 'organization' },
   ],
 };
 

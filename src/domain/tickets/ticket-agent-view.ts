@@ -53,6 +53,8 @@ async function loadHeader(db: Db, ticketId: number, meId: number | null) {
     .leftJoin('sla_plans as s', 's.id', 't.sla_plan_id').leftJoin('help_topics as h', 'h.id', 't.topic_id').leftJoin('agents as a', 'a.id', 't.assignee_agent_id').leftJoin('teams as tm', 'tm.id', 't.team_id')
     .leftJoin('agents as me', (j) => j.on('me.id', '=', db.raw('?', [meId ?? 0])))
     .leftJoin('tickets as mt', 'mt.id', 't.merged_into_id');
+  // The requester's organization and ban, for the requester card (user-directory-service.ts).
+  q.leftJoin('organizations as org', 'org.id', 'u.organization_id').select('org.id as user_org_id', 'org.name as user_org_name', 'u.is_banned as user_is_banned');
   return lockJoin(q)
     .where('t.id', ticketId)
     .first('t.*', 'u.name as user_name', 'u.email as user_email', 'u.phone as user_phone', 'd.name as department_name', 'p.name as priority_name', 'p.color as priority_color',
@@ -106,7 +108,7 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       source: SOURCE_LABELS[t.source as TicketSource] ?? t.source, dueAt: formatDate(dbDate(t.due_at), tz), dueKind: manual ? 'manual' : t.sla_due_at ? 'sla' : null,
       slaDueAt: formatDate(dbDate(t.sla_due_at), tz), manualDueAt: formatDate(manual, tz), manualDueInput: toLocalInput(manual, tz), timezone: tz,
       isOverdue: dbBool(t.is_overdue), isAnswered: dbBool(t.is_answered), assignee: t.assignee_agent_id ? { id: t.assignee_agent_id, name: t.assignee_name } : null,
-      team: t.team_id ? { id: t.team_id, name: t.team_name } : null, requester: { name: t.user_name, email: t.user_email, phone: t.user_phone ?? '' },
+      team: t.team_id ? { id: t.team_id, name: t.team_name } : null, requester: { id: Number(t.user_id), name: t.user_name, email: t.user_email, phone: t.user_phone ?? '', organization: t.user_org_id ? { id: Number(t.user_org_id), name: String(t.user_org_name) } : null, isBanned: dbBool(t.user_is_banned) },
       ccs: collaboratorsFrom(t.collaborators),
       tasks: tasksFrom(t.tasks).map((k) => ({ ...k, dueText: formatDate(k.dueAt, tz), isLate: !k.isDone && !!k.dueAt && k.dueAt.getTime() < ctx.clock().getTime() })),
       /** Merged into another ticket: nothing more happens here (the page links there). */

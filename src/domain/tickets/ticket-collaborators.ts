@@ -46,7 +46,7 @@ type Person = { address: string; name?: string };
  * banned sender, a CC already, one too many) is refused with ValidationFailed on `field`, or, without
  * a `field` (mail), skipped. Returns how many were added.
  */
-async function addPeople(ctx: ServiceContext, trx: Knex.Transaction, ticket: { id: number; user_id: number }, people: Person[], opts: { field?: string; by?: 'email' | 'merge'; system?: Set<string> } = {}): Promise<number> {
+async function addPeople(ctx: ServiceContext, trx: Knex.Transaction, ticket: { id: number; user_id: number }, people: Person[], opts: { field?: string; by?: 'email' | 'merge' | 'organization'; system?: Set<string> } = {}): Promise<number> {
   const system = opts.system ?? (await systemAddresses(trx, await getSettings(trx)));
   const requester = await trx('users').where({ id: ticket.user_id }).first('email');
   const current = new Set<string>((await trx('ticket_collaborators as tc').join('users as u', 'u.id', 'tc.user_id').where('tc.ticket_id', ticket.id).pluck('u.email')).map(String));
@@ -164,4 +164,12 @@ export async function addCollaboratorsFromMerge(ctx: ServiceContext, trx: Knex.T
   const people: Person[] = await trx('users').where('id', from.user_id).orWhereIn('id', trx('ticket_collaborators').where({ ticket_id: from.id }).select('user_id'))
     .orderBy('id').select('email as address', 'name');
   return addPeople(ctx, trx, into, people, { by: 'merge' });
+}
+
+/**
+ * Members of the requester's organization copied on their new ticket (organization-service.ts
+ * copyOrganizationOnTicket; event `cc_added` by: 'organization'; those who may not follow it skipped).
+ */
+export async function addCollaboratorsFromOrganization(ctx: ServiceContext, trx: Knex.Transaction, ticket: { id: number; user_id: number }, people: Person[]): Promise<number> {
+  return addPeople(ctx, trx, ticket, people, { by: 'organization' });
 }

@@ -99,7 +99,7 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
     case 'note':
       return 'Added an internal note';
     case 'assigned':
-      return `Assigned to ${data.agentName ?? names.get(Number(data.to)) ?? 'an agent'}${data.fromName ? ` (was ${data.fromName})` : ''}`;
+      return `Assigned to ${data.agentName ?? names.get(Number(data.to)) ?? 'an agent'}${data.fromName ? ` (was ${data.fromName})` : ''}${data.by === 'organization' ? ' as the account manager of the requester’s organization' : ''}`;
     case 'team_assigned':
       return `Assigned to team ${data.teamName ?? ''}${data.fromName ? ` (was ${data.fromName})` : ''}`;
     case 'claimed':
@@ -124,7 +124,7 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
     case 'status_changed':
       return data.by === 'user_reply' ? 'Reopened by the user’s message' : `Status changed from ${statusLabel(data.from)} to ${statusLabel(data.to)}`;
     case 'cc_added':
-      return `${data.by === 'email' ? 'CC added from the email’s recipients' : data.by === 'merge' ? 'CC added from the merged ticket' : 'CC added'}: ${data.name ?? ''} <${data.email ?? ''}>`;
+      return `${data.by === 'email' ? 'CC added from the email’s recipients' : data.by === 'merge' ? 'CC added from the merged ticket' : data.by === 'organization' ? 'CC added from the requester’s organization' : 'CC added'}: ${data.name ?? ''} <${data.email ?? ''}>`;
     case 'merged':
       return data.into
         ? `Merged into #${data.into} (${plural(Number(data.entries ?? 0), 'thread entry', 'thread entries')} moved there); closed`

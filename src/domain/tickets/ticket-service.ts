@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { toDbDate } from '../../db/dialect.ts';
+import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { isAgent } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
@@ -12,6 +12,7 @@ import { applyTicketFilters, type FilterSubject } from '../filters/ticket-filter
 import { getSettings } from '../settings/settings-service.ts';
 import { computeSlaDueAt } from '../sla/sla-service.ts';
 import { findOrCreateUser } from '../users/user-service.ts';
+import { copyOrganizationOnTicket } from '../users/organization-service.ts';
 import { notifyTicket } from '../mail/ticket-notifications.ts';
 import { email, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
 import { checkAttachments, storeAttachments, type UploadedFile } from './attachment-service.ts';
@@ -74,15 +75,22 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
   const notifyUser = input.notifyUser && !filtered.noAutoresponse;
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
-    const user = await findOrCreateUser(trx, { email: input.email, name: input.name, phone: input.phone }, now, sender.user);
+    // A new address joins the organization claiming its domain (read with the sender).
+    const user = await findOrCreateUser(trx, { email: input.email, name: input.name, phone: input.phone, organizationId: sender.organization?.id ?? null }, now, sender.user);
     const explicitAssignee = isAgent(ctx.actor) || ctx.actor.kind === 'system' ? await checkAssignee(trx, input.assigneeId, route.departmentId) : null;
     // A filter's agent only when they work in the ticket's department (else the ticket stays unassigned, and the history says so).
     const filterAssignee = !explicitAssignee && filtered.assigneeId ? await checkAssignee(trx, filtered.assigneeId, route.departmentId).catch((err: unknown) => {
       if (err instanceof ValidationFailed) return null;
       throw err;
     }) : null;
-    const assignee = explicitAssignee ?? filterAssignee;
-    const teamId = !assignee && !input.assigneeId && filtered.teamId ? filtered.teamId : null;
+    const teamId = !explicitAssignee && !filterAssignee && !input.assigneeId && filtered.teamId ? filtered.teamId : null;
+    // Nothing else assigned it: the account manager of the requester's organization, when they work in its department.
+    const managerId = sender.organization?.managerAgentId;
+    const orgAssignee = !explicitAssignee && !filterAssignee && !input.assigneeId && !teamId && managerId ? await checkAssignee(trx, managerId, route.departmentId).catch((err: unknown) => {
+      if (err instanceof ValidationFailed) return null;
+      throw err;
+    }) : null;
+    const assignee = explicitAssignee ?? filterAssignee ?? orgAssignee;
     const ts = toDbDate(now);
     const { id, number } = await insertTicketWithNumber(trx, settings, {
       // search_text: the subject's and the requester's words for the quick search (its word index follows: ticket-search-index.ts).
@@ -99,11 +107,12 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
     });
     await storeAttachments(trx, id, entryId, files, now);
     const events: Parameters<typeof recordTicketEvents>[3] = [['created', { source: input.source, departmentId: route.departmentId, slaPlanId: route.slaPlanId, userId: user.id }]];
-    if (assignee) events.push(['assigned', { to: assignee, ...(assignee === filterAssignee ? { by: 'filter' } : {}) }]);
+    if (assignee) events.push(['assigned', { to: assignee, ...(assignee === filterAssignee ? { by: 'filter' } : assignee === orgAssignee ? { by: 'organization' } : {}) }]);
     if (teamId) events.push(['team_assigned', { teamId, teamName: filtered.teamName ?? null, by: 'filter' }]);
     const unassignable = filtered.assigneeId && !filterAssignee && !explicitAssignee && !input.assigneeId;
     for (const a of filtered.applied) events.push(['filter_applied', { filter: a.filter, actions: a.actions, ...(unassignable && a.filter === filtered.assignedBy ? { notAssigned: true } : {}) }]);
     await recordTicketEvents(tctx, trx, id, events);
+    if (sender.organization) await copyOrganizationOnTicket(tctx, trx, sender.organization, { id, userId: user.id });
     const ticket = { id, number, subject: input.subject, departmentId: route.departmentId, department: route.department, user, entry: { id: entryId, ...entry } };
     await notifyTicket(tctx, trx, { kind: 'ticket_created', ticket, notifyUser, alertAgents: input.alertAgents });
     if (assignee && assignee !== (isAgent(ctx.actor) ? ctx.actor.id : 0)) await notifyTicket(tctx, trx, { kind: 'ticket_assigned', ticketId: id, agentId: assignee });
@@ -158,7 +167,9 @@ export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInp
     const ts = toDbDate(now);
     // The poster: the requester, or a CC writing on the portal or by mail (the actor); the requester for the system.
     const posterId = ctx.actor.kind === 'user' ? ctx.actor.id : t.user_id;
-    const user = await trx('users').where({ id: posterId }).first('name');
+    const user = await trx('users').where({ id: posterId }).first('name', 'is_banned');
+    // A banned user writes no more (mail from a banned address is refused before it gets here).
+    if (ctx.actor.kind === 'user' && dbBool(user?.is_banned)) throw new Forbidden('Messages from this address are not accepted.', 'USER_BANNED');
     const [entryId] = await trx('thread_entries').insert({
       ticket_id: t.id, kind: 'message', user_id: posterId, poster_name: user?.name ?? null, body: input.message, source: input.source,
       message_id: input.messageId ?? null, created_at: ts,

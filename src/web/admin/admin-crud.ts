@@ -41,8 +41,8 @@ export interface LoadedItem {
   values: Record<string, unknown>;
   name: string;
   isActive: boolean;
-  /** Read-only facts shown above the form (label → text). */
-  facts?: [string, string][];
+  /** Read-only facts shown above the form (label → text, and a link for the text). */
+  facts?: [label: string, text: string, href?: string][];
   [extra: string]: unknown;
 }
 

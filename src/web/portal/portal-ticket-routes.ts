@@ -6,7 +6,7 @@ import { flash, render } from '../shared/render.ts';
 import { formRateLimited, rateLimitedText, single } from '../shared/area.ts';
 import { regenerateSession, saveSession } from '../shared/session.ts';
 import { sendAttachment } from '../shared/send-attachment.ts';
-import { InvalidTransition, ValidationFailed, type FieldErrors } from '../../domain/errors.ts';
+import { Forbidden, InvalidTransition, ValidationFailed, type FieldErrors } from '../../domain/errors.ts';
 import type { Settings } from '../../domain/settings/settings-service.ts';
 import type { UploadedFile } from '../../domain/tickets/attachment-service.ts';
 import * as portal from '../../domain/tickets/ticket-portal-service.ts';
@@ -118,6 +118,8 @@ export function portalTicketRoutes(d: AppDeps): Router {
       await grantTicketAccess(req, { userId: t.userId, ticketId: t.id });
       res.redirect(303, `/tickets/${t.number}/opened`);
     } catch (err) {
+      // Refused (a banned sender, a ticket filter): said on the form, the text kept.
+      if (err instanceof Forbidden && (err.code === 'USER_BANNED' || err.code === 'TICKET_REJECTED')) return renderNew(req, res, { errors: { _: err.message }, values: typed(req.body), filesDropped: up.hadFiles }, 403);
       if (!(err instanceof ValidationFailed)) throw err;
       await renderNew(req, res, { errors: err.fields, values: typed(req.body), filesDropped: up.hadFiles }, 422);
     }
@@ -177,7 +179,7 @@ export function portalTicketRoutes(d: AppDeps): Router {
       flash(req, 'success', r.reopened ? 'Your message was added and the ticket has been reopened.' : 'Your message was added.');
       res.redirect(303, `/tickets/${r.number}`);
     } catch (err) {
-      if (err instanceof InvalidTransition) return renderTicket(req, res, { errors: { message: err.message }, values: typed(req.body) }, err.status);
+      if (err instanceof InvalidTransition || (err instanceof Forbidden && err.code === 'USER_BANNED')) return renderTicket(req, res, { errors: { message: err.message }, values: typed(req.body) }, err.status);
       if (!(err instanceof ValidationFailed)) throw err;
       await renderTicket(req, res, { errors: err.fields, values: typed(req.body), filesDropped: up.hadFiles }, 422);
     }

@@ -13,6 +13,7 @@ import { adminRouter } from '../admin/admin-routes.ts';
 import { scpTicketRoutes } from './scp-ticket-routes.ts';
 import { scpAccountRoutes } from './scp-account-routes.ts';
 import { scpReportRoutes } from './scp-report-routes.ts';
+import { scpUserRoutes } from './scp-user-routes.ts';
 import { scpPriorityStyleRoutes } from './scp-priority-styles.ts';
 
 export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
@@ -38,6 +39,7 @@ export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.use(scpDashboardRoutes(d));
   router.use(scpTicketRoutes(d));
   router.use(scpReportRoutes(d));
+  router.use(scpUserRoutes(d));
   router.use('/admin', adminRouter(d));
   router.use(notFoundHandler());
   router.use(htmlErrorHandler());

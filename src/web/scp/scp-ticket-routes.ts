@@ -126,7 +126,9 @@ export function scpTicketRoutes(d: AppDeps): Router {
   // ## New ticket on behalf of a user
   router.get('/tickets/new', async (req, res) => {
     const form = await getNewTicketForm(ctxFrom(req, res));
-    await render(req, res, 'scp/tickets/new', { ...form, values: form.defaults }, { title: 'New ticket' });
+    // From a user's page: the requester filled in (?email=&name=).
+    const requester = { email: single(req.query.email)?.slice(0, 191), name: single(req.query.name)?.slice(0, 120) };
+    await render(req, res, 'scp/tickets/new', { ...form, values: { ...form.defaults, ...(requester.email ? requester : {}) } }, { title: 'New ticket' });
   });
   router.post('/tickets', upload, async (req, res) => {
     try {

@@ -1,0 +1,210 @@
+/**
+ * Organizations (osTicket's, Zendesk's, Zammad's): the company a requester belongs to. Admins keep
+ * them (Admin → Organizations); agents put a user in one on the user page (user-directory-service.ts).
+ * An organization:
+ * - claims email domains: a new address at one of them joins it when the help desk first meets it
+ *   (findOrCreateUser; a known user keeps the organization an agent gave them);
+ * - may copy its primary contacts, or all its members, on each new ticket of a member (`autoCc`,
+ *   osTicket's "add collaborators" flags; the CCs get the replies and may answer);
+ * - may have an account manager, given a member's new tickets that nothing else assigned.
+ * A disabled organization keeps its members but claims no new ones and copies or assigns nothing.
+ */
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import { dbBool, toDbDate, whereStartsWith } from '../../db/dialect.ts';
+import { recordAudit } from '../audit/audit-service.ts';
+import { inTransaction, type ServiceContext } from '../context.ts';
+import { ValidationFailed } from '../errors.ts';
+import { optionalId, optionalText, requiredText } from '../validation.ts';
+import {
+  assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, paginate, setCatalogActive, validateForm, writeOrConflict,
+  type CatalogSpec, type FormInput, type Page,
+} from '../admin/admin-support.ts';
+import { addCollaboratorsFromOrganization } from '../tickets/ticket-collaborators.ts';
+import type { SenderOrganization } from './user-service.ts';
+
+type Db = Knex | Knex.Transaction;
+
+export const AUTO_CC = ['none', 'primary', 'all'] as const;
+export const AUTO_CC_LABELS: Record<(typeof AUTO_CC)[number], string> = {
+  none: 'Nobody',
+  primary: 'Its primary contacts',
+  all: 'All its members',
+};
+/** Most domains one organization claims. */
+const MAX_DOMAINS = 20;
+
+export interface Organization {
+  id: number;
+  name: string;
+  domains: string[];
+  notes: string | null;
+  autoCc: (typeof AUTO_CC)[number];
+  managerAgentId: number | null;
+  isActive: boolean;
+}
+
+const toOrganization = (r: any, domains: string[] = []): Organization => ({
+  id: r.id, name: r.name, domains, notes: r.notes ?? null, autoCc: (AUTO_CC as readonly string[]).includes(r.auto_cc) ? r.auto_cc : 'none',
+  managerAgentId: r.manager_agent_id ?? null, isActive: dbBool(r.is_active),
+});
+
+export const organizationSpec: CatalogSpec<Organization> = { table: 'organizations', entity: 'organization', label: 'organization', usedBy: [], toDomain: (r) => toOrganization(r) };
+
+/** A domain as stored: lower case, without a leading '@' or 'www.'. */
+const DOMAIN = /^(?=.{1,191}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** Domains typed one per line (or separated by commas or spaces): each checked, duplicates dropped. */
+const domainList = z.preprocess(
+  (v) => (v === undefined || v === null ? '' : v),
+  z.string({ error: 'Domains must be text' }).max(4000, 'Too many domains').transform((text, zctx) => {
+    const out: string[] = [];
+    for (const raw of text.split(/[\s,;]+/).map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean)) {
+      if (!DOMAIN.test(raw)) {
+        zctx.addIssue({ code: 'custom', message: `“${raw.slice(0, 60)}” is not a domain (e.g. example.com)` });
+        return z.NEVER;
+      }
+      if (!out.includes(raw)) out.push(raw);
+    }
+    if (out.length > MAX_DOMAINS) {
+      zctx.addIssue({ code: 'custom', message: `At most ${MAX_DOMAINS} domains` });
+      return z.NEVER;
+    }
+    return out;
+  }),
+);
+
+export const OrganizationInput = z.object({
+  name: requiredText(120, 'Name'),
+  domains: domainList,
+  notes: optionalText(5000, 'Notes'),
+  autoCc: z.enum(AUTO_CC, { error: 'Choose from the list' }).default('none'),
+  managerAgentId: optionalId,
+});
+export type OrganizationInput = FormInput<typeof OrganizationInput>;
+type Parsed = z.output<typeof OrganizationInput>;
+
+/** A domain another organization claims is refused (one organization per domain). @throws ValidationFailed */
+async function assertDomainsFree(db: Db, domains: string[] | undefined, exceptId?: number): Promise<void> {
+  if (!domains?.length) return;
+  const q = db('organization_domains as od').join('organizations as o', 'o.id', 'od.organization_id').whereIn('od.domain', domains).select('od.domain', 'o.name');
+  if (exceptId) q.whereNot('od.organization_id', exceptId);
+  const taken = await q.first();
+  if (taken) throw new ValidationFailed({ domains: `${taken.domain} belongs to ${taken.name}` });
+}
+
+function validate(ctx: ServiceContext, raw: OrganizationInput, exceptId?: number): Promise<Parsed> {
+  return validateForm(OrganizationInput, raw, (v) => [
+    () => assertUnique(ctx.db, organizationSpec, 'name', v.name, exceptId),
+    () => assertDomainsFree(ctx.db, v.domains, exceptId),
+    () => assertRefs(ctx.db, [['managerAgentId', 'agents', v.managerAgentId]]),
+  ]);
+}
+
+const toRow = (input: Parsed) => ({ name: input.name, notes: input.notes ?? null, auto_cc: input.autoCc, manager_agent_id: input.managerAgentId ?? null });
+
+async function writeDomains(trx: Knex.Transaction, orgId: number, domains: string[]): Promise<void> {
+  await trx('organization_domains').where({ organization_id: orgId }).delete();
+  if (domains.length) await trx('organization_domains').insert(domains.map((domain) => ({ domain, organization_id: orgId })));
+}
+
+export interface OrganizationListItem extends Organization {
+  managerName: string | null;
+  memberCount: number;
+}
+
+/** Organizations by name (search: name or a domain starting with `q`), a page at a time. @throws Forbidden */
+export async function listOrganizations(ctx: ServiceContext, query: { q?: string; page?: string } = {}): Promise<Page<OrganizationListItem>> {
+  assertAdmin(ctx);
+  const q = ctx.db('organizations as o').leftJoin('agents as a', 'a.id', 'o.manager_agent_id')
+    .select('o.*', 'a.name as manager_name', ctx.db('users').count('*').where('organization_id', ctx.db.ref('o.id')).as('member_count'))
+    .orderBy(['o.name', 'o.id']);
+  const term = query.q?.trim().toLowerCase();
+  if (term) {
+    q.where((w) => void whereStartsWith(w, 'o.name', term).orWhereExists(whereStartsWith(ctx.db('organization_domains as od').whereRaw('od.organization_id = o.id'), 'od.domain', term)));
+  }
+  const page = await paginate(ctx.db, q, query.page, 50, (r: any) => ({ ...toOrganization(r), managerName: r.manager_name ?? null, memberCount: Number(r.member_count) }));
+  const domains = await domainsOf(ctx.db, page.items.map((o) => o.id));
+  for (const o of page.items) o.domains = domains.get(o.id) ?? [];
+  return page;
+}
+
+async function domainsOf(db: Db, ids: number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (!ids.length) return out;
+  for (const r of await db('organization_domains').whereIn('organization_id', ids).orderBy('domain').select('organization_id', 'domain')) {
+    const list = out.get(r.organization_id) ?? [];
+    list.push(r.domain);
+    out.set(r.organization_id, list);
+  }
+  return out;
+}
+
+/** @throws Forbidden, NotFound */
+export async function getOrganization(ctx: ServiceContext, orgId: number): Promise<Organization & { memberCount: number }> {
+  assertAdmin(ctx);
+  const row = await loadRow(ctx.db, organizationSpec, orgId);
+  const members = await ctx.db('users').where({ organization_id: orgId }).count<{ n: number }[]>({ n: '*' });
+  return { ...toOrganization(row, (await domainsOf(ctx.db, [orgId])).get(orgId)), memberCount: Number(members[0].n) };
+}
+
+/** @throws Forbidden, ValidationFailed, Conflict NAME_TAKEN */
+export async function createOrganization(ctx: ServiceContext, raw: OrganizationInput): Promise<Organization> {
+  assertAdmin(ctx);
+  const input = await validate(ctx, raw);
+  return writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, organizationSpec, 'name', input.name);
+    await assertDomainsFree(trx, input.domains);
+    const now = toDbDate(ctx.clock());
+    const [orgId] = await trx('organizations').insert({ ...toRow(input), is_active: true, created_at: now, updated_at: now });
+    await writeDomains(trx, orgId, input.domains);
+    const org = toOrganization({ ...toRow(input), id: orgId, is_active: true }, input.domains);
+    await recordAudit(ctx, trx, { action: 'organization.create', entity: 'organization', entityId: orgId, after: org });
+    return org;
+  }), () => nameTaken('organization'));
+}
+
+/** @throws Forbidden, NotFound, ValidationFailed, Conflict NAME_TAKEN */
+export async function updateOrganization(ctx: ServiceContext, orgId: number, raw: OrganizationInput): Promise<void> {
+  assertAdmin(ctx);
+  const input = await validate(ctx, raw, orgId);
+  await writeOrConflict(() => inTransaction(ctx, async (trx) => {
+    await assertUnique(trx, organizationSpec, 'name', input.name, orgId);
+    await assertDomainsFree(trx, input.domains, orgId);
+    const before = toOrganization(await loadRow(trx, organizationSpec, orgId), (await domainsOf(trx, [orgId])).get(orgId));
+    await trx('organizations').where({ id: orgId }).update({ ...toRow(input), updated_at: toDbDate(ctx.clock()) });
+    await writeDomains(trx, orgId, input.domains);
+    const after = toOrganization({ ...toRow(input), id: orgId, is_active: before.isActive }, input.domains);
+    await recordAudit(ctx, trx, { action: 'organization.update', entity: 'organization', entityId: orgId, ...changes({ ...before }, { ...after }) });
+  }), () => nameTaken('organization'));
+}
+
+/** @throws Forbidden, NotFound */
+export function setOrganizationActive(ctx: ServiceContext, orgId: number, active: boolean): Promise<void> {
+  return setCatalogActive(ctx, organizationSpec, orgId, active);
+}
+
+/** Deletes an organization; its members stay, in no organization (the audit row lists how many). @throws Forbidden, NotFound */
+export function deleteOrganization(ctx: ServiceContext, orgId: number): Promise<void> {
+  return deleteCatalogRow(ctx, organizationSpec, orgId, async (trx) => {
+    await trx('users').where({ organization_id: orgId }).update({ organization_id: null, is_primary_contact: false });
+  });
+}
+
+/** Active organizations by name, for the user page's choice. */
+export async function organizationChoices(db: Db): Promise<{ id: number; name: string; isActive: boolean }[]> {
+  const rows = await db('organizations').orderBy(['name', 'id']).select('id', 'name', 'is_active');
+  return rows.map((r: any) => ({ id: r.id, name: r.name, isActive: dbBool(r.is_active) }));
+}
+
+/**
+ * What a member's new ticket gets from their organization, in the caller's transaction (openTicket):
+ * the primary contacts or all members as CCs (up to the CC limit, the requester and people who may
+ * not follow a ticket left out; event `cc_added` by 'organization'). Returns how many were added.
+ */
+export async function copyOrganizationOnTicket(ctx: ServiceContext, trx: Knex.Transaction, org: SenderOrganization, ticket: { id: number; userId: number }): Promise<number> {
+  if (org.autoCc === 'none') return 0;
+  const q = trx('users').where({ organization_id: org.id, is_banned: false }).whereNot('id', ticket.userId).orderBy([{ column: 'is_primary_contact', order: 'desc' }, 'name', 'id']).limit(50).select('email', 'name');
+  if (org.autoCc === 'primary') q.where('is_primary_contact', true);
+  const people = (await q).map((r: any) => ({ address: String(r.email), name: String(r.name) }));
+  return people.length ? addCollaboratorsFromOrganization(ctx, trx, { id: ticket.id, user_id: ticket.userId }, people) : 0;
+}
