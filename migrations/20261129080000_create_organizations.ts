@@ -4,8 +4,10 @@ import { createTable, timestamps } from './support/table-options.ts';
 // Organizations (osTicket's, Zendesk's, Zammad's): the company a requester belongs to. Users join one
 // by hand (the user page) or by the email domains the organization claims, when the help desk first
 // meets them. An organization may copy its primary contacts or all its members on every new ticket of
-// a member (osTicket's "add collaborators" flags), and may have an account manager who is given the
-// unassigned new tickets of its members (src/domain/users/organization-service.ts).
+// a member (osTicket's "add collaborators" flags), may let its primary contacts or all its members see
+// all its tickets on the portal once signed in (osTicket's "ticket sharing" flags), and may have an
+// account manager who is given the unassigned new tickets of its members
+// (src/domain/users/organization-service.ts).
 // users.organization_id is a plain indexed column, no foreign key: adding a constraint makes MariaDB
 // copy the users table (ALGORITHM=COPY); the service checks the reference and clears it on delete.
 export async function up(knex: Knex): Promise<void> {
@@ -14,6 +16,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('name', 120).notNullable().unique();
     t.text('notes');
     t.string('auto_cc', 10).notNullable().defaultTo('none'); // none | primary | all
+    t.string('portal_share', 10).notNullable().defaultTo('none'); // who of its members, signed in on the portal, see all its tickets: none | primary | all
     t.integer('manager_agent_id').unsigned().references('id').inTable('agents');
     t.boolean('is_active').notNullable().defaultTo(true);
     timestamps(t);

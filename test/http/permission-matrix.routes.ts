@@ -244,6 +244,9 @@ export const MATRIX: MatrixRow[] = [
     expect: (f) => everyone(`303 /tickets/${f.ticket.number}`), why: 'the email and number together are the key to a ticket',
   },
   { method: 'GET', path: '/tickets/access', url: () => '/tickets/access?token=not-a-token', expect: everyone(PORTAL_STATUS), why: 'a valid link is how the portal clients sign in (setUpActors)' },
+  { method: 'GET', path: '/signin', expect: everyone(OK) },
+  { method: 'POST', path: '/signin', body: (f) => ({ email: f.userEmail }), expect: everyone('303 /signin'), why: 'anyone may ask; a link is mailed to the address only (the answer is the same for every address)' },
+  { method: 'GET', path: '/signin/link', url: () => '/signin/link?token=not-a-token', expect: everyone('303 /signin'), why: 'only a link from the mail signs in (test/http/portal-signin.test.ts)' },
 
   // ## Portal: the user's ticket (the session reads only the tickets it was opened for)
   {

@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { dbDate, toDbDate } from '../../db/dialect.ts';
 
-export type TokenKind = 'portal_access' | 'password_reset';
+/** portal_access: one ticket, from mail; portal_signin: every ticket of a user, once (a sign-in link); password_reset: an agent's. */
+export type TokenKind = 'portal_access' | 'portal_signin' | 'password_reset';
 
 export function hashToken(token: string): string {
   return crypto.createHash('sha256').update(token, 'utf8').digest('hex');

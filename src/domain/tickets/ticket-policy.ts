@@ -22,11 +22,28 @@ export function agentCanSee(actor: AgentActor, t: TicketAccessFacts): boolean {
 
 /**
  * A user sees their own tickets and those they are a CC of (`isCc`, read by loadTicketFor); a portal
- * session only the tickets it was opened for.
+ * session only the tickets it was opened for. A user signed in with their email (a session of all
+ * their tickets: no `ticketIds`) also sees their organization's tickets when it shares them with
+ * them (`orgShared`, read by loadTicketFor: see sharedByOrganization).
  */
-export function userCanSee(actor: Extract<Actor, { kind: 'user' }>, t: TicketAccessFacts, isCc = false): boolean {
+export function userCanSee(actor: Extract<Actor, { kind: 'user' }>, t: TicketAccessFacts, isCc = false, orgShared = false): boolean {
+  if (actor.ticketIds === undefined) return t.user_id === actor.id || isCc || orgShared;
   if (t.user_id !== actor.id && !isCc) return false;
-  return actor.ticketIds === undefined || actor.ticketIds.includes(t.id);
+  return actor.ticketIds.includes(t.id);
+}
+
+/**
+ * The users whose tickets `userId`'s organization shares with them (organizations.portal_share: every
+ * member, or the primary contacts; the organization active), as a subquery of user ids: the members
+ * of their organization, or none.
+ */
+export function sharedByOrganization(db: Knex | Knex.Transaction, userId: number): Knex.QueryBuilder {
+  return db('users as me')
+    .join('organizations as so', (j) => void j.on('so.id', 'me.organization_id').andOnVal('so.is_active', true))
+    .join('users as member', 'member.organization_id', 'me.organization_id')
+    .where('me.id', userId)
+    .andWhere((w) => w.where('so.portal_share', 'all').orWhere((p) => p.where('so.portal_share', 'primary').andWhere('me.is_primary_contact', true)))
+    .select('member.id');
 }
 
 /**
@@ -69,12 +86,18 @@ export async function loadTicketFor(
   const key = 'id' in where ? { 'tickets.id': where.id } : { 'tickets.number': where.number };
   const q = db('tickets').where(key).first('tickets.*', ...(opts.columns ?? []));
   if (opts.departmentName) q.leftJoin('departments', 'departments.id', 'tickets.department_id').select('departments.name as department_name');
-  // A user may be a CC of the ticket: its CCs come with it (`collaborators`, see ticket-collaborator-list.ts).
+  // A user may be a CC of the ticket: its CCs come with it (`collaborators`, see ticket-collaborator-list.ts);
+  // a signed-in user may see it through their organization (`org_shared`).
   if (actor.kind === 'user') q.select(collaboratorsColumn(db, db.ref('tickets.id')));
+  if (actor.kind === 'user' && actor.ticketIds === undefined) {
+    q.select(db.raw('(case when tickets.user_id in ? then 1 else 0 end) as org_shared', [sharedByOrganization(db, actor.id)]));
+  }
   if (opts.forUpdate) q.forUpdate();
   const row = await q;
-  const isCc = !!row && actor.kind === 'user' && collaboratorsFrom(row.collaborators).some((c) => c.id === actor.id);
-  if (!row || !(isCc && actor.kind === 'user' ? userCanSee(actor, row, true) : canSeeTicket(actor, row))) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
+  const visible = !!row && (actor.kind === 'user'
+    ? userCanSee(actor, row, collaboratorsFrom(row.collaborators).some((c) => c.id === actor.id), Number(row.org_shared) === 1)
+    : canSeeTicket(actor, row));
+  if (!visible) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
   return row;
 }
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { dbDate, toDbDate } from '../../db/dialect.ts';
+import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
 import type { UserActor } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { Forbidden, InvalidTransition, NotFound, ValidationFailed } from '../errors.ts';
@@ -18,7 +18,7 @@ import { loadSessionUser } from '../users/user-service.ts';
 import { recordTicketEvent } from './ticket-events.ts';
 import { ccExists, collaboratorsFrom, ticketOfParticipant } from './ticket-collaborator-list.ts';
 import { followMerges } from './ticket-merge.ts';
-import { loadTicketFor } from './ticket-policy.ts';
+import { loadTicketFor, sharedByOrganization } from './ticket-policy.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { addUserMessage, openTicket, type OpenedTicket } from './ticket-service.ts';
 import { STATUS_LABELS, type TicketStatus } from './ticket-status.ts';
@@ -49,12 +49,17 @@ function numberFromUrl(raw: unknown): string {
   return r.data;
 }
 
-/** The portal actor for a session: the user, limited to the tickets this session was opened for. */
-export async function loadPortalActor(db: Knex | Knex.Transaction, session: { userId?: number; ticketIds?: number[] }): Promise<UserActor | null> {
-  if (!session.userId || !Array.isArray(session.ticketIds) || !session.ticketIds.length) return null;
+/**
+ * The portal actor for a session: the user, limited to the tickets this session was opened for; or,
+ * signed in with their email (`allTickets`: a sign-in link), to every ticket of theirs (no `ticketIds`).
+ */
+export async function loadPortalActor(db: Knex | Knex.Transaction, session: { userId?: number; ticketIds?: number[]; allTickets?: boolean }): Promise<UserActor | null> {
+  const full = session.allTickets === true;
+  if (!session.userId || (!full && (!Array.isArray(session.ticketIds) || !session.ticketIds.length))) return null;
   const u = await loadSessionUser(db, session.userId);
   if (!u) return null;
-  return { kind: 'user', id: u.id, email: u.email, name: u.name, ticketIds: session.ticketIds.filter((n) => Number.isInteger(n)) };
+  if (full) return { kind: 'user', id: u.id, email: u.email, name: u.name };
+  return { kind: 'user', id: u.id, email: u.email, name: u.name, ticketIds: (session.ticketIds ?? []).filter((n) => Number.isInteger(n)) };
 }
 
 /** Help topics a user may choose (public and active), by name; and the preselected default. */
@@ -146,6 +151,45 @@ export async function useAccessLink(ctx: ServiceContext, token: unknown): Promis
   return t ? { userId: row.userId, ticketId: t.id, number: t.number } : null;
 }
 
+/** A sign-in link works once, for an hour. */
+export const SIGNIN_LINK_TTL_MINUTES = 60;
+/** At most this many sign-in links per address in 15 minutes. */
+const MAX_SIGNIN_LINKS_PER_15_MIN = 3;
+
+const SignInInput = z.object({ email });
+
+/**
+ * "Sign in with your email": mails the user of that address a link that signs this browser in to
+ * every ticket of theirs (useSignInLink). The caller always says the same thing, so the answer never
+ * tells whether the address is known; an unknown or banned address, or one that asked too often, gets
+ * no mail. @throws ValidationFailed (a malformed address only)
+ */
+export async function requestSignInLink(ctx: ServiceContext, raw: { email?: unknown }): Promise<void> {
+  const input = parseInput(SignInInput, raw);
+  const user = await ctx.db('users').where({ email: input.email }).first('id', 'email', 'name', 'is_banned');
+  if (!user || dbBool(user.is_banned)) return;
+  const now = ctx.clock();
+  await inTransaction(ctx, async (trx) => {
+    const recent = await trx('access_tokens').where({ user_id: user.id, kind: 'portal_signin' }).where('created_at', '>', toDbDate(new Date(now.getTime() - 15 * 60_000))).count({ n: '*' });
+    if (Number(recent[0].n) >= MAX_SIGNIN_LINKS_PER_15_MIN) return;
+    const token = await createAccessToken(trx, { kind: 'portal_signin', userId: user.id, ttlMinutes: SIGNIN_LINK_TTL_MINUTES }, now);
+    await queueMail(withDb(ctx, trx), trx, {
+      template: 'signin-link', to: user.email, toName: user.name, automatic: 'auto-generated',
+      vars: { userName: user.name, validMinutes: SIGNIN_LINK_TTL_MINUTES, signInUrl: `${ctx.publicUrl}/signin/link?token=${encodeURIComponent(token)}` },
+    });
+  });
+}
+
+/** A sign-in link from mail: used up here (it works once). Returns the user it signs in, or null for an unknown, used, expired or malformed link, or a banned user. */
+export async function useSignInLink(ctx: ServiceContext, token: unknown): Promise<{ userId: number } | null> {
+  return inTransaction(ctx, async (trx) => {
+    const row = await findAccessToken(trx, 'portal_signin', token, ctx.clock(), true);
+    if (!row?.userId) return null;
+    const user = await trx('users').where({ id: row.userId }).first('id', 'is_banned');
+    return user && !dbBool(user.is_banned) ? { userId: user.id } : null;
+  });
+}
+
 export interface PortalEntry {
   id: number;
   kind: 'message' | 'response';
@@ -170,6 +214,8 @@ export interface PortalTicket {
   isRequester: boolean;
   /** The names of the people copied on it. */
   ccNames: string[];
+  /** Who opened it, when the reader sees it because their organization shares its tickets with them; else null. */
+  sharedFrom: string | null;
   replyReopens: boolean;
   department: string;
   createdAt: { iso: string; text: string };
@@ -207,11 +253,14 @@ export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown):
   const rows = await ctx.db('thread_entries').where({ ticket_id: t.id }).whereIn('kind', ['message', 'response']).orderBy('created_at').orderBy('id').select('id', 'kind', 'user_id', 'poster_name', 'body', 'created_at');
   const files = await listAttachments(ctx.db, t.id);
   const me = ctx.actor.kind === 'user' ? ctx.actor.id : t.user_id;
-  const ccNames = collaboratorsFrom(t.collaborators).map((c) => c.name);
+  const ccs = collaboratorsFrom(t.collaborators);
+  const ccNames = ccs.map((c) => c.name);
+  // Neither theirs nor copied to them: their organization shares it (sharedByOrganization).
+  const sharedFrom = t.user_id !== me && !ccs.some((c) => c.id === me) ? String(t.requester_name ?? '') : null;
   const isClosed = t.state === 'closed';
   return {
     id: t.id, number: t.number, subject: t.subject, status: t.status, statusLabel: STATUS_LABELS[t.status as TicketStatus] ?? t.status,
-    isClosed, canReply: !isClosed || settings.reopen_on_user_reply, replyReopens: isClosed && settings.reopen_on_user_reply, isRequester: t.user_id === me, ccNames,
+    isClosed, canReply: !isClosed || settings.reopen_on_user_reply, replyReopens: isClosed && settings.reopen_on_user_reply, isRequester: t.user_id === me, ccNames, sharedFrom,
     department: t.department_name ?? '', createdAt: when(t.created_at, tz), updatedAt: when(t.updated_at, tz),
     entries: rows.map((r: any) => ({
       id: r.id, kind: r.kind, body: r.body, at: when(r.created_at, tz), attachments: files.get(r.id) ?? [], mine: r.kind === 'message' && Number(r.user_id ?? t.user_id) === me,
@@ -274,27 +323,60 @@ export interface SessionTicket {
   statusLabel: string;
   department: string;
   updatedAt: { iso: string; text: string };
+  /** Whose it is, when not the reader's own (a CC's, or their organization's). */
+  requester: string | null;
+}
+
+/** Tickets on a page of "My tickets" for a user signed in with their email. */
+export const MY_TICKETS_PAGE_SIZE = 25;
+
+export interface SessionTickets {
+  items: SessionTicket[];
+  /** Signed in with their email: every ticket of theirs (and of their organization when it shares them), a page at a time. */
+  signedIn: boolean;
+  /** Open, closed (resolved or closed) or every ticket. */
+  state: 'open' | 'closed' | 'all';
+  page: number;
+  /** Whether a next page exists (the list reads one row more than it shows, and counts nothing). */
+  hasNext: boolean;
 }
 
 /**
  * Tickets this browser session may read ("My tickets" and the status page), newest activity first.
- * Only the tickets the session has proven (email + number, access link, opened here): never every
- * ticket of the user's email address.
+ * A session opened by email + number, an access link or a ticket opened here lists only the tickets
+ * it proved: never every ticket of the user's email address. A user signed in with their email (a
+ * link mailed to them) gets all their tickets, those they are copied on, and their organization's
+ * when it shares them (sharedByOrganization), by state, a page at a time.
  */
-export async function listSessionTickets(ctx: ServiceContext): Promise<SessionTicket[]> {
-  if (ctx.actor.kind !== 'user' || !ctx.actor.ticketIds?.length) return [];
+export async function listSessionTickets(ctx: ServiceContext, opts: { page?: string; state?: string } = {}): Promise<SessionTickets> {
+  const state = opts.state === 'open' || opts.state === 'closed' ? opts.state : 'all';
+  const signedIn = ctx.actor.kind === 'user' && ctx.actor.ticketIds === undefined;
+  const none: SessionTickets = { items: [], signedIn, state, page: 1, hasNext: false };
+  if (ctx.actor.kind !== 'user' || (!signedIn && !ctx.actor.ticketIds?.length)) return none;
   const userId = ctx.actor.id;
-  const rows = await ctx.db('tickets as t')
+  const q = ctx.db('tickets as t')
     .leftJoin('departments as d', 'd.id', 't.department_id')
-    .whereIn('t.id', ctx.actor.ticketIds)
-    .andWhere((q) => q.where('t.user_id', userId).orWhereExists(ccExists(ctx.db, 't.id', userId)))
+    .andWhere((w) => {
+      w.where('t.user_id', userId).orWhereExists(ccExists(ctx.db, 't.id', userId));
+      if (signedIn) w.orWhereIn('t.user_id', sharedByOrganization(ctx.db, userId));
+    })
     .orderBy('t.updated_at', 'desc')
     .orderBy('t.id', 'desc')
-    .select('t.number', 't.subject', 't.status', 't.updated_at', 'd.name as department');
-  if (!rows.length) return [];
+    .select('t.number', 't.subject', 't.status', 't.updated_at', 't.user_id', 't.requester_name', 'd.name as department');
+  if (!signedIn) q.whereIn('t.id', ctx.actor.ticketIds!);
+  if (state !== 'all') q.where('t.state', state);
+  const n = Number(opts.page);
+  const page = signedIn && Number.isInteger(n) && n > 1 ? Math.min(n, 10_000) : 1;
+  if (signedIn) q.limit(MY_TICKETS_PAGE_SIZE + 1).offset((page - 1) * MY_TICKETS_PAGE_SIZE);
+  const rows = await q;
+  if (!rows.length) return { ...none, page };
+  const hasNext = signedIn && rows.length > MY_TICKETS_PAGE_SIZE;
   const tz = (await getSettings(ctx.db)).timezone;
-  return rows.map((r: any) => ({
-    number: r.number, subject: r.subject, status: r.status, statusLabel: STATUS_LABELS[r.status as TicketStatus] ?? r.status,
-    department: r.department ?? '', updatedAt: when(r.updated_at, tz),
-  }));
+  return {
+    signedIn, state, page, hasNext,
+    items: rows.slice(0, signedIn ? MY_TICKETS_PAGE_SIZE : undefined).map((r: any) => ({
+      number: r.number, subject: r.subject, status: r.status, statusLabel: STATUS_LABELS[r.status as TicketStatus] ?? r.status,
+      department: r.department ?? '', updatedAt: when(r.updated_at, tz), requester: Number(r.user_id) === userId ? null : String(r.requester_name ?? ''),
+    })),
+  };
 }

@@ -6,8 +6,10 @@
  *   (findOrCreateUser; a known user keeps the organization an agent gave them);
  * - may copy its primary contacts, or all its members, on each new ticket of a member (`autoCc`,
  *   osTicket's "add collaborators" flags; the CCs get the replies and may answer);
+ * - may let its primary contacts, or all its members, see and answer all its tickets on the portal
+ *   once signed in with their email (`portalShare`, osTicket's "ticket sharing"; ticket-policy.ts);
  * - may have an account manager, given a member's new tickets that nothing else assigned.
- * A disabled organization keeps its members but claims no new ones and copies or assigns nothing.
+ * A disabled organization keeps its members but claims no new ones and copies, shares or assigns nothing.
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
@@ -31,6 +33,12 @@ export const AUTO_CC_LABELS: Record<(typeof AUTO_CC)[number], string> = {
   primary: 'Its primary contacts',
   all: 'All its members',
 };
+export const PORTAL_SHARE = ['none', 'primary', 'all'] as const;
+export const PORTAL_SHARE_LABELS: Record<(typeof PORTAL_SHARE)[number], string> = {
+  none: 'Each member their own tickets',
+  primary: 'Its primary contacts see all its tickets',
+  all: 'Every member sees all its tickets',
+};
 /** Most domains one organization claims. */
 const MAX_DOMAINS = 20;
 
@@ -40,12 +48,14 @@ export interface Organization {
   domains: string[];
   notes: string | null;
   autoCc: (typeof AUTO_CC)[number];
+  portalShare: (typeof PORTAL_SHARE)[number];
   managerAgentId: number | null;
   isActive: boolean;
 }
 
 const toOrganization = (r: any, domains: string[] = []): Organization => ({
   id: r.id, name: r.name, domains, notes: r.notes ?? null, autoCc: (AUTO_CC as readonly string[]).includes(r.auto_cc) ? r.auto_cc : 'none',
+  portalShare: (PORTAL_SHARE as readonly string[]).includes(r.portal_share) ? r.portal_share : 'none',
   managerAgentId: r.manager_agent_id ?? null, isActive: dbBool(r.is_active),
 });
 
@@ -78,6 +88,7 @@ export const OrganizationInput = z.object({
   domains: domainList,
   notes: optionalText(5000, 'Notes'),
   autoCc: z.enum(AUTO_CC, { error: 'Choose from the list' }).default('none'),
+  portalShare: z.enum(PORTAL_SHARE, { error: 'Choose from the list' }).default('none'),
   managerAgentId: optionalId,
 });
 export type OrganizationInput = FormInput<typeof OrganizationInput>;
@@ -100,7 +111,7 @@ function validate(ctx: ServiceContext, raw: OrganizationInput, exceptId?: number
   ]);
 }
 
-const toRow = (input: Parsed) => ({ name: input.name, notes: input.notes ?? null, auto_cc: input.autoCc, manager_agent_id: input.managerAgentId ?? null });
+const toRow = (input: Parsed) => ({ name: input.name, notes: input.notes ?? null, auto_cc: input.autoCc, portal_share: input.portalShare, manager_agent_id: input.managerAgentId ?? null });
 
 async function writeDomains(trx: Knex.Transaction, orgId: number, domains: string[]): Promise<void> {
   await trx('organization_domains').where({ organization_id: orgId }).delete();

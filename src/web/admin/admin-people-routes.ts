@@ -8,16 +8,16 @@ import { formatWhen } from './admin-agent-routes.ts';
 import { choiceOptions, crudRoutes, type CrudConfig } from './admin-crud.ts';
 
 const organizationConfig: CrudConfig = {
-  path: 'organizations', title: 'Organizations', singular: 'organization', columns: ['Name', 'Email domains', 'Members', 'Copied on new tickets', 'Account manager'],
+  path: 'organizations', title: 'Organizations', singular: 'organization', columns: ['Name', 'Email domains', 'Members', 'Copied on new tickets', 'Portal', 'Account manager'],
   search: true,
-  defaults: { autoCc: 'none' },
+  defaults: { autoCc: 'none', portalShare: 'none' },
   list: async (ctx, query) => {
     const page = await orgs.listOrganizations(ctx, query);
     return {
       page,
       rows: page.items.map((o) => ({
         id: o.id, isActive: o.isActive,
-        cells: [o.name, o.domains.join(', ') || '—', String(o.memberCount), orgs.AUTO_CC_LABELS[o.autoCc], o.managerName ?? '—'],
+        cells: [o.name, o.domains.join(', ') || '—', String(o.memberCount), orgs.AUTO_CC_LABELS[o.autoCc], orgs.PORTAL_SHARE_LABELS[o.portalShare], o.managerName ?? '—'],
       })),
     };
   },
@@ -27,6 +27,7 @@ const organizationConfig: CrudConfig = {
       { name: 'name', label: 'Name', required: true, maxlength: 120 },
       { name: 'domains', label: 'Email domains', type: 'textarea', maxlength: 4000, hint: 'One per line, e.g. example.com. People writing from these domains for the first time join the organization (users already known keep theirs).' },
       { name: 'autoCc', label: 'Copy on each new ticket of a member', type: 'select', options: orgs.AUTO_CC.map((v) => ({ value: v, label: orgs.AUTO_CC_LABELS[v] })), hint: 'They become CCs: they get the replies and may answer (at most 20 per ticket).' },
+      { name: 'portalShare', label: 'On the portal', type: 'select', options: orgs.PORTAL_SHARE.map((v) => ({ value: v, label: orgs.PORTAL_SHARE_LABELS[v] })), hint: 'Members signed in with their email (a link we mail them) see these tickets, may read and answer them, not close them.' },
       { name: 'managerAgentId', label: 'Account manager', type: 'select', options: choiceOptions(c.agents, 'None'), hint: 'Gets the members’ new tickets that no filter or agent assigned, when they work in the ticket’s department.' },
       { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 5000, hint: 'For agents.' },
     ];

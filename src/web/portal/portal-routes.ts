@@ -10,6 +10,7 @@ import { flash, render } from '../shared/render.ts';
 import { getSettings } from '../../domain/settings/settings-service.ts';
 import { loadPortalActor } from '../../domain/tickets/ticket-portal-service.ts';
 import { portalTicketRoutes } from './portal-ticket-routes.ts';
+import { portalSignInRoutes } from './portal-signin-routes.ts';
 
 /** The portal actor: the session's user, limited to the tickets this browser was given (every page: the layout shows "My tickets"). */
 function loadPortalUser(d: AppDeps) {
@@ -29,6 +30,8 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.post('/tickets', limit('portal-open', 10, 60 * 60_000, { keepsInput: true }));
   router.post('/tickets/status', limit('portal-status', 10, 15 * 60_000, { keepsInput: true }));
   router.get('/tickets/access', limit('portal-access', 30, 15 * 60_000));
+  router.post('/signin', limit('portal-signin', 10, 15 * 60_000, { keepsInput: true }));
+  router.get('/signin/link', limit('portal-access', 30, 15 * 60_000));
   router.use(sessionFor('portal', d, store));
   router.use(signedCookies(d));
   router.use(csrfProtection);
@@ -49,6 +52,7 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
     flash(req, 'success', 'You have signed out.');
     res.redirect(303, '/');
   });
+  router.use(portalSignInRoutes(d));
   router.use(portalTicketRoutes(d));
   router.use(notFoundHandler());
   router.use(htmlErrorHandler());

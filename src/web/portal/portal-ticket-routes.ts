@@ -13,12 +13,18 @@ import * as portal from '../../domain/tickets/ticket-portal-service.ts';
 
 type Model = { errors?: FieldErrors; values?: Record<string, unknown>; filesDropped?: boolean };
 
-/** Lets this browser session read `ticketId` as `userId`: a new session id, keeping earlier tickets of the same user. */
+/**
+ * Lets this browser session read `ticketId` as `userId`: a new session id, keeping earlier tickets of
+ * the same user (and their sign-in, when they signed in with their email).
+ */
 async function grantTicketAccess(req: Request, access: { userId: number; ticketId: number }): Promise<void> {
-  const earlier = req.session.userId === access.userId ? (req.session.ticketIds ?? []) : [];
+  const same = req.session.userId === access.userId;
+  const earlier = same ? (req.session.ticketIds ?? []) : [];
+  const signedIn = same && req.session.allTickets === true;
   await regenerateSession(req);
   req.session.userId = access.userId;
   req.session.ticketIds = [...new Set([...earlier, access.ticketId])].slice(-50);
+  if (signedIn) req.session.allTickets = true;
   await saveSession(req);
 }
 
@@ -67,7 +73,7 @@ async function renderNew(req: Request, res: Response, model: Model = {}, status 
 }
 
 async function renderStatus(req: Request, res: Response, model: Model = {}, status = 200): Promise<void> {
-  const tickets = await portal.listSessionTickets(ctxFrom(req, res));
+  const tickets = (await portal.listSessionTickets(ctxFrom(req, res))).items;
   await render(req, res, 'portal/tickets/status', { ...model, tickets }, { status, title: 'Check ticket status' });
 }
 
@@ -98,8 +104,11 @@ export function portalTicketRoutes(d: AppDeps): Router {
 
   // ## My tickets: only what this browser session has proven (never every ticket of the email address)
   router.get('/tickets', async (req, res) => {
-    const tickets = await portal.listSessionTickets(ctxFrom(req, res));
-    await render(req, res, 'portal/tickets/index', { tickets }, { title: 'My tickets' });
+    const list = await portal.listSessionTickets(ctxFrom(req, res), { page: single(req.query.page), state: single(req.query.state) });
+    const url = (page: number) => `/tickets?${new URLSearchParams({ ...(list.state === 'all' ? {} : { state: list.state }), page: String(page) })}`;
+    await render(req, res, 'portal/tickets/index', {
+      tickets: list.items, list, prevUrl: list.page > 1 ? url(list.page - 1) : null, nextUrl: list.hasNext ? url(list.page + 1) : null,
+    }, { title: 'My tickets' });
   });
 
   // ## Open a ticket (POST limited per IP, as are status checks and access links: portal-routes.ts)

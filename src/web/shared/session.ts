@@ -12,6 +12,8 @@ declare module 'express-session' {
     userId?: number;
     /** Tickets this portal session may read (email + number check, or an access link). */
     ticketIds?: number[];
+    /** The portal user signed in with their email (a link mailed to them): every ticket of theirs, not only `ticketIds`. */
+    allTickets?: boolean;
     createdAt?: number;
     pending2fa?: { agentId: number; at: number };
     /** The agent's role when the session id was last issued; a change rotates the id (scp-auth.ts). */
