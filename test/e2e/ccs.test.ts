@@ -2,7 +2,8 @@
  * CCs in a real browser: the requester opens a ticket, John copies her manager in from the ticket
  * page, his reply reaches both by mail, the manager follows her own link, reads and answers on the
  * portal (she may not close it), the requester gets a copy, and John removes the CC again. Then
- * the requester reports the same problem again and John merges the duplicate into the first ticket.
+ * the requester reports the same problem again and John merges the duplicate into the first ticket;
+ * at last she signs in with her email from another browser and finds both tickets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -130,6 +131,23 @@ describe('CCs and merging — copying a manager in, folding a duplicate', () => 
     await seeFlash(userPage, `Ticket #${dupNumber} was merged into ticket #${number}`);
     expect(await userPage.getByRole('heading', { level: 1 }).innerText()).toContain(SUBJECT);
     expect(await portal.conversationText()).toContain('It failed again this morning.');
+  });
+
+  it('in a fresh browser the requester signs in with her email: a mailed link shows all her tickets', async () => {
+    const fresh = await world.newPersonPage();
+    await fresh.goto(`${world.baseUrl}/`);
+    await fresh.getByRole('link', { name: 'Sign in' }).first().click();
+    await fresh.getByLabel('Email address').fill(USER.email);
+    await fresh.getByRole('button', { name: 'Email me a sign-in link' }).click();
+    await seeFlash(fresh, `If we know ${USER.email}`);
+    const mail = await world.mail.waitFor((m) => isTo(USER.email)(m) && (m.subject ?? '') === 'Sign in to see your tickets');
+    const link = new RegExp(`${world.baseUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/signin/link\\?token=\\S+`).exec(mail.text ?? '')?.[0];
+    expect(link).toBeTruthy();
+    await fresh.goto(link!);
+    await seeFlash(fresh, 'You are signed in');
+    const rows = fresh.locator('tr[data-number]');
+    expect((await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-number')))).sort()).toEqual([number, dupNumber].sort());
+    await shot(fresh, 'cc-04-signed-in-my-tickets');
   });
 
   it('the browser saw no console errors and no failed requests', () => {
