@@ -9,6 +9,7 @@ import * as priorities from '../../domain/priorities/priority-service.ts';
 import * as teams from '../../domain/teams/team-service.ts';
 import * as canned from '../../domain/canned/canned-response-service.ts';
 import * as filters from '../../domain/filters/ticket-filter-service.ts';
+import * as fields from '../../domain/fields/ticket-field-service.ts';
 import { SIGNATURE_MAX } from '../../domain/validation.ts';
 import { choiceOptions, crudRoutes, type CrudConfig, type FieldSpec } from './admin-crud.ts';
 
@@ -261,9 +262,49 @@ const filterConfig: CrudConfig = {
   remove: filters.deleteFilter,
 };
 
+const fieldConfig: CrudConfig = {
+  path: 'ticket-fields', title: 'Custom fields', singular: 'custom field', columns: ['Label', 'Key', 'Type', 'Required', 'Who sees it', 'Help topics', 'Order'],
+  defaults: { type: 'text', visibility: 'public', sortOrder: '0' },
+  list: async (ctx) => {
+    const c = await listAdminChoices(ctx);
+    const topicNames = (ids: number[]) => (ids.length ? ids.map((id) => c.topics.find((t) => t.id === id)?.name ?? `#${id}`).join(', ') : 'Every topic');
+    return {
+      rows: (await fields.listTicketFields(ctx)).map((f) => ({
+        id: f.id, isActive: f.isActive,
+        cells: [f.label, f.name, fields.TYPE_LABELS[f.type], yesNo(f.isRequired), f.visibility === 'agents' ? 'Agents only' : 'Requester and agents', topicNames(f.topicIds), String(f.sortOrder)],
+      })),
+    };
+  },
+  fields: async (ctx) => {
+    const c = await listAdminChoices(ctx);
+    return [
+      { name: 'label', label: 'Label', required: true, maxlength: 120, hint: 'The question as the form asks it, e.g. “Asset tag”.' },
+      { name: 'name', label: 'Key', required: true, maxlength: 64, hint: 'Its name in the API (fields.<key>, or a top-level key on /api/tickets.json): lower-case letters, digits and _.' },
+      { name: 'type', label: 'Type', type: 'select', options: fields.FIELD_TYPES.map((t) => ({ value: t, label: fields.TYPE_LABELS[t] })) },
+      { name: 'options', label: 'Options (choice list only)', type: 'textarea', hint: 'One per line.' },
+      { name: 'isRequired', label: 'Required: people opening a ticket (portal, API) must answer it', type: 'checkbox', hint: 'Agents may leave it empty.' },
+      { name: 'visibility', label: 'Who sees it', type: 'select', options: fields.VISIBILITIES.map((v) => ({ value: v, label: fields.VISIBILITY_LABELS[v] })) },
+      { name: 'help', label: 'Help text', maxlength: 500, hint: 'Shown under the label.' },
+      { name: 'sortOrder', label: 'Order', type: 'number', hint: 'Fields are asked from the lowest order up.' },
+      { name: 'topicIds', label: 'Help topics', type: 'checkboxes', options: choiceOptions(c.topics), hint: 'Asked for tickets of these topics; none ticked = every topic.' },
+    ];
+  },
+  load: async (ctx, id) => {
+    const f = await fields.getTicketField(ctx, id);
+    return {
+      values: { ...f, options: f.options.join('\n'), sortOrder: String(f.sortOrder), help: f.help ?? '' }, name: f.label, isActive: f.isActive,
+      facts: [['Answers', f.answers ? `${f.answers} ticket${f.answers === 1 ? '' : 's'} (it can be disabled, not deleted; the answers stay)` : 'None yet']],
+    };
+  },
+  create: fields.createTicketField,
+  update: fields.updateTicketField,
+  setActive: fields.setTicketFieldActive,
+  remove: fields.deleteTicketField,
+};
+
 /** The catalogue sections of the admin area. */
 export function adminCatalogRoutes(): Router {
   const router = Router();
-  for (const cfg of [departmentConfig, slaPlanConfig, scheduleConfig, topicConfig, priorityConfig, teamConfig, cannedConfig, filterConfig]) router.use(crudRoutes(cfg));
+  for (const cfg of [departmentConfig, slaPlanConfig, scheduleConfig, topicConfig, priorityConfig, teamConfig, cannedConfig, filterConfig, fieldConfig]) router.use(crudRoutes(cfg));
   return router;
 }

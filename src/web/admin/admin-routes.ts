@@ -20,6 +20,7 @@ const SECTIONS = [
   { href: '/scp/admin/schedules', label: 'Schedules', about: '24/7 or business hours, time zones and holidays.' },
   { href: '/scp/admin/priorities', label: 'Priorities', about: 'Names, urgency and colours.' },
   { href: '/scp/admin/canned-responses', label: 'Canned responses', about: 'Reply texts agents insert on the ticket page.' },
+  { href: '/scp/admin/ticket-fields', label: 'Custom fields', about: 'Extra questions per help topic (asset tag, order number…), asked when a ticket is opened and edited by agents.' },
   { href: '/scp/admin/filters', label: 'Ticket filters', about: 'Rules that route new tickets (department, topic, priority, SLA, agent or team), turn off the auto-response, or refuse them.' },
   { href: '/scp/admin/mail', label: 'Mail log', about: 'Outgoing mail: queued, sent, failed.' },
   { href: '/scp/admin/api-keys', label: 'API keys', about: 'Keys for the REST API.' },
