@@ -7,7 +7,8 @@ import type { Knex } from 'knex';
 import { toDbDate } from '../../db/dialect.ts';
 import { isAgent } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
-import { Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
+import { Forbidden, InvalidTransition, ValidationFailed, type FieldErrors } from '../errors.ts';
+import { answersForNewTicket, insertFieldAnswers } from '../fields/ticket-field-values.ts';
 import { applyTicketFilters, type FilterSubject } from '../filters/ticket-filter-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { computeSlaDueAt } from '../sla/sla-service.ts';
@@ -42,6 +43,8 @@ export const OpenTicketInput = z.object({
   ip: z.string().max(45).optional(),
   extra: z.record(z.string(), z.unknown()).optional(),
   messageId: z.string().max(191).optional(),
+  /** Custom field answers, {key: value} (src/domain/fields/): checked against the chosen topic's fields. */
+  fields: z.record(z.string(), z.unknown()).optional(),
 });
 export type OpenTicketInput = z.input<typeof OpenTicketInput>;
 
@@ -60,8 +63,14 @@ export interface OpenedTicket {
  * @throws ValidationFailed, Forbidden (USER_BANNED, DEPARTMENT_FORBIDDEN)
  */
 export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, files: UploadedFile[] = []): Promise<OpenedTicket> {
-  const input = parseInput(OpenTicketInput, raw);
+  // The form's fields and the custom fields of the chosen topic, every problem at once.
+  const errors: FieldErrors = {};
+  const parsed = OpenTicketInput.safeParse(raw);
+  if (!parsed.success) collectErrors(errors, () => parseInput(OpenTicketInput, raw));
   const settings = await getSettings(ctx.db);
+  const answers = await answersForNewTicket(ctx, settings, parsed.data?.topicId ?? optionalId.safeParse(raw?.topicId).data, raw?.fields, errors);
+  if (!parsed.success || Object.keys(errors).length) throw new ValidationFailed(errors);
+  const input = parsed.data;
   checkAttachments(files, settings);
   const now = ctx.clock();
   // The ticket filters (no statement unless they changed since this process last read them).
@@ -98,6 +107,7 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
       message_id: entry.messageId, created_at: ts,
     });
     await storeAttachments(trx, id, entryId, files, now);
+    await insertFieldAnswers(trx, id, answers);
     const events: Parameters<typeof recordTicketEvents>[3] = [['created', { source: input.source, departmentId: route.departmentId, slaPlanId: route.slaPlanId, userId: user.id }]];
     if (assignee) events.push(['assigned', { to: assignee, ...(assignee === filterAssignee ? { by: 'filter' } : {}) }]);
     if (teamId) events.push(['team_assigned', { teamId, teamName: filtered.teamName ?? null, by: 'filter' }]);
@@ -110,6 +120,15 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
     if (teamId) await notifyTicket(tctx, trx, { kind: 'ticket_assigned', ticketId: id, teamId });
     return { id, number, userId: user.id, entryId };
   });
+}
+
+function collectErrors(errors: FieldErrors, fn: () => unknown): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof ValidationFailed)) throw err;
+    Object.assign(errors, err.fields);
+  }
 }
 
 /** Where a ticket comes from, as the ticket filters name it. */
