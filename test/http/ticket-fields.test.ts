@@ -140,7 +140,10 @@ describe('custom ticket fields', () => {
       expect(res.status).toBe(303);
       const ticket = await ticketOf(res);
       expect(await answers(ticket.id)).toEqual({ asset_tag: 'HW-1', affected_system: 'Printer', since: '2026-02-27', stops_work: '1' });
+      // An agents-only answer (set by an agent) never reaches the requester's page.
+      await t.db('ticket_field_values').insert({ ticket_id: ticket.id, field_id: ids.internal, value: 'secret-ref' });
       const page = $((await c.get(`/tickets/${ticket.number}`)).text);
+      expect(page.html()).not.toContain('secret-ref');
       const props = page('.ticket-head .props').text();
       expect(props).toContain('Asset tag');
       expect(props).toContain('HW-1');
@@ -257,5 +260,12 @@ describe('custom ticket fields', () => {
       await portalPost({ topicId: String(billing), cf_order_number: '2' });
     });
     expect(reads.statements.filter((s) => /ticket_fields|ticket_field_topics/.test(s.sql))).toEqual([]);
+    // The answers come with the ticket page's header read: a ticket with answers costs what one without does.
+    const bare = await ticketOf((await portalPost({ topicId: String(billing), cf_order_number: '3' })).res);
+    await t.db('ticket_field_values').where({ ticket_id: bare.id }).delete();
+    await adminC.get(`/scp/tickets/${bare.id}`);
+    const withAnswers = await statementsDuring(t.db, () => adminC.get(`/scp/tickets/${ticket.id}`));
+    const without = await statementsDuring(t.db, () => adminC.get(`/scp/tickets/${bare.id}`));
+    expect(withAnswers.statements.length).toBe(without.statements.length);
   });
 });
