@@ -226,6 +226,16 @@ describe('custom ticket fields', () => {
       expect(ok.body.extraKeys).toEqual([]);
       const read = await request(t.app).get(`/api/v1/tickets/${ok.body.number}`).set('X-API-Key', apiKey);
       expect(read.body.fields).toEqual({ order_number: 1234.5, stops_work: true, internal_ref: 'X-1' });
+
+      // POST …/fields changes the keys it names (null clears one), with a history entry.
+      const action = (body: unknown) => request(t.app).post(`/api/v1/tickets/${ok.body.number}/fields`).set('X-API-Key', apiKey).send(body as object);
+      const bad = await action({ fields: { since: '31.12.2026' } });
+      expect([bad.status, Object.keys(bad.body.error.fields)]).toEqual([422, ['fields.since']]);
+      const changed = await action({ fields: { internal_ref: null, since: '2026-12-31' } });
+      expect(changed.status).toBe(200);
+      expect(changed.body.changed).toBe(true);
+      expect(changed.body.ticket.fields).toEqual({ order_number: 1234.5, stops_work: true, since: '2026-12-31' });
+      expect(await t.db('ticket_events').where({ ticket_id: ok.body.id, event: 'fields_changed', actor_kind: 'api' }).first()).toBeDefined();
     });
 
     it('/api/tickets.json takes them as top-level keys, as osTicket does (not kept as extra)', async () => {

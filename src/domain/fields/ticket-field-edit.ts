@@ -1,4 +1,4 @@
-/** An agent changes a ticket's custom field answers (the ticket page's "Custom fields" form). */
+/** An agent (or an API key that manages tickets) changes a ticket's custom field answers (the ticket page's "Custom fields" form; POST /api/v1/tickets/:number/fields). */
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
 import { inTransaction, withDb } from '../context.ts';
@@ -13,6 +13,8 @@ import { answerText, appliesTo, fieldInputName, fieldsFromForm, readAnswers, thr
 
 export const SetTicketFieldsInput = z.object(TicketRef);
 export type SetTicketFieldsInput = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** The fields an agent may edit on a ticket: enabled ones of its topic, and enabled ones it already has an answer to. */
 export function editableFields(fields: TicketField[], topicId: number | null, answered: { has(id: number): boolean }): TicketField[] {
@@ -32,9 +34,13 @@ export async function setTicketFields(ctx: ServiceContext, raw: SetTicketFieldsI
     const t = await loadForAction(ctx, trx, input);
     const rows = await trx('ticket_field_values').where({ ticket_id: t.id }).select('field_id', 'value');
     const current = new Map<number, string>(rows.map((r: any) => [Number(r.field_id), String(r.value)]));
-    const editable = editableFields(defs, t.topic_id ?? null, current);
+    // The form sends every editable field (cf_<key>; an absent checkbox is unticked); the API a `fields`
+    // object with the ones to change (null or '' clears one).
+    const api = isObject(raw.fields);
+    const given = api ? (raw.fields as Record<string, unknown>) : fieldsFromForm(raw);
+    const editable = editableFields(defs, t.topic_id ?? null, current).filter((f) => !api || Object.hasOwn(given, f.name));
     const errors: FieldErrors = {};
-    const answers = new Map(readAnswers(editable, 'agent', fieldsFromForm(raw), errors, fieldInputName).map((a) => [a.fieldId, a.value]));
+    const answers = new Map(readAnswers(editable, 'agent', given, errors, api ? (f) => `fields.${f.name}` : fieldInputName).map((a) => [a.fieldId, a.value]));
     throwIfErrors(errors);
     const changed = editable.filter((f) => answers.get(f.id) !== current.get(f.id));
     if (!changed.length) return { ticketId: t.id, version: Number(t.version), changed: false };
