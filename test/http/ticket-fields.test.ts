@@ -249,6 +249,14 @@ describe('custom ticket fields', () => {
         .send(JSON.stringify({ name: 'Api', email: `${unique('a')}@example.com`, subject: 'S', message: 'M', topicId: hardware }));
       expect(missing.status).toBe(400);
     });
+
+    it('/api/tickets.xml takes them as elements named after the field', async () => {
+      const xml = `<?xml version="1.0" encoding="UTF-8"?><ticket><name>Api</name><email>${unique('x')}@example.com</email><subject>S</subject><message>M</message><topicId>${hardware}</topicId><asset_tag>HW-88</asset_tag><stops_work>1</stops_work></ticket>`;
+      const res = await request(t.app).post('/api/tickets.xml').set('X-API-Key', apiKey).set('Content-Type', 'application/xml').send(xml);
+      expect(res.status).toBe(201);
+      const ticket = await t.db('tickets').where({ number: res.text.trim() }).first();
+      expect(await answers(ticket.id)).toEqual({ asset_tag: 'HW-88', stops_work: '1' });
+    });
   });
 
   it('a change reaches the forms at once (the definitions are re-read when fields_version changes), and costs no statement otherwise', async () => {
