@@ -10,9 +10,11 @@ import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { $, client, loginAsAgent, ticketAction, type Client } from '../support/http.ts';
 import { multipartAction, postMultipart } from './portal-support.ts';
 import { statementsDuring } from '../support/statements.ts';
-import { buildAdmin, buildAgent, buildTopic, unique } from '../factories/index.ts';
+import { buildAdmin, buildAgent, buildDepartment, buildTopic, unique } from '../factories/index.ts';
 import { createTicketField, deleteTicketField, setTicketFieldActive, updateTicketField, type TicketFieldInput } from '../../src/domain/fields/ticket-field-service.ts';
 import { createApiKey } from '../../src/domain/api-keys/api-key-service.ts';
+import { createFilter, deleteFilter } from '../../src/domain/filters/ticket-filter-service.ts';
+import { ValidationFailed } from '../../src/domain/errors.ts';
 
 describe('custom ticket fields', () => {
   let t: TestApp;
@@ -257,6 +259,23 @@ describe('custom ticket fields', () => {
       const ticket = await t.db('tickets').where({ number: res.text.trim() }).first();
       expect(await answers(ticket.id)).toEqual({ asset_tag: 'HW-88', stops_work: '1' });
     });
+  });
+
+  it('a ticket filter can match a custom field’s answer (Admin → Ticket filters lists the fields)', async () => {
+    const printers = await buildDepartment(t.db, { name: unique('Printers ') });
+    const form = $((await adminC.get('/scp/admin/filters/new')).text);
+    expect(form('select[name=rule1Field] option[value="cf:affected_system"]').text()).toContain('Affected system');
+    const f = await createFilter(t.ctx(admin.actor), { name: 'Printers to printers', rule1Field: 'cf:affected_system', rule1Op: 'equals', rule1Value: 'printer', departmentId: String(printers) });
+    try {
+      expect($((await adminC.get('/scp/admin/filters')).text)('table').text()).toContain('Custom field Affected system is “printer”');
+      const hit = await ticketOf((await portalPost({ topicId: String(hardware), cf_asset_tag: 'P-1', cf_affected_system: 'Printer' })).res);
+      const miss = await ticketOf((await portalPost({ topicId: String(hardware), cf_asset_tag: 'P-2', cf_affected_system: 'Laptop' })).res);
+      expect([hit.department_id === printers, miss.department_id === printers]).toEqual([true, false]);
+      const bad = await createFilter(t.ctx(admin.actor), { name: 'Bad rule', rule1Field: 'cf:Not A Key', rule1Op: 'equals', rule1Value: 'x', departmentId: String(printers) }).catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(ValidationFailed);
+    } finally {
+      await deleteFilter(t.ctx(admin.actor), f.id);
+    }
   });
 
   it('a change reaches the forms at once (the definitions are re-read when fields_version changes), and costs no statement otherwise', async () => {

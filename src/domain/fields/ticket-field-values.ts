@@ -99,6 +99,14 @@ function validDate(s: string): boolean {
 export interface FieldAnswer {
   fieldId: number;
   value: string;
+  /** The field's key and type (for the ticket filters' rules). */
+  name?: string;
+  type?: TicketField['type'];
+}
+
+/** The answers as shown, by key: what the ticket filters' `cf:<key>` rules compare. */
+export function answerTexts(answers: FieldAnswer[]): Record<string, string> {
+  return Object.fromEntries(answers.filter((a) => a.name).map((a) => [a.name!, answerText({ type: a.type ?? 'text' }, a.value)]));
 }
 
 /**
@@ -117,7 +125,7 @@ export function readAnswers(asked: TicketField[], audience: FieldAudience, raw: 
   for (const f of asked) {
     const r = answerSchema(f).safeParse(Object.hasOwn(given, f.name) ? given[f.name] : undefined);
     if (!r.success) errors[errorKey(f)] = r.error.issues[0]?.message ?? `${f.label}: invalid`;
-    else if (r.data !== undefined) out.push({ fieldId: f.id, value: r.data });
+    else if (r.data !== undefined) out.push({ fieldId: f.id, value: r.data, name: f.name, type: f.type });
     else if (f.isRequired && audience !== 'agent') errors[errorKey(f)] = `${f.label} is required`;
   }
   return out;

@@ -8,7 +8,7 @@ import { toDbDate } from '../../db/dialect.ts';
 import { isAgent } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { Forbidden, InvalidTransition, ValidationFailed, type FieldErrors } from '../errors.ts';
-import { answersForNewTicket, insertFieldAnswers } from '../fields/ticket-field-values.ts';
+import { answersForNewTicket, answerTexts, insertFieldAnswers } from '../fields/ticket-field-values.ts';
 import { applyTicketFilters, type FilterSubject } from '../filters/ticket-filter-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { computeSlaDueAt } from '../sla/sla-service.ts';
@@ -74,7 +74,7 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
   checkAttachments(files, settings);
   const now = ctx.clock();
   // The ticket filters (no statement unless they changed since this process last read them).
-  const filtered = await applyTicketFilters(ctx.db, settings, { channel: channelOf(ctx, input.source), email: input.email, name: input.name, subject: input.subject, message: input.message });
+  const filtered = await applyTicketFilters(ctx.db, settings, { channel: channelOf(ctx, input.source), email: input.email, name: input.name, subject: input.subject, message: input.message, fields: answerTexts(answers) });
   if (filtered.rejectedBy) throw new Forbidden('This help desk does not accept this request.', 'TICKET_REJECTED');
   // One statement: the routing and the sender (banned → refused first; the user of that address, if any).
   const route = await resolveRouting(ctx.db, ctx.actor, { ...input, filtered, withAgents: input.alertAgents && settings.alert_new_ticket }, settings, now, input.email);

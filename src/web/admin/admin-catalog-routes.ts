@@ -202,18 +202,25 @@ const cannedConfig: CrudConfig = {
   remove: canned.deleteCannedResponse,
 };
 
+/** A filter rule's field as the list shows it (a custom field by its label, or its key once deleted). */
+function ruleFieldLabel(field: string, custom: { name: string; label: string }[]): string {
+  if (!field.startsWith('cf:')) return filters.FIELD_LABELS[field as (typeof filters.RULE_FIELDS)[number]];
+  return `Custom field ${custom.find((c) => c.name === field.slice(3))?.label ?? field.slice(3)}`;
+}
+
 const filterConfig: CrudConfig = {
   path: 'filters', title: 'Ticket filters', singular: 'ticket filter', columns: ['Name', 'Order', 'Applies to', 'Rules', 'Actions'],
   defaults: { execOrder: '99', target: 'any', matchAll: 'all' },
   list: async (ctx) => {
     const c = await listAdminChoices(ctx);
     const nameOf = (list: { id: number; name: string }[], id: number | null) => list.find((x) => x.id === id)?.name ?? `#${id}`;
+    const custom = await fields.listTicketFields(ctx);
     return {
       rows: (await filters.listFilters(ctx)).map((f) => ({
         id: f.id, isActive: f.isActive,
         cells: [
           f.name, String(f.execOrder), filters.TARGET_LABELS[f.target],
-          f.rules.map((r) => `${filters.FIELD_LABELS[r.field]} ${filters.OP_LABELS[r.op]} “${r.value}”`).join(f.matchAll ? ' and ' : ' or '),
+          f.rules.map((r) => `${ruleFieldLabel(r.field, custom)} ${filters.OP_LABELS[r.op]} “${r.value}”`).join(f.matchAll ? ' and ' : ' or '),
           [f.reject ? 'Refuse the ticket' : '', f.departmentId ? `Department: ${nameOf(c.departments, f.departmentId)}` : '', f.topicId ? `Topic: ${nameOf(c.topics, f.topicId)}` : '',
             f.priorityId ? `Priority: ${nameOf(c.priorities, f.priorityId)}` : '', f.slaPlanId ? `SLA: ${nameOf(c.slaPlans, f.slaPlanId)}` : '', f.assigneeId ? `Agent: ${nameOf(c.agents, f.assigneeId)}` : '',
             f.teamId ? `Team: ${nameOf(c.teams, f.teamId)}` : '', f.noAutoresponse ? 'No auto-response' : '', f.stopOnMatch ? 'then stop' : ''].filter(Boolean).join('; '),
@@ -223,7 +230,9 @@ const filterConfig: CrudConfig = {
   },
   fields: async (ctx) => {
     const c = await listAdminChoices(ctx);
-    const fieldOpts = [{ value: '', label: '—' }, ...filters.RULE_FIELDS.map((f) => ({ value: f, label: filters.FIELD_LABELS[f] }))];
+    // The custom fields' answers too (cf:<key>), every field: a disabled one's rule simply never matches.
+    const fieldOpts = [{ value: '', label: '—' }, ...filters.RULE_FIELDS.map((f) => ({ value: f, label: filters.FIELD_LABELS[f] })),
+      ...(await fields.listTicketFields(ctx)).map((f) => ({ value: `cf:${f.name}`, label: `Custom field: ${f.label}` }))];
     const opOpts = [{ value: '', label: '—' }, ...filters.RULE_OPS.map((o) => ({ value: o, label: filters.OP_LABELS[o] }))];
     const rules = Array.from({ length: filters.RULE_ROWS }, (_, i) => i + 1).flatMap((n): FieldSpec[] => [
       { name: `rule${n}Field`, label: `Rule ${n}: field`, type: 'select', options: fieldOpts },
