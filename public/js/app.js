@@ -1,5 +1,20 @@
 // Progressive enhancement only: every page works without JavaScript.
 document.addEventListener('DOMContentLoaded', function () {
+  // New ticket forms: only the custom fields of the chosen help topic are shown (without JavaScript
+  // every field is, each saying which topics it is for; the server keeps the chosen topic's only).
+  document.querySelectorAll('[data-topic-fields]').forEach(function (box) {
+    var select = document.getElementById(box.getAttribute('data-topic-fields'));
+    var show = function () {
+      var topic = select ? select.value : '';
+      box.querySelectorAll('.custom-field').forEach(function (f) {
+        var topics = (f.getAttribute('data-topics') || '').split(',').filter(Boolean);
+        f.hidden = topics.length > 0 && topics.indexOf(topic) < 0;
+      });
+      box.hidden = !box.querySelector('.custom-field:not([hidden])');
+    };
+    if (select) select.addEventListener('change', show);
+    show();
+  });
   // Confirm destructive actions: <form data-confirm="Really delete?">
   document.querySelectorAll('form[data-confirm]').forEach(function (form) {
     form.addEventListener('submit', function (e) {

@@ -68,11 +68,11 @@ export function routeKey(r: RegisteredRoute): string {
 }
 
 /** The admin sections with an id in the URL (the shared CRUD pattern). */
-export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys', 'canned-responses', 'filters', 'organizations', 'bans'] as const;
+export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans'] as const;
 export type AdminEntity = (typeof ADMIN_ENTITIES)[number];
 
 /** The agent ticket actions (POST /scp/tickets/:id/<action>). */
-export const TICKET_ACTIONS = ['reply', 'note', 'assign', 'claim', 'release', 'transfer', 'priority', 'sla', 'due', 'status', 'edit', 'cc', 'uncc', 'merge', 'task', 'taskset'] as const;
+export const TICKET_ACTIONS = ['reply', 'note', 'assign', 'claim', 'release', 'transfer', 'priority', 'sla', 'due', 'status', 'edit', 'cc', 'uncc', 'merge', 'task', 'taskset', 'fields'] as const;
 export type TicketAction = (typeof TICKET_ACTIONS)[number];
 
 type TicketRef = { id: number; number: string };
@@ -159,6 +159,7 @@ async function buildAdminEntities(t: TestApp): Promise<Record<AdminEntity, numbe
     agents: (await buildAgent(t.db, { department_id: await buildDepartment(t.db) })).id,
     'api-keys': key.id,
     'canned-responses': (await t.db('canned_responses').insert({ title: unique('Canned '), body: 'Hello %{user.name}', department_id: null, is_active: true, created_at: ts, updated_at: ts }))[0],
+    'ticket-fields': (await t.db('ticket_fields').insert({ label: 'Matrix field', name: unique('matrix_').toLowerCase().replace(/[^a-z0-9_]/g, '_'), type: 'text', created_at: ts, updated_at: ts }))[0],
     filters: (await t.db('ticket_filters').insert({ name: unique('Filter '), rules: JSON.stringify([{ field: 'email', op: 'ends', value: '@matrix.test' }]), no_autoresponse: true, created_at: ts, updated_at: ts }))[0],
     organizations: (await t.db('organizations').insert({ name: unique('Org '), auto_cc: 'none', is_active: true, created_at: ts, updated_at: ts }))[0],
     bans: (await t.db('bans').insert({ pattern: `${unique('banned')}@matrix.test`.toLowerCase(), created_at: ts }))[0],

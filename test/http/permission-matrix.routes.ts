@@ -16,6 +16,7 @@
  */
 import type { Knex } from 'knex';
 import { defaultPriorityId, unique } from '../factories/index.ts';
+import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 import { ACTORS, ADMIN_ENTITIES, type ActorName, type AdminEntity, type Body, type MatrixFixtures, type TicketAction } from './permission-matrix-support.ts';
 
 export type Outcome = string;
@@ -94,15 +95,16 @@ const NEW_PASSWORD = 'matrix passphrase 7f3k2q';
 
 /** A ticket row, its thread and its events: what a refused ticket call must leave alone. */
 async function ticketSnapshot(db: Knex, ticketId: number) {
-  const [ticket, entries, events, attachments, ccs, tasks] = await Promise.all([
+  const [ticket, entries, events, attachments, ccs, tasks, fieldValues] = await Promise.all([
     db('tickets').where({ id: ticketId }).first(),
     db('thread_entries').where({ ticket_id: ticketId }).orderBy('id').select('id', 'kind', 'body'),
     db('ticket_events').where({ ticket_id: ticketId }).orderBy('id').select('id', 'event'),
     db('attachments').where({ ticket_id: ticketId }).orderBy('id').select('id'),
     db('ticket_collaborators').where({ ticket_id: ticketId }).orderBy('user_id').pluck('user_id'),
     db('ticket_tasks').where({ ticket_id: ticketId }).orderBy('id').select('id', 'is_done'),
+    db('ticket_field_values').where({ ticket_id: ticketId }).orderBy('field_id').select('field_id', 'value'),
   ]);
-  return { ticket, entries, events, attachments, ccs, tasks };
+  return { ticket, entries, events, attachments, ccs, tasks, fieldValues };
 }
 
 const reopen = (id: (f: MatrixFixtures) => number) => async (db: Knex, f: MatrixFixtures) => {
@@ -142,6 +144,17 @@ const ACTION_ROWS: Record<TicketAction, { body: (f: MatrixFixtures) => Record<st
       await db('ticket_tasks').insert({ id: 999001, ticket_id: id, title: 'Matrix task', is_done: false, created_at: '2026-01-01 00:00:00.000', updated_at: '2026-01-01 00:00:00.000' });
     },
   },
+  // A custom field every ticket has (for every topic); the allowed call answers it.
+  fields: {
+    body: () => ({ cf_matrix_ref: 'Set by the matrix' }),
+    setup: async (db, id) => {
+      if (!(await db('ticket_fields').where({ name: 'matrix_ref' }).first())) {
+        await db('ticket_fields').insert({ label: 'Matrix ref', name: 'matrix_ref', type: 'text', created_at: '2026-01-01 00:00:00.000', updated_at: '2026-01-01 00:00:00.000' });
+        await writeSettings(db, { fields_version: `matrix-${Date.now()}` }, new Date());
+      }
+      await db('ticket_field_values').where({ ticket_id: id }).del();
+    },
+  },
   cc: { body: () => ({ email: 'matrix-cc@example.com', name: 'Matrix CC' }), setup: (db, id) => db('ticket_collaborators').where({ ticket_id: id }).del() },
   // The fixture user stands in for a CC (the table does not care whose ticket it is).
   uncc: {
@@ -169,6 +182,7 @@ const ticketActionRows: MatrixRow[] = (Object.keys(ACTION_ROWS) as TicketAction[
 const TABLES: Record<AdminEntity, string> = {
   departments: 'departments', 'sla-plans': 'sla_plans', schedules: 'schedules', 'help-topics': 'help_topics',
   priorities: 'priorities', teams: 'teams', agents: 'agents', 'api-keys': 'api_keys', 'canned-responses': 'canned_responses', filters: 'ticket_filters',
+  'ticket-fields': 'ticket_fields',
   organizations: 'organizations', bans: 'bans',
 };
 
@@ -186,6 +200,7 @@ const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, s
   'api-keys': () => ({ allowedIp: '10.0.0.9', note: 'matrix', canCreateTickets: 'on' }),
   'canned-responses': () => ({ title: unique('Matrix canned '), body: 'Hello %{user.name}' }),
   filters: () => ({ name: unique('Matrix filter '), rule1Field: 'email', rule1Op: 'ends', rule1Value: '@matrix.test', noAutoresponse: 'on' }),
+  'ticket-fields': () => ({ label: 'Matrix question', name: unique('mq_').toLowerCase().replace(/[^a-z0-9_]/g, '_'), type: 'text' }),
   organizations: () => ({ name: unique('Matrix org '), domains: `${unique('org').toLowerCase()}.matrix.test`, autoCc: 'primary' }),
   bans: () => ({ pattern: `@${unique('ban').toLowerCase()}.matrix.test`, note: 'matrix' }),
 };
@@ -328,7 +343,7 @@ export const MATRIX: MatrixRow[] = [
   { method: 'GET', path: '/scp/attachments/:id', url: (f) => `/scp/attachments/${f.attachmentId}`, expect: ticketStaff(OK) },
 
   // ## Admin area: every page is for admins only (requireAdmin on the router; the services check again)
-  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'organizations', 'bans'].map(
+  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans'].map(
     (entity): MatrixRow => ({ method: 'GET', path: `/scp/admin/${entity}`, expect: adminsOnly(OK) }),
   ),
   ...adminEntityRows,

@@ -9,6 +9,7 @@ import { loadTicketFor } from '../tickets/ticket-policy.ts';
 import {
   addInternalNote, assignTicket, changeTicketPriority, changeTicketSla, changeTicketStatus, releaseTicket, replyToTicket, transferTicket,
 } from '../tickets/ticket-agent-service.ts';
+import { setTicketFields } from '../fields/ticket-field-edit.ts';
 import { getTicketForApi, type ApiTicket } from './api-ticket-queries.ts';
 import { assertApiKeyMay } from './api-ticket-service.ts';
 
@@ -22,6 +23,7 @@ const ACTIONS: Record<string, Action> = {
   department: transferTicket,
   priority: changeTicketPriority,
   sla: changeTicketSla,
+  fields: setTicketFields,
 };
 export const API_TICKET_ACTIONS = Object.keys(ACTIONS);
 

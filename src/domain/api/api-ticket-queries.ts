@@ -10,6 +10,8 @@ import { ValidationFailed } from '../errors.ts';
 import { listAttachments, type AttachmentInfo } from '../tickets/attachment-service.ts';
 import { collaboratorsColumn, collaboratorsFrom } from '../tickets/ticket-collaborator-list.ts';
 import { loadTicketFor } from '../tickets/ticket-policy.ts';
+import { apiFieldValues, fieldValuesColumn, fieldValuesFrom, ticketFieldDefs } from '../fields/ticket-field-values.ts';
+import { getSettings } from '../settings/settings-service.ts';
 import { STATUSES, SOURCES } from '../tickets/ticket-status.ts';
 import { optionalId, parseInput } from '../validation.ts';
 import { assertApiKeyMay } from './api-ticket-service.ts';
@@ -97,18 +99,19 @@ function toApiTicket(r: any): ApiTicket {
 }
 
 /** A ticket by its public number, with its whole thread (internal notes included). @throws Forbidden, NotFound */
-export async function getTicketForApi(ctx: ServiceContext, number: string): Promise<ApiTicket & { ccs: { name: string; email: string }[]; mergedInto: string | null; thread: ApiThreadEntry[] }> {
+export async function getTicketForApi(ctx: ServiceContext, number: string): Promise<ApiTicket & { ccs: { name: string; email: string }[]; fields: Record<string, string | number | boolean>; mergedInto: string | null; thread: ApiThreadEntry[] }> {
   assertApiKeyMay(ctx.actor, 'manage');
   const t = await loadTicketFor(ctx.db, ctx.actor, { number: String(number).slice(0, 20) });
   const mergedInto = ctx.db('tickets as mt').where('mt.id', ctx.db.ref('t.merged_into_id')).select('mt.number').as('merged_into_number');
-  const row = await ticketQuery(ctx.db).where('t.id', t.id).first(collaboratorsColumn(ctx.db, ctx.db.ref('t.id')), mergedInto);
+  const row = await ticketQuery(ctx.db).where('t.id', t.id).first(collaboratorsColumn(ctx.db, ctx.db.ref('t.id')), fieldValuesColumn(ctx.db, ctx.db.ref('t.id')), mergedInto);
+  const fields = apiFieldValues(await ticketFieldDefs(ctx.db, await getSettings(ctx.db)), fieldValuesFrom(row.field_values));
   const entries = await ctx.db('thread_entries').where({ ticket_id: t.id }).orderBy('id');
   const files = await listAttachments(ctx.db, t.id);
   const thread = entries.map((e: any) => ({
     id: e.id, kind: e.kind, poster: e.poster_name ?? null, body: e.body, source: e.source, createdAt: iso(e.created_at),
     attachments: (files.get(e.id) ?? []).map(({ entryId: _e, ...a }) => a),
   }));
-  return { ...toApiTicket(row), ccs: collaboratorsFrom(row.collaborators).map(({ name, email }) => ({ name, email })), mergedInto: row.merged_into_number ?? null, thread };
+  return { ...toApiTicket(row), ccs: collaboratorsFrom(row.collaborators).map(({ name, email }) => ({ name, email })), fields, mergedInto: row.merged_into_number ?? null, thread };
 }
 
 export const ListTicketsForApiInput = z.object({

@@ -11,6 +11,8 @@ import { BadRequest, Forbidden, Unauthenticated, ValidationFailed } from '../err
 import type { UploadedFile } from '../tickets/attachment-service.ts';
 import { openTicket, type OpenTicketInput } from '../tickets/ticket-service.ts';
 import { SOURCES } from '../tickets/ticket-status.ts';
+import { ticketFieldDefs } from '../fields/ticket-field-values.ts';
+import { getSettings } from '../settings/settings-service.ts';
 import { decodeBase64Strict, decodeText, messageText, parseDataUrl } from './api-content.ts';
 import { parseXmlTicket, type XmlFile } from './api-xml.ts';
 
@@ -26,7 +28,7 @@ export function assertApiKeyMay(actor: ServiceContext['actor'], perm: ApiPermiss
   return actor;
 }
 
-const KNOWN = new Set(['name', 'email', 'subject', 'message', 'phone', 'ip', 'source', 'topicId', 'priority', 'priorityId', 'alert', 'autorespond', 'attachments']);
+const KNOWN = new Set(['name', 'email', 'subject', 'message', 'phone', 'ip', 'source', 'topicId', 'priority', 'priorityId', 'alert', 'autorespond', 'attachments', 'fields']);
 const EXTRA_MAX_BYTES = 60_000; // tickets.extra is TEXT (64 KB on MySQL)
 const EXTRA_MAX_KEYS = 100;
 
@@ -100,8 +102,8 @@ function xmlFiles(files: XmlFile[] | undefined): UploadedFile[] {
   });
 }
 
-function extraOf(req: Record<string, unknown>): Record<string, unknown> | undefined {
-  const entries = Object.entries(req).filter(([k]) => !KNOWN.has(k));
+function extraOf(req: Record<string, unknown>, fieldKeys: Set<string>): Record<string, unknown> | undefined {
+  const entries = Object.entries(req).filter(([k]) => !KNOWN.has(k) && !fieldKeys.has(k));
   if (!entries.length) return undefined;
   const extra = Object.fromEntries(entries);
   if (entries.length > EXTRA_MAX_KEYS || Buffer.byteLength(JSON.stringify(extra)) > EXTRA_MAX_BYTES)
@@ -111,14 +113,18 @@ function extraOf(req: Record<string, unknown>): Record<string, unknown> | undefi
 
 /** Creates the ticket from a request already read into fields, message text and files. */
 async function create(ctx: ServiceContext, req: Record<string, unknown>, message: unknown, files: UploadedFile[]): Promise<ApiTicketCreated> {
-  const extra = extraOf(req);
+  // Custom fields: osTicket's way, a top-level key named after the field, or a `fields` object (which wins).
+  const fieldKeys = new Set((await ticketFieldDefs(ctx.db, await getSettings(ctx.db))).map((f) => f.name));
+  if (req.fields !== undefined && (!req.fields || typeof req.fields !== 'object' || Array.isArray(req.fields))) throw new ValidationFailed({ fields: 'Must be an object of {"key": value}' });
+  const fields = { ...Object.fromEntries(Object.entries(req).filter(([k]) => fieldKeys.has(k) && !KNOWN.has(k))), ...(req.fields as Record<string, unknown> | undefined) };
+  const extra = extraOf(req, fieldKeys);
   const phone = typeof req.phone === 'string' || typeof req.phone === 'number' ? String(req.phone).trim().toUpperCase() : req.phone;
   const t = await openTicket(ctx, {
     name: req.name as string, email: req.email as string, subject: req.subject as string, message: message as string,
     phone: phone as string | undefined, source: sourceValue(req.source), ip: ipValue(req.ip, ctx.ip),
     topicId: idValue(req.topicId, 'topicId') as number | undefined,
     priorityId: (idValue(req.priorityId, 'priorityId') ?? idValue(req.priority, 'priority')) as number | undefined,
-    alertAgents: flag(req.alert, 'alert'), notifyUser: flag(req.autorespond, 'autorespond'), extra,
+    alertAgents: flag(req.alert, 'alert'), notifyUser: flag(req.autorespond, 'autorespond'), extra, fields,
   }, files);
   return { id: t.id, number: t.number, extraKeys: Object.keys(extra ?? {}) };
 }

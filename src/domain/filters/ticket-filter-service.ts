@@ -1,6 +1,7 @@
 /**
- * Ticket filters (osTicket's "Filters"): an admin's rules on a new ticket's requester, subject and
- * message that route it as it is opened — department, help topic, priority, SLA plan, agent or team
+ * Ticket filters (osTicket's "Filters"): an admin's rules on a new ticket's requester, subject,
+ * message and custom field answers (`cf:<key>`, compared as shown: "Yes" for a ticked checkbox; mail
+ * answers none) that route it as it is opened — department, help topic, priority, SLA plan, agent or team
  * — turn its auto-response off, or refuse it. Filters run in order (exec_order, then id) on the
  * channels they are for (any, portal, email, API, agents' New ticket form); a filter matches when all
  * (or any) of its rules do; a later match overrides an earlier one's routing; "stop" ends the run;
@@ -37,8 +38,13 @@ export const OP_LABELS: Record<(typeof RULE_OPS)[number], string> = { equals: 'i
 /** Rule rows on the form. */
 export const RULE_ROWS = 3;
 
+/** A rule on a custom field's answer: `cf:<key>` (src/domain/fields/). */
+export type CustomFieldRule = `cf:${string}`;
+const CUSTOM_RULE_RE = /^cf:[a-z][a-z0-9_]{0,63}$/;
+const isRuleField = (v: unknown): v is FilterRule['field'] => RULE_FIELDS.includes(v as never) || (typeof v === 'string' && CUSTOM_RULE_RE.test(v));
+
 export interface FilterRule {
-  field: (typeof RULE_FIELDS)[number];
+  field: (typeof RULE_FIELDS)[number] | CustomFieldRule;
   op: (typeof RULE_OPS)[number];
   value: string;
 }
@@ -66,7 +72,7 @@ export interface TicketFilter {
 function parseRules(text: unknown): FilterRule[] {
   try {
     const list = JSON.parse(String(text ?? '[]'));
-    return Array.isArray(list) ? list.filter((r) => RULE_FIELDS.includes(r?.field) && RULE_OPS.includes(r?.op) && typeof r?.value === 'string') : [];
+    return Array.isArray(list) ? list.filter((r) => isRuleField(r?.field) && RULE_OPS.includes(r?.op) && typeof r?.value === 'string') : [];
   } catch {
     return [];
   }
@@ -83,7 +89,7 @@ export const filterSpec: CatalogSpec<TicketFilter> = { table: 'ticket_filters', 
 const emptyToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
 const ruleShape = Object.fromEntries(
   Array.from({ length: RULE_ROWS }, (_, i) => i + 1).flatMap((n) => [
-    [`rule${n}Field`, z.preprocess(emptyToUndefined, z.enum(RULE_FIELDS, { error: `Rule ${n}: choose a field from the list` }).optional())],
+    [`rule${n}Field`, z.preprocess(emptyToUndefined, z.string().refine(isRuleField, `Rule ${n}: choose a field from the list`).optional())],
     [`rule${n}Op`, z.preprocess(emptyToUndefined, z.enum(RULE_OPS, { error: `Rule ${n}: choose how to compare from the list` }).optional())],
     [`rule${n}Value`, optionalText(500, `Rule ${n}: value`)],
   ]),
@@ -227,6 +233,8 @@ export interface FilterSubject {
   name: string;
   subject: string;
   message: string;
+  /** The custom field answers, as shown ("Yes" for a ticked checkbox), by key. */
+  fields?: Record<string, string>;
 }
 
 /** What the matching filters decided (routing ids only for entries still active). */
@@ -281,7 +289,7 @@ function activeFilters(db: Db, version: string): Promise<ActiveFilter[]> {
 }
 
 function ruleMatches(rule: FilterRule, subject: FilterSubject): boolean {
-  const have = String(subject[rule.field] ?? '').toLowerCase();
+  const have = (rule.field.startsWith('cf:') ? (subject.fields?.[rule.field.slice(3)] ?? '') : String(subject[rule.field as (typeof RULE_FIELDS)[number]] ?? '')).toLowerCase();
   const want = rule.value.toLowerCase();
   switch (rule.op) {
     case 'equals': return have.trim() === want.trim();

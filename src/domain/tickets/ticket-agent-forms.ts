@@ -1,6 +1,8 @@
 /** Choices for the agent's "new ticket on behalf of a user" form. */
 import type { ServiceContext } from '../context.ts';
 import { assertStaff } from './ticket-agent-common.ts';
+import { newTicketFormFields, ticketFieldDefs } from '../fields/ticket-field-values.ts';
+import { getSettings } from '../settings/settings-service.ts';
 import { SOURCE_LABELS, SOURCES } from './ticket-status.ts';
 
 type Opt = { value: string | number; label: string; group?: string };
@@ -37,6 +39,8 @@ export async function getNewTicketForm(ctx: ServiceContext) {
       // 'api' is the API's own channel, not something an agent records.
       sources: SOURCES.filter((s) => s !== 'api').map((s) => ({ value: s, label: SOURCE_LABELS[s] })),
     },
+    /** Custom fields of every topic (each says which topics it is for): the chosen topic's count. */
+    fields: newTicketFormFields(await ticketFieldDefs(db, await getSettings(db)), 'agent', topics),
     defaults: {
       source: 'phone',
       notifyUser: 'on',

@@ -2,12 +2,14 @@
 import { z } from 'zod';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { DomainError, ValidationFailed, type FieldErrors } from '../errors.ts';
-import { checkbox, optionalText, parseInput } from '../validation.ts';
+import { checkbox, optionalId, optionalText, parseInput } from '../validation.ts';
 import type { UploadedFile } from './attachment-service.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { addInternalNote, replyToTicket } from './ticket-agent-service.ts';
 import { addCollaboratorsOnOpen, parseAddressList } from './ticket-collaborators.ts';
 import { OpenTicketInput, openTicket, type OpenedTicket } from './ticket-service.ts';
+import { answersForNewTicket, fieldsFromForm } from '../fields/ticket-field-values.ts';
+import { getSettings } from '../settings/settings-service.ts';
 
 export const OpenTicketForUserExtras = z.object({
   /** Email the user (auto-response with the number, and the first reply). */
@@ -43,11 +45,17 @@ export async function openTicketForUser(ctx: ServiceContext, raw: OpenTicketForU
   assertStaff(ctx.actor);
   const base: Record<string, unknown> = {};
   for (const f of FIELDS) if (raw[f] !== undefined) base[f] = raw[f];
+  // Custom fields (cf_<key>): those of the chosen topic count (openTicket checks them).
+  base.fields = fieldsFromForm(raw);
   const errors: FieldErrors = {};
   let extras: z.output<typeof OpenTicketForUserExtras> = { notifyUser: false };
   collect(errors, () => parseInput(OpenTicketInput, base));
   collect(errors, () => (extras = parseInput(OpenTicketForUserExtras, raw)));
-  if (Object.keys(errors).length) throw new ValidationFailed(errors);
+  if (Object.keys(errors).length) {
+    // The custom fields' problems too (openTicket reports them when the rest is valid).
+    await answersForNewTicket(ctx, await getSettings(ctx.db), optionalId.safeParse(base.topicId).data, base.fields, errors);
+    throw new ValidationFailed(errors);
+  }
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
     const opened = await openTicket(tctx, { ...(base as OpenTicketInput), notifyUser: extras.notifyUser, alertAgents: true }, files).catch((err: unknown) => {

@@ -9,6 +9,8 @@ import { assertStaff } from './ticket-agent-common.ts';
 import { lockColumns, lockFromRow, lockJoin, touchTicketLock } from './ticket-locks.ts';
 import { collaboratorsColumn, collaboratorsFrom } from './ticket-collaborator-list.ts';
 import { tasksColumn, tasksFrom } from './ticket-tasks.ts';
+import { fieldValuesColumn, fieldValuesFrom, shownAnswers, ticketFieldDefs, toFormField } from '../fields/ticket-field-values.ts';
+import { editableFields } from '../fields/ticket-field-edit.ts';
 import { canSeeTicket, loadTicketFor } from './ticket-policy.ts';
 import { describeEvent, formatDate, formatSize } from './ticket-presenters.ts';
 import { toLocalInput } from './ticket-property-service.ts';
@@ -59,7 +61,7 @@ async function loadHeader(db: Db, ticketId: number, meId: number | null) {
     .where('t.id', ticketId)
     .first('t.*', 'u.name as user_name', 'u.email as user_email', 'u.phone as user_phone', 'd.name as department_name', 'p.name as priority_name', 'p.color as priority_color',
       's.name as sla_name', 'h.name as topic_name', 'a.name as assignee_name', 'tm.name as team_name', 'd.signature as department_signature', 'me.signature as my_signature', 'mt.number as merged_into_number', ...lockColumns,
-      collaboratorsColumn(db, db.ref('t.id')), tasksColumn(db, db.ref('t.id')));
+      collaboratorsColumn(db, db.ref('t.id')), tasksColumn(db, db.ref('t.id')), fieldValuesColumn(db, db.ref('t.id')));
 }
 
 /**
@@ -91,7 +93,8 @@ async function formOptions(db: Db, t: any) {
 export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
   assertStaff(ctx.actor);
   if (!Number.isInteger(ticketId) || ticketId <= 0) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
-  const { timezone: tz } = await getSettings(ctx.db);
+  const settings = await getSettings(ctx.db);
+  const tz = settings.timezone;
   // The ticket, its names and its lock in one read; the same permission rule as loadTicketFor (NotFound, never Forbidden).
   const actor = ctx.actor;
   const me = actor.kind === 'agent' ? actor : null;
@@ -100,6 +103,9 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
   const [thread, events, options, lock] = await Promise.all([loadThread(ctx.db, t.id, tz), loadEvents(ctx.db, t.id, 0, tz), formOptions(ctx.db, t), touchTicketLock(ctx, t.id, lockFromRow(t))]);
   const open = t.state === 'open';
   const manual = dbDate(t.manual_due_at);
+  // Custom fields: the answers read with the ticket, the definitions from this process's cache.
+  const fieldDefs = await ticketFieldDefs(ctx.db, settings);
+  const answers = fieldValuesFrom(t.field_values);
   return {
     ticket: {
       id: t.id as number, number: t.number as string, subject: t.subject as string, status: t.status as TicketStatus, statusLabel: STATUS_LABELS[t.status as TicketStatus], state: t.state,
@@ -110,6 +116,9 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       isOverdue: dbBool(t.is_overdue), isAnswered: dbBool(t.is_answered), assignee: t.assignee_agent_id ? { id: t.assignee_agent_id, name: t.assignee_name } : null,
       team: t.team_id ? { id: t.team_id, name: t.team_name } : null, requester: { id: Number(t.user_id), name: t.user_name, email: t.user_email, phone: t.user_phone ?? '', organization: t.user_org_id ? { id: Number(t.user_org_id), name: String(t.user_org_name) } : null, isBanned: dbBool(t.user_is_banned) },
       ccs: collaboratorsFrom(t.collaborators),
+      fields: shownAnswers(fieldDefs, answers, 'agent'),
+      /** The custom field form: each editable field with its current answer. */
+      fieldForm: editableFields(fieldDefs, t.topic_id ?? null, answers).map((f) => ({ ...toFormField(f), value: answers.get(f.id) ?? '' })),
       tasks: tasksFrom(t.tasks).map((k) => ({ ...k, dueText: formatDate(k.dueAt, tz), isLate: !k.isDone && !!k.dueAt && k.dueAt.getTime() < ctx.clock().getTime() })),
       /** Merged into another ticket: nothing more happens here (the page links there). */
       mergedInto: t.merged_into_id ? { id: Number(t.merged_into_id), number: String(t.merged_into_number) } : null,

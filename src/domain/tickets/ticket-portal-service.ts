@@ -8,7 +8,10 @@ import type { Knex } from 'knex';
 import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
 import type { UserActor } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
-import { Forbidden, InvalidTransition, NotFound, ValidationFailed } from '../errors.ts';
+import { Forbidden, InvalidTransition, NotFound, ValidationFailed, type FieldErrors } from '../errors.ts';
+import {
+  answersForNewTicket, fieldsFromForm, fieldValuesColumn, fieldValuesFrom, newTicketFormFields, shownAnswers, ticketFieldDefs, type FormField,
+} from '../fields/ticket-field-values.ts';
 import { createAccessToken, findAccessToken } from '../auth/access-tokens.ts';
 import { queueMail } from '../mail/outbox-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
@@ -70,6 +73,11 @@ export async function listPublicTopics(db: Knex | Knex.Transaction): Promise<{ t
   return { topics, defaultTopicId: def ? def.id : null };
 }
 
+/** The custom fields the portal's New ticket form shows: the public ones of every topic it offers (each says which topics it is for). */
+export async function listPortalFields(ctx: ServiceContext, topics: { id: number; name: string }[]): Promise<FormField[]> {
+  return newTicketFormFields(await ticketFieldDefs(ctx.db, await getSettings(ctx.db)), 'portal', topics);
+}
+
 export const PortalOpenTicketInput = z.object({
   email,
   name: requiredText(120, 'Full name'),
@@ -90,11 +98,26 @@ export type PortalOpenTicketInput = z.input<typeof PortalOpenTicketInput>;
 export async function openPortalTicket(ctx: ServiceContext, raw: PortalOpenTicketInput, files: UploadedFile[]): Promise<OpenedTicket> {
   const hp = (raw as Record<string, unknown> | undefined)?.website;
   if (hp !== undefined && hp !== '') throw new ValidationFailed({ _: SPAM_MESSAGE }, SPAM_MESSAGE, 'SPAM_SUSPECTED');
-  const input = parseInput(PortalOpenTicketInput, raw);
+  // Custom fields come as cf_<key> (only those of the chosen topic the portal asks count: openTicket).
+  const answers = fieldsFromForm(raw);
+  const parsed = PortalOpenTicketInput.safeParse(raw);
+  if (!parsed.success) {
+    // The custom fields' problems along with the form's (openTicket reports both when the form parses).
+    const errors: FieldErrors = {};
+    try {
+      parseInput(PortalOpenTicketInput, raw);
+    } catch (err) {
+      if (err instanceof ValidationFailed) Object.assign(errors, err.fields);
+    }
+    const topicId = optionalId.safeParse((raw as Record<string, unknown> | undefined)?.topicId).data;
+    await answersForNewTicket(ctx, await getSettings(ctx.db), topicId, answers, errors);
+    throw new ValidationFailed(errors);
+  }
+  const input = parsed.data;
   // Without a topic, the form must have offered none (a chosen topic is checked by openTicket).
   if (!input.topicId && (await listPublicTopics(ctx.db)).topics.length) throw new ValidationFailed({ topicId: 'Choose a help topic' });
   const { website: _hp, ...fields } = input;
-  return openTicket(ctx, { ...fields, source: 'web', ip: ctx.ip?.slice(0, 45) }, files);
+  return openTicket(ctx, { ...fields, source: 'web', ip: ctx.ip?.slice(0, 45), fields: answers }, files);
 }
 
 const EmailAndNumber = z.object({ email, number: ticketNumber });
@@ -218,6 +241,8 @@ export interface PortalTicket {
   sharedFrom: string | null;
   replyReopens: boolean;
   department: string;
+  /** The answers to the public custom fields. */
+  fields: { label: string; text: string }[];
   createdAt: { iso: string; text: string };
   updatedAt: { iso: string; text: string };
   entries: PortalEntry[];
@@ -243,7 +268,8 @@ function when(v: unknown, timeZone: string): { iso: string; text: string } {
  * @throws NotFound (TICKET_NOT_FOUND) for a missing ticket or one this session may not read
  */
 export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown): Promise<PortalTicket | MergedTicket> {
-  const t = await loadTicketFor(ctx.db, ctx.actor, { number: numberFromUrl(rawNumber) }, { departmentName: true });
+  // The custom field answers come with the ticket (a JSON column).
+  const t = await loadTicketFor(ctx.db, ctx.actor, { number: numberFromUrl(rawNumber) }, { departmentName: true, columns: [fieldValuesColumn(ctx.db, ctx.db.ref('tickets.id'))] });
   if (t.merged_into_id) {
     const to = await followMerges(ctx.db, t);
     return { mergedFrom: t.number, mergedInto: { id: to.id, number: to.number } };
@@ -262,6 +288,7 @@ export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown):
     id: t.id, number: t.number, subject: t.subject, status: t.status, statusLabel: STATUS_LABELS[t.status as TicketStatus] ?? t.status,
     isClosed, canReply: !isClosed || settings.reopen_on_user_reply, replyReopens: isClosed && settings.reopen_on_user_reply, isRequester: t.user_id === me, ccNames, sharedFrom,
     department: t.department_name ?? '', createdAt: when(t.created_at, tz), updatedAt: when(t.updated_at, tz),
+    fields: shownAnswers(await ticketFieldDefs(ctx.db, settings), fieldValuesFrom(t.field_values), 'portal').map((a) => ({ label: a.label, text: a.text })),
     entries: rows.map((r: any) => ({
       id: r.id, kind: r.kind, body: r.body, at: when(r.created_at, tz), attachments: files.get(r.id) ?? [], mine: r.kind === 'message' && Number(r.user_id ?? t.user_id) === me,
       author: r.poster_name || (r.kind === 'response' ? 'Support' : 'You'),

@@ -139,6 +139,10 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
       return `Task removed: “${data.title ?? ''}”`;
     case 'filter_applied':
       return `Filter “${data.filter ?? ''}” applied: ${Array.isArray(data.actions) && data.actions.length ? data.actions.join('; ') : 'nothing (what it sets is disabled)'}${data.notAssigned ? ' (its agent does not work in this department: not assigned)' : ''}`;
+    case 'fields_changed':
+      return (Array.isArray(data.changes) ? data.changes : [])
+        .map((c: any) => (c?.to === null || c?.to === undefined ? `${c?.field ?? 'Field'} cleared (was “${c?.from ?? ''}”)` : `${c?.field ?? 'Field'} set to “${c.to}”${c?.from ? ` (was “${c.from}”)` : ''}`))
+        .join('; ') || 'Custom fields changed';
     case 'cc_removed':
       return `CC removed: ${data.name ?? ''} <${data.email ?? ''}>`;
     case 'edited':

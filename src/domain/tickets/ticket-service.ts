@@ -7,14 +7,15 @@ import type { Knex } from 'knex';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { isAgent } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
-import { Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
+import { Forbidden, InvalidTransition, ValidationFailed, type FieldErrors } from '../errors.ts';
+import { answersForNewTicket, answerTexts, insertFieldAnswers } from '../fields/ticket-field-values.ts';
 import { applyTicketFilters, type FilterSubject } from '../filters/ticket-filter-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { computeSlaDueAt } from '../sla/sla-service.ts';
 import { findOrCreateUser } from '../users/user-service.ts';
 import { copyOrganizationOnTicket } from '../users/organization-service.ts';
 import { notifyTicket } from '../mail/ticket-notifications.ts';
-import { email, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
+import { email, fieldErrors, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
 import { checkAttachments, storeAttachments, type UploadedFile } from './attachment-service.ts';
 import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
 import { insertTicketWithNumber } from './ticket-numbers.ts';
@@ -43,6 +44,8 @@ export const OpenTicketInput = z.object({
   ip: z.string().max(45).optional(),
   extra: z.record(z.string(), z.unknown()).optional(),
   messageId: z.string().max(191).optional(),
+  /** Custom field answers, {key: value} (src/domain/fields/): checked against the chosen topic's fields. */
+  fields: z.record(z.string(), z.unknown()).optional(),
 });
 export type OpenTicketInput = z.input<typeof OpenTicketInput>;
 
@@ -61,12 +64,18 @@ export interface OpenedTicket {
  * @throws ValidationFailed, Forbidden (USER_BANNED, DEPARTMENT_FORBIDDEN)
  */
 export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, files: UploadedFile[] = []): Promise<OpenedTicket> {
-  const input = parseInput(OpenTicketInput, raw);
+  // The form's fields and the custom fields of the chosen topic, every problem at once.
+  const errors: FieldErrors = {};
+  const parsed = OpenTicketInput.safeParse(raw);
+  if (!parsed.success) Object.assign(errors, fieldErrors(parsed.error));
   const settings = await getSettings(ctx.db);
+  const answers = await answersForNewTicket(ctx, settings, parsed.data?.topicId ?? optionalId.safeParse(raw?.topicId).data, raw?.fields, errors);
+  if (!parsed.success || Object.keys(errors).length) throw new ValidationFailed(errors);
+  const input = parsed.data;
   checkAttachments(files, settings);
   const now = ctx.clock();
   // The ticket filters (no statement unless they changed since this process last read them).
-  const filtered = await applyTicketFilters(ctx.db, settings, { channel: channelOf(ctx, input.source), email: input.email, name: input.name, subject: input.subject, message: input.message });
+  const filtered = await applyTicketFilters(ctx.db, settings, { channel: channelOf(ctx, input.source), email: input.email, name: input.name, subject: input.subject, message: input.message, fields: answerTexts(answers) });
   if (filtered.rejectedBy) throw new Forbidden('This help desk does not accept this request.', 'TICKET_REJECTED');
   // One statement: the routing and the sender (banned → refused first; the user of that address, if any).
   const route = await resolveRouting(ctx.db, ctx.actor, { ...input, filtered, withAgents: input.alertAgents && settings.alert_new_ticket }, settings, now, input.email);
@@ -106,6 +115,7 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
       message_id: entry.messageId, created_at: ts,
     });
     await storeAttachments(trx, id, entryId, files, now);
+    await insertFieldAnswers(trx, id, answers);
     const events: Parameters<typeof recordTicketEvents>[3] = [['created', { source: input.source, departmentId: route.departmentId, slaPlanId: route.slaPlanId, userId: user.id }]];
     if (assignee) events.push(['assigned', { to: assignee, ...(assignee === filterAssignee ? { by: 'filter' } : assignee === orgAssignee ? { by: 'organization' } : {}) }]);
     if (teamId) events.push(['team_assigned', { teamId, teamName: filtered.teamName ?? null, by: 'filter' }]);

@@ -33,6 +33,7 @@ export const topicSpec: CatalogSpec<Topic> = {
   usedBy: [
     { table: 'tickets', column: 'topic_id', label: 'ticket' },
     { table: 'ticket_filters', column: 'topic_id', label: 'ticket filter' },
+    { table: 'ticket_field_topics', column: 'topic_id', label: 'custom field' },
   ],
 };
 

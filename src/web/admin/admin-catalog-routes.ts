@@ -9,6 +9,7 @@ import * as priorities from '../../domain/priorities/priority-service.ts';
 import * as teams from '../../domain/teams/team-service.ts';
 import * as canned from '../../domain/canned/canned-response-service.ts';
 import * as filters from '../../domain/filters/ticket-filter-service.ts';
+import * as fields from '../../domain/fields/ticket-field-service.ts';
 import { SIGNATURE_MAX } from '../../domain/validation.ts';
 import { choiceOptions, crudRoutes, type CrudConfig, type FieldSpec } from './admin-crud.ts';
 
@@ -201,18 +202,25 @@ const cannedConfig: CrudConfig = {
   remove: canned.deleteCannedResponse,
 };
 
+/** A filter rule's field as the list shows it (a custom field by its label, or its key once deleted). */
+function ruleFieldLabel(field: string, custom: { name: string; label: string }[]): string {
+  if (!field.startsWith('cf:')) return filters.FIELD_LABELS[field as (typeof filters.RULE_FIELDS)[number]];
+  return `Custom field ${custom.find((c) => c.name === field.slice(3))?.label ?? field.slice(3)}`;
+}
+
 const filterConfig: CrudConfig = {
   path: 'filters', title: 'Ticket filters', singular: 'ticket filter', columns: ['Name', 'Order', 'Applies to', 'Rules', 'Actions'],
   defaults: { execOrder: '99', target: 'any', matchAll: 'all' },
   list: async (ctx) => {
     const c = await listAdminChoices(ctx);
     const nameOf = (list: { id: number; name: string }[], id: number | null) => list.find((x) => x.id === id)?.name ?? `#${id}`;
+    const custom = await fields.listTicketFields(ctx);
     return {
       rows: (await filters.listFilters(ctx)).map((f) => ({
         id: f.id, isActive: f.isActive,
         cells: [
           f.name, String(f.execOrder), filters.TARGET_LABELS[f.target],
-          f.rules.map((r) => `${filters.FIELD_LABELS[r.field]} ${filters.OP_LABELS[r.op]} “${r.value}”`).join(f.matchAll ? ' and ' : ' or '),
+          f.rules.map((r) => `${ruleFieldLabel(r.field, custom)} ${filters.OP_LABELS[r.op]} “${r.value}”`).join(f.matchAll ? ' and ' : ' or '),
           [f.reject ? 'Refuse the ticket' : '', f.departmentId ? `Department: ${nameOf(c.departments, f.departmentId)}` : '', f.topicId ? `Topic: ${nameOf(c.topics, f.topicId)}` : '',
             f.priorityId ? `Priority: ${nameOf(c.priorities, f.priorityId)}` : '', f.slaPlanId ? `SLA: ${nameOf(c.slaPlans, f.slaPlanId)}` : '', f.assigneeId ? `Agent: ${nameOf(c.agents, f.assigneeId)}` : '',
             f.teamId ? `Team: ${nameOf(c.teams, f.teamId)}` : '', f.noAutoresponse ? 'No auto-response' : '', f.stopOnMatch ? 'then stop' : ''].filter(Boolean).join('; '),
@@ -222,7 +230,9 @@ const filterConfig: CrudConfig = {
   },
   fields: async (ctx) => {
     const c = await listAdminChoices(ctx);
-    const fieldOpts = [{ value: '', label: '—' }, ...filters.RULE_FIELDS.map((f) => ({ value: f, label: filters.FIELD_LABELS[f] }))];
+    // The custom fields' answers too (cf:<key>), every field: a disabled one's rule simply never matches.
+    const fieldOpts = [{ value: '', label: '—' }, ...filters.RULE_FIELDS.map((f) => ({ value: f, label: filters.FIELD_LABELS[f] })),
+      ...(await fields.listTicketFields(ctx)).map((f) => ({ value: `cf:${f.name}`, label: `Custom field: ${f.label}` }))];
     const opOpts = [{ value: '', label: '—' }, ...filters.RULE_OPS.map((o) => ({ value: o, label: filters.OP_LABELS[o] }))];
     const rules = Array.from({ length: filters.RULE_ROWS }, (_, i) => i + 1).flatMap((n): FieldSpec[] => [
       { name: `rule${n}Field`, label: `Rule ${n}: field`, type: 'select', options: fieldOpts },
@@ -261,9 +271,49 @@ const filterConfig: CrudConfig = {
   remove: filters.deleteFilter,
 };
 
+const fieldConfig: CrudConfig = {
+  path: 'ticket-fields', title: 'Custom fields', singular: 'custom field', columns: ['Label', 'Key', 'Type', 'Required', 'Who sees it', 'Help topics', 'Order'],
+  defaults: { type: 'text', visibility: 'public', sortOrder: '0' },
+  list: async (ctx) => {
+    const c = await listAdminChoices(ctx);
+    const topicNames = (ids: number[]) => (ids.length ? ids.map((id) => c.topics.find((t) => t.id === id)?.name ?? `#${id}`).join(', ') : 'Every topic');
+    return {
+      rows: (await fields.listTicketFields(ctx)).map((f) => ({
+        id: f.id, isActive: f.isActive,
+        cells: [f.label, f.name, fields.TYPE_LABELS[f.type], yesNo(f.isRequired), f.visibility === 'agents' ? 'Agents only' : 'Requester and agents', topicNames(f.topicIds), String(f.sortOrder)],
+      })),
+    };
+  },
+  fields: async (ctx) => {
+    const c = await listAdminChoices(ctx);
+    return [
+      { name: 'label', label: 'Label', required: true, maxlength: 120, hint: 'The question as the form asks it, e.g. “Asset tag”.' },
+      { name: 'name', label: 'Key', required: true, maxlength: 64, hint: 'Its name in the API (fields.<key>, or a top-level key on /api/tickets.json): lower-case letters, digits and _.' },
+      { name: 'type', label: 'Type', type: 'select', options: fields.FIELD_TYPES.map((t) => ({ value: t, label: fields.TYPE_LABELS[t] })) },
+      { name: 'options', label: 'Options (choice list only)', type: 'textarea', hint: 'One per line.' },
+      { name: 'isRequired', label: 'Required: people opening a ticket (portal, API) must answer it', type: 'checkbox', hint: 'Agents may leave it empty.' },
+      { name: 'visibility', label: 'Who sees it', type: 'select', options: fields.VISIBILITIES.map((v) => ({ value: v, label: fields.VISIBILITY_LABELS[v] })) },
+      { name: 'help', label: 'Help text', maxlength: 500, hint: 'Shown under the label.' },
+      { name: 'sortOrder', label: 'Order', type: 'number', hint: 'Fields are asked from the lowest order up.' },
+      { name: 'topicIds', label: 'Help topics', type: 'checkboxes', options: choiceOptions(c.topics), hint: 'Asked for tickets of these topics; none ticked = every topic.' },
+    ];
+  },
+  load: async (ctx, id) => {
+    const f = await fields.getTicketField(ctx, id);
+    return {
+      values: { ...f, options: f.options.join('\n'), sortOrder: String(f.sortOrder), help: f.help ?? '' }, name: f.label, isActive: f.isActive,
+      facts: [['Answers', f.answers ? `${f.answers} ticket${f.answers === 1 ? '' : 's'} (it can be disabled, not deleted; the answers stay)` : 'None yet']],
+    };
+  },
+  create: fields.createTicketField,
+  update: fields.updateTicketField,
+  setActive: fields.setTicketFieldActive,
+  remove: fields.deleteTicketField,
+};
+
 /** The catalogue sections of the admin area. */
 export function adminCatalogRoutes(): Router {
   const router = Router();
-  for (const cfg of [departmentConfig, slaPlanConfig, scheduleConfig, topicConfig, priorityConfig, teamConfig, cannedConfig, filterConfig]) router.use(crudRoutes(cfg));
+  for (const cfg of [departmentConfig, slaPlanConfig, scheduleConfig, topicConfig, priorityConfig, teamConfig, cannedConfig, filterConfig, fieldConfig]) router.use(crudRoutes(cfg));
   return router;
 }

@@ -21,6 +21,7 @@ const SECTIONS = [
   { href: '/scp/admin/schedules', label: 'Schedules', about: '24/7 or business hours, time zones and holidays.' },
   { href: '/scp/admin/priorities', label: 'Priorities', about: 'Names, urgency and colours.' },
   { href: '/scp/admin/canned-responses', label: 'Canned responses', about: 'Reply texts agents insert on the ticket page.' },
+  { href: '/scp/admin/ticket-fields', label: 'Custom fields', about: 'Extra questions per help topic (asset tag, order number…), asked when a ticket is opened and edited by agents.' },
   { href: '/scp/admin/filters', label: 'Ticket filters', about: 'Rules that route new tickets (department, topic, priority, SLA, agent or team), turn off the auto-response, or refuse them.' },
   { href: '/scp/admin/organizations', label: 'Organizations', about: 'Companies users belong to: email domains, who is copied on new tickets, account manager.' },
   { href: '/scp/admin/bans', label: 'Ban list', about: 'Addresses and domains whose tickets and messages are refused.' },

@@ -47,7 +47,7 @@ async function receiveUploads(req: Request, res: Response, opts: { dropFiles?: b
     storage: multer.memoryStorage(),
     defParamCharset: 'utf8',
     ...(opts.dropFiles ? { fileFilter: (_req: Request, _file: Express.Multer.File, cb: (e: null, keep: boolean) => void) => ((dropped = true), cb(null, false)) } : {}),
-    limits: { fileSize: s.attachment_max_bytes, files: s.attachment_max_count, fields: 30, fieldSize: 512 * 1024, parts: 30 + s.attachment_max_count },
+    limits: { fileSize: s.attachment_max_bytes, files: s.attachment_max_count, fields: FORM_FIELDS_MAX, fieldSize: 512 * 1024, parts: FORM_FIELDS_MAX + s.attachment_max_count },
   }).array('attachments');
   const err = await new Promise<any>((resolve) => upload(req, res, (e?: unknown) => resolve(e)));
   const files = ((req.files as Express.Multer.File[] | undefined) ?? []).map((f) => ({ filename: f.originalname, contentType: f.mimetype, data: f.buffer }));
@@ -61,15 +61,19 @@ async function receiveUploads(req: Request, res: Response, opts: { dropFiles?: b
   return { files: [], hadFiles: true, error };
 }
 
+/** Form fields a portal form may send: its own and the custom fields (each a cf_<key>). */
+const FORM_FIELDS_MAX = 200;
+
 const NUMBER_RE = /^[A-Za-z0-9-]{1,20}$/;
 
 async function renderNew(req: Request, res: Response, model: Model = {}, status = 200): Promise<void> {
   const { topics, defaultTopicId } = await portal.listPublicTopics(ctxFrom(req, res).db);
+  const fields = await portal.listPortalFields(ctxFrom(req, res), topics);
   const actor = actorOf(res);
   const prefill = actor.kind === 'user' ? { email: actor.email, name: actor.name } : {};
   const values = model.values ?? { ...prefill, topicId: defaultTopicId ?? '' };
   const settings = res.locals.settings as Settings;
-  await render(req, res, 'portal/tickets/new', { ...model, values, topics, attachmentHint: attachmentHint(settings), attachmentsAllowed: settings.attachment_max_count > 0 }, { status, title: 'Open a new ticket' });
+  await render(req, res, 'portal/tickets/new', { ...model, values, topics, fields, attachmentHint: attachmentHint(settings), attachmentsAllowed: settings.attachment_max_count > 0 }, { status, title: 'Open a new ticket' });
 }
 
 async function renderStatus(req: Request, res: Response, model: Model = {}, status = 200): Promise<void> {

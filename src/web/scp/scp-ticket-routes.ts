@@ -13,6 +13,7 @@ import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { addCollaborator, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
 import { mergeTicket } from '../../domain/tickets/ticket-merge.ts';
 import { addTask, setTask } from '../../domain/tickets/ticket-tasks.ts';
+import { setTicketFields } from '../../domain/fields/ticket-field-edit.ts';
 import { searchThreadText } from '../../domain/tickets/ticket-text-search.ts';
 import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
 import { fillCannedResponse } from '../../domain/canned/canned-response-service.ts';
@@ -96,13 +97,14 @@ const ACTIONS: [string, Action, string][] = [
   ['uncc', removeCollaborator, 'CC removed.'],
   ['task', addTask, 'Task added.'],
   ['taskset', setTask, 'Task updated.'],
+  ['fields', setTicketFields, 'Custom fields saved.'],
   ['merge', mergeTicket, 'Tickets merged: the other ticket’s thread is now in this one, and it is closed.'],
 ];
 
 export function scpTicketRoutes(d: AppDeps): Router {
   const router = Router();
   // Files are checked against the settings by the services; multer only caps what it buffers.
-  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: 64 * 1024 * 1024, files: 20, fields: 50 } }).array('attachments', 20);
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: 64 * 1024 * 1024, files: 20, fields: 200 } }).array('attachments', 20);
 
   // ## Queues
   router.get('/tickets', async (req, res) => {
