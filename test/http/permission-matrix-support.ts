@@ -72,7 +72,7 @@ export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-to
 export type AdminEntity = (typeof ADMIN_ENTITIES)[number];
 
 /** The agent ticket actions (POST /scp/tickets/:id/<action>). */
-export const TICKET_ACTIONS = ['reply', 'note', 'assign', 'claim', 'release', 'transfer', 'priority', 'sla', 'due', 'status', 'edit', 'cc', 'uncc', 'merge', 'task', 'taskset', 'fields'] as const;
+export const TICKET_ACTIONS = ['reply', 'note', 'assign', 'claim', 'release', 'transfer', 'priority', 'sla', 'due', 'status', 'edit', 'cc', 'uncc', 'requester', 'merge', 'task', 'taskset', 'fields'] as const;
 export type TicketAction = (typeof TICKET_ACTIONS)[number];
 
 type TicketRef = { id: number; number: string };

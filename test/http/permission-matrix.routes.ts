@@ -156,6 +156,11 @@ const ACTION_ROWS: Record<TicketAction, { body: (f: MatrixFixtures) => Record<st
     },
   },
   cc: { body: () => ({ email: 'matrix-cc@example.com', name: 'Matrix CC' }), setup: (db, id) => db('ticket_collaborators').where({ ticket_id: id }).del() },
+  // Handed to another person; put back before each call (the fixture user is the requester).
+  requester: {
+    body: () => ({ email: 'matrix-new-requester@example.com', name: 'New Requester' }),
+    setup: async (db, id, f) => void (await db('tickets').where({ id }).update({ user_id: f.userId })),
+  },
   // The fixture user stands in for a CC (the table does not care whose ticket it is).
   uncc: {
     body: (f) => ({ userId: String(f.userId) }),

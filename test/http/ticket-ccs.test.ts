@@ -212,6 +212,44 @@ describe('CCs on a ticket', () => {
     expect((await outbox(ticket.id, 'agent-response')).map((m: any) => m.to_address).sort()).toEqual(['boss@example.com', 'facilities@example.com', 'walkin@example.com']);
   });
 
+  it('an agent hands the ticket to another requester: the old one stays on as a CC, a CC who becomes requester leaves the CCs; the queue follows', async () => {
+    const o = await open('assistant@example.com', 'Laptop for the director');
+    await act(johnC, o.id, 'cc', { email: 'director@example.com', name: 'Dana Director' });
+    const res = await act(johnC, o.id, 'requester', { email: 'Director@Example.com', name: 'Ignored For A Known User', keepAsCc: 'on' });
+    expect(res.status).toBe(303);
+    const t2 = await t.db('tickets as t').join('users as u', 'u.id', 't.user_id').where('t.id', o.id).first('u.email', 't.requester_name', 't.search_text', 't.version');
+    expect([t2.email, t2.requester_name]).toEqual(['director@example.com', 'Dana Director']);
+    expect(t2.search_text).toBe(' laptop for the director dana');
+    expect(await ccsOf(o.id)).toEqual(['assistant@example.com']);
+    const page = $((await johnC.get(`/scp/tickets/${o.id}`)).text);
+    expect(page('[data-prop="requester"]').text()).toContain('director@example.com');
+    expect(page('.events').text()).toContain('Requester changed from Pat Customer <assistant@example.com> to Dana Director <director@example.com>; Pat Customer stays on as a CC');
+    // The new requester opens it with their email and the number; the old one still can, as a CC.
+    for (const who of ['director@example.com', 'assistant@example.com']) {
+      const c = client(t.app);
+      expect((await openViaStatus(c, who, o.number)).headers.location, who).toBe(`/tickets/${o.number}`);
+    }
+    // Without keeping: the former requester loses the ticket.
+    await act(johnC, o.id, 'requester', { email: 'someone.else@example.com', name: 'Sam Else' });
+    expect(await ccsOf(o.id)).toEqual(['assistant@example.com']);
+    const gone = client(t.app);
+    expect((await openViaStatus(gone, 'director@example.com', o.number)).status).toBe(422);
+  });
+
+  it('refuses the same requester, an agent’s or a banned address, keeping the input; nothing changes', async () => {
+    const o = await open('stays@example.com');
+    await t.db('users').insert({ email: 'banned.person@example.com', name: 'Banned', is_banned: true, created_at: new Date(), updated_at: new Date() });
+    for (const [email, words] of [['stays@example.com', 'requester already'], [jane.email, 'agent'], ['banned.person@example.com', 'banned'], ['nope', 'valid email']]) {
+      const res = await act(johnC, o.id, 'requester', { email, name: 'Typed name' });
+      expect(res.status, email).toBe(422);
+      const page = $(res.text);
+      expect(page('#e-requester-email').text(), email).toContain(words);
+      expect(page('#f-requester-name').val(), email).toBe('Typed name');
+    }
+    const after = await t.db('tickets as t').join('users as u', 'u.id', 't.user_id').where('t.id', o.id).first('u.email', 't.version');
+    expect([after.email, after.version]).toEqual(['stays@example.com', 1]);
+  });
+
   describe('by email', () => {
     it('the people a new mail went to become CCs; not agents, the help desk or the sender', async () => {
       const raw = mail({

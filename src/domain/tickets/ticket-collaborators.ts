@@ -14,7 +14,8 @@ import { ValidationFailed } from '../errors.ts';
 import { systemAddresses } from '../mail/system-addresses.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { checkSender, findOrCreateUser } from '../users/user-service.ts';
-import { email, id, optionalText, parseInput } from '../validation.ts';
+import { checkbox, email, id, optionalText, parseInput } from '../validation.ts';
+import { searchText } from './ticket-search-index.ts';
 import { loadForAction, saveTicket, TicketRef } from './ticket-agent-common.ts';
 import { recordTicketEvent } from './ticket-events.ts';
 import type { TicketActionResult } from './ticket-agent-service.ts';
@@ -172,4 +173,34 @@ export async function addCollaboratorsFromMerge(ctx: ServiceContext, trx: Knex.T
  */
 export async function addCollaboratorsFromOrganization(ctx: ServiceContext, trx: Knex.Transaction, ticket: { id: number; user_id: number }, people: Person[]): Promise<number> {
   return addPeople(ctx, trx, ticket, people, { by: 'organization' });
+}
+
+export const ChangeRequesterInput = z.object({ ...TicketRef, email, name: optionalText(120, 'Name'), keepAsCc: checkbox.default(false) });
+export type ChangeRequesterInput = z.input<typeof ChangeRequesterInput>;
+
+/**
+ * An agent hands the ticket to another person (osTicket's "Change owner": an assistant wrote for
+ * their manager, a shared mailbox for a colleague). The new requester is found or created by email
+ * (a known user keeps their name), leaves the CCs if they were one, and gets the replies and the
+ * access from now on; the old one stays on as a CC when `keepAsCc`. The queue's requester name and
+ * search text follow. Nothing is mailed. Event `requester_changed`.
+ * @throws ValidationFailed (the same person, a refused address), NotFound, Forbidden, Conflict (TICKET_CHANGED), InvalidTransition (TICKET_MERGED)
+ */
+export async function changeRequester(ctx: ServiceContext, raw: ChangeRequesterInput): Promise<TicketActionResult> {
+  const input = parseInput(ChangeRequesterInput, raw);
+  return inTransaction(ctx, async (trx) => {
+    const tctx = withDb(ctx, trx);
+    const now = ctx.clock();
+    const t = await loadForAction(ctx, trx, input);
+    const old = await trx('users').where({ id: t.user_id }).first('id', 'name', 'email');
+    if (old?.email === input.email) throw new ValidationFailed({ email: `${input.email} is the requester already` });
+    const why = await refusal(trx, input.email, await systemAddresses(trx, await getSettings(trx)));
+    if (why) throw new ValidationFailed({ email: why });
+    const user = await findOrCreateUser(trx, { email: input.email, name: input.name || input.email.split('@')[0] }, now);
+    await trx('ticket_collaborators').where({ ticket_id: t.id, user_id: user.id }).del();
+    await saveTicket(trx, t, { user_id: user.id, requester_name: user.name, search_text: searchText(String(t.subject), user.name), search_indexed: false }, now);
+    await recordTicketEvent(tctx, trx, t.id, 'requester_changed', { from: old ? { id: old.id, name: old.name, email: old.email } : null, to: { id: user.id, name: user.name, email: user.email }, keptAsCc: input.keepAsCc });
+    if (input.keepAsCc && old) await addPeople(tctx, trx, { id: t.id, user_id: user.id }, [{ address: old.email, name: old.name }]);
+    return { ticketId: t.id, version: Number(t.version) + 1, changed: true };
+  });
 }

@@ -98,6 +98,10 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
       return data.notified === false ? 'Posted a reply (not emailed to the user)' : data.ccs === false ? 'Posted a reply (emailed to the requester only)' : 'Posted a reply';
     case 'note':
       return 'Added an internal note';
+    case 'requester_changed': {
+      const who = (p: any) => (p ? `${p.name ?? ''} <${p.email ?? ''}>` : 'nobody');
+      return `Requester changed from ${who(data.from)} to ${who(data.to)}${data.keptAsCc ? `; ${data.from?.name ?? 'the former requester'} stays on as a CC` : ''}`;
+    }
     case 'assigned':
       return `Assigned to ${data.agentName ?? names.get(Number(data.to)) ?? 'an agent'}${data.fromName ? ` (was ${data.fromName})` : ''}${data.by === 'organization' ? ' as the account manager of the requester’s organization' : ''}`;
     case 'team_assigned':

@@ -10,7 +10,7 @@ import {
 } from '../../domain/tickets/ticket-agent-service.ts';
 import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from '../../domain/tickets/ticket-agent-view.ts';
 import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
-import { addCollaborator, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
+import { addCollaborator, changeRequester, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
 import { mergeTicket } from '../../domain/tickets/ticket-merge.ts';
 import { addTask, setTask } from '../../domain/tickets/ticket-tasks.ts';
 import { setTicketFields } from '../../domain/fields/ticket-field-edit.ts';
@@ -95,6 +95,7 @@ const ACTIONS: [string, Action, string][] = [
   ['edit', editTicket, 'Ticket updated.'],
   ['cc', addCollaborator, 'CC added: they will get the replies to this ticket.'],
   ['uncc', removeCollaborator, 'CC removed.'],
+  ['requester', changeRequester, 'Requester changed: the replies go to them from now on.'],
   ['task', addTask, 'Task added.'],
   ['taskset', setTask, 'Task updated.'],
   ['fields', setTicketFields, 'Custom fields saved.'],
