@@ -341,6 +341,15 @@ export const MATRIX: MatrixRow[] = [
     unchanged: (db, f) => db('users').where({ id: f.directoryUser.id }).first(),
     expect: (f) => agentsOnly(`303 /scp/users/${f.directoryUser.id}`),
   })),
+  // ## Saved views: each agent's own (another agent's view is 404, as if missing)
+  { method: 'POST', path: '/scp/queues', body: () => ({ name: 'Matrix view', queue: 'open', q: 'matrix' }), expect: agentsOnly('303 /scp/queues/*') },
+  { method: 'GET', path: '/scp/queues/:id', url: (f) => `/scp/queues/${f.agentView}`, expect: agentsOnly(NOT_FOUND, { agent: '303 /scp/tickets' }) },
+  {
+    method: 'POST', path: '/scp/queues/:id/delete', url: (f) => `/scp/queues/${f.agentView}`.concat('/delete'),
+    setup: async (db, f) => void (await db('saved_queues').insert({ id: f.agentView, agent_id: f.agentId, name: 'Matrix own view', params: '{"queue":"open"}', created_at: '2026-01-01 00:00:00.000' }).onConflict('id').ignore()),
+    unchanged: (db, f) => db('saved_queues').where({ id: f.agentView }).first(),
+    expect: agentsOnly(NOT_FOUND, { agent: '303 /scp/tickets' }),
+  },
   { method: 'GET', path: '/scp/search', url: () => '/scp/search?q=matrix', expect: agentsOnly(OK), why: 'search message text: every agent (the results are only tickets they may see)' },
   { method: 'GET', path: '/scp/tickets/:id', url: (f) => `/scp/tickets/${f.ticket.id}`, expect: ticketStaff(OK) },
   { method: 'GET', path: '/scp/tickets/:id/canned/:cannedId', url: (f) => `/scp/tickets/${f.ticket.id}/canned/${f.edit['canned-responses']}`, expect: ticketStaff(OK), why: 'a canned response filled in for the ticket: those who may see the ticket' },

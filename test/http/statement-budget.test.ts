@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createApiKey } from '../../src/domain/api-keys/api-key-service.ts';
 import { SYSTEM } from '../../src/domain/actor.ts';
+import { toDbDate } from '../../src/db/dialect.ts';
 import { bulkSeed } from '../../bench/bulk-seed.ts';
 import { countStatements, type StatementCounts } from '../../bench/statement-count.ts';
 
@@ -28,6 +29,9 @@ describe('SQL statements per request', () => {
     // Signatures to read: the ticket page reads the agent's and the department's with the ticket; a signed reply with the ticket.
     await t.db('agents').update({ signature: 'Kind regards,\nBench' });
     await t.db('departments').update({ signature: 'The bench team' });
+    // Saved views to list: the queue page reads them with its summary (saved-queues.ts).
+    const agentIds = await t.db('agents').pluck('id');
+    await t.db('saved_queues').insert(agentIds.map((agentId) => ({ agent_id: agentId, name: 'Urgent ones', params: '{"queue":"open","priority":"1"}', created_at: toDbDate(new Date()) })));
     const { key } = await createApiKey(t.ctx(SYSTEM), { allowedIp: '*', note: 'budget', canCreateTickets: true, canManageTickets: true });
     counts = await countStatements(t.config.database, {
       db: t.db, ticketId: seed.sampleTicketId, replyTicketId: seed.replyTicketId, userEmail: seed.sampleUserEmail, topicId: seed.topicId,

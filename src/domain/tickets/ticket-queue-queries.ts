@@ -263,6 +263,8 @@ export interface QueuePage {
   pagesText: string;
   pageSize: number;
   options: { departments: Opt[]; priorities: Opt[]; slaPlans: Opt[]; agents: Opt[] };
+  /** The agent's saved views, by name (saved-queues.ts). */
+  views: Opt[];
 }
 /**
  * The ticket a quick search names exactly: a search that is a ticket number ("#123456" too) opens
@@ -404,7 +406,7 @@ export async function queueCounts(db: Knex | Knex.Transaction, actor: Actor, dep
 
 type Opt = { id: number; name: string };
 /** `found`: given total.ids, the ids the total's walk found (all of them when total ≤ its cap). */
-interface Summary { counts: Record<QueueName, number>; total: number; found?: number[]; options: QueuePage['options']; urgencies: Urgency[]; ranks: SortKey[] }
+interface Summary { counts: Record<QueueName, number>; total: number; found?: number[]; options: QueuePage['options']; urgencies: Urgency[]; ranks: SortKey[]; views: Opt[] }
 type Urgency = { id: number; urgency: number };
 /** One value of a sort column (null: none) and its place in the order (`k`: equal names, equal k). */
 type SortKey = { id: number | null; k: number };
@@ -428,6 +430,8 @@ async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: nu
   if (total?.ids) parts.push(db.from(total.parts[0].clearSelect().select('t.id').limit(total.cap + 1).as('f')).select(db.raw('? as kind', ['found']), db.raw('0 as id'), db.raw('group_concat(??) as name', ['f.id']), db.raw('count(*) as n')));
   else if (total) parts.push(counter('total', 'total', total.parts, total.cap));
   if (rankBy) parts.push(db(rankBy === 'department' ? 'departments' : 'agents').select(db.raw('? as kind', ['rank']), 'id', 'name', db.raw('dense_rank() over (order by ??) as n', ['name'])));
+  // The agent's saved views (saved-queues.ts), listed beside the queues.
+  if (actor.kind === 'agent') parts.push(db('saved_queues').where('agent_id', actor.id).select(db.raw('? as kind', ['view']), 'id', 'name', db.raw('0 as n')));
   const rows = (await parts[0].unionAll(parts.slice(1))) as unknown as { kind: string; id: unknown; name: string; n: unknown }[];
   const counts = Object.fromEntries(QUEUES.map((q) => [q, 0])) as Record<QueueName, number>;
   let totalN = 0;
@@ -452,7 +456,7 @@ async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: nu
   };
   const ranks: SortKey[] = rows.filter((r) => r.kind === 'rank').map((r) => ({ id: Number(r.id), k: Number(r.n) }));
   if (rankBy === 'assignee') ranks.push({ id: null, k: 0 });
-  return { counts, total: totalN, found, options, urgencies, ranks };
+  return { counts, total: totalN, found, options, urgencies, ranks, views: of('view') };
 }
 
 function baseQuery(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams): Qb {
@@ -805,7 +809,7 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
     : fromFound
     ? await pageQuery(db, (base.clone().from(tableByPrimaryKey(db, 'tickets', 't')) as Qb).whereIn('t.id', fromFound), sort, dir, pageSize, (page - 1) * pageSize, { key })
     : await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
-  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
 /**

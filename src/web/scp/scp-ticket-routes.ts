@@ -2,7 +2,7 @@
 import { sendAttachment } from '../shared/send-attachment.ts';
 import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
-import { Conflict, ValidationFailed } from '../../domain/errors.ts';
+import { Conflict, NotFound, ValidationFailed } from '../../domain/errors.ts';
 import type { UploadedFile } from '../../domain/tickets/attachment-service.ts';
 import {
   addInternalNote, assignTicket, changeTicketPriority, changeTicketSla, changeTicketStatus, claimTicket, editTicket,
@@ -12,6 +12,7 @@ import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from 
 import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { addCollaborator, changeRequester, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
 import { mergeTicket } from '../../domain/tickets/ticket-merge.ts';
+import { deleteQueueView, openQueueView, saveQueueView } from '../../domain/tickets/saved-queues.ts';
 import { addTask, setTask } from '../../domain/tickets/ticket-tasks.ts';
 import { setTicketFields } from '../../domain/fields/ticket-field-edit.ts';
 import { searchThreadText } from '../../domain/tickets/ticket-text-search.ts';
@@ -26,6 +27,13 @@ import { ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
 
 const FILTERS = ['queue', 'dept', 'priority', 'sla', 'assignee', 'status', 'source', 'q', 'sort', 'dir', 'page'] as const;
+
+/** A saved view's id from the URL: anything else is a page that does not exist. */
+function viewId(req: Request): number {
+  const raw = String(req.params.id);
+  if (!/^\d{1,10}$/.test(raw) || !Number(raw)) throw new NotFound('We could not find that page.');
+  return Number(raw);
+}
 
 /** Query-string links of a queue page: each queue, each sortable column, previous/next page. */
 function queueLinks(p: QueuePage) {
@@ -112,7 +120,31 @@ export function scpTicketRoutes(d: AppDeps): Router {
     const page = await listQueue(ctxFrom(req, res), Object.fromEntries(FILTERS.map((k) => [k, single(req.query[k])])));
     const named = await ticketNamedBySearch(ctxFrom(req, res), page);
     if (named) return res.redirect(303, `/scp/tickets/${named}`);
-    await render(req, res, 'scp/tickets/index', { ...page, links: queueLinks(page), queueLabel: QUEUE_LABELS[page.params.queue] }, { title: `${QUEUE_LABELS[page.params.queue]} tickets` });
+    const view = page.views.find((v) => String(v.id) === single(req.query.view));
+    await render(req, res, 'scp/tickets/index', { ...page, links: queueLinks(page), queueLabel: view ? view.name : `${QUEUE_LABELS[page.params.queue]} tickets`, currentView: view ?? null }, { title: view ? view.name : `${QUEUE_LABELS[page.params.queue]} tickets` });
+  });
+
+  // ## Saved views: a queue with its filters kept under a name (the agent's own)
+  router.post('/queues', async (req, res) => {
+    try {
+      const id = await saveQueueView(ctxFrom(req, res), req.body ?? {});
+      flash(req, 'success', 'View saved: it is listed beside the queues.');
+      res.redirect(303, `/scp/queues/${id}`);
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      flash(req, 'error', `The view was not saved: ${Object.values(err.fields)[0] ?? err.message}`);
+      const { _csrf, name, ...params } = (req.body ?? {}) as Record<string, unknown>;
+      res.redirect(303, `/scp/tickets?${new URLSearchParams(Object.entries(params).filter(([, v]) => typeof v === 'string' && v) as [string, string][])}`);
+    }
+  });
+  router.get('/queues/:id', async (req, res) => {
+    const query = await openQueueView(ctxFrom(req, res), viewId(req));
+    res.redirect(303, `/scp/tickets${query ? `?${query}&view=${viewId(req)}` : `?view=${viewId(req)}`}`);
+  });
+  router.post('/queues/:id/delete', async (req, res) => {
+    await deleteQueueView(ctxFrom(req, res), viewId(req));
+    flash(req, 'success', 'View deleted.');
+    res.redirect(303, '/scp/tickets');
   });
 
   router.get('/tickets.csv', async (req, res) => {
