@@ -390,6 +390,20 @@ describe('agent panel: tickets over HTTP', () => {
     await t.db('canned_responses').delete();
   });
 
+  it('marks each queue row with its entries, files, CCs and open tasks (none when there are none)', async () => {
+    const plain = await open('A plain one', 'plain@example.com');
+    const busy = await open('A busy one', 'busy@example.com');
+    expect((await act(johnC, busy.id, 'note', { note: 'Looked at it' })).status).toBe(303);
+    await act(johnC, busy.id, 'cc', { email: 'watcher@example.com' });
+    await act(johnC, busy.id, 'task', { title: 'Order a part' });
+    await act(johnC, busy.id, 'task', { title: 'Call back' });
+    await t.db.transaction((trx) => storeAttachments(trx, busy.id, busy.entryId, [{ filename: 'log.txt', contentType: 'text/plain', data: Buffer.from('log') }], t.clock()));
+    const page = $((await johnC.get('/scp/tickets?q=one')).text);
+    const marks = (number: string) => page(`tr[data-ticket="${number}"] .marker`).map((_, m) => `${page(m).attr('data-marker')}=${page(m).attr('title')}`).get();
+    expect(marks(busy.number)).toEqual(['entries=2 entries in the thread', 'files=1 files attached', 'ccs=1 CCs', 'tasks=2 open tasks']);
+    expect(marks(plain.number)).toEqual([]);
+  });
+
   it('shows no due date for a closed ticket: the page says when it was due, the Closed queue shows none', async () => {
     const o = await open('Due no more', 'due-no-more@example.com');
     const dueBefore = $((await johnC.get(`/scp/tickets/${o.id}`)).text)('[data-prop=due]').text();

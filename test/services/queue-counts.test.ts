@@ -555,7 +555,8 @@ describe('queue counts (disjoint parts)', () => {
   });
 
   it('totals a queue without filters by its count, reading no count twice', async () => {
-    // Bounded counts in the statements a call issues (each `count(*)` reads up to COUNT_CAP + 1 index entries).
+    // Bounded counts in the statements a call issues (each `count(*)` reads up to COUNT_CAP + 1 index entries;
+    // the page rows' markers count one ticket's own rows each, as count(<column>), and are not counted here).
     const countsRead = async (fn: () => Promise<unknown>) => {
       let n = 0;
       const listener = (q: { sql: string }) => void (n += q.sql.split('count(*)').length - 1);

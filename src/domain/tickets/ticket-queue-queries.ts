@@ -243,6 +243,11 @@ export interface QueueRow {
   updatedText: string;
   isOverdue: boolean;
   isAnswered: boolean;
+  /** Markers: thread entries, CCs, files, open tasks. */
+  entryCount: number;
+  ccCount: number;
+  fileCount: number;
+  openTasks: number;
 }
 
 export interface QueuePage {
@@ -486,10 +491,21 @@ function orderWithTies(qb: Qb, sort: QueueSort, key: string | Knex.Raw, dir: 'as
   return UNIQUE_SORTS.has(sort) ? qb : qb.orderBy('t.id', dir);
 }
 
-/** The page's rows with the names they show, in the chosen order (id breaks ties, so pages never overlap). */
-function rowsQuery(base: Qb, sort: QueueSort, dir: 'asc' | 'desc'): Qb {
+/**
+ * The page's rows with the names they show, in the chosen order (id breaks ties, so pages never overlap),
+ * and their markers: how many entries, CCs, files and open tasks each has (counted on each ticket's
+ * own index range, for the page's rows only: the ids are chosen first, see pageQuery).
+ */
+function rowsQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 'asc' | 'desc'): Qb {
+  // count(m.ticket_id), not count(*): these count one ticket's own rows, never a queue (test/services/queue-counts.test.ts tells them apart so).
+  const count = (table: string, as: string) => db.raw('(select count(??) from ?? where ?? = ??) as ??', ['m.ticket_id', `${table} as m`, 'm.ticket_id', 't.id', as]);
   return orderWithTies(base
     .clone()
+    .select(
+      count('thread_entries', 'entry_count'), count('ticket_collaborators', 'cc_count'), count('attachments', 'file_count'),
+      // (A literal false, no bound value: the page's other values keep their places; SQLite knows FALSE since 3.23.)
+      db.raw('(select count(??) from ?? where ?? = ?? and ?? = false) as ??', ['m.ticket_id', 'ticket_tasks as m', 'm.ticket_id', 't.id', 'm.is_done', 'open_tasks']),
+    )
     .join('users as u', 'u.id', 't.user_id')
     .join('priorities as p', 'p.id', 't.priority_id')
     .join('departments as d', 'd.id', 't.department_id')
@@ -538,7 +554,7 @@ function pageQuery(db: Knex | Knex.Transaction, base: Qb, sort: QueueSort, dir: 
         ? keyedPageIds(db, base, keyed, dir, limit, offset)
         : orderWithTies((forceIndex ? (base.clone().from(tableForcedIndex(db, 'tickets', 't', forceIndex)) as Qb) : base.clone()).clearSelect().select('t.id'), sort, key ?? sortKey(db, sort), dir)
           .limit(limit).offset(offset);
-  return rowsQuery(db.from(ids.as('pg')).join('tickets as t', 't.id', 'pg.id'), sort, dir);
+  return rowsQuery(db, db.from(ids.as('pg')).join('tickets as t', 't.id', 'pg.id'), sort, dir);
 }
 
 /** A sort read one value of a column at a time (see keyedPageIds), through `index` if given. */
@@ -853,5 +869,6 @@ function toQueueRow(r: any, tz: string): QueueRow {
     id: r.id, number: r.number, subject: r.subject, status: r.status, requesterName: r.requester_name, requesterEmail: r.requester_email,
     priority: r.priority, priorityId: Number(r.priority_id), priorityColor: r.priority_color, department: r.department, assignee: r.assignee ?? null, team: r.team ?? null,
     dueAt, updatedAt, isOverdue: dbBool(r.is_overdue), isAnswered: dbBool(r.is_answered),
+    entryCount: Number(r.entry_count ?? 0), ccCount: Number(r.cc_count ?? 0), fileCount: Number(r.file_count ?? 0), openTasks: Number(r.open_tasks ?? 0),
   };
 }
