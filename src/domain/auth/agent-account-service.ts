@@ -9,7 +9,7 @@ import { isAgent, type AgentActor } from '../actor.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
 import { Forbidden, NotFound, ValidationFailed } from '../errors.ts';
 import { queueMail } from '../mail/outbox-service.ts';
-import { parseInput, password, requiredText, signatureText } from '../validation.ts';
+import { checkbox, parseInput, password, requiredText, signatureText } from '../validation.ts';
 import { changes } from '../admin/admin-support.ts';
 import { createAccessToken, findAccessToken } from './access-tokens.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.ts';
@@ -95,18 +95,20 @@ export interface AgentProfile {
   name: string;
   /** Appended to a reply when the agent chooses "My signature" (null: none). */
   signature: string | null;
+  /** Away (vacation): no department or team alerts, no automatic assignments. */
+  isAway: boolean;
 }
 
 /** The signed-in agent's own profile. @throws Forbidden (AGENT_ONLY), NotFound */
 export async function getAgentProfile(ctx: ServiceContext): Promise<AgentProfile> {
   const agent = requireAgentActor(ctx);
-  const row = await ctx.db('agents').where({ id: agent.id }).first('id', 'username', 'email', 'name', 'signature');
+  const row = await ctx.db('agents').where({ id: agent.id }).first('id', 'username', 'email', 'name', 'signature', 'is_away');
   if (!row) throw new NotFound('Agent not found.', 'AGENT_NOT_FOUND');
-  return { id: row.id, username: row.username, email: row.email, name: row.name, signature: row.signature ?? null };
+  return { id: row.id, username: row.username, email: row.email, name: row.name, signature: row.signature ?? null, isAway: dbBool(row.is_away) };
 }
 
-/** The profile form: name and signature (the whole form: an empty or absent signature removes it). */
-export const UpdateAgentProfileInput = z.object({ name: requiredText(120, 'Name'), signature: signatureText });
+/** The profile form: name, signature and away (the whole form: an empty or absent signature removes it; an absent checkbox is not away). */
+export const UpdateAgentProfileInput = z.object({ name: requiredText(120, 'Name'), signature: signatureText, isAway: checkbox.default(false) });
 export type UpdateAgentProfileInput = z.input<typeof UpdateAgentProfileInput>;
 
 /** Changes the signed-in agent's display name and signature; the audit row holds what changed. @throws Forbidden (AGENT_ONLY), ValidationFailed */
@@ -114,9 +116,9 @@ export async function updateAgentProfile(ctx: ServiceContext, raw: UpdateAgentPr
   const agent = requireAgentActor(ctx);
   const input = parseInput(UpdateAgentProfileInput, raw);
   await inTransaction(ctx, async (trx) => {
-    const before = await trx('agents').where({ id: agent.id }).first('name', 'signature');
-    await trx('agents').where({ id: agent.id }).update({ name: input.name, signature: input.signature, updated_at: toDbDate(ctx.clock()) });
-    const diff = changes({ name: before?.name, signature: before?.signature ?? null }, { name: input.name, signature: input.signature });
+    const before = await trx('agents').where({ id: agent.id }).first('name', 'signature', 'is_away');
+    await trx('agents').where({ id: agent.id }).update({ name: input.name, signature: input.signature, is_away: input.isAway, updated_at: toDbDate(ctx.clock()) });
+    const diff = changes({ name: before?.name, signature: before?.signature ?? null, isAway: dbBool(before?.is_away) }, { name: input.name, signature: input.signature, isAway: input.isAway });
     await recordAudit(ctx, trx, { action: 'agent.profile', entity: 'agent', entityId: agent.id, ...diff });
   });
   return getAgentProfile(ctx);

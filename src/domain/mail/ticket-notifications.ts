@@ -96,10 +96,11 @@ function threadIds(column: unknown): string[] {
   return [...new Set([...newestFirst('in'), ...newestFirst('out')])].slice(0, 10).reverse();
 }
 
-/** Active agents of a department (primary or extra access); `departmentId` may be a column of an outer query. */
+/** Active agents of a department (primary or extra access) who are not away; `departmentId` may be a column of an outer query. */
 function departmentAgentsQuery(db: Db, departmentId: number | Knex.Ref<string, any>): Knex.QueryBuilder {
   return db('agents as ag')
     .where('ag.is_active', true)
+    .where('ag.is_away', false)
     .andWhere((q) => q.where('ag.department_id', departmentId).orWhereIn('ag.id', db('departments_agents as da').where('da.department_id', departmentId).select('da.agent_id')));
 }
 
@@ -121,7 +122,7 @@ export function recipientsFrom(column: unknown): Recipient[] {
 }
 
 async function teamAgents(db: Db, teamId: number) {
-  return db('agents').where('is_active', true).whereIn('id', db('teams_agents').where({ team_id: teamId }).select('agent_id')).select('id', 'email', 'name');
+  return db('agents').where({ is_active: true, is_away: false }).whereIn('id', db('teams_agents').where({ team_id: teamId }).select('agent_id')).select('id', 'email', 'name');
 }
 
 function actingAgentId(ctx: ServiceContext): number | undefined {

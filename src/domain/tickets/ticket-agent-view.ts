@@ -72,14 +72,15 @@ async function loadHeader(db: Db, ticketId: number, meId: number | null) {
 async function formOptions(db: Db, t: any) {
   // ord is numeric on every row (a union column mixing numbers and text would sort as text on MariaDB).
   const part = (kind: string, table: string, byUrgency = false) => db(table).where('is_active', true).select(db.raw('? as kind', [kind]), 'id', 'name', byUrgency ? 'urgency as ord' : db.raw('0 as ord'));
-  const agents = part('agent', 'agents')
+  // Agents who are away come last, marked (ord 1).
+  const agents = db('agents').where('is_active', true).select(db.raw('? as kind', ['agent']), 'id', 'name', db.raw('(case when ?? then 1 else 0 end) as ord', ['is_away']))
     .andWhere((q) => q.where('department_id', t.department_id).orWhere('role', 'admin').orWhereIn('id', db('departments_agents').where({ department_id: t.department_id }).select('agent_id')));
   // The canned responses the ticket's department may use (its own and every department's), by title.
   const canned = db('canned_responses').where('is_active', true).andWhere((q) => q.whereNull('department_id').orWhere('department_id', t.department_id))
     .select(db.raw('? as kind', ['canned']), 'id', db.ref('title').as('name'), db.raw('0 as ord'));
   const parts = [part('priority', 'priorities', true), part('sla', 'sla_plans'), part('dept', 'departments'), part('topic', 'help_topics'), part('team', 'teams'), agents, canned];
   const rows = (await parts[0].unionAll(parts.slice(1)).orderBy(['kind', 'ord', 'name'])) as unknown as { kind: string; id: unknown; name: string }[];
-  const of = (k: string): Opt[] => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: String(r.name) }));
+  const of = (k: string): Opt[] => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: k === 'agent' && Number((r as { ord?: unknown }).ord) === 1 ? `${r.name} (away)` : String(r.name) }));
   return {
     priorities: of('priority'), slaPlans: of('sla'), topics: of('topic'), teams: of('team'), agents: of('agent'), canned: of('canned'),
     departments: of('dept').filter((d) => d.id !== t.department_id), statuses: STATUSES.map((s) => ({ id: s, name: STATUS_LABELS[s] })),

@@ -88,14 +88,14 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
     const user = await findOrCreateUser(trx, { email: input.email, name: input.name, phone: input.phone, organizationId: sender.organization?.id ?? null }, now, sender.user);
     const explicitAssignee = isAgent(ctx.actor) || ctx.actor.kind === 'system' ? await checkAssignee(trx, input.assigneeId, route.departmentId) : null;
     // A filter's agent only when they work in the ticket's department (else the ticket stays unassigned, and the history says so).
-    const filterAssignee = !explicitAssignee && filtered.assigneeId ? await checkAssignee(trx, filtered.assigneeId, route.departmentId).catch((err: unknown) => {
+    const filterAssignee = !explicitAssignee && filtered.assigneeId ? await checkAssignee(trx, filtered.assigneeId, route.departmentId, true).catch((err: unknown) => {
       if (err instanceof ValidationFailed) return null;
       throw err;
     }) : null;
     const teamId = !explicitAssignee && !filterAssignee && !input.assigneeId && filtered.teamId ? filtered.teamId : null;
     // Nothing else assigned it: the account manager of the requester's organization, when they work in its department.
     const managerId = sender.organization?.managerAgentId;
-    const orgAssignee = !explicitAssignee && !filterAssignee && !input.assigneeId && !teamId && managerId ? await checkAssignee(trx, managerId, route.departmentId).catch((err: unknown) => {
+    const orgAssignee = !explicitAssignee && !filterAssignee && !input.assigneeId && !teamId && managerId ? await checkAssignee(trx, managerId, route.departmentId, true).catch((err: unknown) => {
       if (err instanceof ValidationFailed) return null;
       throw err;
     }) : null;
@@ -138,10 +138,13 @@ function channelOf(ctx: ServiceContext, source: TicketSource): FilterSubject['ch
   return source === 'email' ? 'email' : 'web';
 }
 
-/** An assignee must be an active agent with access to the department. */
-async function checkAssignee(trx: Knex.Transaction, assigneeId: number | undefined, departmentId: number): Promise<number | null> {
+/**
+ * An assignee must be an active agent with access to the department; an automatic one (a filter's, an
+ * organization's account manager) also not away.
+ */
+async function checkAssignee(trx: Knex.Transaction, assigneeId: number | undefined, departmentId: number, automatic = false): Promise<number | null> {
   if (!assigneeId) return null;
-  const a = await trx('agents').where({ id: assigneeId, is_active: true }).first('id', 'role', 'department_id');
+  const a = await trx('agents').where({ id: assigneeId, is_active: true, ...(automatic ? { is_away: false } : {}) }).first('id', 'role', 'department_id');
   const extra = a ? await trx('departments_agents').where({ agent_id: a.id, department_id: departmentId }).first() : undefined;
   if (!a || (a.role !== 'admin' && a.department_id !== departmentId && !extra)) throw new ValidationFailed({ assigneeId: 'Choose an agent of the ticket’s department' });
   return a.id;
