@@ -55,6 +55,8 @@ export const SettingsSchema = z.object({
   api_rate_limit_per_minute: z.number().int().min(1).max(100_000).default(300),
   /** Changes with every change of the ticket filters ('' = none was ever saved): each process re-reads them then (ticket-filter-service.ts). Not a form field. */
   filters_version: z.string().max(64).default(''),
+  /** Changes with every change of the knowledge base ('' = none was ever saved): each process re-reads the featured articles then (kb-queries.ts). Not a form field. */
+  kb_version: z.string().max(64).default(''),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;
