@@ -8,6 +8,7 @@ import { adminApiKeyRoutes } from './admin-api-key-routes.ts';
 import { adminCatalogRoutes } from './admin-catalog-routes.ts';
 import { adminAgentRoutes } from './admin-agent-routes.ts';
 import { adminSettingsRoutes } from './admin-settings-routes.ts';
+import { adminKbRoutes } from './admin-kb-routes.ts';
 
 /** Sections listed on the admin index page. */
 const SECTIONS = [
@@ -21,6 +22,7 @@ const SECTIONS = [
   { href: '/scp/admin/priorities', label: 'Priorities', about: 'Names, urgency and colours.' },
   { href: '/scp/admin/canned-responses', label: 'Canned responses', about: 'Reply texts agents insert on the ticket page.' },
   { href: '/scp/admin/filters', label: 'Ticket filters', about: 'Rules that route new tickets (department, topic, priority, SLA, agent or team), turn off the auto-response, or refuse them.' },
+  { href: '/scp/admin/kb-categories', label: 'Knowledge base categories', about: 'Groups of articles, public or internal; the articles themselves are under Knowledge base.' },
   { href: '/scp/admin/mail', label: 'Mail log', about: 'Outgoing mail: queued, sent, failed.' },
   { href: '/scp/admin/api-keys', label: 'API keys', about: 'Keys for the REST API.' },
   { href: '/scp/admin/audit', label: 'Audit log', about: 'Every admin change and sign-in event.' },
@@ -35,6 +37,7 @@ export function adminRouter(d: AppDeps): Router {
   router.use(adminCatalogRoutes());
   router.use(adminAgentRoutes());
   router.use(adminSettingsRoutes());
+  router.use(adminKbRoutes());
   router.use(adminMailRoutes(d));
   router.use(adminApiKeyRoutes(d));
   return router;

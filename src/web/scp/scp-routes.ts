@@ -14,6 +14,7 @@ import { scpTicketRoutes } from './scp-ticket-routes.ts';
 import { scpAccountRoutes } from './scp-account-routes.ts';
 import { scpReportRoutes } from './scp-report-routes.ts';
 import { scpPriorityStyleRoutes } from './scp-priority-styles.ts';
+import { scpKbRoutes } from './scp-kb-routes.ts';
 
 export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
   const router = Router();
@@ -38,6 +39,7 @@ export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.use(scpDashboardRoutes(d));
   router.use(scpTicketRoutes(d));
   router.use(scpReportRoutes(d));
+  router.use(scpKbRoutes(d));
   router.use('/admin', adminRouter(d));
   router.use(notFoundHandler());
   router.use(htmlErrorHandler());
