@@ -168,7 +168,7 @@ const ticketActionRows: MatrixRow[] = (Object.keys(ACTION_ROWS) as TicketAction[
 // ## Admin entities: the table behind each section, and bodies a create or an edit accepts.
 const TABLES: Record<AdminEntity, string> = {
   departments: 'departments', 'sla-plans': 'sla_plans', schedules: 'schedules', 'help-topics': 'help_topics',
-  priorities: 'priorities', teams: 'teams', agents: 'agents', 'api-keys': 'api_keys', 'canned-responses': 'canned_responses', filters: 'ticket_filters',
+  priorities: 'priorities', teams: 'teams', agents: 'agents', 'api-keys': 'api_keys', 'canned-responses': 'canned_responses', filters: 'ticket_filters', 'kb-categories': 'kb_categories',
 };
 
 const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, string>> = {
@@ -185,7 +185,11 @@ const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, s
   'api-keys': () => ({ allowedIp: '10.0.0.9', note: 'matrix', canCreateTickets: 'on' }),
   'canned-responses': () => ({ title: unique('Matrix canned '), body: 'Hello %{user.name}' }),
   filters: () => ({ name: unique('Matrix filter '), rule1Field: 'email', rule1Op: 'ends', rule1Value: '@matrix.test', noAutoresponse: 'on' }),
+  'kb-categories': () => ({ name: unique('Matrix category '), visibility: 'public', sortOrder: '3' }),
 };
+
+const kbArticleBody = (f: MatrixFixtures) => ({ title: unique('Matrix question '), body: 'Matrix answer', categoryId: String(f.kb.publicCategoryId), visibility: 'public' });
+const kbRow = (db: Knex, id: number) => db('kb_articles').where({ id }).first();
 
 const adminEntityRows: MatrixRow[] = ADMIN_ENTITIES.flatMap((e): MatrixRow[] => {
   const base = `/scp/admin/${e}`;
@@ -258,6 +262,11 @@ export const MATRIX: MatrixRow[] = [
   },
   { method: 'GET', path: '/attachments/:id', url: (f) => `/attachments/${f.attachmentId}`, expect: ownerOnly(OK) },
 
+  // ## Portal: the knowledge base (public articles of public categories; the rows check the internal ones are hidden from everyone)
+  { method: 'GET', path: '/kb', expect: everyone(OK) },
+  { method: 'GET', path: '/kb/c/:id', url: (f) => `/kb/c/${f.kb.internalCategoryId}`, expect: everyone(NOT_FOUND), why: 'an internal category: nobody reads it in the portal (agents read it in /scp/kb)' },
+  { method: 'GET', path: '/kb/:id', url: (f) => `/kb/${f.kb.internalArticleId}`, expect: everyone(NOT_FOUND), why: 'an internal article: nobody reads it in the portal' },
+
   // ## Agent panel: setup, sign in and out
   { method: 'GET', path: '/scp/setup', expect: everyone(NOT_FOUND), why: 'setup exists only while no agent exists' },
   { method: 'POST', path: '/scp/setup', body: () => ({ name: 'Mallory', email: 'mallory@example.com', username: 'mallory', password: 'a long enough passphrase' }), expect: everyone(NOT_FOUND) },
@@ -307,8 +316,27 @@ export const MATRIX: MatrixRow[] = [
   ...ticketActionRows,
   { method: 'GET', path: '/scp/attachments/:id', url: (f) => `/scp/attachments/${f.attachmentId}`, expect: ticketStaff(OK) },
 
+  // ## Agent panel: the knowledge base (every agent reads, internal articles too; admins write)
+  { method: 'GET', path: '/scp/kb', expect: agentsOnly(OK) },
+  { method: 'GET', path: '/scp/kb/new', expect: adminsOnly(OK) },
+  {
+    method: 'POST', path: '/scp/kb', body: kbArticleBody, unchanged: (db) => db('kb_articles').count({ n: '*' }).first(),
+    expect: adminsOnly('303 /scp/kb/*'),
+  },
+  { method: 'GET', path: '/scp/kb/:id', url: (f) => `/scp/kb/${f.kb.internalArticleId}`, expect: agentsOnly(OK) },
+  { method: 'GET', path: '/scp/kb/:id/edit', url: (f) => `/scp/kb/${f.kb.editArticleId}/edit`, expect: adminsOnly(OK) },
+  {
+    method: 'POST', path: '/scp/kb/:id', url: (f) => `/scp/kb/${f.kb.editArticleId}`, body: kbArticleBody,
+    unchanged: (db, f) => kbRow(db, f.kb.editArticleId), expect: (f) => adminsOnly(`303 /scp/kb/${f.kb.editArticleId}`),
+  },
+  { method: 'GET', path: '/scp/kb/:id/delete', url: (f) => `/scp/kb/${f.kb.removeArticleId}/delete`, expect: adminsOnly(OK), why: 'the confirmation page' },
+  {
+    method: 'POST', path: '/scp/kb/:id/delete', url: (f) => `/scp/kb/${f.kb.removeArticleId}/delete`, body: () => ({ confirm: 'yes' }),
+    unchanged: (db, f) => kbRow(db, f.kb.removeArticleId), expect: adminsOnly('303 /scp/kb'), why: 'confirmed: a refused call leaves the article; the admin deletes it',
+  },
+
   // ## Admin area: every page is for admins only (requireAdmin on the router; the services check again)
-  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters'].map(
+  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'kb-categories'].map(
     (entity): MatrixRow => ({ method: 'GET', path: `/scp/admin/${entity}`, expect: adminsOnly(OK) }),
   ),
   ...adminEntityRows,
