@@ -9,7 +9,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { $, csrfFrom, loginAsAgent, type Client } from '../support/http.ts';
 import { statementsDuring } from '../support/statements.ts';
-import { buildAdmin, buildAgent, buildTopic } from '../factories/index.ts';
+import { buildAdmin, buildAgent, buildTicket, buildTopic } from '../factories/index.ts';
 import { createKbArticle, deleteKbArticle, updateKbArticle, type KbArticleInput } from '../../src/domain/kb/kb-article-service.ts';
 import { createKbCategory, deleteKbCategory } from '../../src/domain/kb/kb-category-service.ts';
 import { formatKbBody } from '../../src/domain/kb/kb-format.ts';
@@ -233,5 +233,39 @@ describe('knowledge base', () => {
     expect(page('.kb-body').text()).toContain('<img src=x onerror=alert(1)>');
     expect(page('.kb-body a').map((_, l) => page(l).attr('href')).get()).toEqual(['https://example.com/a?b=1']);
     expect(formatKbBody('a\nb\n\n- c\n* d')).toEqual([{ kind: 'p', lines: [[{ text: 'a' }], [{ text: 'b' }]] }, { kind: 'ul', items: [[{ text: 'c' }], [{ text: 'd' }]] }]);
+  });
+});
+
+describe('knowledge base links in a reply', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ now: '2026-03-02T10:00:00Z' });
+  });
+  afterAll(async () => t.close());
+
+  it('the ticket page offers the public articles of its help topic and the featured ones, and inserts one as its question and portal address', async () => {
+    const admin = await buildAdmin(t.db);
+    const c = await loginAsAgent(t.app, admin.username, admin.password);
+    const topic = await buildTopic(t.db, { name: 'Scanners' });
+    const other = await buildTopic(t.db);
+    const ticket = await buildTicket(t.db, { topic_id: topic });
+    const cat = (await createKbCategory(t.ctx(admin.actor), { name: 'Hardware', visibility: 'public' })).id;
+    const hidden = (await createKbCategory(t.ctx(admin.actor), { name: 'Ops', visibility: 'internal' })).id;
+    const w = (title: string, visibility: 'public' | 'featured' | 'internal', topicIds: number[], categoryId = cat) =>
+      createKbArticle(t.ctx(admin.actor), { title, body: 'x', categoryId: String(categoryId), visibility, topicIds: topicIds.map(String) });
+    const onTopic = await w('Scanner jams', 'public', [topic]);
+    await w('Featured everywhere', 'featured', []);
+    await w('Other topic', 'public', [other]);
+    const internal = await w('Internal on topic', 'internal', [topic]);
+    await w('Internal category on topic', 'public', [topic], hidden);
+
+    const page = $((await c.get(`/scp/tickets/${ticket.id}`).expect(200)).text);
+    expect(page('#f-kb option').map((_, o) => page(o).text()).get()).toEqual(['Featured everywhere', 'Scanner jams']);
+    const text = await c.get(`/scp/tickets/${ticket.id}/kb/${onTopic.id}`).expect(200);
+    expect(text.text).toBe(`Scanner jams\nhttp://helpdesk.test/kb/${onTopic.id}`);
+    await c.get(`/scp/tickets/${ticket.id}/kb/${internal.id}`).expect(404);
+    // Without JavaScript: the page again with the reply filled in.
+    const filled = $((await c.get(`/scp/tickets/${ticket.id}?kb=${onTopic.id}`).expect(200)).text);
+    expect(filled('textarea[name=message]').text()).toBe(`Scanner jams\nhttp://helpdesk.test/kb/${onTopic.id}`);
   });
 });

@@ -103,7 +103,7 @@ export interface MatrixFixtures {
   /** Outbox rows: one to show, one to retry, one to discard (all 'failed'). */
   mail: { show: number; retry: number; discard: number };
   /** Knowledge base: categories and articles (an internal one, one to edit, one to delete). */
-  kb: { publicCategoryId: number; internalCategoryId: number; internalArticleId: number; editArticleId: number; removeArticleId: number };
+  kb: { publicCategoryId: number; internalCategoryId: number; publicArticleId: number; internalArticleId: number; editArticleId: number; removeArticleId: number };
   /** The settings form as it stands (saving it changes nothing). */
   settingsForm: Record<string, string>;
 }
@@ -174,6 +174,7 @@ async function buildKb(t: TestApp, agentId: number): Promise<MatrixFixtures['kb'
     (await t.db('kb_articles').insert({ category_id, title: unique('Matrix question '), body: 'Matrix answer', visibility, updated_by_agent_id: agentId, created_at: ts, updated_at: ts }))[0];
   return {
     publicCategoryId, internalCategoryId,
+    publicArticleId: await article(publicCategoryId, 'public'),
     internalArticleId: await article(publicCategoryId, 'internal'),
     editArticleId: await article(publicCategoryId, 'public'),
     removeArticleId: await article(publicCategoryId, 'public'),

@@ -313,6 +313,10 @@ export const MATRIX: MatrixRow[] = [
   { method: 'GET', path: '/scp/search', url: () => '/scp/search?q=matrix', expect: agentsOnly(OK), why: 'search message text: every agent (the results are only tickets they may see)' },
   { method: 'GET', path: '/scp/tickets/:id', url: (f) => `/scp/tickets/${f.ticket.id}`, expect: ticketStaff(OK) },
   { method: 'GET', path: '/scp/tickets/:id/canned/:cannedId', url: (f) => `/scp/tickets/${f.ticket.id}/canned/${f.edit['canned-responses']}`, expect: ticketStaff(OK), why: 'a canned response filled in for the ticket: those who may see the ticket' },
+  {
+    method: 'GET', path: '/scp/tickets/:id/kb/:articleId', url: (f) => `/scp/tickets/${f.ticket.id}/kb/${f.kb.publicArticleId}`, expect: ticketStaff(OK),
+    why: 'a public article\'s link for a reply: those who may see the ticket',
+  },
   ...ticketActionRows,
   { method: 'GET', path: '/scp/attachments/:id', url: (f) => `/scp/attachments/${f.attachmentId}`, expect: ticketStaff(OK) },
 
