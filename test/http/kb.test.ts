@@ -13,6 +13,7 @@ import { buildAdmin, buildAgent, buildTicket, buildTopic } from '../factories/in
 import { createKbArticle, deleteKbArticle, updateKbArticle, type KbArticleInput } from '../../src/domain/kb/kb-article-service.ts';
 import { createKbCategory, deleteKbCategory } from '../../src/domain/kb/kb-category-service.ts';
 import { formatKbBody } from '../../src/domain/kb/kb-format.ts';
+import { deleteTopic } from '../../src/domain/topics/topic-service.ts';
 import { Forbidden, ValidationFailed } from '../../src/domain/errors.ts';
 
 describe('knowledge base', () => {
@@ -216,6 +217,14 @@ describe('knowledge base', () => {
     expect(del.status).toBe(409);
     expect(await t.db('kb_categories').where({ id: row.id }).first()).toBeDefined();
     await agentC.get('/scp/admin/kb-categories').expect(403);
+  });
+
+  it('deleting a help topic an article relates to unlinks it (the article stays)', async () => {
+    const topic = await buildTopic(t.db);
+    const a = await write({ title: 'Linked', body: 'x', categoryId: String(pub), visibility: 'public', topicIds: [String(topic)] });
+    await deleteTopic(t.ctx(admin.actor), topic);
+    expect(await t.db('kb_articles_topics').where({ article_id: a.id }).first()).toBeUndefined();
+    expect(await t.db('kb_articles').where({ id: a.id }).first()).toBeDefined();
   });
 
   it('refuses bad input in the service: unknown category and topic, bad visibility, too long a question', async () => {
