@@ -1,12 +1,14 @@
 /**
  * The practice-lab data of shared/LAB.md: departments "Support" and "Online Banking", SLA plans
  * "Sev-A" (1 hour, 24/7) and "Sev-B" (4 hours, 24/7), priorities, and the agents John (Support),
- * Jane (Online Banking) and an administrator. Demo only: never run automatically.
+ * Jane (Online Banking) and an administrator, canned responses and a small knowledge base. Demo only:
+ * never run automatically.
  */
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { toDbDate } from '../src/db/dialect.ts';
 import { hashPassword } from '../src/domain/auth/passwords.ts';
+import { kbChanged } from '../src/domain/kb/kb-category-service.ts';
 
 export class SeedRefused extends Error {}
 
@@ -21,7 +23,8 @@ export interface DemoAccount {
 
 /** Loads the demo data. Refuses on a database that has the demo agents or real tickets, unless force. */
 export async function seedDemo(db: Knex, opts: { password?: string; force?: boolean; now?: Date } = {}): Promise<DemoAccount[]> {
-  const now = toDbDate(opts.now ?? new Date());
+  const at = opts.now ?? new Date();
+  const now = toDbDate(at);
   const ts = { created_at: now, updated_at: now };
   if (!opts.force) {
     if (await db('agents').whereIn('username', ['john', 'jane', 'admin']).first('id')) throw new SeedRefused('The demo data is already loaded (use --force to load it again).');
@@ -57,6 +60,7 @@ export async function seedDemo(db: Knex, opts: { password?: string; force?: bool
     ] as const) {
       if (!(await trx('canned_responses').where({ title }).first('id'))) await trx('canned_responses').insert({ title, body, department_id: department ? depts[department] : null, is_active: true, ...ts });
     }
+    await seedKnowledgeBase(trx, ts, at);
     for (const [i, a] of accounts.entries()) {
       const existing = await trx('agents').where({ username: a.username }).first('id');
       const row = { name: a.name, email: a.email, role: a.role, department_id: depts[a.department], password_hash: hashes[i], is_active: true, failed_logins: 0, locked_until: null, password_changed_at: now, updated_at: now };
@@ -70,4 +74,22 @@ export async function seedDemo(db: Knex, opts: { password?: string; force?: bool
     }
   });
   return accounts.map((a, i) => ({ ...a, password: passwords[i] }));
+}
+
+/** A public category with a featured article on the "Online Banking" topic, and an internal runbook (Knowledge base). */
+async function seedKnowledgeBase(trx: Knex.Transaction, ts: { created_at: string; updated_at: string }, at: Date): Promise<void> {
+  const category = async (name: string, description: string, isPublic: boolean) =>
+    (await trx('kb_categories').where({ name }).first('id'))?.id ?? (await trx('kb_categories').insert({ name, description, is_public: isPublic, sort_order: 0, ...ts }))[0];
+  const banking = await category('Online banking', 'Signing in, the mobile app and payments.', true);
+  const runbooks = await category('Agent runbooks', 'How we handle things behind the scenes.', false);
+  const topic = (await trx('help_topics').where({ name: 'Online Banking' }).first('id'))?.id;
+  for (const [title, body, categoryId, visibility] of [
+    ['I cannot sign in to the banking app', 'Most sign-in problems go away after clearing the app\'s cache:\n\n- Sign out of the app\n- Settings → Apps → Banking → Storage → **Clear cache**\n- Sign in again\n\nStill stuck? Open a ticket below and tell us which phone you use.', banking, 'featured'],
+    ['Resetting a customer\'s second factor', 'Check the caller\'s identity with two questions from their profile first. Then reset the second factor in the core banking console; never read a code to the caller.', runbooks, 'internal'],
+  ] as const) {
+    if (await trx('kb_articles').where({ title }).first('id')) continue;
+    const [id] = await trx('kb_articles').insert({ title, body, category_id: categoryId, visibility, ...ts });
+    if (topic && visibility !== 'internal') await trx('kb_articles_topics').insert({ article_id: id, topic_id: topic });
+  }
+  await kbChanged(trx, at); // the portal's home page shows the featured article
 }

@@ -58,6 +58,9 @@ describe('command line', () => {
     const jane = await t.db('agents').where({ username: 'jane' }).first();
     const banking = await t.db('departments').where({ name: 'Online Banking' }).first();
     expect(jane.department_id).toBe(banking.id);
+    // A small knowledge base: one featured public article, one internal; the version set so the home page shows it.
+    expect(await t.db('kb_articles').orderBy('visibility').pluck('visibility')).toEqual(['featured', 'internal']);
+    expect(await t.db('settings').where({ key: 'kb_version' }).first()).toBeDefined();
     const again = run(['seed:demo']);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain('already');

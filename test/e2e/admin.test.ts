@@ -6,6 +6,7 @@ import { ScpLoginPage } from './pages/ScpLoginPage.ts';
 import { AdminPage } from './pages/AdminPage.ts';
 import { QueuePage } from './pages/QueuePage.ts';
 import { PortalPage } from './pages/PortalPage.ts';
+import { field, seeFlash } from './pages/ui.ts';
 
 const PLAN = { name: 'Sev-C', graceHours: '8', notes: 'Severity C: 8 hours, 24/7' };
 const DEPT = 'Mortgages';
@@ -78,6 +79,34 @@ describe('Administration', () => {
     const queue = new QueuePage(adminPage);
     await queue.open('Open');
     expect(await queue.rowText('Rate lock question')).toContain(DEPT);
+  });
+
+  it('the admin writes a featured knowledge base article; the portal shows it on its home page and offers a ticket on its topic', async () => {
+    const admin = new AdminPage(adminPage);
+    await admin.section('Knowledge base categories');
+    await adminPage.getByRole('link', { name: 'New category' }).click();
+    await field(adminPage, 'Name').fill('Mortgage questions');
+    await adminPage.getByRole('button', { name: 'Save' }).click();
+    await seeFlash(adminPage, 'The category was created.');
+    await adminPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Knowledge base' }).click();
+    await adminPage.getByRole('link', { name: 'New article' }).click();
+    await field(adminPage, 'Question').fill('Can I extend my rate lock?');
+    await adminPage.getByLabel('Category').selectOption({ label: 'Mortgage questions' });
+    await adminPage.getByLabel('Who may read it').selectOption('featured');
+    await field(adminPage, 'Answer').fill('Yes, for **30 days**.\n\n- Ask your adviser\n- Pay the extension fee');
+    await adminPage.getByRole('checkbox', { name: 'Report a Problem' }).check();
+    await adminPage.getByRole('button', { name: 'Save' }).click();
+    await seeFlash(adminPage, 'The article was created.');
+
+    const page = await world.newPersonPage();
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Can I extend my rate lock?' }).click();
+    await page.getByRole('heading', { name: 'Can I extend my rate lock?' }).waitFor();
+    expect(await page.locator('.kb-body strong').textContent()).toBe('30 days');
+    await shot(page, 'kb-01-portal-article');
+    await page.getByRole('link', { name: 'Open a ticket' }).click();
+    await page.getByRole('heading', { name: 'Open a new ticket' }).waitFor();
+    expect(await page.getByLabel('Help topic').locator('option:checked').textContent()).toBe('Report a Problem');
   });
 
   it('the browser saw no console errors and no failed requests', () => {

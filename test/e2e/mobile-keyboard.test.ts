@@ -115,6 +115,18 @@ describe('Phone width and keyboard', () => {
     await box.fill('');
   });
 
+  it('adds a knowledge base article’s link where the agent is typing (no reload)', async () => {
+    const p = agentPage;
+    const box = p.getByLabel('Reply to Robin Teller');
+    await box.fill('See: ');
+    const url = p.url();
+    await p.getByLabel('Knowledge base article').selectOption({ label: 'I cannot sign in to the banking app' });
+    await p.getByRole('button', { name: 'Add link' }).click();
+    await expect.poll(() => box.inputValue()).toMatch(/^See: I cannot sign in to the banking app\nhttp:\/\/127\.0\.0\.1:\d+\/kb\/\d+$/);
+    expect(p.url()).toBe(url);
+    await box.fill('');
+  });
+
   it('the agent replies from the ticket page at 390 px', async () => {
     const ticket = new TicketPage(agentPage);
     await ticket.reply('A technician is on the way to branch 12.');

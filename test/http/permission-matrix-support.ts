@@ -68,7 +68,7 @@ export function routeKey(r: RegisteredRoute): string {
 }
 
 /** The admin sections with an id in the URL (the shared CRUD pattern). */
-export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans'] as const;
+export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories'] as const;
 export type AdminEntity = (typeof ADMIN_ENTITIES)[number];
 
 /** The agent ticket actions (POST /scp/tickets/:id/<action>). */
@@ -106,6 +106,8 @@ export interface MatrixFixtures {
   remove: Record<AdminEntity, number>;
   /** Outbox rows: one to show, one to retry, one to discard (all 'failed'). */
   mail: { show: number; retry: number; discard: number };
+  /** Knowledge base: categories and articles (an internal one, one to edit, one to delete). */
+  kb: { publicCategoryId: number; internalCategoryId: number; publicArticleId: number; internalArticleId: number; editArticleId: number; removeArticleId: number };
   /** The settings form as it stands (saving it changes nothing). */
   settingsForm: Record<string, string>;
 }
@@ -165,6 +167,24 @@ async function buildAdminEntities(t: TestApp): Promise<Record<AdminEntity, numbe
     filters: (await t.db('ticket_filters').insert({ name: unique('Filter '), rules: JSON.stringify([{ field: 'email', op: 'ends', value: '@matrix.test' }]), no_autoresponse: true, created_at: ts, updated_at: ts }))[0],
     organizations: (await t.db('organizations').insert({ name: unique('Org '), auto_cc: 'none', is_active: true, created_at: ts, updated_at: ts }))[0],
     bans: (await t.db('bans').insert({ pattern: `${unique('banned')}@matrix.test`.toLowerCase(), created_at: ts }))[0],
+    'kb-categories': (await t.db('kb_categories').insert({ name: unique('Category '), is_public: true, sort_order: 0, created_at: ts, updated_at: ts }))[0],
+  };
+}
+
+/** Knowledge base rows: an internal category and article (hidden from the portal), articles to edit and delete. */
+async function buildKb(t: TestApp, agentId: number): Promise<MatrixFixtures['kb']> {
+  const ts = toDbDate(t.clock());
+  const category = async (is_public: boolean) => (await t.db('kb_categories').insert({ name: unique('KB '), is_public, sort_order: 0, created_at: ts, updated_at: ts }))[0];
+  const publicCategoryId = await category(true);
+  const internalCategoryId = await category(false);
+  const article = async (category_id: number, visibility: string) =>
+    (await t.db('kb_articles').insert({ category_id, title: unique('Matrix question '), body: 'Matrix answer', visibility, updated_by_agent_id: agentId, created_at: ts, updated_at: ts }))[0];
+  return {
+    publicCategoryId, internalCategoryId,
+    publicArticleId: await article(publicCategoryId, 'public'),
+    internalArticleId: await article(publicCategoryId, 'internal'),
+    editArticleId: await article(publicCategoryId, 'public'),
+    removeArticleId: await article(publicCategoryId, 'public'),
   };
 }
 
@@ -205,6 +225,7 @@ export async function setUpActors(t: TestApp): Promise<MatrixActors> {
     remove: await buildAdminEntities(t),
     mail: { show: await buildOutbox(t.db, t.clock()), retry: await buildOutbox(t.db, t.clock()), discard: await buildOutbox(t.db, t.clock()) },
     settingsForm: asForm(await getSettingsForm(t.ctx(admin.actor))),
+    kb: await buildKb(t, admin.id),
   };
   const make: Record<ActorName, () => Promise<Client>> = {
     anonymous: async () => client(t.app),

@@ -189,6 +189,7 @@ const TABLES: Record<AdminEntity, string> = {
   priorities: 'priorities', teams: 'teams', agents: 'agents', 'api-keys': 'api_keys', 'canned-responses': 'canned_responses', filters: 'ticket_filters',
   'ticket-fields': 'ticket_fields',
   organizations: 'organizations', bans: 'bans',
+  'kb-categories': 'kb_categories',
 };
 
 const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, string>> = {
@@ -208,7 +209,11 @@ const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, s
   'ticket-fields': () => ({ label: 'Matrix question', name: unique('mq_').toLowerCase().replace(/[^a-z0-9_]/g, '_'), type: 'text' }),
   organizations: () => ({ name: unique('Matrix org '), domains: `${unique('org').toLowerCase()}.matrix.test`, autoCc: 'primary' }),
   bans: () => ({ pattern: `@${unique('ban').toLowerCase()}.matrix.test`, note: 'matrix' }),
+  'kb-categories': () => ({ name: unique('Matrix category '), visibility: 'public', sortOrder: '3' }),
 };
+
+const kbArticleBody = (f: MatrixFixtures) => ({ title: unique('Matrix question '), body: 'Matrix answer', categoryId: String(f.kb.publicCategoryId), visibility: 'public' });
+const kbRow = (db: Knex, id: number) => db('kb_articles').where({ id }).first();
 
 const adminEntityRows: MatrixRow[] = ADMIN_ENTITIES.flatMap((e): MatrixRow[] => {
   const base = `/scp/admin/${e}`;
@@ -284,6 +289,11 @@ export const MATRIX: MatrixRow[] = [
   },
   { method: 'GET', path: '/attachments/:id', url: (f) => `/attachments/${f.attachmentId}`, expect: ownerOnly(OK) },
 
+  // ## Portal: the knowledge base (public articles of public categories; the rows check the internal ones are hidden from everyone)
+  { method: 'GET', path: '/kb', expect: everyone(OK) },
+  { method: 'GET', path: '/kb/c/:id', url: (f) => `/kb/c/${f.kb.internalCategoryId}`, expect: everyone(NOT_FOUND), why: 'an internal category: nobody reads it in the portal (agents read it in /scp/kb)' },
+  { method: 'GET', path: '/kb/:id', url: (f) => `/kb/${f.kb.internalArticleId}`, expect: everyone(NOT_FOUND), why: 'an internal article: nobody reads it in the portal' },
+
   // ## Agent panel: setup, sign in and out
   { method: 'GET', path: '/scp/setup', expect: everyone(NOT_FOUND), why: 'setup exists only while no agent exists' },
   { method: 'POST', path: '/scp/setup', body: () => ({ name: 'Mallory', email: 'mallory@example.com', username: 'mallory', password: 'a long enough passphrase' }), expect: everyone(NOT_FOUND) },
@@ -353,11 +363,34 @@ export const MATRIX: MatrixRow[] = [
   { method: 'GET', path: '/scp/search', url: () => '/scp/search?q=matrix', expect: agentsOnly(OK), why: 'search message text: every agent (the results are only tickets they may see)' },
   { method: 'GET', path: '/scp/tickets/:id', url: (f) => `/scp/tickets/${f.ticket.id}`, expect: ticketStaff(OK) },
   { method: 'GET', path: '/scp/tickets/:id/canned/:cannedId', url: (f) => `/scp/tickets/${f.ticket.id}/canned/${f.edit['canned-responses']}`, expect: ticketStaff(OK), why: 'a canned response filled in for the ticket: those who may see the ticket' },
+  {
+    method: 'GET', path: '/scp/tickets/:id/kb/:articleId', url: (f) => `/scp/tickets/${f.ticket.id}/kb/${f.kb.publicArticleId}`, expect: ticketStaff(OK),
+    why: 'a public article\'s link for a reply: those who may see the ticket',
+  },
   ...ticketActionRows,
   { method: 'GET', path: '/scp/attachments/:id', url: (f) => `/scp/attachments/${f.attachmentId}`, expect: ticketStaff(OK) },
 
+  // ## Agent panel: the knowledge base (every agent reads, internal articles too; admins write)
+  { method: 'GET', path: '/scp/kb', expect: agentsOnly(OK) },
+  { method: 'GET', path: '/scp/kb/new', expect: adminsOnly(OK) },
+  {
+    method: 'POST', path: '/scp/kb', body: kbArticleBody, unchanged: (db) => db('kb_articles').count({ n: '*' }).first(),
+    expect: adminsOnly('303 /scp/kb/*'),
+  },
+  { method: 'GET', path: '/scp/kb/:id', url: (f) => `/scp/kb/${f.kb.internalArticleId}`, expect: agentsOnly(OK) },
+  { method: 'GET', path: '/scp/kb/:id/edit', url: (f) => `/scp/kb/${f.kb.editArticleId}/edit`, expect: adminsOnly(OK) },
+  {
+    method: 'POST', path: '/scp/kb/:id', url: (f) => `/scp/kb/${f.kb.editArticleId}`, body: kbArticleBody,
+    unchanged: (db, f) => kbRow(db, f.kb.editArticleId), expect: (f) => adminsOnly(`303 /scp/kb/${f.kb.editArticleId}`),
+  },
+  { method: 'GET', path: '/scp/kb/:id/delete', url: (f) => `/scp/kb/${f.kb.removeArticleId}/delete`, expect: adminsOnly(OK), why: 'the confirmation page' },
+  {
+    method: 'POST', path: '/scp/kb/:id/delete', url: (f) => `/scp/kb/${f.kb.removeArticleId}/delete`, body: () => ({ confirm: 'yes' }),
+    unchanged: (db, f) => kbRow(db, f.kb.removeArticleId), expect: adminsOnly('303 /scp/kb'), why: 'confirmed: a refused call leaves the article; the admin deletes it',
+  },
+
   // ## Admin area: every page is for admins only (requireAdmin on the router; the services check again)
-  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans'].map(
+  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories'].map(
     (entity): MatrixRow => ({ method: 'GET', path: `/scp/admin/${entity}`, expect: adminsOnly(OK) }),
   ),
   ...adminEntityRows,

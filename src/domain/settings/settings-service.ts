@@ -57,6 +57,8 @@ export const SettingsSchema = z.object({
   filters_version: z.string().max(64).default(''),
   /** Changes with every change of the custom ticket fields ('' = none was ever saved): each process re-reads them then (src/domain/fields/). Not a form field. */
   fields_version: z.string().max(64).default(''),
+  /** Changes with every change of the knowledge base ('' = none was ever saved): each process re-reads the featured articles then (kb-queries.ts). Not a form field. */
+  kb_version: z.string().max(64).default(''),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -15,6 +15,7 @@ import { canSeeTicket, loadTicketFor } from './ticket-policy.ts';
 import { describeEvent, formatDate, formatSize } from './ticket-presenters.ts';
 import { toLocalInput } from './ticket-property-service.ts';
 import { signatureOptions } from './ticket-signatures.ts';
+import { kbArticlesForTicket } from '../kb/kb-ticket-links.ts';
 import { SOURCE_LABELS, STATUS_LABELS, STATUSES, type TicketSource, type TicketStatus } from './ticket-status.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -67,7 +68,7 @@ async function loadHeader(db: Db, ticketId: number, meId: number | null) {
 /**
  * The form choices in ONE statement (UNION ALL, as the queue's filter choices): active priorities
  * (by urgency), SLA plans, departments, topics, teams (by name), the agents who may be assigned
- * in the ticket's department (primary or extra access, or admins; by name) and its canned responses.
+ * in the ticket's department (primary or extra access, or admins; by name), its canned responses and knowledge base articles.
  */
 async function formOptions(db: Db, t: any) {
   // ord is numeric on every row (a union column mixing numbers and text would sort as text on MariaDB).
@@ -78,11 +79,13 @@ async function formOptions(db: Db, t: any) {
   // The canned responses the ticket's department may use (its own and every department's), by title.
   const canned = db('canned_responses').where('is_active', true).andWhere((q) => q.whereNull('department_id').orWhere('department_id', t.department_id))
     .select(db.raw('? as kind', ['canned']), 'id', db.ref('title').as('name'), db.raw('0 as ord'));
-  const parts = [part('priority', 'priorities', true), part('sla', 'sla_plans'), part('dept', 'departments'), part('topic', 'help_topics'), part('team', 'teams'), agents, canned];
+  // Public knowledge base articles on the ticket's help topic, and the featured ones (links for a reply).
+  const kb = kbArticlesForTicket(db, t.topic_id ?? null);
+  const parts = [part('priority', 'priorities', true), part('sla', 'sla_plans'), part('dept', 'departments'), part('topic', 'help_topics'), part('team', 'teams'), agents, canned, kb];
   const rows = (await parts[0].unionAll(parts.slice(1)).orderBy(['kind', 'ord', 'name'])) as unknown as { kind: string; id: unknown; name: string }[];
   const of = (k: string): Opt[] => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: k === 'agent' && Number((r as { ord?: unknown }).ord) === 1 ? `${r.name} (away)` : String(r.name) }));
   return {
-    priorities: of('priority'), slaPlans: of('sla'), topics: of('topic'), teams: of('team'), agents: of('agent'), canned: of('canned'),
+    priorities: of('priority'), slaPlans: of('sla'), topics: of('topic'), teams: of('team'), agents: of('agent'), canned: of('canned'), kb: of('kb'),
     departments: of('dept').filter((d) => d.id !== t.department_id), statuses: STATUSES.map((s) => ({ id: s, name: STATUS_LABELS[s] })),
   };
 }

@@ -11,6 +11,8 @@ import { getSettings } from '../../domain/settings/settings-service.ts';
 import { loadPortalActor } from '../../domain/tickets/ticket-portal-service.ts';
 import { portalTicketRoutes } from './portal-ticket-routes.ts';
 import { portalSignInRoutes } from './portal-signin-routes.ts';
+import { portalKbRoutes } from './portal-kb-routes.ts';
+import { featuredKbArticles } from '../../domain/kb/kb-queries.ts';
 
 /** The portal actor: the session's user, limited to the tickets this browser was given (every page: the layout shows "My tickets"). */
 function loadPortalUser(d: AppDeps) {
@@ -43,7 +45,9 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.use(refuseIfLimited);
   // ## Home
   router.get('/', async (req, res) => {
-    await render(req, res, 'portal/home', {}, { title: 'Help Center' });
+    // The featured articles are kept per process until the knowledge base changes: no statement of their own.
+    const featured = await featuredKbArticles(d.db, res.locals.settings);
+    await render(req, res, 'portal/home', { featured }, { title: 'Help Center' });
   });
   // ## Sign out: the session (and every ticket it was granted) is gone; the message travels in its cookie
   router.post('/logout', async (req, res) => {
@@ -54,6 +58,7 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
   });
   router.use(portalSignInRoutes(d));
   router.use(portalTicketRoutes(d));
+  router.use(portalKbRoutes(d));
   router.use(notFoundHandler());
   router.use(htmlErrorHandler());
   return router;

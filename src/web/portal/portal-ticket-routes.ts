@@ -71,7 +71,10 @@ async function renderNew(req: Request, res: Response, model: Model = {}, status 
   const fields = await portal.listPortalFields(ctxFrom(req, res), topics);
   const actor = actorOf(res);
   const prefill = actor.kind === 'user' ? { email: actor.email, name: actor.name } : {};
-  const values = model.values ?? { ...prefill, topicId: defaultTopicId ?? '' };
+  // ?topicId= preselects a public topic (the knowledge base's "Open a ticket" link); others are ignored.
+  const asked = Number(single(req.query.topicId));
+  const topicId = topics.some((t) => t.id === asked) ? asked : defaultTopicId;
+  const values = model.values ?? { ...prefill, topicId: topicId ?? '' };
   const settings = res.locals.settings as Settings;
   await render(req, res, 'portal/tickets/new', { ...model, values, topics, fields, attachmentHint: attachmentHint(settings), attachmentsAllowed: settings.attachment_max_count > 0 }, { status, title: 'Open a new ticket' });
 }

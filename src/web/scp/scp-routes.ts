@@ -15,6 +15,7 @@ import { scpAccountRoutes } from './scp-account-routes.ts';
 import { scpReportRoutes } from './scp-report-routes.ts';
 import { scpUserRoutes } from './scp-user-routes.ts';
 import { scpPriorityStyleRoutes } from './scp-priority-styles.ts';
+import { scpKbRoutes } from './scp-kb-routes.ts';
 
 export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
   const router = Router();
@@ -40,6 +41,7 @@ export function scpRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.use(scpTicketRoutes(d));
   router.use(scpReportRoutes(d));
   router.use(scpUserRoutes(d));
+  router.use(scpKbRoutes(d));
   router.use('/admin', adminRouter(d));
   router.use(notFoundHandler());
   router.use(htmlErrorHandler());

@@ -18,6 +18,7 @@ import { setTicketFields } from '../../domain/fields/ticket-field-edit.ts';
 import { searchThreadText } from '../../domain/tickets/ticket-text-search.ts';
 import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
 import { fillCannedResponse } from '../../domain/canned/canned-response-service.ts';
+import { kbLinkForTicket } from '../../domain/kb/kb-ticket-links.ts';
 import { countText } from '../../domain/bounded-count.ts';
 import { exportQueueCsv, listQueue, QUEUE_LABELS, QUEUES, SORT_KEYS, ticketNamedBySearch, type QueuePage } from '../../domain/tickets/ticket-queue-queries.ts';
 import type { ServiceContext } from '../../domain/context.ts';
@@ -180,10 +181,18 @@ export function scpTicketRoutes(d: AppDeps): Router {
   // ## Ticket page and actions
   router.get('/tickets/:id', async (req, res) => {
     // ?canned=<id>: the reply form filled with that canned response (the Insert button without JavaScript).
+    // ?kb=<id>: the same with a link to a public knowledge base article.
     const cannedId = single(req.query.canned);
-    if (cannedId === undefined) return showTicket(req, res);
-    const message = await fillCannedResponse(ctxFrom(req, res), ticketIdOf(req), Number(cannedId));
+    const kbId = single(req.query.kb);
+    if (cannedId === undefined && kbId === undefined) return showTicket(req, res);
+    const message = cannedId !== undefined
+      ? await fillCannedResponse(ctxFrom(req, res), ticketIdOf(req), Number(cannedId))
+      : await kbLinkForTicket(ctxFrom(req, res), ticketIdOf(req), Number(kbId));
     await showTicket(req, res, { activeForm: 'reply', values: { message } });
+  });
+  router.get('/tickets/:id/kb/:articleId', async (req, res) => {
+    const text = await kbLinkForTicket(ctxFrom(req, res), ticketIdOf(req), Number(req.params.articleId));
+    res.type('text/plain').set('Cache-Control', 'private, no-store').send(text);
   });
   // The same text for the page's script, which inserts it where the agent is typing.
   router.get('/tickets/:id/canned/:cannedId', async (req, res) => {
