@@ -1,4 +1,5 @@
 /** Who is acting. Services check permission on this, never on HTTP details. */
+import { Forbidden } from './errors.ts';
 export type AgentActor = {
   kind: 'agent';
   id: number;
@@ -23,4 +24,13 @@ export function isAdmin(actor: Actor): actor is AgentActor {
 }
 export function isAgent(actor: Actor): actor is AgentActor {
   return actor.kind === 'agent';
+}
+
+/**
+ * The acting agent, for what only agents do (their own account, the user directory, saved views, the
+ * internal knowledge base); anyone else is refused. @throws Forbidden AGENT_ONLY
+ */
+export function requireAgent(actor: Actor, message = 'Only agents can do this.'): AgentActor {
+  if (actor.kind !== 'agent') throw new Forbidden(message, 'AGENT_ONLY');
+  return actor;
 }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
-import { isAgent, type AgentActor } from '../actor.ts';
+import { requireAgent, type AgentActor } from '../actor.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
 import { Forbidden, NotFound, ValidationFailed } from '../errors.ts';
 import { queueMail } from '../mail/outbox-service.ts';
@@ -84,8 +84,7 @@ export async function resetPassword(ctx: ServiceContext, raw: ResetPasswordInput
 }
 
 function requireAgentActor(ctx: ServiceContext): AgentActor {
-  if (!isAgent(ctx.actor)) throw new Forbidden('Sign in as an agent first.', 'AGENT_ONLY');
-  return ctx.actor;
+  return requireAgent(ctx.actor, 'Sign in as an agent first.');
 }
 
 export interface AgentProfile {

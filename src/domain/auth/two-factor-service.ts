@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
 import { loadAgentActor } from '../agents/agent-queries.ts';
-import { isAgent, type AgentActor } from '../actor.ts';
+import { isAgent, requireAgent, type AgentActor } from '../actor.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
 import { Conflict, Forbidden, Unauthenticated, ValidationFailed } from '../errors.ts';
@@ -23,8 +23,7 @@ const PERIOD_SECONDS = 30;
 
 /** The signed-in agent, or Forbidden (these actions are for an agent's own account only). */
 function requireAgentActor(ctx: ServiceContext): AgentActor {
-  if (!isAgent(ctx.actor)) throw new Forbidden('Sign in as an agent first.', 'AGENT_ONLY');
-  return ctx.actor;
+  return requireAgent(ctx.actor, 'Sign in as an agent first.');
 }
 
 /** True when the setting `require_2fa` applies to an agent of this role. */

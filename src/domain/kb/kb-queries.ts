@@ -14,7 +14,7 @@
  */
 import type { Knex } from 'knex';
 import { dbBool, dbDate, whereLike } from '../../db/dialect.ts';
-import { isAgent } from '../actor.ts';
+import { requireAgent } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { Forbidden, NotFound } from '../errors.ts';
 import { getSettings, type Settings } from '../settings/settings-service.ts';
@@ -52,7 +52,7 @@ export interface KbQuery { q?: string; categoryId?: string; visibility?: string;
 
 /** Agents read the knowledge base (internal articles included). @throws Forbidden */
 function assertAgentReader(ctx: ServiceContext): void {
-  if (!isAgent(ctx.actor)) throw new Forbidden('Only agents may read the internal knowledge base.', 'AGENTS_ONLY');
+  requireAgent(ctx.actor, 'Only agents may read the internal knowledge base.');
 }
 
 /** A positive id from a query or route parameter, or undefined. */

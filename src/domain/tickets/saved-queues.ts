@@ -5,19 +5,16 @@
  */
 import { z } from 'zod';
 import { isUniqueViolation, toDbDate } from '../../db/dialect.ts';
-import type { AgentActor } from '../actor.ts';
+import { requireAgent, type AgentActor } from '../actor.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { Forbidden, NotFound, ValidationFailed } from '../errors.ts';
+import { NotFound, ValidationFailed } from '../errors.ts';
 import { parseInput, requiredText } from '../validation.ts';
 import { QueueParams } from './ticket-queue-queries.ts';
 
 /** Most views one agent keeps. */
 export const MAX_SAVED_QUEUES = 20;
 
-function assertAgent(ctx: ServiceContext): AgentActor {
-  if (ctx.actor.kind !== 'agent') throw new Forbidden('Only agents keep views.', 'AGENT_ONLY');
-  return ctx.actor;
-}
+const assertAgent = (ctx: ServiceContext): AgentActor => requireAgent(ctx.actor, 'Only agents keep views.');
 
 /** The query a view keeps: the queue's parameters as given, without the page. */
 function viewParams(raw: Record<string, unknown>): Record<string, string> {

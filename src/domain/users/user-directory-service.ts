@@ -10,12 +10,12 @@ import type { Knex } from 'knex';
 import { dbBool, isUniqueViolation, toDbDate, whereStartsWith } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { Forbidden, NotFound, ValidationFailed } from '../errors.ts';
+import { NotFound, ValidationFailed } from '../errors.ts';
 import { checkbox, email, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
 import { changes, paginate, type Page } from '../admin/admin-support.ts';
 import { whereAgentMaySee } from '../tickets/ticket-policy.ts';
 import { searchText } from '../tickets/ticket-search-index.ts';
-import type { AgentActor } from '../actor.ts';
+import { requireAgent, type AgentActor } from '../actor.ts';
 
 type Db = Knex | Knex.Transaction;
 
@@ -27,10 +27,7 @@ export const USER_SORTS = { name: 'Name', email: 'Email', created: 'Newest first
 export type UserSort = keyof typeof USER_SORTS;
 
 /** Agents only: end users and API keys have no directory. @throws Forbidden */
-function assertAgent(ctx: ServiceContext): AgentActor {
-  if (ctx.actor.kind !== 'agent') throw new Forbidden('Only agents can use the user directory.', 'AGENT_ONLY');
-  return ctx.actor;
-}
+const assertAgent = (ctx: ServiceContext): AgentActor => requireAgent(ctx.actor, 'Only agents can use the user directory.');
 
 export interface DirectoryUser {
   id: number;
