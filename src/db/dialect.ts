@@ -156,6 +156,14 @@ export function whereLike(qb: Knex.QueryBuilder, column: string, needle: string)
   return qb.whereRaw(`?? LIKE ? ESCAPE '!'`, [column, `%${likeEscaped(needle)}%`]);
 }
 
+/**
+ * `case <idColumn> when ? then ? … else <elseColumn> end`: one value per id, for an UPDATE of many rows
+ * in one statement. Only placeholders are repeated into the text; ids and values are bound.
+ */
+export function caseById(db: Knex | Knex.Transaction, idColumn: string, values: [id: number, value: Knex.Value][], elseColumn: string): Knex.Raw {
+  return db.raw('case ?? ' + 'when ? then ? '.repeat(values.length) + 'else ?? end', [idColumn, ...values.flat(), elseColumn]);
+}
+
 /** whereLike for values that start with `prefix` (an index on `column` serves it). */
 export function whereStartsWith(qb: Knex.QueryBuilder, column: string, prefix: string): Knex.QueryBuilder {
   return qb.whereRaw(`?? LIKE ? ESCAPE '!'`, [column, `${likeEscaped(prefix)}%`]);

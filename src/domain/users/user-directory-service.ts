@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { dbBool, isUniqueViolation, toDbDate, whereStartsWith } from '../../db/dialect.ts';
+import { caseById, dbBool, isUniqueViolation, toDbDate, whereStartsWith } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
 import { NotFound, ValidationFailed } from '../errors.ts';
@@ -149,10 +149,9 @@ async function renameOnTickets(trx: Knex.Transaction, userId: number, name: stri
   for (;;) {
     const rows = await trx('tickets').where('user_id', userId).where('id', '>', after).orderBy('id').limit(RENAME_BATCH).select('id', 'subject');
     if (!rows.length) return;
-    const cases = rows.map(() => 'when ? then ?').join(' ');
     await trx('tickets').whereIn('id', rows.map((r: any) => r.id)).update({
       requester_name: name,
-      search_text: trx.raw(`case id ${cases} else search_text end`, rows.flatMap((r: any) => [r.id, searchText(String(r.subject), name)])),
+      search_text: caseById(trx, 'id', rows.map((r: any): [number, string] => [r.id, searchText(String(r.subject), name)]), 'search_text'),
       search_indexed: false,
     });
     after = rows[rows.length - 1].id;
