@@ -56,6 +56,14 @@ document.addEventListener('DOMContentLoaded', function () {
     select.addEventListener('change', show);
     show();
   });
+  // Queue: one box ticks every ticket of the page for a bulk action (without JavaScript, tick each).
+  document.querySelectorAll('.select-all').forEach(function (all) {
+    var boxes = document.querySelectorAll('input[name="ids"][form="bulk-form"]');
+    all.hidden = false;
+    all.addEventListener('change', function () {
+      boxes.forEach(function (b) { b.checked = all.checked; });
+    });
+  });
   // Move focus to the error summary after a failed submit.
   var errs = document.getElementById('form-errors');
   if (errs) errs.focus();

@@ -351,6 +351,11 @@ export const MATRIX: MatrixRow[] = [
     unchanged: (db, f) => db('users').where({ id: f.directoryUser.id }).first(),
     expect: (f) => agentsOnly(`303 /scp/users/${f.directoryUser.id}`),
   })),
+  {
+    method: 'POST', path: '/scp/tickets/bulk', body: (f) => ({ ids: String(f.ticket.id), do: 'status:open' }),
+    unchanged: (db, f) => ticketSnapshot(db, f.ticket.id),
+    expect: agentsOnly('303 /scp/tickets'), why: 'bulk actions: each ticket through its own service (one of another department is skipped as not found; the open ticket stays as it is)',
+  },
   // ## Saved views: each agent's own (another agent's view is 404, as if missing)
   { method: 'POST', path: '/scp/queues', body: () => ({ name: 'Matrix view', queue: 'open', q: 'matrix' }), expect: agentsOnly('303 /scp/queues/*') },
   { method: 'GET', path: '/scp/queues/:id', url: (f) => `/scp/queues/${f.agentView}`, expect: agentsOnly(NOT_FOUND, { agent: '303 /scp/tickets' }) },

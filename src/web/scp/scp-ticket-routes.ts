@@ -13,6 +13,7 @@ import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { addCollaborator, changeRequester, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
 import { mergeTicket } from '../../domain/tickets/ticket-merge.ts';
 import { deleteQueueView, openQueueView, saveQueueView } from '../../domain/tickets/saved-queues.ts';
+import { bulkTicketAction } from '../../domain/tickets/ticket-bulk-service.ts';
 import { addTask, setTask } from '../../domain/tickets/ticket-tasks.ts';
 import { setTicketFields } from '../../domain/fields/ticket-field-edit.ts';
 import { searchThreadText } from '../../domain/tickets/ticket-text-search.ts';
@@ -48,6 +49,8 @@ function queueLinks(p: QueuePage) {
     sort: Object.fromEntries(SORT_KEYS.map((k) => [k, { url: url({ sort: k, dir: p.sort === k && p.dir === 'asc' ? 'desc' : 'asc' }), aria: p.sort === k ? (p.dir === 'asc' ? 'ascending' : 'descending') : 'none' }])),
     pagination: { page: p.page, pages: p.pages, pagesText: p.pagesText, total: p.totalText, prevUrl: p.page > 1 ? url({ page: String(p.page - 1) }) : null, nextUrl: p.page < p.pages ? url({ page: String(p.page + 1) }) : null },
     csvUrl: url({}).replace('/scp/tickets', '/scp/tickets.csv'),
+    /** This page itself (where a bulk action comes back to). */
+    selfUrl: url({ page: p.page > 1 ? String(p.page) : undefined }),
   };
 }
 
@@ -123,6 +126,25 @@ export function scpTicketRoutes(d: AppDeps): Router {
     if (named) return res.redirect(303, `/scp/tickets/${named}`);
     const view = page.views.find((v) => String(v.id) === single(req.query.view));
     await render(req, res, 'scp/tickets/index', { ...page, links: queueLinks(page), queueLabel: view ? view.name : `${QUEUE_LABELS[page.params.queue]} tickets`, currentView: view ?? null }, { title: view ? view.name : `${QUEUE_LABELS[page.params.queue]} tickets` });
+  });
+
+  // ## Bulk actions on the ticked tickets of a queue page
+  router.post('/tickets/bulk', async (req, res) => {
+    const back = typeof req.body?.back === 'string' && /^\/scp\/tickets(\?[^\s]*)?$/.test(req.body.back) ? req.body.back : '/scp/tickets';
+    try {
+      const r = await bulkTicketAction(ctxFrom(req, res), { ids: req.body?.ids, do: req.body?.do });
+      const plural = (n: number) => `${n} ticket${n === 1 ? '' : 's'}`;
+      if (r.changed) flash(req, 'success', `${plural(r.changed)} changed.`);
+      if (r.skipped.length) {
+        const hidden = r.skipped.filter((k) => !k.number).length;
+        const named = r.skipped.filter((k) => k.number).map((k) => `#${k.number} (${k.reason})`);
+        flash(req, r.changed ? 'info' : 'error', `Not changed: ${[...named, ...(hidden ? [`${plural(hidden)} not found`] : [])].join('; ')}.`);
+      }
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      flash(req, 'error', Object.values(err.fields)[0] ?? err.message);
+    }
+    res.redirect(303, back);
   });
 
   // ## Saved views: a queue with its filters kept under a name (the agent's own)
