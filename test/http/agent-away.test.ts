@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { $, loginAsAgent, submit, ticketAction, type Client } from '../support/http.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
-import { buildAgent, unique } from '../factories/index.ts';
+import { buildAdmin, buildAgent, unique } from '../factories/index.ts';
 import { openTicket } from '../../src/domain/tickets/ticket-service.ts';
 import { ANONYMOUS } from '../../src/domain/actor.ts';
 
@@ -58,6 +58,19 @@ describe('agents away', () => {
     const byFilter = await open('someone@john-customer.test');
     const byOrg = await open('member@managed.example');
     for (const o of [byFilter, byOrg]) expect((await t.db('tickets').where({ id: o.id }).first()).assignee_agent_id).toBeNull();
+    // The admin's list shows it.
+    const admin = await loginAsAgent(t.app, (await buildAdmin(t.db, { username: 'boss' })).username, 'correct horse battery');
+    const list = $((await admin.get('/scp/admin/agents?q=john')).text);
+    expect(list('tr').filter((_, tr) => list(tr).text().includes('john')).find('.badge').text()).toBe('Away');
+    // …and the admin can clear it (and set it again) on the agent's form.
+    const form = $((await admin.get(`/scp/admin/agents/${john.id}`)).text)('form.admin-form');
+    const fields = Object.fromEntries(form.serializeArray().map((f) => [f.name, f.value]));
+    expect(fields.isAway).toBe('on');
+    const { isAway: _away, ...cleared } = fields;
+    expect((await admin.post(`/scp/admin/agents/${john.id}`).type('form').send(cleared)).status).toBe(303);
+    expect(Boolean((await t.db('agents').where({ id: john.id }).first()).is_away)).toBe(false);
+    expect((await admin.post(`/scp/admin/agents/${john.id}`).type('form').send(fields)).status).toBe(303);
+    expect(Boolean((await t.db('agents').where({ id: john.id }).first()).is_away)).toBe(true);
     const byHand = await ticketAction(janeC, byOrg.id, 'assign', { assignee: `agent:${john.id}` });
     expect(byHand.status).toBe(303);
     expect((await t.db('tickets').where({ id: byOrg.id }).first()).assignee_agent_id).toBe(john.id);

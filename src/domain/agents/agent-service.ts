@@ -39,13 +39,15 @@ export interface AgentDetail {
   lastLoginAt: Date | null;
   /** Appended to a reply when the agent chooses "My signature" (null: none); the agent edits it on their profile too. */
   signature: string | null;
+  /** Away (vacation): no alerts, no automatic assignments; the agent sets it on their profile too. */
+  isAway: boolean;
 }
 export type AgentListItem = Omit<AgentDetail, 'extraDepartmentIds' | 'teamIds'> & { departmentName: string };
 
 const toAgentBase = (r: any) => ({
   id: r.id, name: r.name, username: r.username, email: r.email, role: (r.role === 'admin' ? 'admin' : 'agent') as AgentDetail['role'],
   departmentId: r.department_id, isActive: dbBool(r.is_active), lockedUntil: dbDate(r.locked_until), failedLogins: Number(r.failed_logins ?? 0),
-  lastLoginAt: dbDate(r.last_login_at), signature: r.signature ?? null,
+  lastLoginAt: dbDate(r.last_login_at), signature: r.signature ?? null, isAway: dbBool(r.is_away),
 });
 
 export const agentSpec: CatalogSpec = {
@@ -69,6 +71,7 @@ export const AgentInput = z.object({
   extraDepartmentIds: idList,
   teamIds: idList,
   signature: signatureText,
+  isAway: checkbox.default(false),
 });
 export type AgentInput = FormInput<typeof AgentInput>;
 export const CreateAgentInput = AgentInput.extend({
@@ -170,7 +173,7 @@ export async function createAgent(ctx: ServiceContext, raw: CreateAgentInput): P
     await uniqueAgain(trx, input);
     const now = toDbDate(ctx.clock());
     const [newId] = await trx('agents').insert({
-      name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, signature: input.signature, password_hash: hash,
+      name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, signature: input.signature, is_away: input.isAway, password_hash: hash,
       is_active: true, failed_logins: 0, password_changed_at: plain ? now : null, created_at: now, updated_at: now,
     });
     await writeAccess(trx, newId, input);
@@ -194,7 +197,7 @@ export async function updateAgent(ctx: ServiceContext, agentId: number, raw: Age
     const before = await readAgent(trx, agentId);
     if (input.role !== 'admin') await guardDemotion(ctx, trx, row);
     await trx('agents').where({ id: agentId }).update({
-      name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, signature: input.signature, updated_at: toDbDate(ctx.clock()),
+      name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, signature: input.signature, is_away: input.isAway, updated_at: toDbDate(ctx.clock()),
     });
     await writeAccess(trx, agentId, input);
     await recordAudit(ctx, trx, { action: 'agent.update', entity: 'agent', entityId: agentId, ...changes({ ...before }, snapshot(input)) });

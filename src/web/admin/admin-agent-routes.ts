@@ -28,7 +28,7 @@ const agentConfig: CrudConfig = {
     return {
       page,
       rows: page.items.map((a) => ({
-        id: a.id, isActive: a.isActive, status: !a.isActive ? 'Disabled' : isLocked(a.lockedUntil, now) ? 'Locked' : 'Active',
+        id: a.id, isActive: a.isActive, status: !a.isActive ? 'Disabled' : isLocked(a.lockedUntil, now) ? 'Locked' : a.isAway ? 'Away' : 'Active',
         cells: [a.name, a.username, a.email, a.role === 'admin' ? 'Administrator' : 'Agent', a.departmentName, formatWhen(a.lastLoginAt, timezone)],
       })),
     };
@@ -47,6 +47,7 @@ const agentConfig: CrudConfig = {
       },
       { name: 'teamIds', label: 'Teams', type: 'checkboxes', options: choiceOptions(c.teams) },
       { name: 'signature', label: 'Signature', type: 'textarea', maxlength: SIGNATURE_MAX, hint: 'Added below a reply when the agent chooses “My signature”. The agent can change it on their profile.' },
+      { name: 'isAway', label: 'Away (vacation, leave): no department or team alerts, no automatic assignments', type: 'checkbox', hint: 'The agent can set and clear it on their profile too.' },
     ];
     if (mode === 'new') {
       fields.push(
