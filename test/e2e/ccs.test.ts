@@ -144,6 +144,7 @@ describe('CCs and merging — copying a manager in, folding a duplicate', () => 
     const link = new RegExp(`${world.baseUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/signin/link\\?token=\\S+`).exec(mail.text ?? '')?.[0];
     expect(link).toBeTruthy();
     await fresh.goto(link!);
+    await fresh.getByRole('button', { name: 'Sign in' }).click();
     await seeFlash(fresh, 'You are signed in');
     const rows = fresh.locator('tr[data-number]');
     expect((await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-number')))).sort()).toEqual([number, dupNumber].sort());

@@ -272,6 +272,7 @@ export const MATRIX: MatrixRow[] = [
   { method: 'GET', path: '/signin', expect: everyone(OK) },
   { method: 'POST', path: '/signin', body: (f) => ({ email: f.userEmail }), expect: everyone('303 /signin'), why: 'anyone may ask; a link is mailed to the address only (the answer is the same for every address)' },
   { method: 'GET', path: '/signin/link', url: () => '/signin/link?token=not-a-token', expect: everyone('303 /signin'), why: 'only a link from the mail signs in (test/http/portal-signin.test.ts)' },
+  { method: 'POST', path: '/signin/link', body: () => ({ token: 'not-a-token' }), expect: everyone('303 /signin'), why: 'the sign-in button: only with a valid link' },
 
   // ## Portal: the user's ticket (the session reads only the tickets it was opened for)
   {

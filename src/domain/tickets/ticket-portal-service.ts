@@ -203,13 +203,17 @@ export async function requestSignInLink(ctx: ServiceContext, raw: { email?: unkn
   });
 }
 
-/** A sign-in link from mail: used up here (it works once). Returns the user it signs in, or null for an unknown, used, expired or malformed link, or a banned user. */
-export async function useSignInLink(ctx: ServiceContext, token: unknown): Promise<{ userId: number } | null> {
+/**
+ * A sign-in link from mail: the user it signs in, or null for an unknown, used, expired or malformed
+ * link, or a banned user. Opening the link only checks it (`use` false: mail scanners that fetch links
+ * must not spend it); the button on that page uses it up (it works once).
+ */
+export async function useSignInLink(ctx: ServiceContext, token: unknown, use: boolean): Promise<{ userId: number; email: string } | null> {
   return inTransaction(ctx, async (trx) => {
-    const row = await findAccessToken(trx, 'portal_signin', token, ctx.clock(), true);
+    const row = await findAccessToken(trx, 'portal_signin', token, ctx.clock(), use);
     if (!row?.userId) return null;
-    const user = await trx('users').where({ id: row.userId }).first('id', 'is_banned');
-    return user && !dbBool(user.is_banned) ? { userId: user.id } : null;
+    const user = await trx('users').where({ id: row.userId }).first('id', 'email', 'is_banned');
+    return user && !dbBool(user.is_banned) ? { userId: user.id, email: user.email } : null;
   });
 }
 

@@ -34,6 +34,7 @@ export function portalRouter(d: AppDeps, store: KnexSessionStore): Router {
   router.get('/tickets/access', limit('portal-access', 30, 15 * 60_000));
   router.post('/signin', limit('portal-signin', 10, 15 * 60_000, { keepsInput: true }));
   router.get('/signin/link', limit('portal-access', 30, 15 * 60_000));
+  router.post('/signin/link', limit('portal-access', 30, 15 * 60_000));
   router.use(sessionFor('portal', d, store));
   router.use(signedCookies(d));
   router.use(csrfProtection);

@@ -13,6 +13,11 @@ async function renderSignIn(req: Request, res: Response, model: { errors?: Field
   await render(req, res, 'portal/signin', { ...model, signedIn, validMinutes: portal.SIGNIN_LINK_TTL_MINUTES }, { status, title: 'Sign in' });
 }
 
+function invalidLink(req: Request, res: Response): void {
+  flash(req, 'error', 'That sign-in link is not valid: it was used already or has expired. Ask for a new one below.');
+  res.redirect(303, '/signin');
+}
+
 export function portalSignInRoutes(_d: AppDeps): Router {
   const router = Router();
   router.get('/signin', (req, res) => renderSignIn(req, res));
@@ -29,13 +34,17 @@ export function portalSignInRoutes(_d: AppDeps): Router {
     flash(req, 'info', `If we know ${email.trim().toLowerCase()}, we have emailed it a link to sign in. Check your inbox (and spam folder); the link works once, for ${portal.SIGNIN_LINK_TTL_MINUTES} minutes.`);
     res.redirect(303, '/signin');
   });
-  // The link from the mail: a new session for every ticket of that user.
+  // The link from the mail: a page with a button (a mail scanner that opens links does not spend it)…
   router.get('/signin/link', async (req, res) => {
-    const signIn = await portal.useSignInLink(ctxFrom(req, res), single(req.query.token));
-    if (!signIn) {
-      flash(req, 'error', 'That sign-in link is not valid: it was used already or has expired. Ask for a new one below.');
-      return res.redirect(303, '/signin');
-    }
+    const token = single(req.query.token);
+    const signIn = await portal.useSignInLink(ctxFrom(req, res), token, false);
+    if (!signIn) return invalidLink(req, res);
+    await render(req, res, 'portal/signin-confirm', { email: signIn.email, token }, { title: 'Sign in' });
+  });
+  // …whose POST uses it up: a new session for every ticket of that user.
+  router.post('/signin/link', async (req, res) => {
+    const signIn = await portal.useSignInLink(ctxFrom(req, res), typeof req.body?.token === 'string' ? req.body.token : undefined, true);
+    if (!signIn) return invalidLink(req, res);
     await regenerateSession(req);
     req.session.userId = signIn.userId;
     req.session.ticketIds = [];
