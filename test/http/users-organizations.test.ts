@@ -214,6 +214,13 @@ describe('users, bans and organizations', () => {
       await openTicket(t.ctx(ANONYMOUS), { email: known.email, name: 'Known', subject: 'Still mine', message: 'x' });
       const members = await t.db('users').where({ organization_id: org.id }).orderBy('email').pluck('email');
       expect(members).toEqual(['api.person@globex.co.uk', 'new.person@globex.example']);
+      // The admin list finds it by name or by the start of a domain, with its member count.
+      for (const q of ['glob', 'globex.co']) {
+        const list = $((await adminC.get(`/scp/admin/organizations?q=${q}`)).text);
+        expect(list('table tbody tr').map((_, tr) => list(tr).find('td').first().text().trim()).get(), q).toEqual(['Globex']);
+        expect(list('table tbody tr td[data-label="Members"]').text(), q).toBe('2');
+      }
+      expect($((await adminC.get('/scp/admin/organizations?q=initech')).text)('table tbody tr').length).toBe(0);
       // Listed in the directory filter.
       const dir = $((await johnC.get(`/scp/users?org=${org.id}`)).text);
       expect(dir('h1').text()).toBe('Users of Globex');
