@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
-import { $, client, csrfFrom, loginAsAgent, submit, type Client } from '../support/http.ts';
+import { $, client, csrfFrom, loginAsAgent, submit, ticketAction, type Client } from '../support/http.ts';
 import { buildAdmin, buildAgent, buildDepartment, buildTicket, buildUser, unique } from '../factories/index.ts';
 import { openTicket } from '../../src/domain/tickets/ticket-service.ts';
 import { createApiKey } from '../../src/domain/api-keys/api-key-service.ts';
@@ -232,6 +232,11 @@ describe('users, bans and organizations', () => {
       expect($(taken.text)('#f-notes').text()).toBe('kept');
       const badDomain = await submit(adminC, '/scp/admin/organizations/new', '/scp/admin/organizations', { name: 'Bad', domains: 'not a domain!' });
       expect($(badDomain.text)('#e-domains').text()).toContain('is not a domain');
+      // An address first met as a CC joins too (the organization is read in the user's INSERT).
+      const other = await openTicket(t.ctx(ANONYMOUS), { email: 'outsider@example.org', name: 'Outsider', subject: 'Copy Globex in', message: 'x' });
+      expect((await ticketAction(johnC, other.id, 'cc', { email: 'cc.person@globex.example' })).status).toBe(303);
+      expect((await t.db('users').where({ email: 'cc.person@globex.example' }).first()).organization_id).toBe(org.id);
+      expect((await t.db('users').where({ email: 'outsider@example.org' }).first()).organization_id).toBeNull();
       // A disabled organization claims no one.
       await submit(adminC, `/scp/admin/organizations/${org.id}`, `/scp/admin/organizations/${org.id}/disable`, {});
       await openTicket(t.ctx(ANONYMOUS), { email: 'late@globex.example', name: 'Late', subject: 'x', message: 'x' });
