@@ -250,6 +250,37 @@ describe('CCs on a ticket', () => {
     expect([after.email, after.version]).toEqual(['stays@example.com', 1]);
   });
 
+  it('the portal copies others in only when the setting allows it: added in the ticket’s transaction, refused ones open nothing, at most 5', async () => {
+    const topicId = String((await t.db('help_topics').where({ is_public: true, is_active: true }).first('id')).id);
+    const portalOpen = async (fields: Record<string, string>) => {
+      const c = client(t.app);
+      return postMultipart(c, await multipartAction(c, '/tickets/new'), { email: 'kim@example.com', name: 'Kim', subject: 'Copy my team', message: 'Hi', topicId, ...fields });
+    };
+    // Off (the default): no field, and a crafted one is ignored.
+    expect($((await client(t.app).get('/tickets/new')).text)('#f-cc').length).toBe(0);
+    const ignored = await portalOpen({ cc: 'sneaky@example.com', subject: 'Off' });
+    expect(ignored.status).toBe(303);
+    const offTicket = await t.db('tickets').where({ subject: 'Off' }).first();
+    expect(await ccsOf(offTicket.id)).toEqual([]);
+    await writeSettings(t.db, { portal_allow_cc: true }, t.clock());
+    try {
+      expect($((await client(t.app).get('/tickets/new')).text)('#f-cc').length).toBe(1);
+      const ok = await portalOpen({ cc: 'Lee <lee@example.com>, sam@example.com', subject: 'On' });
+      expect(ok.status).toBe(303);
+      expect(await ccsOf((await t.db('tickets').where({ subject: 'On' }).first()).id)).toEqual(['lee@example.com', 'sam@example.com']);
+      // A refused address (an agent's) and too many: the form again with the input, no ticket.
+      for (const [cc, words] of [[john.email, 'agent'], ['a@x.example, b@x.example, c@x.example, d@x.example, e@x.example, f@x.example', 'at most 5']]) {
+        const bad = await portalOpen({ cc, subject: `Refused ${words}` });
+        expect(bad.status, cc).toBe(422);
+        expect($(bad.text)('#e-cc').text(), cc).toContain(words);
+        expect($(bad.text)('#f-cc').val(), cc).toBe(cc);
+        expect(await t.db('tickets').where({ subject: `Refused ${words}` }).first(), cc).toBeUndefined();
+      }
+    } finally {
+      await writeSettings(t.db, { portal_allow_cc: false }, t.clock());
+    }
+  });
+
   describe('by email', () => {
     it('the people a new mail went to become CCs; not agents, the help desk or the sender', async () => {
       const raw = mail({

@@ -27,6 +27,8 @@ export const SettingsSchema = z.object({
   ticket_number_format: z.enum(['random', 'sequential']).default('random'),
   ticket_number_length: z.number().int().min(4).max(12).default(6),
   reopen_on_user_reply: z.boolean().default(true),
+  /** People opening a ticket on the portal may copy others in (CCs; off by default: it mails addresses the desk never met). */
+  portal_allow_cc: z.boolean().default(false),
   auto_claim_on_reply: z.boolean().default(true),
   attachment_max_bytes: z.number().int().min(1024).default(10 * 1024 * 1024),
   attachment_max_count: z.number().int().min(0).max(20).default(5),

@@ -15,12 +15,13 @@ import {
 import { createAccessToken, findAccessToken } from '../auth/access-tokens.ts';
 import { queueMail } from '../mail/outbox-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
-import { email, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
+import { email, fieldErrors, optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
 import { listAttachments, readAttachment, type AttachmentInfo, type UploadedFile } from './attachment-service.ts';
 import { loadSessionUser } from '../users/user-service.ts';
 import { recordTicketEvent } from './ticket-events.ts';
 import { ccExists, collaboratorsFrom, ticketOfParticipant } from './ticket-collaborator-list.ts';
 import { followMerges } from './ticket-merge.ts';
+import { addCollaboratorsOnOpen, parseAddressList } from './ticket-collaborators.ts';
 import { loadTicketFor, sharedByOrganization } from './ticket-policy.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { addUserMessage, openTicket, type OpenedTicket } from './ticket-service.ts';
@@ -85,9 +86,14 @@ export const PortalOpenTicketInput = z.object({
   topicId: optionalId,
   subject: requiredText(255, 'Subject'),
   message: requiredText(100_000, 'Message'),
+  /** Other people to copy in (addresses separated by commas), when settings.portal_allow_cc. */
+  cc: optionalText(1_000, 'CC'),
   /** The honeypot: people never see it, form-filling robots do. */
   website: z.unknown().optional(),
 });
+
+/** Most people a portal user copies in on a new ticket. */
+export const PORTAL_MAX_CC = 5;
 export type PortalOpenTicketInput = z.input<typeof PortalOpenTicketInput>;
 
 /**
@@ -103,12 +109,7 @@ export async function openPortalTicket(ctx: ServiceContext, raw: PortalOpenTicke
   const parsed = PortalOpenTicketInput.safeParse(raw);
   if (!parsed.success) {
     // The custom fields' problems along with the form's (openTicket reports both when the form parses).
-    const errors: FieldErrors = {};
-    try {
-      parseInput(PortalOpenTicketInput, raw);
-    } catch (err) {
-      if (err instanceof ValidationFailed) Object.assign(errors, err.fields);
-    }
+    const errors: FieldErrors = fieldErrors(parsed.error);
     const topicId = optionalId.safeParse((raw as Record<string, unknown> | undefined)?.topicId).data;
     await answersForNewTicket(ctx, await getSettings(ctx.db), topicId, answers, errors);
     throw new ValidationFailed(errors);
@@ -116,8 +117,18 @@ export async function openPortalTicket(ctx: ServiceContext, raw: PortalOpenTicke
   const input = parsed.data;
   // Without a topic, the form must have offered none (a chosen topic is checked by openTicket).
   if (!input.topicId && (await listPublicTopics(ctx.db)).topics.length) throw new ValidationFailed({ topicId: 'Choose a help topic' });
-  const { website: _hp, ...fields } = input;
-  return openTicket(ctx, { ...fields, source: 'web', ip: ctx.ip?.slice(0, 45), fields: answers }, files);
+  const { website: _hp, cc, ...fields } = input;
+  const open = (c: ServiceContext) => openTicket(c, { ...fields, source: 'web', ip: ctx.ip?.slice(0, 45), fields: answers }, files);
+  // CCs, when the help desk lets people copy others in: added in the ticket's transaction (a refused one opens nothing).
+  const people = (await getSettings(ctx.db)).portal_allow_cc ? parseAddressList(cc) : [];
+  if (!people.length) return open(ctx);
+  if (people.length > PORTAL_MAX_CC) throw new ValidationFailed({ cc: `Copy in at most ${PORTAL_MAX_CC} people` });
+  return inTransaction(ctx, async (trx) => {
+    const tctx = withDb(ctx, trx);
+    const opened = await open(tctx);
+    await addCollaboratorsOnOpen(tctx, trx, opened, people);
+    return opened;
+  });
 }
 
 const EmailAndNumber = z.object({ email, number: ticketNumber });

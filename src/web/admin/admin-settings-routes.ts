@@ -1,4 +1,5 @@
 /** Admin: help desk settings (one form) and the audit log viewer. */
+import { PORTAL_MAX_CC } from '../../domain/tickets/ticket-portal-service.ts';
 import { Router } from 'express';
 import { listAdminChoices } from '../../domain/admin/admin-choices.ts';
 import { listAuditLog } from '../../domain/admin/audit-log-service.ts';
@@ -33,6 +34,7 @@ async function settingsFields(ctx: ServiceContext): Promise<FieldSpec[]> {
     { name: 'ticket_number_format', label: 'Ticket numbers', type: 'select', options: [{ value: 'random', label: 'Random digits' }, { value: 'sequential', label: 'Sequential' }] },
     { name: 'ticket_number_length', label: 'Digits in a random number', type: 'number', hint: '4 to 12.' },
     check('reopen_on_user_reply', 'A reply from the user reopens a closed ticket'),
+    check('portal_allow_cc', `People opening a ticket on the portal may copy others in (CCs, up to ${PORTAL_MAX_CC}): they get the replies and may answer`),
     check('auto_claim_on_reply', 'An agent who replies to an unassigned ticket claims it'),
     { name: 'lock_minutes', label: 'Ticket lock (minutes)', type: 'number', hint: 'How long an agent working on a ticket holds it.' },
     { name: 'overdue_interval_seconds', label: 'Overdue check interval (seconds)', type: 'number' },

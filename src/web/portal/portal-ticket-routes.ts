@@ -76,7 +76,7 @@ async function renderNew(req: Request, res: Response, model: Model = {}, status 
   const topicId = topics.some((t) => t.id === asked) ? asked : defaultTopicId;
   const values = model.values ?? { ...prefill, topicId: topicId ?? '' };
   const settings = res.locals.settings as Settings;
-  await render(req, res, 'portal/tickets/new', { ...model, values, topics, fields, attachmentHint: attachmentHint(settings), attachmentsAllowed: settings.attachment_max_count > 0 }, { status, title: 'Open a new ticket' });
+  await render(req, res, 'portal/tickets/new', { ...model, values, portalMaxCc: portal.PORTAL_MAX_CC, topics, fields, attachmentHint: attachmentHint(settings), attachmentsAllowed: settings.attachment_max_count > 0 }, { status, title: 'Open a new ticket' });
 }
 
 async function renderStatus(req: Request, res: Response, model: Model = {}, status = 200): Promise<void> {
