@@ -341,6 +341,7 @@ export const MATRIX: MatrixRow[] = [
   // ## User directory: every agent (a user page lists only the tickets the agent may see)
   { method: 'GET', path: '/scp/users', url: () => '/scp/users?q=a', expect: agentsOnly(OK) },
   { method: 'GET', path: '/scp/users/:id', url: (f) => `/scp/users/${f.userId}`, expect: agentsOnly(OK) },
+  { method: 'GET', path: '/scp/orgs/:id', url: (f) => `/scp/orgs/${f.edit.organizations}`, expect: agentsOnly(OK), why: 'every agent (its tickets listed are only those they may see)' },
   {
     method: 'POST', path: '/scp/users/:id', url: (f) => `/scp/users/${f.directoryUser.id}`, body: (f) => ({ name: 'Renamed in the matrix', email: f.directoryUser.email, phone: '555-0100' }),
     unchanged: (db, f) => db('users').where({ id: f.directoryUser.id }).first(),

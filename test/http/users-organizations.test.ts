@@ -271,6 +271,29 @@ describe('users, bans and organizations', () => {
       expect(await t.db('ticket_collaborators').where({ ticket_id: o3.id }).first()).toBeUndefined();
     });
 
+    it('its page shows agents its settings, members and the members’ tickets they may see', async () => {
+      const [orgId] = await t.db('organizations').insert({ name: 'Umbrella', auto_cc: 'primary', portal_share: 'all', manager_agent_id: john.id, notes: 'Key account', is_active: true, created_at: new Date(), updated_at: new Date() });
+      await t.db('organization_domains').insert({ domain: 'umbrella.example', organization_id: orgId });
+      const alice = await buildUser(t.db, { name: 'Alice Umbrella', organization_id: orgId, is_primary_contact: true });
+      const bob = await buildUser(t.db, { name: 'Bob Umbrella', organization_id: orgId });
+      const supportTicket = await buildTicket(t.db, { user_id: bob.id, department_id: support, subject: 'Umbrella support' });
+      const billingTicket = await buildTicket(t.db, { user_id: alice.id, department_id: billing, subject: 'Umbrella billing' });
+      await buildTicket(t.db, { department_id: support, subject: 'Not theirs' });
+      const page = $((await johnC.get(`/scp/orgs/${orgId}`)).text);
+      expect(page('h1').text()).toBe('Umbrella');
+      expect(page('.props').text()).toContain('umbrella.example');
+      expect(page('.props').text()).toContain('Every member sees all its tickets');
+      expect(page('.props').text()).toContain('Key account');
+      expect(page('.org-members li').map((_, li) => page(li).find('a').text()).get()).toEqual(['Alice Umbrella', 'Bob Umbrella']);
+      expect(page('tr[data-ticket]').map((_, tr) => page(tr).attr('data-ticket')).get()).toEqual([supportTicket.number]);
+      const janes = $((await janeC.get(`/scp/orgs/${orgId}`)).text);
+      expect(janes('tr[data-ticket]').map((_, tr) => janes(tr).attr('data-ticket')).get()).toEqual([billingTicket.number]);
+      // The user page and the ticket page lead here.
+      expect($((await johnC.get(`/scp/users/${bob.id}`)).text)(`a[href="/scp/orgs/${orgId}"]`).length).toBe(1);
+      expect($((await johnC.get(`/scp/tickets/${supportTicket.id}`)).text)(`[data-prop="requester"] a[href="/scp/orgs/${orgId}"]`).length).toBe(1);
+      expect((await johnC.get('/scp/orgs/99999999')).status).toBe(404);
+    });
+
     it('deleting one leaves its members in no organization; an agent whose organization needs them cannot be deleted', async () => {
       const [orgId] = await t.db('organizations').insert({ name: 'Doomed', auto_cc: 'none', is_active: true, created_at: new Date(), updated_at: new Date() });
       const m = await buildUser(t.db, { organization_id: orgId, is_primary_contact: true });

@@ -16,7 +16,9 @@ import type { Knex } from 'knex';
 import { dbBool, toDbDate, whereStartsWith } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { ValidationFailed } from '../errors.ts';
+import { NotFound, ValidationFailed } from '../errors.ts';
+import { requireAgent } from '../actor.ts';
+import { whereAgentMaySee } from '../tickets/ticket-policy.ts';
 import { optionalId, optionalText, requiredText } from '../validation.ts';
 import {
   assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, paginate, setCatalogActive, validateForm, writeOrConflict,
@@ -218,4 +220,49 @@ export async function copyOrganizationOnTicket(ctx: ServiceContext, trx: Knex.Tr
   if (org.autoCc === 'primary') q.where('is_primary_contact', true);
   const people = (await q).map((r: any) => ({ address: String(r.email), name: String(r.name) }));
   return people.length ? addCollaboratorsFromOrganization(ctx, trx, { id: ticket.id, user_id: ticket.userId }, people) : 0;
+}
+
+export interface OrganizationTicket {
+  id: number;
+  number: string;
+  subject: string;
+  status: string;
+  requesterName: string;
+  department: string | null;
+  updatedAt: Date;
+}
+
+export interface OrganizationPage {
+  organization: Organization & { managerName: string | null; memberCount: number };
+  /** Its primary contacts first, then by name: the first ORG_MEMBERS_SHOWN. */
+  members: { id: number; name: string; email: string; isPrimaryContact: boolean }[];
+  /** Its members' tickets the agent may see, newest activity first. */
+  tickets: Page<OrganizationTicket>;
+}
+
+/** Members listed on an organization's page (the rest in the user directory). */
+export const ORG_MEMBERS_SHOWN = 10;
+
+/**
+ * An organization as agents see it (every agent: the directory is theirs too): its settings, its
+ * first members, and its members' tickets the agent may see, 25 a page. @throws Forbidden, NotFound
+ */
+export async function getOrganizationForAgent(ctx: ServiceContext, orgId: number, opts: { page?: string } = {}): Promise<OrganizationPage> {
+  const actor = requireAgent(ctx.actor, 'Only agents see organizations.');
+  const db = ctx.db;
+  const row = await db('organizations as o').leftJoin('agents as a', 'a.id', 'o.manager_agent_id').where('o.id', orgId)
+    .first('o.*', 'a.name as manager_name', db('users').count('*').where('organization_id', db.ref('o.id')).as('member_count'));
+  if (!row) throw new NotFound('That organization does not exist.', 'NOT_FOUND');
+  const members = await db('users').where({ organization_id: orgId }).orderBy([{ column: 'is_primary_contact', order: 'desc' }, { column: 'name' }, { column: 'id' }]).limit(ORG_MEMBERS_SHOWN).select('id', 'name', 'email', 'is_primary_contact');
+  const q = whereAgentMaySee(db('tickets as t').leftJoin('departments as d', 'd.id', 't.department_id').whereIn('t.user_id', db('users').where({ organization_id: orgId }).select('id')), actor)
+    .select('t.id', 't.number', 't.subject', 't.status', 't.requester_name', 't.updated_at', 'd.name as department')
+    .orderBy([{ column: 't.updated_at', order: 'desc' }, { column: 't.id', order: 'desc' }]);
+  const tickets = await paginate(db, q, opts.page, 25, (r: any): OrganizationTicket => ({
+    id: r.id, number: r.number, subject: r.subject, status: r.status, requesterName: r.requester_name ?? '', department: r.department ?? null, updatedAt: new Date(r.updated_at),
+  }));
+  return {
+    organization: { ...toOrganization(row, (await domainsOf(db, [orgId])).get(orgId)), managerName: row.manager_name ?? null, memberCount: Number(row.member_count) },
+    members: members.map((m: any) => ({ id: m.id, name: m.name, email: m.email, isPrimaryContact: dbBool(m.is_primary_contact) })),
+    tickets,
+  };
 }

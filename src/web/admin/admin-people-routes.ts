@@ -36,7 +36,7 @@ const organizationConfig: CrudConfig = {
     const o = await orgs.getOrganization(ctx, id);
     return {
       values: { ...o, domains: o.domains.join('\n') }, name: o.name, isActive: o.isActive,
-      facts: [['Members', `${o.memberCount} (see them in the user directory)`, `/scp/users?org=${o.id}`]],
+      facts: [['Members', `${o.memberCount} (the organization’s page: members and tickets)`, `/scp/orgs/${o.id}`]],
     };
   },
   create: orgs.createOrganization,

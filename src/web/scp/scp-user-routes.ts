@@ -1,4 +1,4 @@
-/** The user directory (/scp/users): list and search, a user's page with their tickets, edits and bans. Rules in user-directory-service.ts. */
+/** The user directory (/scp/users): list and search, a user's page with their tickets, edits and bans; an organization's page (/scp/orgs/:id). Rules in user-directory-service.ts and organization-service.ts. */
 import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../shared/deps.ts';
 import { ctxFrom } from '../shared/deps.ts';
@@ -6,7 +6,7 @@ import { flash, render } from '../shared/render.ts';
 import { single } from '../shared/area.ts';
 import { NotFound, ValidationFailed, type FieldErrors } from '../../domain/errors.ts';
 import * as directory from '../../domain/users/user-directory-service.ts';
-import { organizationChoices } from '../../domain/users/organization-service.ts';
+import { AUTO_CC_LABELS, getOrganizationForAgent, organizationChoices, PORTAL_SHARE_LABELS } from '../../domain/users/organization-service.ts';
 import { getSettings } from '../../domain/settings/settings-service.ts';
 import { safeZone } from '../../domain/reports/report-period.ts';
 import { formatDate } from '../../domain/tickets/ticket-presenters.ts';
@@ -81,6 +81,18 @@ export function scpUserRoutes(_d: AppDeps): Router {
     await directory.setUserBanned(ctxFrom(req, res), id, false);
     flash(req, 'success', 'The ban was lifted.');
     res.redirect(303, `/scp/users/${id}`);
+  });
+  // ## An organization: its settings, first members and its members' tickets
+  router.get('/orgs/:id', async (req, res) => {
+    const ctx = ctxFrom(req, res);
+    const id = userId(req);
+    const org = await getOrganizationForAgent(ctx, id, { page: single(req.query.page) });
+    const zone = await zoneOf(req, res);
+    await render(req, res, 'scp/users/organization', {
+      ...org, autoCcLabel: AUTO_CC_LABELS[org.organization.autoCc], portalShareLabel: PORTAL_SHARE_LABELS[org.organization.portalShare],
+      ticketRows: org.tickets.items.map((t) => ({ ...t, statusLabel: STATUS_LABELS[t.status as TicketStatus] ?? t.status, updatedText: formatDate(t.updatedAt, zone) })),
+      ticketPage: pageNav(org.tickets, `/scp/orgs/${id}`, {}), ticketTotal: org.tickets.totalText,
+    }, { title: org.organization.name });
   });
   return router;
 }
