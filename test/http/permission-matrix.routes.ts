@@ -284,6 +284,24 @@ export const MATRIX: MatrixRow[] = [
     method: 'POST', path: '/tickets/:number/reply', url: (f) => `/tickets/${f.ticket.number}/reply`, body: () => ({ message: 'A reply from the portal' }),
     unchanged: (db, f) => ticketSnapshot(db, f.ticket.id), expect: (f) => ownerOnly(`303 /tickets/${f.ticket.number}`),
   },
+  // Copying people in from the portal: the requester only, with the setting on (the setup turns it on).
+  {
+    method: 'POST', path: '/tickets/:number/cc', url: (f) => `/tickets/${f.ticket.number}/cc`, body: () => ({ ccEmail: 'matrix-portal-cc@example.com' }),
+    setup: async (db, f) => {
+      await writeSettings(db, { portal_allow_cc: true }, new Date());
+      await db('ticket_collaborators').where({ ticket_id: f.ticket.id }).del();
+    },
+    unchanged: (db, f) => db('ticket_collaborators').where({ ticket_id: f.ticket.id }).select('user_id'), expect: (f) => ownerOnly(`303 /tickets/${f.ticket.number}`),
+  },
+  {
+    method: 'POST', path: '/tickets/:number/uncc', url: (f) => `/tickets/${f.ticket.number}/uncc`, body: (f) => ({ userId: String(f.directoryUser.id) }),
+    setup: async (db, f) => {
+      await writeSettings(db, { portal_allow_cc: true }, new Date());
+      await db('ticket_collaborators').where({ ticket_id: f.ticket.id }).del();
+      await db('ticket_collaborators').insert({ ticket_id: f.ticket.id, user_id: f.directoryUser.id, created_at: '2026-01-01 00:00:00.000' });
+    },
+    unchanged: (db, f) => db('ticket_collaborators').where({ ticket_id: f.ticket.id }).select('user_id'), expect: (f) => ownerOnly(`303 /tickets/${f.ticket.number}`),
+  },
   {
     method: 'POST', path: '/tickets/:number/close', url: (f) => `/tickets/${f.ticket.number}/close`,
     setup: reopen((f) => f.ticket.id), unchanged: (db, f) => ticketSnapshot(db, f.ticket.id), expect: (f) => ownerOnly(`303 /tickets/${f.ticket.number}`),

@@ -281,6 +281,47 @@ describe('CCs on a ticket', () => {
     }
   });
 
+  it('on the portal the requester copies people in and takes them off when the setting allows it; a CC may not; refused ones keep the input', async () => {
+    const o = await open('requester.portal@example.com', 'Portal CCs');
+    const requester = client(t.app);
+    await openViaStatus(requester, 'requester.portal@example.com', o.number);
+    const post = async (c: Client, path: string, data: Record<string, string>) => {
+      const page = $((await c.get(`/tickets/${o.number}`)).text);
+      return c.post(path).type('form').send({ _csrf: String(page('input[name=_csrf]').first().val()), ...data });
+    };
+    // Off: no card, and a crafted request is refused.
+    expect($((await requester.get(`/tickets/${o.number}`)).text)('.portal-ccs').length).toBe(0);
+    expect((await post(requester, `/tickets/${o.number}/cc`, { ccEmail: 'x@example.com' })).status).toBe(403);
+    await writeSettings(t.db, { portal_allow_cc: true }, t.clock());
+    try {
+      const added = await post(requester, `/tickets/${o.number}/cc`, { ccEmail: 'Friend@Example.com', ccName: 'Fran Friend' });
+      expect([added.status, added.headers.location]).toEqual([303, `/tickets/${o.number}`]);
+      expect(await ccsOf(o.id)).toEqual(['friend@example.com']);
+      const page = $((await requester.get(`/tickets/${o.number}`)).text);
+      expect(page('.portal-ccs .cc-list li').text()).toContain('Fran Friend');
+      expect((await t.db('tickets').where({ id: o.id }).first()).version).toBe(2);
+      // Refused: an agent's address; the input is kept.
+      const bad = await post(requester, `/tickets/${o.number}/cc`, { ccEmail: john.email, ccName: 'Typed' });
+      expect(bad.status).toBe(422);
+      expect($(bad.text)('#e-ccEmail').text()).toContain('agent');
+      expect($(bad.text)('#f-ccName').val()).toBe('Typed');
+      // The CC sees no card and may not change anything.
+      const friend = client(t.app);
+      await openViaStatus(friend, 'friend@example.com', o.number);
+      expect($((await friend.get(`/tickets/${o.number}`)).text)('.portal-ccs').length).toBe(0);
+      expect((await post(friend, `/tickets/${o.number}/cc`, { ccEmail: 'other@example.com' })).status).toBe(403);
+      // Taken off, in the history.
+      const friendId = (await t.db('users').where({ email: 'friend@example.com' }).first()).id;
+      expect((await post(requester, `/tickets/${o.number}/uncc`, { userId: String(friendId) })).status).toBe(303);
+      expect(await ccsOf(o.id)).toEqual([]);
+      const history = $((await johnC.get(`/scp/tickets/${o.id}`)).text)('.events').text();
+      expect(history).toContain('CC added by the requester: Fran Friend <friend@example.com>');
+      expect(history).toContain('CC removed by the requester: Fran Friend <friend@example.com>');
+    } finally {
+      await writeSettings(t.db, { portal_allow_cc: false }, t.clock());
+    }
+  });
+
   describe('by email', () => {
     it('the people a new mail went to become CCs; not agents, the help desk or the sender', async () => {
       const raw = mail({

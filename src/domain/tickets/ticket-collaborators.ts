@@ -47,7 +47,7 @@ type Person = { address: string; name?: string };
  * banned sender, a CC already, one too many) is refused with ValidationFailed on `field`, or, without
  * a `field` (mail), skipped. Returns how many were added.
  */
-async function addPeople(ctx: ServiceContext, trx: Knex.Transaction, ticket: { id: number; user_id: number }, people: Person[], opts: { field?: string; by?: 'email' | 'merge' | 'organization'; system?: Set<string> } = {}): Promise<number> {
+async function addPeople(ctx: ServiceContext, trx: Knex.Transaction, ticket: { id: number; user_id: number }, people: Person[], opts: { field?: string; by?: 'email' | 'merge' | 'organization' | 'requester'; system?: Set<string> } = {}): Promise<number> {
   const system = opts.system ?? (await systemAddresses(trx, await getSettings(trx)));
   const requester = await trx('users').where({ id: ticket.user_id }).first('email');
   const current = new Set<string>((await trx('ticket_collaborators as tc').join('users as u', 'u.id', 'tc.user_id').where('tc.ticket_id', ticket.id).pluck('u.email')).map(String));
@@ -203,4 +203,12 @@ export async function changeRequester(ctx: ServiceContext, raw: ChangeRequesterI
     if (input.keepAsCc && old) await addPeople(tctx, trx, { id: t.id, user_id: user.id }, [{ address: old.email, name: old.name }]);
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true };
   });
+}
+
+/**
+ * The requester copies someone in from the portal (when settings.portal_allow_cc), in the caller's
+ * transaction: the agents' rules (ValidationFailed on `ccEmail`); event `cc_added` by: 'requester'.
+ */
+export async function addCollaboratorByRequester(ctx: ServiceContext, trx: Knex.Transaction, ticket: { id: number; user_id: number }, person: Person): Promise<number> {
+  return addPeople(ctx, trx, ticket, [person], { field: 'ccEmail', by: 'requester' });
 }

@@ -21,7 +21,7 @@ import { loadSessionUser } from '../users/user-service.ts';
 import { recordTicketEvent } from './ticket-events.ts';
 import { ccExists, collaboratorsFrom, ticketOfParticipant } from './ticket-collaborator-list.ts';
 import { followMerges } from './ticket-merge.ts';
-import { addCollaboratorsOnOpen, parseAddressList } from './ticket-collaborators.ts';
+import { addCollaboratorByRequester, addCollaboratorsOnOpen, parseAddressList } from './ticket-collaborators.ts';
 import { loadTicketFor, sharedByOrganization } from './ticket-policy.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { addUserMessage, openTicket, type OpenedTicket } from './ticket-service.ts';
@@ -94,6 +94,37 @@ export const PortalOpenTicketInput = z.object({
 
 /** Most people a portal user copies in on a new ticket. */
 export const PORTAL_MAX_CC = 5;
+
+const PortalCcInput = z.object({ ccEmail: email, ccName: optionalText(120, 'Name') });
+
+/**
+ * The requester copies someone in, or takes someone off, from the portal ticket page (when
+ * settings.portal_allow_cc; a CC or an organization member may not). The ticket's version moves on and
+ * its history says who did it.
+ * @throws Forbidden (PORTAL_CC_DISABLED, NOT_REQUESTER), NotFound, ValidationFailed (ccEmail), InvalidTransition (TICKET_MERGED)
+ */
+export async function changeCcsAsRequester(ctx: ServiceContext, rawNumber: unknown, change: { add: unknown } | { removeUserId: unknown }): Promise<{ number: string }> {
+  const number = numberFromUrl(rawNumber);
+  if (!(await getSettings(ctx.db)).portal_allow_cc) throw new Forbidden('Copying others in is not enabled on this help desk.', 'PORTAL_CC_DISABLED');
+  const input = 'add' in change ? parseInput(PortalCcInput, change.add) : null;
+  return inTransaction(ctx, async (trx) => {
+    const tctx = withDb(ctx, trx);
+    const t = await loadTicketFor(trx, ctx.actor, { number }, { forUpdate: true });
+    if (ctx.actor.kind !== 'user' || t.user_id !== ctx.actor.id) throw new Forbidden('Only the person who opened this ticket can change who is copied.', 'NOT_REQUESTER');
+    if (t.merged_into_id) throw new InvalidTransition('This ticket was merged into another ticket.', 'TICKET_MERGED');
+    if (input) {
+      await addCollaboratorByRequester(tctx, trx, t, { address: input.ccEmail, name: input.ccName });
+    } else {
+      const userId = Number('removeUserId' in change ? change.removeUserId : NaN);
+      const user = Number.isInteger(userId) && userId > 0 ? await trx('users').where({ id: userId }).first('id', 'name', 'email') : undefined;
+      const n = user ? await trx('ticket_collaborators').where({ ticket_id: t.id, user_id: user.id }).del() : 0;
+      if (!n) return { number: t.number };
+      await recordTicketEvent(tctx, trx, t.id, 'cc_removed', { ccUserId: user.id, name: user.name, email: user.email, by: 'requester' });
+    }
+    await trx('tickets').where({ id: t.id }).update({ version: Number(t.version) + 1, updated_at: toDbDate(ctx.clock()) });
+    return { number: t.number };
+  });
+}
 export type PortalOpenTicketInput = z.input<typeof PortalOpenTicketInput>;
 
 /**
@@ -252,6 +283,8 @@ export interface PortalTicket {
   isRequester: boolean;
   /** The names of the people copied on it. */
   ccNames: string[];
+  /** The people copied on it (for the requester to take one off, when the help desk lets them). */
+  ccs: { id: number; name: string }[];
   /** Who opened it, when the reader sees it because their organization shares its tickets with them; else null. */
   sharedFrom: string | null;
   replyReopens: boolean;
@@ -301,7 +334,7 @@ export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown):
   const isClosed = t.state === 'closed';
   return {
     id: t.id, number: t.number, subject: t.subject, status: t.status, statusLabel: STATUS_LABELS[t.status as TicketStatus] ?? t.status,
-    isClosed, canReply: !isClosed || settings.reopen_on_user_reply, replyReopens: isClosed && settings.reopen_on_user_reply, isRequester: t.user_id === me, ccNames, sharedFrom,
+    isClosed, canReply: !isClosed || settings.reopen_on_user_reply, replyReopens: isClosed && settings.reopen_on_user_reply, isRequester: t.user_id === me, ccNames, ccs: ccs.map((c) => ({ id: c.id, name: c.name })), sharedFrom,
     department: t.department_name ?? '', createdAt: when(t.created_at, tz), updatedAt: when(t.updated_at, tz),
     fields: shownAnswers(await ticketFieldDefs(ctx.db, settings), fieldValuesFrom(t.field_values), 'portal').map((a) => ({ label: a.label, text: a.text })),
     entries: rows.map((r: any) => ({

@@ -128,7 +128,7 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
     case 'status_changed':
       return data.by === 'user_reply' ? 'Reopened by the user’s message' : `Status changed from ${statusLabel(data.from)} to ${statusLabel(data.to)}`;
     case 'cc_added':
-      return `${data.by === 'email' ? 'CC added from the email’s recipients' : data.by === 'merge' ? 'CC added from the merged ticket' : data.by === 'organization' ? 'CC added from the requester’s organization' : 'CC added'}: ${data.name ?? ''} <${data.email ?? ''}>`;
+      return `${data.by === 'email' ? 'CC added from the email’s recipients' : data.by === 'merge' ? 'CC added from the merged ticket' : data.by === 'organization' ? 'CC added from the requester’s organization' : data.by === 'requester' ? 'CC added by the requester' : 'CC added'}: ${data.name ?? ''} <${data.email ?? ''}>`;
     case 'merged':
       return data.into
         ? `Merged into #${data.into} (${plural(Number(data.entries ?? 0), 'thread entry', 'thread entries')} moved there); closed`
@@ -148,7 +148,7 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
         .map((c: any) => (c?.to === null || c?.to === undefined ? `${c?.field ?? 'Field'} cleared (was “${c?.from ?? ''}”)` : `${c?.field ?? 'Field'} set to “${c.to}”${c?.from ? ` (was “${c.from}”)` : ''}`))
         .join('; ') || 'Custom fields changed';
     case 'cc_removed':
-      return `CC removed: ${data.name ?? ''} <${data.email ?? ''}>`;
+      return `CC removed${data.by === 'requester' ? ' by the requester' : ''}: ${data.name ?? ''} <${data.email ?? ''}>`;
     case 'edited':
       return Object.entries(data)
         .map(([k, v]: [string, any]) => `${k === 'topic' ? 'Help topic' : 'Subject'} changed from “${orNone(v?.from)}” to “${orNone(v?.to)}”`)

@@ -200,6 +200,22 @@ export function portalTicketRoutes(d: AppDeps): Router {
       await renderTicket(req, res, { errors: err.fields, values: typed(req.body), filesDropped: up.hadFiles }, 422);
     }
   });
+  // ## The requester copies people in or takes them off (when the help desk allows it)
+  router.post('/tickets/:number/cc', async (req, res) => {
+    try {
+      const r = await portal.changeCcsAsRequester(ctxFrom(req, res), req.params.number, { add: req.body ?? {} });
+      flash(req, 'success', 'They are copied on this ticket now: they get our replies and may answer.');
+      res.redirect(303, `/tickets/${r.number}`);
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      await renderTicket(req, res, { errors: err.fields, values: typed(req.body) }, 422);
+    }
+  });
+  router.post('/tickets/:number/uncc', async (req, res) => {
+    const r = await portal.changeCcsAsRequester(ctxFrom(req, res), req.params.number, { removeUserId: req.body?.userId });
+    flash(req, 'success', 'They are no longer copied on this ticket.');
+    res.redirect(303, `/tickets/${r.number}`);
+  });
   router.post('/tickets/:number/close', async (req, res) => {
     try {
       const r = await portal.closeTicketByUser(ctxFrom(req, res), req.params.number);
