@@ -71,7 +71,10 @@ describe('saved views', () => {
     expect($((await johnC.get(noName.headers.location)).text)('.flash').text()).toContain('The view was not saved: Name is required');
     for (let i = 2; i <= MAX_SAVED_QUEUES; i++) await submit(johnC, '/scp/tickets', '/scp/queues', { name: `View ${i}`, queue: 'open' });
     const tooMany = await submit(johnC, '/scp/tickets', '/scp/queues', { name: 'One too many', queue: 'open' });
-    expect($((await johnC.get(tooMany.headers.location)).text)('.flash').text()).toContain(`You have ${MAX_SAVED_QUEUES} views already`);
+    const refused = $((await johnC.get(tooMany.headers.location)).text);
+    expect(refused('.flash').text()).toContain(`You have ${MAX_SAVED_QUEUES} views already`);
+    expect(refused('#v-name').val()).toBe('One too many');
+    expect(refused('details.save-view').attr('open')).toBeDefined();
     expect(await t.db('saved_queues').where({ agent_id: john.id }).count({ n: '*' }).first()).toMatchObject({ n: MAX_SAVED_QUEUES });
     const del = await submit(johnC, '/scp/tickets', `/scp/queues/${rows[0].id}/delete`, {});
     expect(del.headers.location).toBe('/scp/tickets');

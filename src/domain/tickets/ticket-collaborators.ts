@@ -122,6 +122,18 @@ export async function addCollaboratorsOnOpen(ctx: ServiceContext, trx: Knex.Tran
   return addPeople(ctx, trx, { id: ticket.id, user_id: ticket.userId }, people, { field: 'cc' });
 }
 
+/**
+ * Takes `userId` off the CCs of the ticket in the caller's transaction, with event `cc_removed` (and
+ * `by`). False when they were not a CC (removed meanwhile): nothing happens.
+ */
+export async function dropCollaborator(ctx: ServiceContext, trx: Knex.Transaction, ticketId: number, userId: number, by?: 'requester'): Promise<boolean> {
+  const user = Number.isInteger(userId) && userId > 0 ? await trx('users').where({ id: userId }).first('id', 'name', 'email') : undefined;
+  const n = user ? await trx('ticket_collaborators').where({ ticket_id: ticketId, user_id: user.id }).del() : 0;
+  if (!n) return false;
+  await recordTicketEvent(ctx, trx, ticketId, 'cc_removed', { ccUserId: user.id, name: user.name, email: user.email, ...(by ? { by } : {}) });
+  return true;
+}
+
 export const RemoveCollaboratorInput = z.object({ ...TicketRef, userId: id });
 export type RemoveCollaboratorInput = z.input<typeof RemoveCollaboratorInput>;
 
@@ -135,11 +147,8 @@ export async function removeCollaborator(ctx: ServiceContext, raw: RemoveCollabo
   return inTransaction(ctx, async (trx) => {
     const now = ctx.clock();
     const t = await loadForAction(ctx, trx, input);
-    const user = await trx('users').where({ id: input.userId }).first('id', 'name', 'email');
-    const n = user ? await trx('ticket_collaborators').where({ ticket_id: t.id, user_id: user.id }).del() : 0;
-    if (!n) return { ticketId: t.id, version: Number(t.version), changed: false };
+    if (!(await dropCollaborator(withDb(ctx, trx), trx, t.id, input.userId))) return { ticketId: t.id, version: Number(t.version), changed: false };
     await saveTicket(trx, t, {}, now);
-    await recordTicketEvent(withDb(ctx, trx), trx, t.id, 'cc_removed', { ccUserId: user.id, name: user.name, email: user.email });
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true };
   });
 }

@@ -21,7 +21,7 @@ import { loadSessionUser } from '../users/user-service.ts';
 import { recordTicketEvent } from './ticket-events.ts';
 import { ccExists, collaboratorsFrom, ticketOfParticipant } from './ticket-collaborator-list.ts';
 import { followMerges } from './ticket-merge.ts';
-import { addCollaboratorByRequester, addCollaboratorsOnOpen, parseAddressList } from './ticket-collaborators.ts';
+import { addCollaboratorByRequester, addCollaboratorsOnOpen, dropCollaborator, parseAddressList } from './ticket-collaborators.ts';
 import { loadTicketFor, sharedByOrganization } from './ticket-policy.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { addUserMessage, openTicket, type OpenedTicket } from './ticket-service.ts';
@@ -115,11 +115,7 @@ export async function changeCcsAsRequester(ctx: ServiceContext, rawNumber: unkno
     if (input) {
       await addCollaboratorByRequester(tctx, trx, t, { address: input.ccEmail, name: input.ccName });
     } else {
-      const userId = Number('removeUserId' in change ? change.removeUserId : NaN);
-      const user = Number.isInteger(userId) && userId > 0 ? await trx('users').where({ id: userId }).first('id', 'name', 'email') : undefined;
-      const n = user ? await trx('ticket_collaborators').where({ ticket_id: t.id, user_id: user.id }).del() : 0;
-      if (!n) return { number: t.number };
-      await recordTicketEvent(tctx, trx, t.id, 'cc_removed', { ccUserId: user.id, name: user.name, email: user.email, by: 'requester' });
+      if (!(await dropCollaborator(tctx, trx, t.id, Number('removeUserId' in change ? change.removeUserId : NaN), 'requester'))) return { number: t.number };
     }
     await trx('tickets').where({ id: t.id }).update({ version: Number(t.version) + 1, updated_at: toDbDate(ctx.clock()) });
     return { number: t.number };

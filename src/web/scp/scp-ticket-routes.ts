@@ -125,7 +125,7 @@ export function scpTicketRoutes(d: AppDeps): Router {
     const named = await ticketNamedBySearch(ctxFrom(req, res), page);
     if (named) return res.redirect(303, `/scp/tickets/${named}`);
     const view = page.views.find((v) => String(v.id) === single(req.query.view));
-    await render(req, res, 'scp/tickets/index', { ...page, links: queueLinks(page), queueLabel: view ? view.name : `${QUEUE_LABELS[page.params.queue]} tickets`, currentView: view ?? null }, { title: view ? view.name : `${QUEUE_LABELS[page.params.queue]} tickets` });
+    await render(req, res, 'scp/tickets/index', { ...page, links: queueLinks(page), queueLabel: view ? view.name : `${QUEUE_LABELS[page.params.queue]} tickets`, currentView: view ?? null, draftViewName: single(req.query.viewName)?.slice(0, 60) ?? null }, { title: view ? view.name : `${QUEUE_LABELS[page.params.queue]} tickets` });
   });
 
   // ## Bulk actions on the ticked tickets of a queue page
@@ -157,7 +157,9 @@ export function scpTicketRoutes(d: AppDeps): Router {
       if (!(err instanceof ValidationFailed)) throw err;
       flash(req, 'error', `The view was not saved: ${Object.values(err.fields)[0] ?? err.message}`);
       const { _csrf, name, ...params } = (req.body ?? {}) as Record<string, unknown>;
-      res.redirect(303, `/scp/tickets?${new URLSearchParams(Object.entries(params).filter(([, v]) => typeof v === 'string' && v) as [string, string][])}`);
+      // Back to the same queue, the typed name kept in the form (viewName).
+      const back = Object.entries({ ...params, viewName: name }).filter(([, v]) => typeof v === 'string' && v.trim()).map(([k, v]) => [k, String(v).slice(0, 100)]);
+      res.redirect(303, `/scp/tickets?${new URLSearchParams(back as [string, string][])}`);
     }
   });
   router.get('/queues/:id', async (req, res) => {

@@ -13,7 +13,8 @@ import { formatDate } from '../../domain/tickets/ticket-presenters.ts';
 import { STATUS_LABELS, type TicketStatus } from '../../domain/tickets/ticket-status.ts';
 import { pageNav } from '../admin/admin-crud.ts';
 
-function userId(req: Request): number {
+/** The numeric id in the URL (a user's, an organization's): anything else is a page that does not exist. */
+function idParam(req: Request): number {
   const raw = String(req.params.id);
   if (!/^\d{1,10}$/.test(raw) || !Number(raw)) throw new NotFound('We could not find that page.');
   return Number(raw);
@@ -26,7 +27,7 @@ async function zoneOf(req: Request, res: Response): Promise<string> {
 /** The user page; on a failed edit, with the agent's input and the errors (422). */
 async function showUser(req: Request, res: Response, extra: { errors?: FieldErrors; values?: Record<string, unknown>; status?: number } = {}) {
   const ctx = ctxFrom(req, res);
-  const id = userId(req);
+  const id = idParam(req);
   const page = single(req.query.page);
   const { user, tickets } = await directory.getUser(ctx, id, { page });
   const zone = await zoneOf(req, res);
@@ -59,7 +60,7 @@ export function scpUserRoutes(_d: AppDeps): Router {
   // ## One user
   router.get('/users/:id', (req, res) => showUser(req, res));
   router.post('/users/:id', async (req, res) => {
-    const id = userId(req);
+    const id = idParam(req);
     try {
       await directory.updateUser(ctxFrom(req, res), id, req.body ?? {});
     } catch (err) {
@@ -71,13 +72,13 @@ export function scpUserRoutes(_d: AppDeps): Router {
     res.redirect(303, `/scp/users/${id}`);
   });
   router.post('/users/:id/ban', async (req, res) => {
-    const id = userId(req);
+    const id = idParam(req);
     await directory.setUserBanned(ctxFrom(req, res), id, true);
     flash(req, 'success', 'The user is banned: their new tickets and messages are refused.');
     res.redirect(303, `/scp/users/${id}`);
   });
   router.post('/users/:id/unban', async (req, res) => {
-    const id = userId(req);
+    const id = idParam(req);
     await directory.setUserBanned(ctxFrom(req, res), id, false);
     flash(req, 'success', 'The ban was lifted.');
     res.redirect(303, `/scp/users/${id}`);
@@ -85,7 +86,7 @@ export function scpUserRoutes(_d: AppDeps): Router {
   // ## An organization: its settings, first members and its members' tickets
   router.get('/orgs/:id', async (req, res) => {
     const ctx = ctxFrom(req, res);
-    const id = userId(req);
+    const id = idParam(req);
     const org = await getOrganizationForAgent(ctx, id, { page: single(req.query.page) });
     const zone = await zoneOf(req, res);
     await render(req, res, 'scp/users/organization', {
