@@ -85,7 +85,7 @@ export async function buildTicket(db: Knex, overrides: Record<string, unknown> =
   const subject = (overrides.subject as string) ?? 'Test ticket ' + unique('');
   const [id] = await db('tickets').insert({
     // As the ticket service writes it (tickets.search_text: the quick search reads it; the word index follows).
-    subject, search_text: searchText(subject, requester_name), status, state: status === 'open' ? 'open' : 'closed',
+    subject, search_text: searchText(subject, requester_name), status, state: status === 'open' || status === 'pending' ? 'open' : 'closed',
     priority_id: await defaultPriorityId(db), source: 'web', sla_started_at: now(), is_overdue: false, is_answered: false,
     version: 1, created_at: now(), updated_at: now(), requester_name, ...overrides, user_id, department_id, number: number.slice(0, 20),
   });

@@ -233,7 +233,7 @@ describe('agent ticket actions (services)', () => {
       expect(iso(tk.sla_started_at)).toBe('2026-03-03T08:00:00.000Z');
       expect(iso(tk.due_at)).toBe('2026-03-04T02:00:00.000Z');
       expect(await events(o.id)).toEqual(['created', 'closed', 'reopened']);
-      await expect(changeTicketStatus(t.ctx(john.actor), { ticketId: o.id, status: 'pending' as any })).rejects.toBeInstanceOf(ValidationFailed);
+      await expect(changeTicketStatus(t.ctx(john.actor), { ticketId: o.id, status: 'on-hold' as any })).rejects.toBeInstanceOf(ValidationFailed);
       t.clock.set(NOW);
     });
   });
@@ -302,16 +302,19 @@ describe('agent ticket actions (services)', () => {
       const open = await buildTicket(t.db, { department_id: dept });
       const resolved = await buildTicket(t.db, { department_id: dept, status: 'resolved' });
       const closed = await buildTicket(t.db, { department_id: dept, status: 'closed' });
+      const waiting = await buildTicket(t.db, { department_id: dept, status: 'pending' });
       let sql: string[] = [];
       const page = async (p: Record<string, string>) => {
         const { result: r, statements } = await statementsDuring(t.db, () => listQueue(t.ctx(admin.actor), { dept: String(dept), ...p }));
         sql = statements.map((s) => s.sql);
         return { ids: r.rows.map((row) => row.id), total: r.total, testsStatus: sql.some((s) => /`t`\.`status` = \?/.test(s)) };
       };
-      // The closed state has two statuses: a real filter. The open state has one: no condition.
+      // Each state has two statuses (open: open and waiting on the requester): a real filter.
       expect(await page({ queue: 'closed', status: 'resolved' })).toEqual({ ids: [resolved.id], total: 1, testsStatus: true });
       expect(await page({ queue: 'closed', status: 'closed' })).toEqual({ ids: [closed.id], total: 1, testsStatus: true });
-      expect(await page({ queue: 'open', status: 'open' })).toEqual({ ids: [open.id], total: 1, testsStatus: false });
+      expect(await page({ queue: 'open', status: 'open' })).toEqual({ ids: [open.id], total: 1, testsStatus: true });
+      expect(await page({ queue: 'open', status: 'pending' })).toEqual({ ids: [waiting.id], total: 1, testsStatus: true });
+      expect((await page({ queue: 'open' })).ids.sort()).toEqual([open.id, waiting.id].sort());
       // Another state's status: nothing, and no ticket is read to find that out (1 = 0).
       expect(await page({ queue: 'open', status: 'closed' })).toEqual({ ids: [], total: 0, testsStatus: false });
       expect(await page({ queue: 'closed', status: 'open' })).toEqual({ ids: [], total: 0, testsStatus: false });

@@ -34,7 +34,8 @@ export type TicketNotice =
   | { kind: 'user_message'; ticketId: number; entryId: number; copiedTo?: string[] }
   /** `ccs`: the CCs get it too (false: the agent emailed the requester only). */
   | { kind: 'agent_response'; ticketId: number; entryId: number; ccs: boolean }
-  | { kind: 'ticket_closed'; ticketId: number; status: 'resolved' | 'closed' }
+  /** `waitedDays`: closed by the system after waiting that long on the requester (ticket-waiting.ts). */
+  | { kind: 'ticket_closed'; ticketId: number; status: 'resolved' | 'closed'; waitedDays?: number }
   | { kind: 'ticket_assigned'; ticketId: number; agentId?: number | null; teamId?: number | null; comment?: string | null }
   | { kind: 'ticket_transferred'; ticketId: number; departmentId: number; comment?: string | null }
   | { kind: 'ticket_overdue'; ticketId: number }
@@ -204,7 +205,7 @@ async function dispatch(ctx: ServiceContext, trx: Db, n: TicketNotice, s: Settin
       return;
     }
     case 'ticket_closed':
-      if (s.notice_closed) await send.toUsers('ticket-closed', { status: n.status }, 'auto-generated', participants(t));
+      if (s.notice_closed) await send.toUsers('ticket-closed', { status: n.status, waitedDays: n.waitedDays ?? 0 }, 'auto-generated', participants(t));
       return;
     case 'ticket_assigned': {
       if (!s.alert_assigned) return;

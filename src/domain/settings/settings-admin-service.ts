@@ -44,6 +44,7 @@ export const SettingsFormInput = z.object({
   login_lockout_minutes: int('Lockout (minutes)', 1, 24 * 60),
   overdue_interval_seconds: int('Overdue check interval (seconds)', 5, 3600),
   lock_minutes: int('Ticket lock (minutes)', 1, 60),
+  waiting_auto_close_days: int('Close tickets waiting on the requester after (days)', 0, 365),
   require_2fa: z.enum(shape.require_2fa.removeDefault().options, { error: 'Two-factor sign-in required for: choose from the list' }),
   session_idle_minutes: int('Idle timeout (minutes)', 5, 7 * 24 * 60),
   session_absolute_hours: int('Absolute session timeout (hours)', 1, 24 * 30),

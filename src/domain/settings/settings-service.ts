@@ -46,6 +46,8 @@ export const SettingsSchema = z.object({
   login_max_failures: z.number().int().min(1).max(100).default(5),
   login_lockout_minutes: z.number().int().min(1).max(24 * 60).default(15),
   overdue_interval_seconds: z.number().int().min(5).max(3600).default(60),
+  /** Close a ticket that waited this many days on the requester without an answer (0 = never; sla-pause.ts, ticket-waiting.ts). */
+  waiting_auto_close_days: z.number().int().min(0).max(365).default(0),
   lock_minutes: z.number().int().min(1).max(60).default(3),
   require_2fa: z.enum(['none', 'admins', 'all']).default('none'),
   session_idle_minutes: z.number().int().min(5).max(7 * 24 * 60).default(120),

@@ -59,25 +59,27 @@ export function joinSlaPlan(db: Db, q: Knex.QueryBuilder, planId: number | Knex.
  * The due date from a row read with SLA_PLAN_COLUMNS: the plan's grace period of working time after
  * `startedAt`. Null when there is no plan, or the schedule has no working time at all (rather than a crash).
  */
-export async function dueAtFromPlan(db: Db, row: Record<string, any> | undefined, startedAt: Date): Promise<Date | null> {
+export async function dueAtFromPlan(db: Db, row: Record<string, any> | undefined, startedAt: Date, pausedMinutes = 0): Promise<Date | null> {
   if (!row?.sla_plan_found) return null;
   const scheduleRow = row.sla_schedule_id ? { id: row.sla_schedule_id, kind: row.sla_schedule_kind, timezone: row.sla_schedule_timezone } : null;
   const schedule = await scheduleFromRow(db, scheduleRow);
   try {
-    return addWorkingMinutes(schedule, startedAt, Number(row.sla_grace_minutes));
+    return addWorkingMinutes(schedule, startedAt, Number(row.sla_grace_minutes) + pausedMinutes);
   } catch {
     return null;
   }
 }
 
 /**
- * When a ticket on plan `slaPlanId` in `departmentId`, started (opened or reopened) at `startedAt`, is due.
+ * When a ticket on plan `slaPlanId` in `departmentId`, started (opened or reopened) at `startedAt`, is due:
+ * the plan's grace period, plus `pausedMinutes` of working time it spent waiting on the requester
+ * (sla-pause.ts), of working time after `startedAt`.
  * Null when there is no plan. One statement (plus the hours and holidays of a business schedule).
  */
-export async function computeSlaDueAt(db: Db, slaPlanId: number | null, departmentId: number | null, startedAt: Date): Promise<Date | null> {
+export async function computeSlaDueAt(db: Db, slaPlanId: number | null, departmentId: number | null, startedAt: Date, pausedMinutes = 0): Promise<Date | null> {
   if (!slaPlanId) return null;
   const { default_schedule_id } = await getSettings(db);
   const deptSchedule = db('departments').where({ id: departmentId ?? 0 }).select('schedule_id');
   const row = await joinSlaPlan(db, fromOneRow(db), slaPlanId, deptSchedule, default_schedule_id).first(SLA_PLAN_COLUMNS);
-  return dueAtFromPlan(db, row, startedAt);
+  return dueAtFromPlan(db, row, startedAt, pausedMinutes);
 }

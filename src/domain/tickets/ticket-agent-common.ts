@@ -10,6 +10,7 @@ import type { Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { Conflict, Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
 import { computeSlaDueAt } from '../sla/sla-service.ts';
+import { pausedMinutes, slaPaused, startWaiting, stopWaiting } from '../sla/sla-pause.ts';
 import { id } from '../validation.ts';
 import { loadTicketFor } from './ticket-policy.ts';
 import { assertTransition, stateOf, statusEvent, type TicketStatus } from './ticket-status.ts';
@@ -94,20 +95,26 @@ export async function insertStaffEntry(ctx: ServiceContext, trx: Trx, ticketId: 
 }
 
 /**
- * The due-date fields after a change of the SLA or the manual due date: due_at = manual ?? sla.
- * A due date moved past now (or removed) clears the overdue flag.
+ * The due-date fields after a change of the SLA or the manual due date: due_at = manual ?? sla (the
+ * manual one only while the SLA clock is stopped: sla-pause.ts). A due date moved past now (or removed)
+ * clears the overdue flag.
  */
 export function dueFields(t: any, slaDueAt: Date | null, manualDueAt: Date | null, now: Date): { patch: Record<string, unknown>; overdueCleared: boolean } {
-  const due = manualDueAt ?? slaDueAt;
+  const due = manualDueAt ?? (slaPaused(t) ? null : slaDueAt);
   const patch: Record<string, unknown> = { sla_due_at: toDbDate(slaDueAt), manual_due_at: toDbDate(manualDueAt), due_at: toDbDate(due) };
   const overdueCleared = dbBool(t.is_overdue) && (!due || due > now);
   if (overdueCleared) patch.is_overdue = false;
   return { patch, overdueCleared };
 }
 
+/** The SLA due date of the ticket on plan `planId` in department `departmentId`, counting the time it waited on the requester. */
+export function slaDueFor(trx: Trx, t: any, planId: number | null, departmentId: number | null): Promise<Date | null> {
+  return computeSlaDueAt(trx, planId, departmentId, dbDate(t.sla_started_at)!, pausedMinutes(t));
+}
+
 export interface StatusChange {
   patch: Record<string, unknown>;
-  event: 'reopened' | 'resolved' | 'closed';
+  event: 'reopened' | 'resolved' | 'closed' | 'status_changed';
   data: Record<string, unknown>;
   /** The ticket leaves the open state (the user is told). */
   closing: boolean;
@@ -115,12 +122,15 @@ export interface StatusChange {
 
 /**
  * Side effects of a status change. Closing sets closed_at and clears the overdue flag; reopening
- * restarts the SLA clock (sla_started_at = now, due date recomputed), counts the reopen and marks
- * the ticket unanswered. @throws InvalidTransition
+ * restarts the SLA clock (sla_started_at = now, due date recomputed, no paused time), counts the reopen
+ * and marks the ticket unanswered. Waiting on the requester stops the SLA clock; leaving it (to any
+ * status) starts it again with the due date moved by the working time waited (sla-pause.ts), so a
+ * ticket resolved while waiting is measured against that due date.
+ * @throws InvalidTransition, ValidationFailed (status: open tasks hold the ticket open)
  */
 export async function statusChange(trx: Trx, t: any, to: TicketStatus, now: Date): Promise<StatusChange> {
   assertTransition(t.status, to);
-  if (t.state === 'open' && to !== 'open') {
+  if (t.state === 'open' && stateOf(to) === 'closed') {
     // Open tasks (ticket-tasks.ts) hold the ticket open: a field error, so the page keeps what was typed.
     const open = await trx('ticket_tasks').where({ ticket_id: t.id, is_done: false }).count({ n: '*' }).first();
     const n = Number(open?.n ?? 0);
@@ -128,17 +138,28 @@ export async function statusChange(trx: Trx, t: any, to: TicketStatus, now: Date
   }
   const ts = toDbDate(now);
   const patch: Record<string, unknown> = { status: to, state: stateOf(to) };
-  if (to === 'open') {
+  const data: Record<string, unknown> = { from: t.status, to };
+  if (t.status === 'pending') {
+    const resumed = await stopWaiting(trx, t, now);
+    Object.assign(patch, resumed.patch);
+    if (resumed.waitedMinutes) Object.assign(data, { slaPausedMinutes: Math.round(resumed.waitedMinutes), slaDueAt: resumed.slaDueAt?.toISOString() ?? null });
+  }
+  if (to === 'pending') {
+    const waiting = startWaiting(t, now);
+    Object.assign(patch, waiting);
+    data.slaPaused = 'sla_paused_at' in waiting;
+  } else if (to === 'open' && t.state !== 'open') {
     const sla = await computeSlaDueAt(trx, t.sla_plan_id, t.department_id, now);
     const manual = dbDate(t.manual_due_at);
     Object.assign(patch, {
       closed_at: null, sla_started_at: ts, sla_due_at: toDbDate(sla), due_at: toDbDate(manual ?? sla),
+      sla_paused_at: null, sla_paused_seconds: 0, waiting_since: null,
       is_overdue: false, is_answered: false, reopen_count: Number(t.reopen_count) + 1,
     });
-  } else if (t.state === 'open') {
+  } else if (t.state === 'open' && stateOf(to) === 'closed') {
     Object.assign(patch, { closed_at: ts, is_overdue: false });
   }
-  return { patch, event: statusEvent(t.status, to), data: { from: t.status, to }, closing: t.state === 'open' && to !== 'open' };
+  return { patch, event: statusEvent(t.status, to), data, closing: t.state === 'open' && stateOf(to) === 'closed' };
 }
 
 /** Names for ids, for readable event data ("Support → Online Banking"). */

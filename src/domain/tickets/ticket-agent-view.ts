@@ -16,7 +16,7 @@ import { describeEvent, formatDate, formatSize } from './ticket-presenters.ts';
 import { toLocalInput } from './ticket-property-service.ts';
 import { signatureOptions } from './ticket-signatures.ts';
 import { kbArticlesForTicket } from '../kb/kb-ticket-links.ts';
-import { SOURCE_LABELS, STATUS_LABELS, STATUSES, type TicketSource, type TicketStatus } from './ticket-status.ts';
+import { SOURCE_LABELS, STATUS_ACTIONS, STATUS_LABELS, STATUSES, type TicketSource, type TicketStatus } from './ticket-status.ts';
 
 type Db = Knex | Knex.Transaction;
 type Opt = { id: number; name: string };
@@ -86,7 +86,7 @@ async function formOptions(db: Db, t: any) {
   const of = (k: string): Opt[] => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: k === 'agent' && Number((r as { ord?: unknown }).ord) === 1 ? `${r.name} (away)` : String(r.name) }));
   return {
     priorities: of('priority'), slaPlans: of('sla'), topics: of('topic'), teams: of('team'), agents: of('agent'), canned: of('canned'), kb: of('kb'),
-    departments: of('dept').filter((d) => d.id !== t.department_id), statuses: STATUSES.map((s) => ({ id: s, name: STATUS_LABELS[s] })),
+    departments: of('dept').filter((d) => d.id !== t.department_id), statuses: STATUSES.map((s) => ({ id: s, name: STATUS_LABELS[s], action: STATUS_ACTIONS[s] })),
   };
 }
 
@@ -128,13 +128,15 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       mergedInto: t.merged_into_id ? { id: Number(t.merged_into_id), number: String(t.merged_into_number) } : null,
       created: formatDate(dbDate(t.created_at), tz), lastMessage: formatDate(dbDate(t.last_message_at), tz), lastResponse: formatDate(dbDate(t.last_response_at), tz),
       closedAt: formatDate(dbDate(t.closed_at), tz), reopenCount: Number(t.reopen_count),
+      /** Waiting on the requester since; whether that stopped the SLA clock (sla-pause.ts). */
+      waitingSince: formatDate(dbDate(t.waiting_since), tz), slaPaused: !!t.sla_paused_at,
     },
     thread, events, seenEventId: events.at(-1)?.id ?? 0, options, signatures: signatureOptions(t.my_signature, t.department_signature, t.department_name),
     lock: lock ? { name: lock.name, until: formatDate(lock.expiresAt, tz) } : null,
     can: {
       claim: !!me && open && !t.assignee_agent_id && (me.role === 'admin' || me.departmentIds.includes(t.department_id)),
       release: !!(t.assignee_agent_id || t.team_id),
-      resolve: t.status !== 'resolved', close: t.status !== 'closed', reopen: !open,
+      resolve: t.status !== 'resolved', close: t.status !== 'closed', reopen: !open, wait: t.status === 'open', stopWaiting: t.status === 'pending',
       transfer: options.departments.length > 0,
     },
   };

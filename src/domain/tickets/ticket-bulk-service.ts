@@ -21,8 +21,8 @@ const idList = z.preprocess((v) => (v === undefined ? [] : Array.isArray(v) ? v 
 
 export const BulkActionInput = z.object({
   ids: idList.refine((a) => a.length > 0, 'Tick the tickets first'),
-  /** claim | assign:agent:<id> | assign:team:<id> | transfer:<departmentId> | priority:<id> | status:resolved|closed|open */
-  do: z.string({ error: 'Choose an action' }).regex(/^(claim|assign:(agent|team):\d{1,10}|transfer:\d{1,10}|priority:\d{1,10}|status:(resolved|closed|open))$/, 'Choose an action'),
+  /** claim | assign:agent:<id> | assign:team:<id> | transfer:<departmentId> | priority:<id> | status:resolved|closed|open|pending */
+  do: z.string({ error: 'Choose an action' }).regex(/^(claim|assign:(agent|team):\d{1,10}|transfer:\d{1,10}|priority:\d{1,10}|status:(resolved|closed|open|pending))$/, 'Choose an action'),
 });
 export type BulkActionInput = z.input<typeof BulkActionInput>;
 
@@ -45,7 +45,7 @@ export async function bulkTicketAction(ctx: ServiceContext, raw: BulkActionInput
       case 'assign': return assignTicket(ctx, { ticketId, assignee: arg });
       case 'transfer': return transferTicket(ctx, { ticketId, departmentId: Number(arg) });
       case 'priority': return changeTicketPriority(ctx, { ticketId, priorityId: Number(arg) });
-      default: return changeTicketStatus(ctx, { ticketId, status: arg as 'resolved' | 'closed' | 'open' });
+      default: return changeTicketStatus(ctx, { ticketId, status: arg as 'resolved' | 'closed' | 'open' | 'pending' });
     }
   };
   const result: BulkResult = { changed: 0, skipped: [] };

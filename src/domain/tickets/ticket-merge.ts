@@ -12,6 +12,7 @@ import type { Knex } from 'knex';
 import { dbDate, toDbDate } from '../../db/dialect.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { NotFound, ValidationFailed } from '../errors.ts';
+import { stopWaiting } from '../sla/sla-pause.ts';
 import { parseInput } from '../validation.ts';
 import { assertStaff, loadForAction, saveTicket, TicketRef } from './ticket-agent-common.ts';
 import type { TicketActionResult } from './ticket-agent-service.ts';
@@ -60,7 +61,8 @@ export async function mergeTicket(ctx: ServiceContext, raw: MergeTicketInput): P
     const ccs = await addCollaboratorsFromMerge(tctx, trx, t, into);
     const times = [dbDate(t.last_message_at), dbDate(into.last_message_at)].filter((d): d is Date => !!d).map((d) => d.getTime());
     const lastMessage = times.length ? toDbDate(new Date(Math.max(...times))) : null;
-    await saveTicket(trx, t, { status: 'closed', state: 'closed', closed_at: t.closed_at ?? toDbDate(now), is_overdue: false, merged_into_id: into.id }, now);
+    const waited = t.status === 'pending' ? (await stopWaiting(trx, t, now)).patch : {};
+    await saveTicket(trx, t, { ...waited, status: 'closed', state: 'closed', closed_at: t.closed_at ?? toDbDate(now), is_overdue: false, merged_into_id: into.id }, now);
     await recordTicketEvent(tctx, trx, t.id, 'merged', { into: into.number, intoId: into.id, entries: moved });
     await saveTicket(trx, into, { last_message_at: lastMessage }, now);
     await recordTicketEvent(tctx, trx, into.id, 'merged', { from: t.number, fromId: t.id, subject: t.subject, entries: moved, ccs });

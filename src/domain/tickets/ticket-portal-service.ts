@@ -25,7 +25,8 @@ import { addCollaboratorByRequester, addCollaboratorsOnOpen, dropCollaborator, p
 import { loadTicketFor, sharedByOrganization } from './ticket-policy.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { addUserMessage, openTicket, type OpenedTicket } from './ticket-service.ts';
-import { STATUS_LABELS, type TicketStatus } from './ticket-status.ts';
+import { REQUESTER_STATUS_LABELS, type TicketStatus } from './ticket-status.ts';
+import { stopWaiting } from '../sla/sla-pause.ts';
 
 /** Links requested with "email me a link" are valid for a day. */
 const REQUESTED_LINK_TTL_MINUTES = 24 * 60;
@@ -329,7 +330,7 @@ export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown):
   const sharedFrom = t.user_id !== me && !ccs.some((c) => c.id === me) ? String(t.requester_name ?? '') : null;
   const isClosed = t.state === 'closed';
   return {
-    id: t.id, number: t.number, subject: t.subject, status: t.status, statusLabel: STATUS_LABELS[t.status as TicketStatus] ?? t.status,
+    id: t.id, number: t.number, subject: t.subject, status: t.status, statusLabel: REQUESTER_STATUS_LABELS[t.status as TicketStatus] ?? t.status,
     isClosed, canReply: !isClosed || settings.reopen_on_user_reply, replyReopens: isClosed && settings.reopen_on_user_reply, isRequester: t.user_id === me, ccNames, ccs: ccs.map((c) => ({ id: c.id, name: c.name })), sharedFrom,
     department: t.department_name ?? '', createdAt: when(t.created_at, tz), updatedAt: when(t.updated_at, tz),
     fields: shownAnswers(await ticketFieldDefs(ctx.db, settings), fieldValuesFrom(t.field_values), 'portal').map((a) => ({ label: a.label, text: a.text })),
@@ -362,8 +363,11 @@ export async function closeTicketByUser(ctx: ServiceContext, rawNumber: unknown)
     const t = await loadTicketFor(trx, ctx.actor, { number }, { forUpdate: true });
     if (ctx.actor.kind !== 'user' || t.user_id !== ctx.actor.id) throw new Forbidden('Only the person who opened this ticket can close it.', 'NOT_REQUESTER');
     if (t.state === 'closed') throw new InvalidTransition('This ticket is already closed.', 'ALREADY_CLOSED');
-    const ts = toDbDate(ctx.clock());
-    await trx('tickets').where({ id: t.id }).update({ status: 'closed', state: 'closed', closed_at: ts, updated_at: ts, is_overdue: false, version: t.version + 1 });
+    const now = ctx.clock();
+    const ts = toDbDate(now);
+    // A ticket waiting on the requester stops waiting: its SLA due date takes the time waited into account.
+    const waited = t.status === 'pending' ? (await stopWaiting(trx, t, now)).patch : {};
+    await trx('tickets').where({ id: t.id }).update({ ...waited, status: 'closed', state: 'closed', closed_at: ts, updated_at: ts, is_overdue: false, version: t.version + 1 });
     await recordTicketEvent(withDb(ctx, trx), trx, t.id, 'closed', { from: t.status, to: 'closed', by: 'user', userId: t.user_id });
     return { number: t.number };
   });
@@ -446,7 +450,7 @@ export async function listSessionTickets(ctx: ServiceContext, opts: { page?: str
   return {
     signedIn, state, page, hasNext,
     items: rows.slice(0, signedIn ? MY_TICKETS_PAGE_SIZE : undefined).map((r: any) => ({
-      number: r.number, subject: r.subject, status: r.status, statusLabel: STATUS_LABELS[r.status as TicketStatus] ?? r.status,
+      number: r.number, subject: r.subject, status: r.status, statusLabel: REQUESTER_STATUS_LABELS[r.status as TicketStatus] ?? r.status,
       department: r.department ?? '', updatedAt: when(r.updated_at, tz), requester: Number(r.user_id) === userId ? null : String(r.requester_name ?? ''),
     })),
   };

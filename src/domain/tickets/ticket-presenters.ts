@@ -87,6 +87,8 @@ const orNone = (v: unknown) => (v === null || v === undefined || v === '' ? 'non
  * ids that older events stored without a name; `fmt` formats ISO dates stored in event data.
  */
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+/** A span of working time in minutes, as "3 h 20 min" / "45 min". */
+const waited = (minutes: number) => (minutes >= 60 ? `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}` : plural(minutes, 'minute', 'minutes'));
 
 export function describeEvent(event: string, data: Record<string, any>, names: Map<number, string>, fmt: (iso: string | null) => string): string {
   switch (event) {
@@ -125,8 +127,14 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
     case 'resolved':
     case 'closed':
     case 'reopened':
-    case 'status_changed':
-      return data.by === 'user_reply' ? 'Reopened by the user’s message' : `Status changed from ${statusLabel(data.from)} to ${statusLabel(data.to)}`;
+    case 'status_changed': {
+      // The SLA clock of a ticket waiting on the requester (sla-pause.ts): stopped on the way in, moved on the way out.
+      const clock = data.to === 'pending' && data.slaPaused ? '; SLA clock stopped'
+        : data.slaPausedMinutes !== undefined ? `; SLA clock running again after ${waited(Number(data.slaPausedMinutes))} of working time waited${data.slaDueAt ? `, SLA due ${fmt(data.slaDueAt)}` : ''}` : '';
+      if (data.by === 'auto_close') return `Closed after ${plural(Number(data.days), 'day', 'days')} waiting on the requester without an answer${clock}`;
+      if (data.by === 'user_reply') return (data.from === 'pending' ? 'The requester answered: no longer waiting' : 'Reopened by the user’s message') + clock;
+      return `Status changed from ${statusLabel(data.from)} to ${statusLabel(data.to)}${data.by === 'user' ? ' by the requester' : ''}${clock}`;
+    }
     case 'cc_added':
       return `${data.by === 'email' ? 'CC added from the email’s recipients' : data.by === 'merge' ? 'CC added from the merged ticket' : data.by === 'organization' ? 'CC added from the requester’s organization' : data.by === 'requester' ? 'CC added by the requester' : 'CC added'}: ${data.name ?? ''} <${data.email ?? ''}>`;
     case 'merged':

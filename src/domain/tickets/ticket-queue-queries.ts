@@ -19,7 +19,7 @@ import { assertStaff } from './ticket-agent-common.ts';
 import { loadTicketFor, whereAgentMaySee } from './ticket-policy.ts';
 import { NotFound } from '../errors.ts';
 import { formatDate } from './ticket-presenters.ts';
-import { SOURCES, STATUSES, stateOf, type TicketState } from './ticket-status.ts';
+import { SOURCES, STATUS_LABELS, STATUSES, stateOf, type TicketState, type TicketStatus } from './ticket-status.ts';
 import { COUNT_CAP, countText, pagesText } from '../bounded-count.ts';
 
 export const QUEUES = ['open', 'mine', 'unassigned', 'overdue', 'answered', 'closed'] as const;
@@ -227,6 +227,7 @@ export interface QueueRow {
   number: string;
   subject: string;
   status: string;
+  statusLabel: string;
   requesterName: string;
   requesterEmail: string;
   priority: string;
@@ -864,9 +865,10 @@ function toQueueRow(r: any, tz: string): QueueRow {
   const dueAt = dbDate(r.due_at);
   const updatedAt = dbDate(r.updated_at)!;
   return {
-    // A resolved or closed ticket is due no more: no due date in the list (the CSV keeps dueAt).
-    dueText: r.status === 'open' ? formatDate(dueAt, tz) : '', updatedText: formatDate(updatedAt, tz),
-    id: r.id, number: r.number, subject: r.subject, status: r.status, requesterName: r.requester_name, requesterEmail: r.requester_email,
+    // A resolved or closed ticket is due no more: no due date in the list (the CSV keeps dueAt). One
+    // waiting on the requester without a due date has its SLA clock stopped.
+    dueText: stateOf(r.status as TicketStatus) === 'closed' ? '' : r.status === 'pending' && !dueAt ? 'Paused' : formatDate(dueAt, tz), updatedText: formatDate(updatedAt, tz),
+    id: r.id, number: r.number, subject: r.subject, status: r.status, statusLabel: STATUS_LABELS[r.status as TicketStatus] ?? r.status, requesterName: r.requester_name, requesterEmail: r.requester_email,
     priority: r.priority, priorityId: Number(r.priority_id), priorityColor: r.priority_color, department: r.department, assignee: r.assignee ?? null, team: r.team ?? null,
     dueAt, updatedAt, isOverdue: dbBool(r.is_overdue), isAnswered: dbBool(r.is_answered),
     entryCount: Number(r.entry_count ?? 0), ccCount: Number(r.cc_count ?? 0), fileCount: Number(r.file_count ?? 0), openTasks: Number(r.open_tasks ?? 0),

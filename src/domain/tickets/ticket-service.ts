@@ -11,7 +11,7 @@ import { Forbidden, InvalidTransition, ValidationFailed, type FieldErrors } from
 import { answersForNewTicket, answerTexts, insertFieldAnswers } from '../fields/ticket-field-values.ts';
 import { applyTicketFilters, type FilterSubject } from '../filters/ticket-filter-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
-import { computeSlaDueAt } from '../sla/sla-service.ts';
+import { statusChange } from './ticket-agent-common.ts';
 import { findOrCreateUser } from '../users/user-service.ts';
 import { copyOrganizationOnTicket } from '../users/organization-service.ts';
 import { notifyTicket } from '../mail/ticket-notifications.ts';
@@ -162,7 +162,8 @@ export type AddUserMessageInput = z.input<typeof AddUserMessageInput>;
 
 /**
  * Adds the requester's (or a CC's) message to the ticket (portal reply, or a reply by email). A message
- * marks the ticket unanswered; on a closed ticket it reopens it when the setting allows. A message to
+ * marks the ticket unanswered; on a closed ticket it reopens it when the setting allows; on a ticket
+ * waiting on the requester it ends the wait (status open, the SLA clock runs again). A message to
  * a ticket merged into another is added there (`ticket`: the ticket it was added to).
  * @throws ValidationFailed, NotFound, InvalidTransition (REOPEN_DISABLED)
  */
@@ -188,14 +189,11 @@ export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInp
       message_id: input.messageId ?? null, created_at: ts,
     });
     await storeAttachments(trx, t.id, entryId, files, now);
-    const patch: Record<string, unknown> = { is_answered: false, last_message_at: ts, updated_at: ts, version: t.version + 1 };
-    if (reopen) {
-      const dueAt = await computeSlaDueAt(trx, t.sla_plan_id, t.department_id, now);
-      Object.assign(patch, { status: 'open', state: 'open', closed_at: null, reopen_count: t.reopen_count + 1, sla_started_at: ts, sla_due_at: toDbDate(dueAt), due_at: t.manual_due_at ?? toDbDate(dueAt), is_overdue: false });
-    }
-    await trx('tickets').where({ id: t.id }).update(patch);
+    // The answer reopens a closed ticket (the SLA clock starts afresh) or ends a wait for it (the clock runs on).
+    const change = reopen || t.status === 'pending' ? await statusChange(trx, t, 'open', now) : null;
+    await trx('tickets').where({ id: t.id }).update({ ...change?.patch, is_answered: false, last_message_at: ts, updated_at: ts, version: t.version + 1 });
     await recordTicketEvent(tctx, trx, t.id, 'message', { entryId, userId: posterId, source: input.source });
-    if (reopen) await recordTicketEvent(tctx, trx, t.id, 'reopened', { from: t.status, to: 'open', by: 'user_reply', userId: posterId });
+    if (change) await recordTicketEvent(tctx, trx, t.id, change.event, { ...change.data, by: 'user_reply', userId: posterId });
     await notifyTicket(tctx, trx, { kind: 'user_message', ticketId: t.id, entryId, copiedTo: input.copiedTo });
     return { entryId, reopened: reopen, ticket: { id: t.id as number, number: t.number as string, user_id: t.user_id as number } };
   });

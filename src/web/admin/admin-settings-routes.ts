@@ -37,6 +37,7 @@ async function settingsFields(ctx: ServiceContext): Promise<FieldSpec[]> {
     check('portal_allow_cc', `People opening a ticket on the portal may copy others in (CCs, up to ${PORTAL_MAX_CC}): they get the replies and may answer`),
     check('auto_claim_on_reply', 'An agent who replies to an unassigned ticket claims it'),
     { name: 'lock_minutes', label: 'Ticket lock (minutes)', type: 'number', hint: 'How long an agent working on a ticket holds it.' },
+    { name: 'waiting_auto_close_days', label: 'Close tickets waiting on the requester after (days)', type: 'number', hint: 'A ticket an agent set to wait for the requester is closed (and the requester told) when they have not answered for this many days. 0 = never.' },
     { name: 'overdue_interval_seconds', label: 'Overdue check interval (seconds)', type: 'number' },
     { name: 'attachments', label: 'Attachments', type: 'heading' },
     { name: 'attachment_max_mb', label: 'Maximum file size (MB)', type: 'number' },
