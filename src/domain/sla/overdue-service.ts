@@ -14,6 +14,7 @@ import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { recordTicketEvent } from '../tickets/ticket-events.ts';
 import { notifyTicket } from '../mail/ticket-notifications.ts';
+import { dueTarget } from './sla-due.ts';
 
 export interface MarkOverdueOptions {
   /** Candidates read per query (osTicket takes 100 per cron run). */
@@ -83,11 +84,13 @@ async function claimOverdue(ctx: ServiceContext, ticketId: number, now: string):
     const t = await trx('tickets as t')
       .leftJoin('sla_plans as p', 'p.id', 't.sla_plan_id')
       .where('t.id', ticketId)
-      .first('t.due_at', 't.sla_plan_id', 'p.alerts_disabled');
+      .first('t.due_at', 't.sla_plan_id', 't.manual_due_at', 't.first_response_due_at', 't.first_response_at', 'p.alerts_disabled');
     // A plan with "disable overdue alerts" still marks overdue (osTicket flag 0x4); no plan → alerts apply.
     const alertsDisabled = dbBool(t.alerts_disabled);
     const tctx = withDb(ctx, trx);
-    await recordTicketEvent(tctx, trx, ticketId, 'overdue', { dueAt: dbDate(t.due_at)?.toISOString() ?? null, slaPlanId: t.sla_plan_id ?? null, alertsDisabled });
+    // Which deadline passed: a first response still missing, the resolution, or a date set by hand.
+    const target = dueTarget(t, dbDate);
+    await recordTicketEvent(tctx, trx, ticketId, 'overdue', { dueAt: dbDate(t.due_at)?.toISOString() ?? null, slaPlanId: t.sla_plan_id ?? null, alertsDisabled, target });
     if (!alertsDisabled) await notifyTicket(tctx, trx, { kind: 'ticket_overdue', ticketId });
     return true;
   });

@@ -10,6 +10,7 @@
 import type { Knex } from 'knex';
 import { dbDate, toDbDate } from '../../db/dialect.ts';
 import { computeSlaDueAt, scheduleFor } from './sla-service.ts';
+import { applicableDue } from './sla-due.ts';
 import { workingMinutesBetween } from './sla-schedule.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -48,6 +49,7 @@ export async function stopWaiting(db: Db, t: any, now: Date): Promise<{ patch: R
   }
   const seconds = Number(t.sla_paused_seconds ?? 0) + Math.round(waited * 60);
   const sla = await computeSlaDueAt(db, t.sla_plan_id ?? null, t.department_id ?? null, dbDate(t.sla_started_at)!, seconds / 60);
-  Object.assign(patch, { sla_paused_at: null, sla_paused_seconds: seconds, sla_due_at: toDbDate(sla), due_at: toDbDate(dbDate(t.manual_due_at) ?? sla) });
+  const due = applicableDue({ manual: dbDate(t.manual_due_at), slaDue: sla, firstResponseDue: dbDate(t.first_response_due_at), answered: !!t.first_response_at, paused: false });
+  Object.assign(patch, { sla_paused_at: null, sla_paused_seconds: seconds, sla_due_at: toDbDate(sla), due_at: toDbDate(due) });
   return { patch, slaDueAt: sla, waitedMinutes: waited };
 }

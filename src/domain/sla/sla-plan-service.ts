@@ -1,4 +1,4 @@
-/** Admin: SLA plans — name, grace period (hours, minutes allowed), schedule, overdue alerts. */
+/** Admin: SLA plans — name, grace period (hours, minutes allowed), first-response target, schedule, overdue alerts. */
 import { z } from 'zod';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
@@ -12,6 +12,8 @@ export interface SlaPlan {
   id: number;
   name: string;
   graceMinutes: number;
+  /** Working minutes from opening to the first agent response (null: no target). */
+  firstResponseMinutes: number | null;
   scheduleId: number | null;
   alertsEnabled: boolean;
   notes: string | null;
@@ -22,7 +24,7 @@ export interface SlaPlanListItem extends SlaPlan {
 }
 
 const toPlan = (r: any): SlaPlan => ({
-  id: r.id, name: r.name, graceMinutes: Number(r.grace_minutes), scheduleId: r.schedule_id ?? null,
+  id: r.id, name: r.name, graceMinutes: Number(r.grace_minutes), firstResponseMinutes: r.first_response_minutes === null || r.first_response_minutes === undefined ? null : Number(r.first_response_minutes), scheduleId: r.schedule_id ?? null,
   alertsEnabled: !dbBool(r.alerts_disabled), notes: r.notes ?? null, isActive: dbBool(r.is_active),
 });
 
@@ -62,6 +64,14 @@ export const SlaPlanInput = z.object({
     .string({ error: 'Enter the grace period in hours' })
     .refine((s) => parseGrace(s) !== null, 'Enter hours (e.g. 4 or 1.5) or hours:minutes (e.g. 1:30), at most one year')
     .transform((s) => parseGrace(s)!),
+  /** Empty: no first-response target. */
+  firstResponse: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.string({ error: 'Enter the first-response target in hours, or leave it empty' })
+      .refine((s) => parseGrace(s) !== null, 'Enter hours (e.g. 1 or 0.5) or hours:minutes (e.g. 0:30), or leave it empty for no target')
+      .transform((s) => parseGrace(s)!)
+      .optional(),
+  ),
   scheduleId: optionalId,
   alertsEnabled: checkbox,
   notes: optionalText(2000, 'Notes'),
@@ -89,7 +99,7 @@ function validate(ctx: ServiceContext, raw: SlaPlanInput, exceptId?: number): Pr
     () => assertUnique(ctx.db, slaPlanSpec, 'name', v.name, exceptId),
   ]);
 }
-const toRow = (i: Parsed) => ({ name: i.name, grace_minutes: i.grace, schedule_id: i.scheduleId ?? null, alerts_disabled: !i.alertsEnabled, notes: i.notes ?? null });
+const toRow = (i: Parsed) => ({ name: i.name, grace_minutes: i.grace, first_response_minutes: i.firstResponse ?? null, schedule_id: i.scheduleId ?? null, alerts_disabled: !i.alertsEnabled, notes: i.notes ?? null });
 
 /** Creates a plan. @throws Forbidden, ValidationFailed, Conflict NAME_TAKEN */
 export async function createSlaPlan(ctx: ServiceContext, raw: SlaPlanInput): Promise<SlaPlan> {

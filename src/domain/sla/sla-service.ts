@@ -42,7 +42,16 @@ export async function scheduleFor(db: Db, slaPlanId: number | null, departmentId
 }
 
 /** The columns `joinSlaPlan` adds: whether the plan exists, its grace time, and the kind and zone of the schedule that applies. */
-export const SLA_PLAN_COLUMNS = ['p.id as sla_plan_found', 'p.grace_minutes as sla_grace_minutes', 's.id as sla_schedule_id', 's.kind as sla_schedule_kind', 's.timezone as sla_schedule_timezone'];
+export const SLA_PLAN_COLUMNS = [
+  'p.id as sla_plan_found', 'p.grace_minutes as sla_grace_minutes', 'p.first_response_minutes as sla_first_response_minutes',
+  's.id as sla_schedule_id', 's.kind as sla_schedule_kind', 's.timezone as sla_schedule_timezone',
+];
+
+/** A ticket's two SLA due dates: resolution (`dueAt`, the plan's grace period) and the first agent response (the plan's target, if it has one). */
+export interface SlaDueDates {
+  dueAt: Date | null;
+  firstResponseDueAt: Date | null;
+}
 
 /**
  * Joins SLA plan `planId` (as `p`) and the schedule that applies (as `s`: the department's
@@ -56,30 +65,52 @@ export function joinSlaPlan(db: Db, q: Knex.QueryBuilder, planId: number | Knex.
 }
 
 /**
- * The due date from a row read with SLA_PLAN_COLUMNS: the plan's grace period of working time after
- * `startedAt`. Null when there is no plan, or the schedule has no working time at all (rather than a crash).
+ * The due dates from a row read with SLA_PLAN_COLUMNS: the plan's grace period, plus `pausedMinutes`
+ * waited on the requester, of working time after `startedAt`; the first-response target in working time
+ * after `openedAt` (default `startedAt`). Null when there is no plan (or target), or the schedule has no
+ * working time at all (rather than a crash).
  */
-export async function dueAtFromPlan(db: Db, row: Record<string, any> | undefined, startedAt: Date, pausedMinutes = 0): Promise<Date | null> {
-  if (!row?.sla_plan_found) return null;
+export async function dueDatesFromPlan(db: Db, row: Record<string, any> | undefined, startedAt: Date, opts: { pausedMinutes?: number; openedAt?: Date } = {}): Promise<SlaDueDates> {
+  if (!row?.sla_plan_found) return { dueAt: null, firstResponseDueAt: null };
   const scheduleRow = row.sla_schedule_id ? { id: row.sla_schedule_id, kind: row.sla_schedule_kind, timezone: row.sla_schedule_timezone } : null;
   const schedule = await scheduleFromRow(db, scheduleRow);
-  try {
-    return addWorkingMinutes(schedule, startedAt, Number(row.sla_grace_minutes) + pausedMinutes);
-  } catch {
-    return null;
-  }
+  const walk = (from: Date, minutes: number) => {
+    try {
+      return addWorkingMinutes(schedule, from, minutes);
+    } catch {
+      return null;
+    }
+  };
+  const firstResponse = row.sla_first_response_minutes === null || row.sla_first_response_minutes === undefined ? null : Number(row.sla_first_response_minutes);
+  return {
+    dueAt: walk(startedAt, Number(row.sla_grace_minutes) + (opts.pausedMinutes ?? 0)),
+    firstResponseDueAt: firstResponse === null ? null : walk(opts.openedAt ?? startedAt, firstResponse),
+  };
+}
+
+/** The resolution due date alone (dueDatesFromPlan). */
+export async function dueAtFromPlan(db: Db, row: Record<string, any> | undefined, startedAt: Date, pausedMinutes = 0): Promise<Date | null> {
+  return (await dueDatesFromPlan(db, row, startedAt, { pausedMinutes })).dueAt;
+}
+
+/**
+ * When a ticket on plan `slaPlanId` in `departmentId`, started (opened or reopened) at `startedAt` and
+ * opened at `openedAt`, is due (dueDatesFromPlan). Null dates when there is no plan. One statement
+ * (plus the hours and holidays of a business schedule).
+ */
+export async function computeSlaDueDates(db: Db, slaPlanId: number | null, departmentId: number | null, startedAt: Date, opts: { pausedMinutes?: number; openedAt?: Date } = {}): Promise<SlaDueDates> {
+  if (!slaPlanId) return { dueAt: null, firstResponseDueAt: null };
+  const { default_schedule_id } = await getSettings(db);
+  const deptSchedule = db('departments').where({ id: departmentId ?? 0 }).select('schedule_id');
+  const row = await joinSlaPlan(db, fromOneRow(db), slaPlanId, deptSchedule, default_schedule_id).first(SLA_PLAN_COLUMNS);
+  return dueDatesFromPlan(db, row, startedAt, opts);
 }
 
 /**
  * When a ticket on plan `slaPlanId` in `departmentId`, started (opened or reopened) at `startedAt`, is due:
  * the plan's grace period, plus `pausedMinutes` of working time it spent waiting on the requester
- * (sla-pause.ts), of working time after `startedAt`.
- * Null when there is no plan. One statement (plus the hours and holidays of a business schedule).
+ * (sla-pause.ts), of working time after `startedAt`. Null when there is no plan.
  */
 export async function computeSlaDueAt(db: Db, slaPlanId: number | null, departmentId: number | null, startedAt: Date, pausedMinutes = 0): Promise<Date | null> {
-  if (!slaPlanId) return null;
-  const { default_schedule_id } = await getSettings(db);
-  const deptSchedule = db('departments').where({ id: departmentId ?? 0 }).select('schedule_id');
-  const row = await joinSlaPlan(db, fromOneRow(db), slaPlanId, deptSchedule, default_schedule_id).first(SLA_PLAN_COLUMNS);
-  return dueAtFromPlan(db, row, startedAt, pausedMinutes);
+  return (await computeSlaDueDates(db, slaPlanId, departmentId, startedAt, { pausedMinutes })).dueAt;
 }

@@ -9,7 +9,8 @@ import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
 import type { Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { Conflict, Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
-import { computeSlaDueAt } from '../sla/sla-service.ts';
+import { computeSlaDueAt, computeSlaDueDates, type SlaDueDates } from '../sla/sla-service.ts';
+import { applicableDue } from '../sla/sla-due.ts';
 import { pausedMinutes, slaPaused, startWaiting, stopWaiting } from '../sla/sla-pause.ts';
 import { id } from '../validation.ts';
 import { loadTicketFor } from './ticket-policy.ts';
@@ -95,21 +96,30 @@ export async function insertStaffEntry(ctx: ServiceContext, trx: Trx, ticketId: 
 }
 
 /**
- * The due-date fields after a change of the SLA or the manual due date: due_at = manual ?? sla (the
- * manual one only while the SLA clock is stopped: sla-pause.ts). A due date moved past now (or removed)
- * clears the overdue flag.
+ * The due-date fields after a change of the SLA, the manual due date or the first response: due_at as
+ * applicableDue (sla-due.ts) makes it — manual, else none while the SLA clock is stopped (sla-pause.ts),
+ * else the earlier of the first-response due date (until answered) and the SLA due date.
+ * `firstResponseDueAt`: a recomputed first-response due date (plan change, transfer), written too;
+ * absent = the ticket's own. A due date moved past now (or removed) clears the overdue flag.
  */
-export function dueFields(t: any, slaDueAt: Date | null, manualDueAt: Date | null, now: Date): { patch: Record<string, unknown>; overdueCleared: boolean } {
-  const due = manualDueAt ?? (slaPaused(t) ? null : slaDueAt);
+export function dueFields(t: any, slaDueAt: Date | null, manualDueAt: Date | null, now: Date, firstResponseDueAt?: Date | null): { patch: Record<string, unknown>; overdueCleared: boolean } {
+  const due = applicableDue({
+    manual: manualDueAt, slaDue: slaDueAt, firstResponseDue: firstResponseDueAt === undefined ? dbDate(t.first_response_due_at) : firstResponseDueAt,
+    answered: !!t.first_response_at, paused: slaPaused(t),
+  });
   const patch: Record<string, unknown> = { sla_due_at: toDbDate(slaDueAt), manual_due_at: toDbDate(manualDueAt), due_at: toDbDate(due) };
+  if (firstResponseDueAt !== undefined) patch.first_response_due_at = toDbDate(firstResponseDueAt);
   const overdueCleared = dbBool(t.is_overdue) && (!due || due > now);
   if (overdueCleared) patch.is_overdue = false;
   return { patch, overdueCleared };
 }
 
-/** The SLA due date of the ticket on plan `planId` in department `departmentId`, counting the time it waited on the requester. */
-export function slaDueFor(trx: Trx, t: any, planId: number | null, departmentId: number | null): Promise<Date | null> {
-  return computeSlaDueAt(trx, planId, departmentId, dbDate(t.sla_started_at)!, pausedMinutes(t));
+/**
+ * The SLA due dates of the ticket on plan `planId` in department `departmentId`: resolution counting the
+ * time it waited on the requester, first response from when it was opened.
+ */
+export function slaDueDatesFor(trx: Trx, t: any, planId: number | null, departmentId: number | null): Promise<SlaDueDates> {
+  return computeSlaDueDates(trx, planId, departmentId, dbDate(t.sla_started_at)!, { pausedMinutes: pausedMinutes(t), openedAt: dbDate(t.created_at) ?? undefined });
 }
 
 export interface StatusChange {
@@ -150,14 +160,17 @@ export async function statusChange(trx: Trx, t: any, to: TicketStatus, now: Date
     data.slaPaused = 'sla_paused_at' in waiting;
   } else if (to === 'open' && t.state !== 'open') {
     const sla = await computeSlaDueAt(trx, t.sla_plan_id, t.department_id, now);
-    const manual = dbDate(t.manual_due_at);
+    const due = applicableDue({ manual: dbDate(t.manual_due_at), slaDue: sla, firstResponseDue: dbDate(t.first_response_due_at), answered: !!t.first_response_at, paused: false });
     Object.assign(patch, {
-      closed_at: null, sla_started_at: ts, sla_due_at: toDbDate(sla), due_at: toDbDate(manual ?? sla),
+      closed_at: null, sla_started_at: ts, sla_due_at: toDbDate(sla), due_at: toDbDate(due),
       sla_paused_at: null, sla_paused_seconds: 0, waiting_since: null,
       is_overdue: false, is_answered: false, reopen_count: Number(t.reopen_count) + 1,
     });
   } else if (t.state === 'open' && stateOf(to) === 'closed') {
-    Object.assign(patch, { closed_at: ts, is_overdue: false });
+    // A closed ticket is measured (reports) against the resolution due date, not a first-response one.
+    const slaDue = 'sla_due_at' in patch ? dbDate(patch.sla_due_at) : dbDate(t.sla_due_at);
+    const due = dbDate(t.manual_due_at) ?? slaDue;
+    Object.assign(patch, { closed_at: ts, is_overdue: false, due_at: toDbDate(due) });
   }
   return { patch, event: statusEvent(t.status, to), data, closing: t.state === 'open' && stateOf(to) === 'closed' };
 }

@@ -6,7 +6,7 @@
  * its ticket_events row(s) and the mail it calls for.
  */
 import { z } from 'zod';
-import { toDbDate } from '../../db/dialect.ts';
+import { dbDate, toDbDate } from '../../db/dialect.ts';
 import { isAgent } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { ValidationFailed } from '../errors.ts';
@@ -14,7 +14,7 @@ import { notifyTicket } from '../mail/ticket-notifications.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
 import { checkAttachments, storeAttachments, type UploadedFile } from './attachment-service.ts';
-import { insertStaffEntry, loadForAction, nameOf, saveTicket, statusChange, TicketRef, type StatusChange } from './ticket-agent-common.ts';
+import { dueFields, insertStaffEntry, loadForAction, nameOf, saveTicket, statusChange, TicketRef, type StatusChange } from './ticket-agent-common.ts';
 import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
 import { STATUSES } from './ticket-status.ts';
 import { searchText } from './ticket-search-index.ts';
@@ -65,18 +65,22 @@ export async function replyToTicket(ctx: ServiceContext, raw: ReplyToTicketInput
     const now = ctx.clock();
     const ts = toDbDate(now);
     const t = await loadForAction(ctx, trx, input, signature ? [signature] : []);
-    const change = input.status && input.status !== t.status ? await statusChange(trx, t, input.status, now) : null;
+    // The first response meets the first-response target: the due date that applies becomes the SLA's.
+    const answered = { ...t, first_response_at: t.first_response_at ?? ts };
+    const firstResponse = t.first_response_at ? null : dueFields(answered, dbDate(t.sla_due_at), dbDate(t.manual_due_at), now);
+    const change = input.status && input.status !== t.status ? await statusChange(trx, answered, input.status, now) : null;
     const entryId = await insertStaffEntry(tctx, trx, t.id, 'response', withSignature(input.message, t));
     await storeAttachments(trx, t.id, entryId, files, now);
     const claim = settings.auto_claim_on_reply && isAgent(ctx.actor) && t.state === 'open' && !t.assignee_agent_id;
     await saveTicket(trx, t, {
-      ...change?.patch, is_answered: true, last_response_at: ts, first_response_at: t.first_response_at ?? ts,
+      ...firstResponse?.patch, ...change?.patch, is_answered: true, last_response_at: ts, first_response_at: t.first_response_at ?? ts,
       ...(claim && isAgent(ctx.actor) ? { assignee_agent_id: ctx.actor.id } : {}),
     }, now);
     const notify = input.notifyUser ?? 'all';
     const events: Parameters<typeof recordTicketEvents>[3] = [['response', { entryId, notified: notify !== 'none', ...(notify === 'user' ? { ccs: false } : {}) }]];
     if (claim && isAgent(ctx.actor)) events.push(['claimed', { agentId: ctx.actor.id, agentName: ctx.actor.name, by: 'reply' }]);
     if (change) events.push([change.event, change.data]);
+    if (firstResponse?.overdueCleared && !(change && 'is_overdue' in change.patch)) events.push(['overdue_cleared', { by: 'first_response' }]);
     await recordTicketEvents(tctx, trx, t.id, events);
     // The reply is the user-facing message; a status set with it does not send a second mail.
     if (notify !== 'none') await notifyTicket(tctx, trx, { kind: 'agent_response', ticketId: t.id, entryId, ccs: notify === 'all' });

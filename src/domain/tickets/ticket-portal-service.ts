@@ -366,8 +366,11 @@ export async function closeTicketByUser(ctx: ServiceContext, rawNumber: unknown)
     const now = ctx.clock();
     const ts = toDbDate(now);
     // A ticket waiting on the requester stops waiting: its SLA due date takes the time waited into account.
-    const waited = t.status === 'pending' ? (await stopWaiting(trx, t, now)).patch : {};
-    await trx('tickets').where({ id: t.id }).update({ ...waited, status: 'closed', state: 'closed', closed_at: ts, updated_at: ts, is_overdue: false, version: t.version + 1 });
+    const waited: Record<string, unknown> = t.status === 'pending' ? (await stopWaiting(trx, t, now)).patch : {};
+    // Measured (reports) against the resolution due date, as when an agent closes it (statusChange).
+    const slaDue = dbDate('sla_due_at' in waited ? waited.sla_due_at : t.sla_due_at);
+    const due = dbDate(t.manual_due_at) ?? slaDue;
+    await trx('tickets').where({ id: t.id }).update({ ...waited, due_at: toDbDate(due), status: 'closed', state: 'closed', closed_at: ts, updated_at: ts, is_overdue: false, version: t.version + 1 });
     await recordTicketEvent(withDb(ctx, trx), trx, t.id, 'closed', { from: t.status, to: 'closed', by: 'user', userId: t.user_id });
     return { number: t.number };
   });

@@ -11,7 +11,7 @@ import { Forbidden, ValidationFailed } from '../errors.ts';
 import { senderFrom, withSender, type Sender } from '../users/user-service.ts';
 import type { Settings } from '../settings/settings-service.ts';
 import { departmentAgentsColumn, recipientsFrom, type Recipient } from '../mail/ticket-notifications.ts';
-import { dueAtFromPlan, joinSlaPlan, SLA_PLAN_COLUMNS } from '../sla/sla-service.ts';
+import { dueDatesFromPlan, joinSlaPlan, SLA_PLAN_COLUMNS } from '../sla/sla-service.ts';
 
 type Db = Knex | Knex.Transaction;
 
@@ -22,6 +22,8 @@ export interface Routing {
   slaPlanId: number | null;
   /** When the SLA plan makes the ticket due (null: no plan, or a schedule without working time). */
   dueAt: Date | null;
+  /** When the plan's first-response target falls (null: none). */
+  firstResponseDueAt: Date | null;
   /** What mail about the ticket shows and sends from; `agents` (alert recipients) only when asked for. */
   department: { name: string; emailAddress: string | null; emailName: string | null; agents?: Recipient[] };
 }
@@ -91,7 +93,7 @@ export async function resolveRouting(db: Db, actor: Actor, input: RoutingRequest
     departmentId: row.department_id,
     priorityId,
     slaPlanId: req.slaPlanId ?? row.topic_sla_plan_id ?? row.department_sla_plan_id ?? settings.default_sla_plan_id ?? null,
-    dueAt: await dueAtFromPlan(db, row, now),
+    ...(await dueDatesFromPlan(db, row, now)),
     department: {
       name: row.department_name, emailAddress: row.department_email ?? null, emailName: row.department_email_name ?? null,
       ...(req.withAgents ? { agents: recipientsFrom(row.department_agents) } : {}),

@@ -12,6 +12,7 @@ import { answersForNewTicket, answerTexts, insertFieldAnswers } from '../fields/
 import { applyTicketFilters, type FilterSubject } from '../filters/ticket-filter-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { statusChange } from './ticket-agent-common.ts';
+import { applicableDue } from '../sla/sla-due.ts';
 import { findOrCreateUser } from '../users/user-service.ts';
 import { copyOrganizationOnTicket } from '../users/organization-service.ts';
 import { notifyTicket } from '../mail/ticket-notifications.ts';
@@ -105,7 +106,8 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
       // search_text: the subject's and the requester's words for the quick search (its word index follows: ticket-search-index.ts).
       user_id: user.id, requester_name: user.name, subject: input.subject, search_text: searchText(input.subject, user.name), status: 'open', state: 'open', department_id: route.departmentId,
       topic_id: route.topicId, priority_id: route.priorityId, sla_plan_id: route.slaPlanId, assignee_agent_id: assignee, team_id: teamId,
-      source: input.source, sla_due_at: toDbDate(route.dueAt), due_at: toDbDate(route.dueAt), is_overdue: false, is_answered: false,
+      source: input.source, sla_due_at: toDbDate(route.dueAt), first_response_due_at: toDbDate(route.firstResponseDueAt), is_overdue: false, is_answered: false,
+      due_at: toDbDate(applicableDue({ manual: null, slaDue: route.dueAt, firstResponseDue: route.firstResponseDueAt, answered: false, paused: false })),
       sla_started_at: ts, last_message_at: ts, ip: input.ip ?? null, extra: input.extra ? JSON.stringify(input.extra) : null,
       version: 1, created_at: ts, updated_at: ts,
     });

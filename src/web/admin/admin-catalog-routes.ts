@@ -53,11 +53,11 @@ const departmentConfig: CrudConfig = {
 };
 
 const slaPlanConfig: CrudConfig = {
-  path: 'sla-plans', title: 'SLA plans', singular: 'SLA plan', columns: ['Name', 'Grace period', 'Schedule', 'Overdue alerts'],
+  path: 'sla-plans', title: 'SLA plans', singular: 'SLA plan', columns: ['Name', 'Grace period', 'First response', 'Schedule', 'Overdue alerts'],
   defaults: { alertsEnabled: true, grace: '18' },
   list: async (ctx) => ({
     rows: (await plans.listSlaPlans(ctx)).map((p) => ({
-      id: p.id, isActive: p.isActive, cells: [p.name, `${plans.formatGrace(p.graceMinutes)} h`, p.scheduleName ?? 'Help desk default', yesNo(p.alertsEnabled)],
+      id: p.id, isActive: p.isActive, cells: [p.name, `${plans.formatGrace(p.graceMinutes)} h`, p.firstResponseMinutes === null ? '—' : `${plans.formatGrace(p.firstResponseMinutes)} h`, p.scheduleName ?? 'Help desk default', yesNo(p.alertsEnabled)],
     })),
   }),
   fields: async (ctx) => {
@@ -65,6 +65,7 @@ const slaPlanConfig: CrudConfig = {
     return [
       { name: 'name', label: 'Name', required: true, maxlength: 120 },
       { name: 'grace', label: 'Grace period (hours)', required: true, hint: 'Working hours until a ticket is due: 4, 1.5 or 1:30 (hours:minutes).' },
+      { name: 'firstResponse', label: 'First response within (hours)', hint: 'Optional. Working hours from opening until an agent’s first reply is due: 1, 0.5 or 0:30. Until the first reply the ticket is due at the earlier of the two.' },
       { name: 'scheduleId', label: 'Schedule', type: 'select', options: choiceOptions(c.schedules, 'Help desk default') },
       { name: 'alertsEnabled', label: 'Send overdue alerts for tickets on this plan', type: 'checkbox' },
       { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 2000 },
@@ -72,7 +73,7 @@ const slaPlanConfig: CrudConfig = {
   },
   load: async (ctx, id) => {
     const p = await plans.getSlaPlan(ctx, id);
-    return { values: { ...p, grace: plans.formatGrace(p.graceMinutes), notes: p.notes ?? '' }, name: p.name, isActive: p.isActive };
+    return { values: { ...p, grace: plans.formatGrace(p.graceMinutes), firstResponse: p.firstResponseMinutes === null ? '' : plans.formatGrace(p.firstResponseMinutes), notes: p.notes ?? '' }, name: p.name, isActive: p.isActive };
   },
   create: plans.createSlaPlan,
   update: plans.updateSlaPlan,
