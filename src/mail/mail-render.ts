@@ -2,11 +2,16 @@
  * Renders mail templates from views/mail: `<name>.txt.ejs` (required; its first line is
  * "Subject: …", then a blank line, then the body) and `<name>.html.ejs` (optional HTML part).
  * Everything is escaped by EJS; subjects are folded to one line so no header can be injected.
+ * A notification an admin reworded (Admin → Email templates) is rendered from that text instead:
+ * placeholders filled as plain text (mail-placeholders.ts), the HTML part being the escaped text
+ * inside the usual header and footer.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import { projectRoot } from '../paths.ts';
+import { fillHtml, fillText, type Segment } from './mail-placeholders.ts';
+import { linkKeys, placeholderValues, type MailTemplateSpec } from './mail-template-catalog.ts';
 
 const viewsDir = path.join(projectRoot, 'views');
 const mailDir = path.join(viewsDir, 'mail');
@@ -49,7 +54,28 @@ function template(file: string, escape?: (s: unknown) => string): ejs.TemplateFu
   return fn;
 }
 
-export async function renderMail(name: string, vars: Record<string, unknown>): Promise<RenderedMail> {
+/** An admin's wording of a notification, parsed (mail-template-service.ts checked it against the spec). */
+export interface CustomMailText {
+  spec: MailTemplateSpec;
+  subject: Segment[];
+  body: Segment[];
+}
+
+/**
+ * Renders a reworded notification: values substituted as text, never evaluated; the subject folded to
+ * one line; the HTML part escaped, in the header and footer every mail has.
+ */
+export function renderCustomMail(custom: CustomMailText, vars: Record<string, unknown>): RenderedMail {
+  const values = placeholderValues(custom.spec, vars);
+  const header = template(path.join(mailDir, '_header.html.ejs'));
+  const footer = template(path.join(mailDir, '_footer.html.ejs'));
+  const html = header && footer ? `${header(vars)}<p>${fillHtml(custom.body, values, linkKeys(custom.spec))}</p>\n${footer(vars)}` : null;
+  return { subject: oneLine(fillText(custom.subject, values)), text: fillText(custom.body, values).trim() + '\n', html };
+}
+
+/** Renders `name` from views/mail, or from the admin's wording when `custom` is given. */
+export async function renderMail(name: string, vars: Record<string, unknown>, custom?: CustomMailText | null): Promise<RenderedMail> {
+  if (custom) return renderCustomMail(custom, vars);
   const txtTemplate = template(path.join(mailDir, `${name}.txt.ejs`), unescaped);
   if (!txtTemplate) throw new Error(`mail template ${name} does not exist`);
   const txt = txtTemplate(vars);

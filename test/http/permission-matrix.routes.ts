@@ -17,6 +17,7 @@
 import type { Knex } from 'knex';
 import { defaultPriorityId, unique } from '../factories/index.ts';
 import { writeSettings } from '../../src/domain/settings/settings-service.ts';
+import { toDbDate } from '../../src/db/dialect.ts';
 import { ACTORS, ADMIN_ENTITIES, type ActorName, type AdminEntity, type Body, type MatrixFixtures, type TicketAction } from './permission-matrix-support.ts';
 
 export type Outcome = string;
@@ -245,6 +246,11 @@ const mailRow = (which: 'retry' | 'discard'): MatrixRow => ({
   expect: (f) => adminsOnly(`303 /scp/admin/mail/${f.mail[which]}`),
 });
 
+// An agents' alert nothing else in the matrix sends, so its customised text changes no other row's mail.
+const MATRIX_TEMPLATE = 'overdue-alert';
+const MATRIX_TEMPLATE_TEXT = { subject: 'Overdue [#{{ticket.number}}]', body: 'Hello {{recipient.name}}, see {{ticket.url}}' };
+const mailTemplateRow = (db: Knex) => db('mail_templates').where({ name: MATRIX_TEMPLATE }).first('subject', 'body');
+
 const apiTicket = (f: MatrixFixtures) => ({ name: 'API Caller', email: `${unique('api')}@customers.test`, subject: 'From the matrix', message: 'Hello from the API' });
 
 export const MATRIX: MatrixRow[] = [
@@ -415,7 +421,7 @@ export const MATRIX: MatrixRow[] = [
   },
 
   // ## Admin area: every page is for admins only (requireAdmin on the router; the services check again)
-  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories'].map(
+  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories', 'mail-templates'].map(
     (entity): MatrixRow => ({ method: 'GET', path: `/scp/admin/${entity}`, expect: adminsOnly(OK) }),
   ),
   ...adminEntityRows,
@@ -423,6 +429,22 @@ export const MATRIX: MatrixRow[] = [
   { method: 'GET', path: '/scp/admin/mail/:id', url: (f) => `/scp/admin/mail/${f.mail.show}`, expect: adminsOnly(OK) },
   mailRow('retry'),
   mailRow('discard'),
+  { method: 'GET', path: '/scp/admin/mail-templates/:name', url: () => `/scp/admin/mail-templates/${MATRIX_TEMPLATE}`, expect: adminsOnly(OK) },
+  {
+    method: 'POST', path: '/scp/admin/mail-templates/:name', url: () => `/scp/admin/mail-templates/${MATRIX_TEMPLATE}`, body: () => MATRIX_TEMPLATE_TEXT,
+    unchanged: (db) => mailTemplateRow(db), expect: adminsOnly(`303 /scp/admin/mail-templates/${MATRIX_TEMPLATE}`),
+  },
+  {
+    method: 'POST', path: '/scp/admin/mail-templates/:name/preview', url: () => `/scp/admin/mail-templates/${MATRIX_TEMPLATE}/preview`, body: () => MATRIX_TEMPLATE_TEXT,
+    unchanged: (db) => mailTemplateRow(db), expect: adminsOnly(OK), why: 'renders the typed text with sample data; saves nothing',
+  },
+  {
+    method: 'POST', path: '/scp/admin/mail-templates/:name/reset', url: () => `/scp/admin/mail-templates/${MATRIX_TEMPLATE}/reset`,
+    setup: async (db) => {
+      if (!(await mailTemplateRow(db))) await db('mail_templates').insert({ name: MATRIX_TEMPLATE, ...MATRIX_TEMPLATE_TEXT, created_at: toDbDate(new Date()), updated_at: toDbDate(new Date()) });
+    },
+    unchanged: (db) => mailTemplateRow(db), expect: adminsOnly(`303 /scp/admin/mail-templates/${MATRIX_TEMPLATE}`), why: 'a refused call leaves the customised text; the admin resets it',
+  },
 
   // ## API: keys only (no session, no CSRF); each key is refused where it lacks the permission
   { method: 'GET', path: '/api/v1/tickets', expect: apiKeyOnly('apiManageKey', OK, FORBIDDEN) },

@@ -8,6 +8,7 @@ import { toDbDate } from '../../db/dialect.ts';
 import { oneLine, renderMail } from '../../mail/mail-render.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings, type Settings } from '../settings/settings-service.ts';
+import { customMailText } from './mail-template-service.ts';
 
 /**
  * RFC 3834 Auto-Submitted values: `auto-replied` for an automatic answer to a message (the
@@ -38,9 +39,10 @@ export function newMessageId(publicUrl: string): string {
 }
 
 /** Renders a message into its outbox row (not yet written). */
-async function outboxRow(ctx: ServiceContext, settings: Settings, mail: MailToQueue) {
+async function outboxRow(ctx: ServiceContext, db: Knex | Knex.Transaction, settings: Settings, mail: MailToQueue) {
   const vars = { helpdeskName: settings.helpdesk_name, publicUrl: ctx.publicUrl, ...mail.vars };
-  const rendered = await renderMail(mail.template, vars);
+  // An admin's wording when there is one (no statement unless one was ever saved: mail-template-service.ts).
+  const rendered = await renderMail(mail.template, vars, await customMailText(db, settings, mail.template));
   const headers: Record<string, string> = {};
   if (mail.automatic) {
     headers['Auto-Submitted'] = mail.automatic;
@@ -72,7 +74,7 @@ async function outboxRow(ctx: ServiceContext, settings: Settings, mail: MailToQu
 
 /** Renders a template and writes the message to the outbox in `trx`. Returns the outbox id. */
 export async function queueMail(ctx: ServiceContext, trx: Knex | Knex.Transaction, mail: MailToQueue): Promise<number> {
-  const row = await outboxRow(ctx, await getSettings(trx), mail);
+  const row = await outboxRow(ctx, trx, await getSettings(trx), mail);
   const [id] = await trx('outbox').insert(row);
   return id;
 }
@@ -88,7 +90,7 @@ const BATCH_CHARS = 2_000_000;
 export async function queueMails(ctx: ServiceContext, trx: Knex | Knex.Transaction, mails: MailToQueue[]): Promise<void> {
   if (!mails.length) return;
   const settings = await getSettings(trx);
-  const rows = await Promise.all(mails.map((m) => outboxRow(ctx, settings, m)));
+  const rows = await Promise.all(mails.map((m) => outboxRow(ctx, trx, settings, m)));
   let batch: typeof rows = [];
   let chars = 0;
   for (const r of rows) {

@@ -63,6 +63,8 @@ export const SettingsSchema = z.object({
   fields_version: z.string().max(64).default(''),
   /** Changes with every change of the knowledge base ('' = none was ever saved): each process re-reads the featured articles then (kb-queries.ts). Not a form field. */
   kb_version: z.string().max(64).default(''),
+  /** Changes with every change of the customised mail templates ('' = none was ever saved): each process re-reads them then (mail-template-service.ts). Not a form field. */
+  mail_templates_version: z.string().max(64).default(''),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

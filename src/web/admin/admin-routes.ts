@@ -10,6 +10,7 @@ import { adminAgentRoutes } from './admin-agent-routes.ts';
 import { adminSettingsRoutes } from './admin-settings-routes.ts';
 import { adminPeopleRoutes } from './admin-people-routes.ts';
 import { adminKbRoutes } from './admin-kb-routes.ts';
+import { adminMailTemplateRoutes } from './admin-mail-template-routes.ts';
 
 /** Sections listed on the admin index page. */
 const SECTIONS = [
@@ -27,6 +28,7 @@ const SECTIONS = [
   { href: '/scp/admin/organizations', label: 'Organizations', about: 'Companies users belong to: email domains, who is copied on new tickets, account manager.' },
   { href: '/scp/admin/bans', label: 'Ban list', about: 'Addresses and domains whose tickets and messages are refused.' },
   { href: '/scp/admin/kb-categories', label: 'Knowledge base categories', about: 'Groups of articles, public or internal; the articles themselves are under Knowledge base.' },
+  { href: '/scp/admin/mail-templates', label: 'Email templates', about: 'The wording of the auto-responses, notices, alerts and links the help desk mails.' },
   { href: '/scp/admin/mail', label: 'Mail log', about: 'Outgoing mail: queued, sent, failed.' },
   { href: '/scp/admin/api-keys', label: 'API keys', about: 'Keys for the REST API.' },
   { href: '/scp/admin/audit', label: 'Audit log', about: 'Every admin change and sign-in event.' },
@@ -43,6 +45,7 @@ export function adminRouter(d: AppDeps): Router {
   router.use(adminPeopleRoutes());
   router.use(adminSettingsRoutes());
   router.use(adminKbRoutes());
+  router.use(adminMailTemplateRoutes());
   router.use(adminMailRoutes(d));
   router.use(adminApiKeyRoutes(d));
   return router;
