@@ -56,6 +56,10 @@ const ccReason: PlaceholderSpec = {
   key: 'recipient.reason', about: 'For a CC, the line “You are copied (CC) on this ticket; <requester> opened it.”; empty for the requester.',
   get: (v) => (v.isCc ? `You are copied (CC) on this ticket; ${str(v.requesterName)} opened it.` : ''),
 };
+const closedReason: PlaceholderSpec = {
+  key: 'closed.reason', about: 'For a ticket closed because the requester did not answer for the set number of days, the line “We asked you a question on it and have not heard back for N days.”; empty otherwise.',
+  get: (v) => (v.waitedDays ? `We asked you a question on it and have not heard back for ${str(v.waitedDays)} days.` : ''),
+};
 const comment: PlaceholderSpec = { key: 'comment', about: 'The comment given with it, as a line “Comment: …”; empty when there is none.', get: (v) => (v.comment ? `Comment: ${str(v.comment)}` : '') };
 const validFor = (unit: 'hours' | 'minutes', from: string): PlaceholderSpec => ({ key: 'link.valid_for', about: `How long the link works, e.g. “${unit === 'hours' ? '24 hours' : '60 minutes'}”.`, get: (v) => `${str(v[from])} ${unit}` });
 
@@ -111,11 +115,11 @@ export const MAIL_TEMPLATES: readonly MailTemplateSpec[] = [
   {
     name: 'ticket-closed', label: 'Ticket closed notice', audience: 'Requester and CCs',
     when: 'Sent to the requester and the CCs when a ticket is resolved or closed. Settings: “Notice to the user: ticket closed”.',
-    placeholders: [userName, number, subject, status, department, userUrl, requesterName, ccReason, helpdesk],
+    placeholders: [userName, number, subject, status, closedReason, department, userUrl, requesterName, ccReason, helpdesk],
     requiredInBody: [], subjectToken: true,
     starter: {
       subject: '[#{{ticket.number}}] {{ticket.subject}} has been {{ticket.status}}',
-      body: 'Dear {{recipient.name}},\n\nTicket #{{ticket.number}}, "{{ticket.subject}}", has been {{ticket.status}}.\nIf the problem is not solved, reply to this email or on the ticket page and it will be reopened:\n{{ticket.url}}\n\n{{recipient.reason}}\n\n{{helpdesk.name}}',
+      body: 'Dear {{recipient.name}},\n\nTicket #{{ticket.number}}, "{{ticket.subject}}", has been {{ticket.status}}.\n{{closed.reason}}\nIf the problem is not solved, reply to this email or on the ticket page and it will be reopened:\n{{ticket.url}}\n\n{{recipient.reason}}\n\n{{helpdesk.name}}',
     },
   },
   {

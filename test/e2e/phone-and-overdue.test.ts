@@ -85,6 +85,27 @@ describe('Phone intake and overdue', () => {
     expect(world.mail.messages.filter(isAlert)).toHaveLength(1);
   });
 
+  it('a ticket waiting on the requester has its SLA clock stopped: past its due date it is not overdue', async () => {
+    const subject = 'Caller will send the printer model';
+    const ticket = new TicketPage(johnPage);
+    await ticket.openForUser({
+      email: 'sam.caller@example.net', name: 'Sam Caller', source: 'Phone', department: 'Support', sla: 'Sev-A', assignee: 'John Smith',
+      subject, message: 'Sam will look up the printer model and mail it.',
+    });
+    await ticket.reply('Please send us the model printed on the label at the back.', { status: 'Wait for the requester (pauses the SLA)' });
+    expect(await ticket.prop('Status')).toContain('Waiting');
+    expect(await ticket.prop('Due')).toContain('Paused');
+    expect((await ticket.history()).some((h) => /SLA clock stopped/.test(h))).toBe(true);
+    await shot(johnPage, 'ov-05-waiting');
+    world.advanceClock(70 * 60_000); // past Sev-A's hour
+    await new Promise((r) => setTimeout(r, 12_000)); // two sweeps at 5 s
+    const queue = new QueuePage(johnPage);
+    await queue.open('Overdue');
+    expect(await queue.has(subject)).toBe(false);
+    await queue.open('Open');
+    expect(await queue.rowText(subject)).toContain('Paused');
+  });
+
   it('the browser saw no console errors and no failed requests', () => {
     expect(world.consoleErrors).toEqual([]);
     expect(world.failedRequests).toEqual([]);

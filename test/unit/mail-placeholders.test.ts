@@ -93,6 +93,20 @@ describe('the catalogue of editable notifications', () => {
     expect(words(custom.text)).toBe(words(builtIn.text));
     // Every placeholder has a sample value (a preview never shows an empty one by mistake), but the optional lines.
     const empty = Object.entries(placeholderValues(spec, vars)).filter(([, v]) => v === '').map(([k]) => k);
-    expect(empty.filter((k) => k !== 'recipient.reason')).toEqual([]);
+    expect(empty.filter((k) => k !== 'recipient.reason' && k !== 'closed.reason')).toEqual([]);
+  });
+
+  it('ticket-closed: {{closed.reason}} says why a ticket that waited on the requester was closed, built in or reworded', async () => {
+    const spec = MAIL_TEMPLATES.find((t) => t.name === 'ticket-closed')!;
+    const keys = new Set(spec.placeholders.map((p) => p.key));
+    const vars = { ...sampleVars(spec, base), status: 'closed', waitedDays: 7 };
+    const line = 'We asked you a question on it and have not heard back for 7 days.';
+    expect((await renderMail('ticket-closed', vars)).text).toContain(line);
+    const body = parsePlaceholders('Closed. {{closed.reason}}', keys);
+    if (!body.ok) throw new Error(body.error);
+    const subject = parsePlaceholders('[#{{ticket.number}}] closed', keys);
+    if (!subject.ok) throw new Error(subject.error);
+    expect(renderCustomMail({ spec, subject: subject.segments, body: body.segments }, vars).text).toContain(line);
+    expect(renderCustomMail({ spec, subject: subject.segments, body: body.segments }, { ...vars, waitedDays: 0 }).text).not.toContain('heard back');
   });
 });
