@@ -16,6 +16,7 @@ import { describeEvent, formatDate, formatSize } from './ticket-presenters.ts';
 import { toLocalInput } from './ticket-property-service.ts';
 import { signatureOptions } from './ticket-signatures.ts';
 import { kbArticlesForTicket } from '../kb/kb-ticket-links.ts';
+import { mayDeleteTickets } from './ticket-delete.ts';
 import { SOURCE_LABELS, STATUS_ACTIONS, STATUS_LABELS, STATUSES, type TicketSource, type TicketStatus } from './ticket-status.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -138,6 +139,8 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       release: !!(t.assignee_agent_id || t.team_id),
       resolve: t.status !== 'resolved', close: t.status !== 'closed', reopen: !open, wait: t.status === 'open', stopWaiting: t.status === 'pending',
       transfer: options.departments.length > 0,
+      /** Delete (ticket-delete.ts): admins, and agents when the settings allow it. */
+      delete: mayDeleteTickets(ctx.actor, settings),
     },
   };
 }
