@@ -87,6 +87,8 @@ export interface MatrixFixtures {
   otherTicket: TicketRef;
   /** One ticket per agent action (in the agent's department, of `user`), so actions do not disturb each other. */
   actionTickets: Record<TicketAction, TicketRef>;
+  /** Tickets to delete (in the agent's department, of `user`): from its page, over the API. */
+  deleteTickets: { page: TicketRef; api: TicketRef };
   /** An attachment on the first message of `ticket` (the user may download it). */
   attachmentId: number;
   agentId: number;
@@ -216,6 +218,7 @@ export async function setUpActors(t: TestApp): Promise<MatrixActors> {
   const manageKey = await createApiKey(t.ctx(), { allowedIp: '*', note: 'matrix: manage only', canCreateTickets: false, canManageTickets: true });
   const fixtures: MatrixFixtures = {
     departmentId, otherDepartmentId, ticket, otherTicket, actionTickets,
+    deleteTickets: { page: await buildTicket(t.db, { user_id: user.id, department_id: departmentId }), api: await buildTicket(t.db, { user_id: user.id, department_id: departmentId }) },
     attachmentId: await attach(t, ticket.id, 'matrix.txt'),
     agentId: agent.id, adminId: admin.id, userId: user.id, userEmail: user.email,
     directoryUser: await buildUser(t.db),

@@ -399,6 +399,20 @@ export const MATRIX: MatrixRow[] = [
     why: 'a public article\'s link for a reply: those who may see the ticket',
   },
   ...ticketActionRows,
+  // ## Deleting tickets: admins; agents only with the setting "Agents may delete tickets" (off here: 403), and only tickets they see (404)
+  {
+    method: 'GET', path: '/scp/tickets/:id/delete', url: (f) => `/scp/tickets/${f.deleteTickets.page.id}/delete`,
+    expect: ticketStaff(FORBIDDEN, { admin: OK }), why: 'the confirmation page: those who may delete the ticket',
+  },
+  {
+    method: 'POST', path: '/scp/tickets/:id/delete', url: (f) => `/scp/tickets/${f.deleteTickets.page.id}/delete`,
+    unchanged: (db, f) => ticketSnapshot(db, f.deleteTickets.page.id),
+    expect: ticketStaff(FORBIDDEN, { admin: '303 /scp/tickets' }), why: 'the admin deletes it (refused actors first: they meet it whole)',
+  },
+  {
+    method: 'GET', path: '/scp/tickets/delete', url: (f) => `/scp/tickets/delete?ids=${f.ticket.id}`,
+    expect: agentsOnly(FORBIDDEN, { admin: OK }), why: 'the confirmation of a bulk delete: refused outright to an agent who may not delete tickets',
+  },
   { method: 'GET', path: '/scp/attachments/:id', url: (f) => `/scp/attachments/${f.attachmentId}`, expect: ticketStaff(OK) },
 
   // ## Agent panel: the knowledge base (every agent reads, internal articles too; admins write)
@@ -450,6 +464,11 @@ export const MATRIX: MatrixRow[] = [
   { method: 'GET', path: '/api/v1/tickets', expect: apiKeyOnly('apiManageKey', OK, FORBIDDEN) },
   { method: 'POST', path: '/api/v1/tickets', body: (f) => ({ json: apiTicket(f) }), expect: apiKeyOnly('apiCreateKey', CREATED, FORBIDDEN) },
   { method: 'GET', path: '/api/v1/tickets/:number', url: (f) => `/api/v1/tickets/${f.ticket.number}`, expect: apiKeyOnly('apiManageKey', OK, FORBIDDEN) },
+  {
+    method: 'DELETE', path: '/api/v1/tickets/:number', url: (f) => `/api/v1/tickets/${f.deleteTickets.api.number}`,
+    unchanged: (db, f) => ticketSnapshot(db, f.deleteTickets.api.id),
+    expect: apiKeyOnly('apiManageKey', OK, FORBIDDEN), why: 'deletes the ticket (the key that manages tickets, last)',
+  },
   {
     method: 'POST', path: '/api/v1/tickets/:number/:action', url: (f) => `/api/v1/tickets/${f.actionTickets.status.number}/status`, body: () => ({ json: { status: 'closed' } }),
     setup: reopen((f) => f.actionTickets.status.id), unchanged: (db, f) => ticketSnapshot(db, f.actionTickets.status.id),

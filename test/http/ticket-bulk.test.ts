@@ -79,7 +79,7 @@ describe('bulk actions on a queue', () => {
   it('nothing ticked, no action, too many tickets or a foreign return address: a message, nothing changed, back to the queue', async () => {
     const a = await buildTicket(t.db, { department_id: support });
     expect((await bulk([], 'status:closed')).flash).toContain('Tick the tickets first');
-    expect((await bulk([a.id], 'delete')).flash).toContain('Choose an action');
+    expect((await bulk([a.id], 'archive')).flash).toContain('Choose an action');
     const many = Array.from({ length: MAX_BULK + 1 }, (_, i) => i + 1);
     expect((await bulk(many, 'status:closed')).flash).toContain(`At most ${MAX_BULK} tickets at once`);
     expect((await ticket(a.id)).status).toBe('open');

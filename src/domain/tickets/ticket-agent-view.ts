@@ -17,6 +17,7 @@ import { dueTarget } from '../sla/sla-due.ts';
 import { toLocalInput } from './ticket-property-service.ts';
 import { signatureOptions } from './ticket-signatures.ts';
 import { kbArticlesForTicket } from '../kb/kb-ticket-links.ts';
+import { mayDeleteTickets } from './ticket-delete.ts';
 import { SOURCE_LABELS, STATUS_ACTIONS, STATUS_LABELS, STATUSES, type TicketSource, type TicketStatus } from './ticket-status.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -141,6 +142,8 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       release: !!(t.assignee_agent_id || t.team_id),
       resolve: t.status !== 'resolved', close: t.status !== 'closed', reopen: !open, wait: t.status === 'open', stopWaiting: t.status === 'pending',
       transfer: options.departments.length > 0,
+      /** Delete (ticket-delete.ts): admins, and agents when the settings allow it. */
+      delete: mayDeleteTickets(ctx.actor, settings),
     },
   };
 }

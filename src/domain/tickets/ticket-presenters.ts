@@ -141,6 +141,8 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
       return data.into
         ? `Merged into #${data.into} (${plural(Number(data.entries ?? 0), 'thread entry', 'thread entries')} moved there); closed`
         : `Ticket #${data.from} “${data.subject ?? ''}” merged into this one (${plural(Number(data.entries ?? 0), 'thread entry', 'thread entries')} moved here)`;
+    case 'merge_target_deleted':
+      return `#${data.number ?? ''}, the ticket this one was merged into, was deleted (with the thread entries moved there)${data.into ? `; it had been merged into #${data.into}, where this ticket leads now` : ''}`;
     case 'task_added':
       return `Task added: “${data.title ?? ''}”${data.assignee ? ` for ${data.assignee}` : ''}${data.dueAt ? `, due ${fmt(data.dueAt)}` : ''}`;
     case 'task_done':

@@ -14,6 +14,7 @@ import { prefixRange, searchTerms } from './ticket-search-index.ts';
 import { isAdmin, type Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings } from '../settings/settings-service.ts';
+import { mayDeleteTickets } from './ticket-delete.ts';
 import { id, optionalId } from '../validation.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { loadTicketFor, whereAgentMaySee } from './ticket-policy.ts';
@@ -271,6 +272,8 @@ export interface QueuePage {
   options: { departments: Opt[]; priorities: Opt[]; slaPlans: Opt[]; agents: Opt[] };
   /** The agent's saved views, by name (saved-queues.ts). */
   views: Opt[];
+  /** The bulk actions offer Delete (ticket-delete.ts: admins, agents when the settings allow it). */
+  canDelete: boolean;
 }
 /**
  * The ticket a quick search names exactly: a search that is a ticket number ("#123456" too) opens
@@ -826,7 +829,7 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
     : fromFound
     ? await pageQuery(db, (base.clone().from(tableByPrimaryKey(db, 'tickets', 't')) as Qb).whereIn('t.id', fromFound), sort, dir, pageSize, (page - 1) * pageSize, { key })
     : await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
-  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, canDelete: mayDeleteTickets(ctx.actor, settings), rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
 /**

@@ -5,11 +5,15 @@
  * a single user can also be banned from their page (user-directory-service.ts setUserBanned).
  */
 import { z } from 'zod';
-import { toDbDate, whereLike } from '../../db/dialect.ts';
+import type { Knex } from 'knex';
+import { isUniqueViolation, toDbDate, whereLike } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
 import { Conflict } from '../errors.ts';
+import { systemAddresses } from '../mail/system-addresses.ts';
+import type { Settings } from '../settings/settings-service.ts';
 import { email, optionalText } from '../validation.ts';
+import { domainOf } from './user-service.ts';
 import {
   assertAdmin, assertUnique, changes, deleteCatalogRow, loadRow, paginate, validateForm, writeOrConflict, type CatalogSpec, type FormInput, type Page,
 } from '../admin/admin-support.ts';
@@ -84,4 +88,38 @@ export async function updateBan(ctx: ServiceContext, banId: number, raw: BanInpu
 /** Lifts a ban (the address or domain may write again). @throws Forbidden, NotFound */
 export function deleteBan(ctx: ServiceContext, banId: number): Promise<void> {
   return deleteCatalogRow(ctx, banSpec, banId);
+}
+
+/**
+ * Why the address `address` may not be put on the ban list from a ticket (deleting spam: "also ban
+ * the requester"), or null when it may: not an email address; one of the help desk's own addresses
+ * (its inbound address, a department's: banning it would refuse the desk's own mail); an agent's
+ * address (an agent's test ticket is not spam, and agents are managed in the admin area).
+ */
+export async function banRefusal(db: Knex | Knex.Transaction, address: string, settings: Pick<Settings, 'inbound_address'>): Promise<string | null> {
+  const a = address.trim().toLowerCase();
+  if (!pattern.safeParse(a).success || a.startsWith('@')) return 'That is not an email address that can be banned';
+  if ((await systemAddresses(db, settings)).has(a)) return 'That is one of the help desk’s own addresses: it cannot be banned';
+  if (await db('agents').where({ email: a }).first('id')) return 'That is an agent’s address: it cannot be banned';
+  return null;
+}
+
+/**
+ * Puts `address` on the ban list in the caller's transaction (audited as ban.create), unless the list
+ * already bans it (the address itself, or its whole domain): 'already'. The caller has checked it with
+ * banRefusal.
+ */
+export async function banAddress(ctx: ServiceContext, trx: Knex.Transaction, address: string, note: string): Promise<'added' | 'already'> {
+  const a = address.trim().toLowerCase();
+  if (await trx('bans').whereIn('pattern', [a, `@${domainOf(a)}`]).first('id')) return 'already';
+  let banId: number;
+  try {
+    [banId] = await trx('bans').insert({ pattern: a, note: note.slice(0, 255), created_at: toDbDate(ctx.clock()) });
+  } catch (err) {
+    // Listed by someone else meanwhile (the unique pattern): banned all the same.
+    if (isUniqueViolation(err)) return 'already';
+    throw err;
+  }
+  await recordAudit(ctx, trx, { action: 'ban.create', entity: 'ban', entityId: banId, after: { pattern: a, note: note.slice(0, 255) } });
+  return 'added';
 }

@@ -1,6 +1,6 @@
 /** The JSON API at /api/v1 (docs/openapi.yaml): JSON in, JSON out, JSON errors. */
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
-import { runTicketActionForApi } from '../../domain/api/api-ticket-actions.ts';
+import { deleteTicketForApi, runTicketActionForApi } from '../../domain/api/api-ticket-actions.ts';
 import { getTicketForApi, listTicketsForApi } from '../../domain/api/api-ticket-queries.ts';
 import { createTicketFromJson } from '../../domain/api/api-ticket-service.ts';
 import { DomainError, ValidationFailed } from '../../domain/errors.ts';
@@ -40,6 +40,9 @@ export function apiV1Router(d: AppDeps): Router {
   });
   router.get('/tickets/:number', ...manage, async (req: Request, res: Response) => {
     res.json(await getTicketForApi(ctxFrom(req, res), String(req.params.number)));
+  });
+  router.delete('/tickets/:number', ...manage, async (req: Request, res: Response) => {
+    res.json(await deleteTicketForApi(ctxFrom(req, res), String(req.params.number), { ban: single((req.query as Record<string, unknown>).ban) }));
   });
   router.post('/tickets/:number/:action', ...manage, ...jsonBody(), async (req: Request, res: Response) => {
     const r = await runTicketActionForApi(ctxFrom(req, res), String(req.params.number), String(req.params.action), req.body);

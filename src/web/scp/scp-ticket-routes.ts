@@ -13,7 +13,8 @@ import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { addCollaborator, changeRequester, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
 import { mergeTicket } from '../../domain/tickets/ticket-merge.ts';
 import { deleteQueueView, openQueueView, saveQueueView } from '../../domain/tickets/saved-queues.ts';
-import { bulkTicketAction } from '../../domain/tickets/ticket-bulk-service.ts';
+import { bulkTicketAction, getBulkDeletion, MAX_BULK } from '../../domain/tickets/ticket-bulk-service.ts';
+import { deleteTicket, getTicketDeletion } from '../../domain/tickets/ticket-delete.ts';
 import { addTask, setTask } from '../../domain/tickets/ticket-tasks.ts';
 import { setTicketFields } from '../../domain/fields/ticket-field-edit.ts';
 import { searchThreadText } from '../../domain/tickets/ticket-text-search.ts';
@@ -55,6 +56,10 @@ function queueLinks(p: QueuePage) {
 }
 
 const ticketIdOf = (req: Request) => Number(req.params.id);
+/** Where a bulk action goes back to: a queue page, else the default queue. */
+const backOf = (v: unknown) => (typeof v === 'string' && /^\/scp\/tickets(\?[^\s]*)?$/.test(v) ? v : '/scp/tickets');
+/** Ticked ticket ids as they arrive (one, several, none), at most one more than a bulk action takes (the service refuses more). */
+const idsOf = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).slice(0, MAX_BULK + 1).map(String);
 const filesOf = (req: Request): UploadedFile[] =>
   ((req.files as Express.Multer.File[] | undefined) ?? []).map((f) => ({ filename: Buffer.from(f.originalname, 'latin1').toString('utf8'), contentType: f.mimetype, data: f.buffer }));
 /** The form fields plus the ticket from the URL (the URL wins). */
@@ -130,21 +135,36 @@ export function scpTicketRoutes(d: AppDeps): Router {
 
   // ## Bulk actions on the ticked tickets of a queue page
   router.post('/tickets/bulk', async (req, res) => {
-    const back = typeof req.body?.back === 'string' && /^\/scp\/tickets(\?[^\s]*)?$/.test(req.body.back) ? req.body.back : '/scp/tickets';
+    const back = backOf(req.body?.back);
+    const deleting = req.body?.do === 'delete';
+    // Delete asks first: the confirmation page lists the ticked tickets and posts back here with confirm=yes.
+    if (deleting && req.body?.confirm !== 'yes') return res.redirect(303, `/scp/tickets/delete?${new URLSearchParams([...idsOf(req.body?.ids).map((v) => ['ids', v]), ['back', back]])}`);
     try {
-      const r = await bulkTicketAction(ctxFrom(req, res), { ids: req.body?.ids, do: req.body?.do });
+      const r = await bulkTicketAction(ctxFrom(req, res), { ids: req.body?.ids, do: req.body?.do, ban: req.body?.ban });
       const plural = (n: number) => `${n} ticket${n === 1 ? '' : 's'}`;
-      if (r.changed) flash(req, 'success', `${plural(r.changed)} changed.`);
+      if (r.changed) flash(req, 'success', `${plural(r.changed)} ${deleting ? 'deleted' : 'changed'}.`);
       if (r.skipped.length) {
         const hidden = r.skipped.filter((k) => !k.number).length;
         const named = r.skipped.filter((k) => k.number).map((k) => `#${k.number} (${k.reason})`);
-        flash(req, r.changed ? 'info' : 'error', `Not changed: ${[...named, ...(hidden ? [`${plural(hidden)} not found`] : [])].join('; ')}.`);
+        flash(req, r.changed ? 'info' : 'error', `Not ${deleting ? 'deleted' : 'changed'}: ${[...named, ...(hidden ? [`${plural(hidden)} not found`] : [])].join('; ')}.`);
       }
     } catch (err) {
       if (!(err instanceof ValidationFailed)) throw err;
       flash(req, 'error', Object.values(err.fields)[0] ?? err.message);
     }
     res.redirect(303, back);
+  });
+  // The confirmation of a bulk delete: what goes with each ticked ticket, and which would be skipped.
+  router.get('/tickets/delete', async (req, res) => {
+    const back = backOf(single(req.query.back));
+    try {
+      const page = await getBulkDeletion(ctxFrom(req, res), { ids: idsOf(req.query.ids) });
+      await render(req, res, 'scp/tickets/delete-many', { ...page, back }, { title: 'Delete tickets' });
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      flash(req, 'error', Object.values(err.fields)[0] ?? err.message);
+      res.redirect(303, back);
+    }
   });
 
   // ## Saved views: a queue with its filters kept under a name (the agent's own)
@@ -227,6 +247,23 @@ export function scpTicketRoutes(d: AppDeps): Router {
     const mw = name === 'reply' || name === 'note' ? [upload] : [];
     router.post(`/tickets/:id/${name}`, ...mw, async (req: Request, res: Response) => runAction(req, res, name, fn, done));
   }
+
+  // ## Delete: a confirmation page (what goes, what stays, ban the requester?), then the POST
+  router.get('/tickets/:id/delete', async (req, res) => {
+    const deletion = await getTicketDeletion(ctxFrom(req, res), ticketIdOf(req));
+    await render(req, res, 'scp/tickets/delete', { deletion, errors: {}, values: {} }, { title: `Delete #${deletion.ticket.number}` });
+  });
+  router.post('/tickets/:id/delete', async (req, res) => {
+    try {
+      const r = await deleteTicket(ctxFrom(req, res), { ticketId: ticketIdOf(req), ban: req.body?.ban });
+      flash(req, 'success', `Ticket #${r.number} deleted.${r.ban ? ' Its requester’s address is on the ban list.' : ''}`);
+      res.redirect(303, '/scp/tickets');
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      const deletion = await getTicketDeletion(ctxFrom(req, res), ticketIdOf(req));
+      await render(req, res, 'scp/tickets/delete', { deletion, errors: err.fields, values: req.body ?? {} }, { status: 422, title: `Delete #${deletion.ticket.number}` });
+    }
+  });
 
   // ## Attachments (same permission check as the ticket; always a download)
   router.get('/attachments/:id', async (req, res) => {
