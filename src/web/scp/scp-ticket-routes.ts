@@ -13,7 +13,7 @@ import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { addCollaborator, changeRequester, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
 import { mergeTicket } from '../../domain/tickets/ticket-merge.ts';
 import { deleteQueueView, openQueueView, saveQueueView } from '../../domain/tickets/saved-queues.ts';
-import { bulkTicketAction, getBulkDeletion, MAX_BULK } from '../../domain/tickets/ticket-bulk-service.ts';
+import { bulkTicketAction, getBulkDeletion, MAX_BULK, type BulkResult } from '../../domain/tickets/ticket-bulk-service.ts';
 import { deleteTicket, getTicketDeletion } from '../../domain/tickets/ticket-delete.ts';
 import { addTask, setTask } from '../../domain/tickets/ticket-tasks.ts';
 import { setTicketFields } from '../../domain/fields/ticket-field-edit.ts';
@@ -56,6 +56,16 @@ function queueLinks(p: QueuePage) {
 }
 
 const ticketIdOf = (req: Request) => Number(req.params.id);
+/** Says what a bulk action did: how many tickets it changed, and each it skipped with the reason. */
+function flashBulkResult(req: Request, r: BulkResult, done: 'deleted' | 'changed'): void {
+  const plural = (n: number) => `${n} ticket${n === 1 ? '' : 's'}`;
+  if (r.changed) flash(req, 'success', `${plural(r.changed)} ${done}.`);
+  if (!r.skipped.length) return;
+  const hidden = r.skipped.filter((k) => !k.number).length;
+  const named = r.skipped.filter((k) => k.number).map((k) => `#${k.number} (${k.reason})`);
+  flash(req, r.changed ? 'info' : 'error', `Not ${done}: ${[...named, ...(hidden ? [`${plural(hidden)} not found`] : [])].join('; ')}.`);
+}
+
 /** Where a bulk action goes back to: a queue page, else the default queue. */
 const backOf = (v: unknown) => (typeof v === 'string' && /^\/scp\/tickets(\?[^\s]*)?$/.test(v) ? v : '/scp/tickets');
 /** Ticked ticket ids as they arrive (one, several, none), at most one more than a bulk action takes (the service refuses more). */
@@ -140,14 +150,7 @@ export function scpTicketRoutes(d: AppDeps): Router {
     // Delete asks first: the confirmation page lists the ticked tickets and posts back here with confirm=yes.
     if (deleting && req.body?.confirm !== 'yes') return res.redirect(303, `/scp/tickets/delete?${new URLSearchParams([...idsOf(req.body?.ids).map((v) => ['ids', v]), ['back', back]])}`);
     try {
-      const r = await bulkTicketAction(ctxFrom(req, res), { ids: req.body?.ids, do: req.body?.do, ban: req.body?.ban });
-      const plural = (n: number) => `${n} ticket${n === 1 ? '' : 's'}`;
-      if (r.changed) flash(req, 'success', `${plural(r.changed)} ${deleting ? 'deleted' : 'changed'}.`);
-      if (r.skipped.length) {
-        const hidden = r.skipped.filter((k) => !k.number).length;
-        const named = r.skipped.filter((k) => k.number).map((k) => `#${k.number} (${k.reason})`);
-        flash(req, r.changed ? 'info' : 'error', `Not ${deleting ? 'deleted' : 'changed'}: ${[...named, ...(hidden ? [`${plural(hidden)} not found`] : [])].join('; ')}.`);
-      }
+      flashBulkResult(req, await bulkTicketAction(ctxFrom(req, res), { ids: req.body?.ids, do: req.body?.do, ban: req.body?.ban }), deleting ? 'deleted' : 'changed');
     } catch (err) {
       if (!(err instanceof ValidationFailed)) throw err;
       flash(req, 'error', Object.values(err.fields)[0] ?? err.message);
