@@ -104,6 +104,12 @@ function toApiTicket(r: any): ApiTicket {
   };
 }
 
+/** A ticket by its row id, as the API shows it (no thread), for the system's own use (webhook payloads); null when it is gone. */
+export async function getApiTicketById(db: Knex | Knex.Transaction, ticketId: number): Promise<ApiTicket | null> {
+  const row = await ticketQuery(db).where('t.id', ticketId).first();
+  return row ? toApiTicket(row) : null;
+}
+
 /** A ticket by its public number, with its whole thread (internal notes included). @throws Forbidden, NotFound */
 export async function getTicketForApi(ctx: ServiceContext, number: string): Promise<ApiTicket & { ccs: { name: string; email: string }[]; fields: Record<string, string | number | boolean>; mergedInto: string | null; thread: ApiThreadEntry[] }> {
   assertApiKeyMay(ctx.actor, 'manage');

@@ -67,6 +67,8 @@ export const SettingsSchema = z.object({
   kb_version: z.string().max(64).default(''),
   /** Changes with every change of the customised mail templates ('' = none was ever saved): each process re-reads them then (mail-template-service.ts). Not a form field. */
   mail_templates_version: z.string().max(64).default(''),
+  /** Changes with every change of the webhooks ('' = none was ever saved): each process re-reads the active ones then (src/domain/webhooks/). Not a form field. */
+  webhooks_version: z.string().max(64).default(''),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import { toDbDate } from '../../db/dialect.ts';
 import type { ServiceContext } from '../context.ts';
+import { enqueueWebhookDeliveries } from '../webhooks/webhook-enqueue.ts';
 
 export type TicketEventName =
   | 'created' | 'message' | 'response' | 'note' | 'assigned' | 'unassigned' | 'claimed' | 'released' | 'transferred'
@@ -15,7 +16,11 @@ export async function recordTicketEvent(ctx: ServiceContext, trx: Knex | Knex.Tr
   await recordTicketEvents(ctx, trx, ticketId, [[event, data]]);
 }
 
-/** Writes several events of one change, in this order, in one INSERT in the caller's transaction. */
+/**
+ * Writes several events of one change, in this order, in one INSERT in the caller's transaction, and
+ * queues the webhook deliveries they call for in the same transaction (none, and no statement, when
+ * no active webhook subscribes to them: src/domain/webhooks/webhook-enqueue.ts).
+ */
 export async function recordTicketEvents(ctx: ServiceContext, trx: Knex | Knex.Transaction, ticketId: number, events: [TicketEventName, Record<string, unknown>?][]): Promise<void> {
   if (!events.length) return;
   const a = ctx.actor;
@@ -29,4 +34,5 @@ export async function recordTicketEvents(ctx: ServiceContext, trx: Knex | Knex.T
     data: Object.keys(data).length ? JSON.stringify(data) : null,
     created_at: createdAt,
   })));
+  await enqueueWebhookDeliveries(ctx, trx, ticketId, events);
 }
