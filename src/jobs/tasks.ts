@@ -5,5 +5,6 @@ import { imapTask } from '../mail/imap-poller.ts';
 import { overdueTask } from './overdue-task.ts';
 import { housekeepingTask } from './housekeeping-task.ts';
 import { searchIndexTask } from './search-index-task.ts';
+import { webhookTask } from './webhook-task.ts';
 
-export const backgroundTasks: BackgroundTask[] = [outboxTask, imapTask, overdueTask, housekeepingTask, searchIndexTask];
+export const backgroundTasks: BackgroundTask[] = [outboxTask, imapTask, overdueTask, housekeepingTask, searchIndexTask, webhookTask];
