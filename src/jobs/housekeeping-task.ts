@@ -1,6 +1,6 @@
 /**
- * Background task: deletes expired access tokens, ended rate-limit windows and old ticket locks
- * (purgeExpired) every 10 minutes. Any number of processes may run it: each deletes by key and
+ * Background task: deletes expired access tokens, ended rate-limit windows, old ticket locks and old
+ * webhook deliveries (purgeExpired) every 10 minutes. Any number of processes may run it: each deletes by key and
  * re-tests the expiry, so two runs at once delete each row once.
  */
 import type { BackgroundTask } from './background.ts';
@@ -14,6 +14,6 @@ export const housekeepingTask: BackgroundTask = {
   intervalMs: () => HOUSEKEEPING_INTERVAL_MS,
   async run(d) {
     const res = await purgeExpired({ db: d.db, actor: SYSTEM, clock: d.clock, publicUrl: d.config.publicUrl });
-    if (res.accessTokens + res.rateLimits + res.ticketLocks > 0) d.logger.info({ task: 'purge-expired', ...res }, 'expired rows deleted');
+    if (res.accessTokens + res.rateLimits + res.ticketLocks + res.webhookDeliveries > 0) d.logger.info({ task: 'purge-expired', ...res }, 'expired rows deleted');
   },
 };

@@ -34,7 +34,7 @@ describe('purgeExpired', () => {
     const reset = await createAccessToken(t.db, { kind: 'password_reset', userId: ticket.userId, ttlMinutes: 30 }, ago(31 * MIN));
     expect(await findAccessToken(t.db, 'portal_access', expired, t.clock(), false)).toBeNull(); // refused before the purge too
 
-    expect(await purgeExpired(t.ctx())).toEqual({ accessTokens: 2, rateLimits: 0, ticketLocks: 0 });
+    expect(await purgeExpired(t.ctx())).toEqual({ accessTokens: 2, rateLimits: 0, ticketLocks: 0, webhookDeliveries: 0 });
     expect(await t.db('access_tokens').count({ n: '*' }).first()).toMatchObject({ n: 1 });
     expect(await findAccessToken(t.db, 'portal_access', live, t.clock(), false)).toMatchObject({ ticketId: ticket.id });
     expect(await findAccessToken(t.db, 'password_reset', reset, t.clock(), false)).toBeNull();
@@ -47,7 +47,7 @@ describe('purgeExpired', () => {
     await hitRateLimit(t.db, apiKeyWindowKey(7), MIN, ago(90 * MIN));
     await hitRateLimit(t.db, 'apikey:lookalike', MIN, ago(90 * MIN)); // not an API key's window
 
-    expect(await purgeExpired(t.ctx())).toEqual({ accessTokens: 0, rateLimits: 2, ticketLocks: 0 });
+    expect(await purgeExpired(t.ctx())).toEqual({ accessTokens: 0, rateLimits: 2, ticketLocks: 0, webhookDeliveries: 0 });
     expect(await t.db('rate_limits').orderBy('key').pluck('key')).toEqual([apiKeyWindowKey(7), 'login:10.0.0.2']);
     await t.db('rate_limits').where({ key: apiKeyWindowKey(7) }).delete();
     expect((await hitRateLimit(t.db, 'login:10.0.0.2', 15 * MIN, t.clock())).totalHits).toBe(3);
@@ -62,7 +62,7 @@ describe('purgeExpired', () => {
       { ticket_id: recent.id, agent_id: agent.id, expires_at: toDbDate(ago(LOCK_GRACE_MS - MIN)) },
       { ticket_id: live.id, agent_id: agent.id, expires_at: toDbDate(ago(-5 * MIN)) },
     ]);
-    expect(await purgeExpired(t.ctx())).toEqual({ accessTokens: 0, rateLimits: 0, ticketLocks: 1 });
+    expect(await purgeExpired(t.ctx())).toEqual({ accessTokens: 0, rateLimits: 0, ticketLocks: 1, webhookDeliveries: 0 });
     expect((await t.db('ticket_locks').orderBy('ticket_id').pluck('ticket_id')).map(Number)).toEqual([recent.id, live.id]);
   });
 
