@@ -68,7 +68,7 @@ export function routeKey(r: RegisteredRoute): string {
 }
 
 /** The admin sections with an id in the URL (the shared CRUD pattern). */
-export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories'] as const;
+export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories', 'webhooks'] as const;
 export type AdminEntity = (typeof ADMIN_ENTITIES)[number];
 
 /** The agent ticket actions (POST /scp/tickets/:id/<action>). */
@@ -108,6 +108,8 @@ export interface MatrixFixtures {
   remove: Record<AdminEntity, number>;
   /** Outbox rows: one to show, one to retry, one to discard (all 'failed'). */
   mail: { show: number; retry: number; discard: number };
+  /** A delivery of the webhook `edit.webhooks` (its log's rows: shown, redelivered). */
+  webhookDelivery: number;
   /** Knowledge base: categories and articles (an internal one, one to edit, one to delete). */
   kb: { publicCategoryId: number; internalCategoryId: number; publicArticleId: number; internalArticleId: number; editArticleId: number; removeArticleId: number };
   /** The settings form as it stands (saving it changes nothing). */
@@ -149,6 +151,16 @@ async function buildOutbox(db: Knex, now: Date): Promise<number> {
   return id;
 }
 
+/** A failed delivery of webhook `webhookId`. */
+async function buildWebhookDelivery(db: Knex, webhookId: number, now: Date): Promise<number> {
+  const ts = toDbDate(now);
+  const [id] = await db('webhook_deliveries').insert({
+    webhook_id: webhookId, event: 'created', actor: '{"kind":"system","id":null}', data: '{}', occurred_at: ts, payload: '{"id":0}',
+    status: 'failed', attempts: 8, next_attempt_at: ts, last_status_code: 500, last_error: 'HTTP 500', finished_at: ts, created_at: ts,
+  });
+  return id;
+}
+
 /** One of each admin entity, unused by anything else. */
 async function buildAdminEntities(t: TestApp): Promise<Record<AdminEntity, number>> {
   const ts = toDbDate(t.clock());
@@ -170,6 +182,7 @@ async function buildAdminEntities(t: TestApp): Promise<Record<AdminEntity, numbe
     organizations: (await t.db('organizations').insert({ name: unique('Org '), auto_cc: 'none', is_active: true, created_at: ts, updated_at: ts }))[0],
     bans: (await t.db('bans').insert({ pattern: `${unique('banned')}@matrix.test`.toLowerCase(), created_at: ts }))[0],
     'kb-categories': (await t.db('kb_categories').insert({ name: unique('Category '), is_public: true, sort_order: 0, created_at: ts, updated_at: ts }))[0],
+    webhooks: (await t.db('webhooks').insert({ name: unique('Webhook '), url: 'https://hooks.matrix.test/in', secret: `whsec_${unique('matrix')}`, events: '["created"]', is_active: true, created_at: ts, updated_at: ts }))[0],
   };
 }
 
@@ -216,6 +229,7 @@ export async function setUpActors(t: TestApp): Promise<MatrixActors> {
   const admin = await buildAdmin(t.db);
   const createKey = await createApiKey(t.ctx(), { allowedIp: '*', note: 'matrix: create only', canCreateTickets: true, canManageTickets: false });
   const manageKey = await createApiKey(t.ctx(), { allowedIp: '*', note: 'matrix: manage only', canCreateTickets: false, canManageTickets: true });
+  const edit = await buildAdminEntities(t);
   const fixtures: MatrixFixtures = {
     departmentId, otherDepartmentId, ticket, otherTicket, actionTickets,
     deleteTickets: { page: await buildTicket(t.db, { user_id: user.id, department_id: departmentId }), api: await buildTicket(t.db, { user_id: user.id, department_id: departmentId }) },
@@ -224,7 +238,8 @@ export async function setUpActors(t: TestApp): Promise<MatrixActors> {
     directoryUser: await buildUser(t.db),
     agentView: (await t.db('saved_queues').insert({ agent_id: agent.id, name: 'Matrix own view', params: '{"queue":"open"}', created_at: toDbDate(t.clock()) }))[0],
     priorityId: await buildPriority(t.db), slaPlanId: await buildSlaPlan(t.db), topicId: await buildTopic(t.db),
-    edit: await buildAdminEntities(t),
+    edit,
+    webhookDelivery: await buildWebhookDelivery(t.db, edit.webhooks, t.clock()),
     remove: await buildAdminEntities(t),
     mail: { show: await buildOutbox(t.db, t.clock()), retry: await buildOutbox(t.db, t.clock()), discard: await buildOutbox(t.db, t.clock()) },
     settingsForm: asForm(await getSettingsForm(t.ctx(admin.actor))),

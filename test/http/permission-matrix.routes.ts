@@ -191,6 +191,7 @@ const TABLES: Record<AdminEntity, string> = {
   'ticket-fields': 'ticket_fields',
   organizations: 'organizations', bans: 'bans',
   'kb-categories': 'kb_categories',
+  webhooks: 'webhooks',
 };
 
 const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, string>> = {
@@ -211,6 +212,7 @@ const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, s
   organizations: () => ({ name: unique('Matrix org '), domains: `${unique('org').toLowerCase()}.matrix.test`, autoCc: 'primary' }),
   bans: () => ({ pattern: `@${unique('ban').toLowerCase()}.matrix.test`, note: 'matrix' }),
   'kb-categories': () => ({ name: unique('Matrix category '), visibility: 'public', sortOrder: '3' }),
+  webhooks: () => ({ name: unique('Matrix webhook '), url: 'https://hooks.matrix.test/in', events: 'created', isActive: 'on' }),
 };
 
 const kbArticleBody = (f: MatrixFixtures) => ({ title: unique('Matrix question '), body: 'Matrix answer', categoryId: String(f.kb.publicCategoryId), visibility: 'public' });
@@ -435,7 +437,7 @@ export const MATRIX: MatrixRow[] = [
   },
 
   // ## Admin area: every page is for admins only (requireAdmin on the router; the services check again)
-  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories', 'mail-templates'].map(
+  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories', 'mail-templates', 'webhooks'].map(
     (entity): MatrixRow => ({ method: 'GET', path: `/scp/admin/${entity}`, expect: adminsOnly(OK) }),
   ),
   ...adminEntityRows,
@@ -458,6 +460,14 @@ export const MATRIX: MatrixRow[] = [
       if (!(await mailTemplateRow(db))) await db('mail_templates').insert({ name: MATRIX_TEMPLATE, ...MATRIX_TEMPLATE_TEXT, created_at: toDbDate(new Date()), updated_at: toDbDate(new Date()) });
     },
     unchanged: (db) => mailTemplateRow(db), expect: adminsOnly(`303 /scp/admin/mail-templates/${MATRIX_TEMPLATE}`), why: 'a refused call leaves the customised text; the admin resets it',
+  },
+  { method: 'GET', path: '/scp/admin/webhooks/:id/deliveries', url: (f) => `/scp/admin/webhooks/${f.edit.webhooks}/deliveries`, expect: adminsOnly(OK) },
+  { method: 'GET', path: '/scp/admin/webhooks/:id/deliveries/:deliveryId', url: (f) => `/scp/admin/webhooks/${f.edit.webhooks}/deliveries/${f.webhookDelivery}`, expect: adminsOnly(OK) },
+  {
+    method: 'POST', path: '/scp/admin/webhooks/:id/deliveries/:deliveryId/redeliver', url: (f) => `/scp/admin/webhooks/${f.edit.webhooks}/deliveries/${f.webhookDelivery}/redeliver`,
+    setup: async (db, f) => void (await db('webhook_deliveries').where({ id: f.webhookDelivery }).update({ status: 'failed', attempts: 8 })),
+    unchanged: (db, f) => db('webhook_deliveries').where({ id: f.webhookDelivery }).first(),
+    expect: (f) => adminsOnly(`303 /scp/admin/webhooks/${f.edit.webhooks}/deliveries/${f.webhookDelivery}`), why: 'queues the delivery again',
   },
 
   // ## API: keys only (no session, no CSRF); each key is refused where it lacks the permission

@@ -17,8 +17,11 @@ export interface FieldSpec {
   name: string;
   label: string;
   type?: 'text' | 'email' | 'number' | 'select' | 'textarea' | 'password' | 'color' | 'checkbox' | 'checkboxes' | 'readonly' | 'heading';
-  /** `implied` (checkbox lists): the option is included anyway, shown checked and disabled with this note. */
-  options?: { value: string | number; label: string; implied?: string }[];
+  /**
+   * `implied` (checkbox lists): the option is included anyway, shown checked and disabled with this note.
+   * `group` (checkbox lists): a sub-heading shown before the first option of each group (keep a group's options together).
+   */
+  options?: { value: string | number; label: string; implied?: string; group?: string }[];
   hint?: string;
   required?: boolean;
   maxlength?: number;

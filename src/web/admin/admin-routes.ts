@@ -11,6 +11,7 @@ import { adminSettingsRoutes } from './admin-settings-routes.ts';
 import { adminPeopleRoutes } from './admin-people-routes.ts';
 import { adminKbRoutes } from './admin-kb-routes.ts';
 import { adminMailTemplateRoutes } from './admin-mail-template-routes.ts';
+import { adminWebhookRoutes } from './admin-webhook-routes.ts';
 
 /** Sections listed on the admin index page. */
 const SECTIONS = [
@@ -31,6 +32,7 @@ const SECTIONS = [
   { href: '/scp/admin/mail-templates', label: 'Email templates', about: 'The wording of the auto-responses, notices, alerts and links the help desk mails.' },
   { href: '/scp/admin/mail', label: 'Mail log', about: 'Outgoing mail: queued, sent, failed.' },
   { href: '/scp/admin/api-keys', label: 'API keys', about: 'Keys for the REST API.' },
+  { href: '/scp/admin/webhooks', label: 'Webhooks', about: 'Signed HTTP calls to other systems when tickets change, with a delivery log and retries.' },
   { href: '/scp/admin/audit', label: 'Audit log', about: 'Every admin change and sign-in event.' },
 ];
 
@@ -48,5 +50,6 @@ export function adminRouter(d: AppDeps): Router {
   router.use(adminMailTemplateRoutes());
   router.use(adminMailRoutes(d));
   router.use(adminApiKeyRoutes(d));
+  router.use(adminWebhookRoutes());
   return router;
 }
