@@ -48,6 +48,7 @@ export const WEBHOOK_EVENT_NAMES = EVENT_GROUPS.flatMap((g) => (Object.keys(WEBH
 /** The event of a test delivery ("Send test ping"); never subscribed to, sent on demand. */
 export const PING_EVENT = 'ping';
 
+/** Whether `v` is an event a webhook may subscribe to. */
 export function isWebhookEvent(v: unknown): v is TicketEventName {
   return typeof v === 'string' && Object.hasOwn(WEBHOOK_EVENTS, v);
 }

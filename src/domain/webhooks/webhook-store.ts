@@ -32,6 +32,7 @@ export function parseEvents(text: unknown): TicketEventName[] {
   }
 }
 
+/** A webhooks row as a Webhook (without its secret). */
 export function toWebhook(r: any): Webhook {
   return {
     id: Number(r.id), name: r.name, url: r.url, events: parseEvents(r.events), isActive: dbBool(r.is_active),
@@ -39,6 +40,7 @@ export function toWebhook(r: any): Webhook {
   };
 }
 
+/** A webhooks row as a Webhook with its secret. */
 export function toWebhookWithSecret(r: any): WebhookWithSecret {
   return { ...toWebhook(r), secret: r.secret };
 }
