@@ -69,9 +69,9 @@ describe('webhooks', () => {
 
   it('adds no SQL statement to a ticket change while no webhook wants it, and one INSERT when one does', async () => {
     const ticket = await buildTicket(t.db, { department_id: deptId });
-    const postNote = async (note: string) => {
+    const postNote = async (note: string, status?: string) => {
       const page = $((await adminC.get(`/scp/tickets/${ticket.id}`)).text);
-      const form = { _csrf: String(page('input[name=_csrf]').first().val()), version: String(page('form[action^="/scp/tickets/' + ticket.id + '/note"] input[name=version]').val()), note };
+      const form = { _csrf: String(page('input[name=_csrf]').first().val()), version: String(page('form[action^="/scp/tickets/' + ticket.id + '/note"] input[name=version]').val()), note, ...(status ? { status } : {}) };
       const { result, statements } = await statementsDuring(t.db, () => adminC.post(`/scp/tickets/${ticket.id}/note`).type('form').send(form));
       expect(result.status, note).toBe(303);
       return statements.map((s) => s.sql.toLowerCase());
@@ -86,12 +86,15 @@ describe('webhooks', () => {
     await postNote('reads the webhooks once');
     expect(await postNote('another event')).toHaveLength(none.length);
     // Subscribed: one multi-row INSERT more, in the transaction.
-    await updateWebhook(t.ctx(admin.actor), other.id, { name: other.name, url: other.url, events: ['response', 'note'], isActive: true });
+    await updateWebhook(t.ctx(admin.actor), other.id, { name: other.name, url: other.url, events: ['response', 'note', 'resolved'], isActive: true });
     await postNote('reads the webhooks once more');
     const subscribed = await postNote('subscribed');
     expect(subscribed).toHaveLength(none.length + 1);
     expect(subscribed.filter((s) => s.includes('webhook'))).toEqual([expect.stringMatching(/^insert into [`"]webhook_deliveries[`"]/)]);
-    expect((await deliveries(other.id)).map((d) => d.event)).toEqual(['note', 'note']);
+    // A change with two events (a note that resolves the ticket): still one INSERT, for both.
+    const resolving = await postNote('resolving', 'resolved');
+    expect(resolving.filter((s) => s.includes('webhook'))).toEqual([expect.stringMatching(/^insert into [`"]webhook_deliveries[`"]/)]);
+    expect((await deliveries(other.id)).map((d) => d.event)).toEqual(['note', 'note', 'note', 'resolved']);
   });
 
   describe('admin pages', () => {

@@ -13,6 +13,7 @@ import { computeSlaDueAt, computeSlaDueDates, type SlaDueDates } from '../sla/sl
 import { applicableDue } from '../sla/sla-due.ts';
 import { pausedMinutes, slaPaused, startWaiting, stopWaiting } from '../sla/sla-pause.ts';
 import { id } from '../validation.ts';
+import type { TicketEventName } from './ticket-events.ts';
 import { loadTicketFor } from './ticket-policy.ts';
 import { assertTransition, stateOf, statusEvent, type TicketStatus } from './ticket-status.ts';
 
@@ -112,6 +113,11 @@ export function dueFields(t: any, slaDueAt: Date | null, manualDueAt: Date | nul
   const overdueCleared = dbBool(t.is_overdue) && (!due || due > now);
   if (overdueCleared) patch.is_overdue = false;
   return { patch, overdueCleared };
+}
+
+/** The `overdue_cleared` event to record with the change's own (in one recordTicketEvents), when dueFields cleared the flag. */
+export function overdueCleared(due: { overdueCleared: boolean }): [TicketEventName, Record<string, unknown>][] {
+  return due.overdueCleared ? [['overdue_cleared', {}]] : [];
 }
 
 /**

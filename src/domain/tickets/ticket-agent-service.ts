@@ -107,8 +107,9 @@ export async function addInternalNote(ctx: ServiceContext, raw: AddInternalNoteI
     const entryId = await insertStaffEntry(tctx, trx, t.id, 'note', input.note);
     await storeAttachments(trx, t.id, entryId, files, now);
     await saveTicket(trx, t, { ...change?.patch }, now);
-    await recordTicketEvent(tctx, trx, t.id, 'note', { entryId });
-    if (change) await recordTicketEvent(tctx, trx, t.id, change.event, change.data);
+    const events: Parameters<typeof recordTicketEvents>[3] = [['note', { entryId }]];
+    if (change) events.push([change.event, change.data]);
+    await recordTicketEvents(tctx, trx, t.id, events);
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true, entryId };
   });
 }

@@ -6,9 +6,9 @@ import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
 import { notifyTicket } from '../mail/ticket-notifications.ts';
 import { id, optionalId, optionalText, parseInput } from '../validation.ts';
-import { dueFields, insertStaffEntry, loadForAction, nameOf, saveTicket, slaDueDatesFor, TicketRef } from './ticket-agent-common.ts';
+import { dueFields, overdueCleared, insertStaffEntry, loadForAction, nameOf, saveTicket, slaDueDatesFor, TicketRef } from './ticket-agent-common.ts';
 import type { TicketActionResult } from './ticket-agent-service.ts';
-import { recordTicketEvent } from './ticket-events.ts';
+import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
 import { assertDepartmentAccess, canSeeTicket } from './ticket-policy.ts';
 
 export const AssignTicketInput = z
@@ -134,8 +134,7 @@ export async function transferTicket(ctx: ServiceContext, raw: TransferTicketInp
     await saveTicket(trx, t, { department_id: dept.id, sla_plan_id: slaPlanId, ...due.patch }, now);
     const entryId = input.comment ? await insertStaffEntry(tctx, trx, t.id, 'note', input.comment) : undefined;
     const from = await nameOf(trx, 'departments', t.department_id);
-    await recordTicketEvent(tctx, trx, t.id, 'transferred', { fromId: t.department_id, from, toId: dept.id, to: dept.name, ...(entryId ? { entryId } : {}) });
-    if (due.overdueCleared) await recordTicketEvent(tctx, trx, t.id, 'overdue_cleared', {});
+    await recordTicketEvents(tctx, trx, t.id, [['transferred', { fromId: t.department_id, from, toId: dept.id, to: dept.name, ...(entryId ? { entryId } : {}) }], ...overdueCleared(due)]);
     await notifyTicket(tctx, trx, { kind: 'ticket_transferred', ticketId: t.id, departmentId: dept.id, comment: input.comment ?? null });
     const canStillSee = canSeeTicket(ctx.actor, { ...t, department_id: dept.id });
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true, canStillSee };

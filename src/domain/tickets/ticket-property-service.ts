@@ -6,9 +6,9 @@ import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { ValidationFailed } from '../errors.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { id, optionalId, parseInput } from '../validation.ts';
-import { dueFields, loadForAction, nameOf, saveTicket, slaDueDatesFor, TicketRef } from './ticket-agent-common.ts';
+import { dueFields, overdueCleared, loadForAction, nameOf, saveTicket, slaDueDatesFor, TicketRef } from './ticket-agent-common.ts';
 import type { TicketActionResult } from './ticket-agent-service.ts';
-import { recordTicketEvent } from './ticket-events.ts';
+import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
 
 export const ChangeTicketPriorityInput = z.object({ ...TicketRef, priorityId: id });
 export type ChangeTicketPriorityInput = z.input<typeof ChangeTicketPriorityInput>;
@@ -51,11 +51,10 @@ export async function changeTicketSla(ctx: ServiceContext, raw: ChangeTicketSlaI
     const { dueAt: sla, firstResponseDueAt } = await slaDueDatesFor(trx, t, planId, t.department_id);
     const due = dueFields(t, sla, dbDate(t.manual_due_at), now, firstResponseDueAt);
     await saveTicket(trx, t, { sla_plan_id: planId, ...due.patch }, now);
-    await recordTicketEvent(tctx, trx, t.id, 'sla_changed', {
+    await recordTicketEvents(tctx, trx, t.id, [['sla_changed', {
       fromId: t.sla_plan_id, from: await nameOf(trx, 'sla_plans', t.sla_plan_id), toId: planId, to: await nameOf(trx, 'sla_plans', planId),
       slaDueAt: sla?.toISOString() ?? null, dueAt: (due.patch.due_at as string | null) ?? null,
-    });
-    if (due.overdueCleared) await recordTicketEvent(tctx, trx, t.id, 'overdue_cleared', {});
+    }], ...overdueCleared(due)]);
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true };
   });
 }
@@ -89,8 +88,7 @@ export async function setTicketDueDate(ctx: ServiceContext, raw: SetTicketDueDat
     if ((before?.getTime() ?? null) === (manual?.getTime() ?? null)) return { ticketId: t.id, version: Number(t.version), changed: false };
     const due = dueFields(t, dbDate(t.sla_due_at), manual, now);
     await saveTicket(trx, t, due.patch, now);
-    await recordTicketEvent(tctx, trx, t.id, 'due_changed', { from: before?.toISOString() ?? null, to: manual?.toISOString() ?? null, dueAt: due.patch.due_at ? dbDate(due.patch.due_at)!.toISOString() : null });
-    if (due.overdueCleared) await recordTicketEvent(tctx, trx, t.id, 'overdue_cleared', {});
+    await recordTicketEvents(tctx, trx, t.id, [['due_changed', { from: before?.toISOString() ?? null, to: manual?.toISOString() ?? null, dueAt: due.patch.due_at ? dbDate(due.patch.due_at)!.toISOString() : null }], ...overdueCleared(due)]);
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true };
   });
 }

@@ -194,8 +194,9 @@ export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInp
     // The answer reopens a closed ticket (the SLA clock starts afresh) or ends a wait for it (the clock runs on).
     const change = reopen || t.status === 'pending' ? await statusChange(trx, t, 'open', now) : null;
     await trx('tickets').where({ id: t.id }).update({ ...change?.patch, is_answered: false, last_message_at: ts, updated_at: ts, version: t.version + 1 });
-    await recordTicketEvent(tctx, trx, t.id, 'message', { entryId, userId: posterId, source: input.source });
-    if (change) await recordTicketEvent(tctx, trx, t.id, change.event, { ...change.data, by: 'user_reply', userId: posterId });
+    const events: Parameters<typeof recordTicketEvents>[3] = [['message', { entryId, userId: posterId, source: input.source }]];
+    if (change) events.push([change.event, { ...change.data, by: 'user_reply', userId: posterId }]);
+    await recordTicketEvents(tctx, trx, t.id, events);
     await notifyTicket(tctx, trx, { kind: 'user_message', ticketId: t.id, entryId, copiedTo: input.copiedTo });
     return { entryId, reopened: reopen, ticket: { id: t.id as number, number: t.number as string, user_id: t.user_id as number } };
   });
