@@ -19,6 +19,7 @@ import { withDb } from '../../src/domain/context.ts';
 import { openTicket } from '../../src/domain/tickets/ticket-service.ts';
 import { addInternalNote } from '../../src/domain/tickets/ticket-agent-service.ts';
 import { assignTicket } from '../../src/domain/tickets/ticket-assignment-service.ts';
+import { deleteTicket } from '../../src/domain/tickets/ticket-delete.ts';
 import { createWebhook, deleteWebhook, setWebhookActive, updateWebhook, type WebhookInput } from '../../src/domain/webhooks/webhook-service.ts';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS, SENDING_TIMEOUT_MS } from '../../src/domain/webhooks/webhook-delivery.ts';
 import { purgeExpired, WEBHOOK_DELIVERED_KEEP_DAYS, WEBHOOK_FAILED_KEEP_DAYS } from '../../src/domain/housekeeping/housekeeping-service.ts';
@@ -208,6 +209,16 @@ describe('webhooks', () => {
       const r = await run();
       expect(r.delivered).toBe(0);
       expect(rx.at('/a')).toHaveLength(0);
+    });
+
+    it("keeps a deleted ticket's deliveries (without the ticket) and still sends them", async () => {
+      const h = await hook('/deleted', ['created']);
+      const opened = await open('Soon gone');
+      await deleteTicket(t.ctx(admin.actor), { ticketId: opened.id });
+      expect(await deliveries(h.id)).toEqual([expect.objectContaining({ event: 'created', ticket_id: null, status: 'queued' })]);
+      await run();
+      const [got] = rx.at('/deleted');
+      expect(JSON.parse(got.body)).toMatchObject({ event: 'created', ticket: null, data: { departmentId: deptId } });
     });
 
     it('queues nothing for a change that rolls back', async () => {
