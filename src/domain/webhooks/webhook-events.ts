@@ -24,7 +24,7 @@ export const WEBHOOK_EVENTS: Record<TicketEventName, { label: string; group: Eve
   claimed: { label: 'Claimed', group: 'Assignment' },
   released: { label: 'Released', group: 'Assignment' },
   transferred: { label: 'Transferred to another department', group: 'Assignment' },
-  status_changed: { label: 'Status changed', group: 'Status' },
+  status_changed: { label: 'Waiting on the requester, or open again after waiting', group: 'Status' },
   resolved: { label: 'Resolved', group: 'Status' },
   closed: { label: 'Closed', group: 'Status' },
   reopened: { label: 'Reopened', group: 'Status' },
