@@ -77,13 +77,18 @@ describe('waiting on the requester (HTTP)', () => {
     const view = await openViaStatus(pat, o.email, o.number);
     expect([200, 303]).toContain(view.status);
     const portal = $((await pat.get(`/tickets/${o.number}`)).text);
-    expect(portal('body').text()).toContain('Awaiting your reply');
+    expect(portal('#ticket-status').text()).toBe('Awaiting your reply');
+    expect(portal('.waiting-notice').text()).toContain('We are waiting for your answer');
     const reply = await postMultipart(pat, await multipartAction(pat, `/tickets/${o.number}`), { message: 'Tray 2' });
     expect(reply.status).toBe(303);
     const tk = await row(o.id);
     expect(tk).toMatchObject({ status: 'open', reopen_count: 0, sla_paused_seconds: 3600 });
     const page = $((await johnC.get(`/scp/tickets/${o.id}`)).text);
     expect(page('body').text()).toContain('The requester answered: no longer waiting');
+    // Answered, the portal no longer says it waits for them.
+    const after = $((await pat.get(`/tickets/${o.number}`)).text);
+    expect(after('#ticket-status').text()).toBe('Open');
+    expect(after('.waiting-notice')).toHaveLength(0);
   });
 
   it('the agent stops the wait by hand; a closed ticket cannot wait', async () => {
