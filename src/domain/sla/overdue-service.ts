@@ -89,7 +89,7 @@ async function claimOverdue(ctx: ServiceContext, ticketId: number, now: string):
     const alertsDisabled = dbBool(t.alerts_disabled);
     const tctx = withDb(ctx, trx);
     // Which deadline passed: a first response still missing, the resolution, or a date set by hand.
-    const target = dueTarget(t, dbDate);
+    const target = dueTarget(t);
     await recordTicketEvent(tctx, trx, ticketId, 'overdue', { dueAt: dbDate(t.due_at)?.toISOString() ?? null, slaPlanId: t.sla_plan_id ?? null, alertsDisabled, target });
     if (!alertsDisabled) await notifyTicket(tctx, trx, { kind: 'ticket_overdue', ticketId });
     return true;

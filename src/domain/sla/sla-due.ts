@@ -1,6 +1,8 @@
+import { dbDate } from '../../db/dialect.ts';
+
 /**
  * The due date that applies to a ticket (`tickets.due_at`: the one the overdue sweep, the queue's "SLA
- * due" column and its order read). Pure.
+ * due" column and its order read). No I/O.
  *
  * A due date an agent set by hand wins. Otherwise, while the SLA clock is stopped (waiting on the
  * requester: sla-pause.ts) there is none; else it is the earlier of the first-response due date —
@@ -15,7 +17,7 @@ export function applicableDue(p: { manual: Date | null; slaDue: Date | null; fir
 }
 
 /** What the due date that applies stands for, for the history and alerts. */
-export function dueTarget(t: { due_at?: unknown; manual_due_at?: unknown; first_response_due_at?: unknown; first_response_at?: unknown }, dbDate: (v: unknown) => Date | null): 'manual' | 'first_response' | 'resolution' | null {
+export function dueTarget(t: { due_at?: unknown; manual_due_at?: unknown; first_response_due_at?: unknown; first_response_at?: unknown }): 'manual' | 'first_response' | 'resolution' | null {
   const due = dbDate(t.due_at);
   if (!due) return null;
   if (t.manual_due_at) return 'manual';
