@@ -9,7 +9,8 @@ import { startInboundSmtp } from '../../src/mail/inbound-smtp.ts';
 import { deliverOutbox } from '../../src/mail/outbox-worker.ts';
 import { createSmtpTransport } from '../../src/mail/mail-transport.ts';
 import { createLogger } from '../../src/logger.ts';
-import { toDbDate } from '../../src/db/dialect.ts';
+import { dbDate, toDbDate } from '../../src/db/dialect.ts';
+import { replyToTicket } from '../../src/domain/tickets/ticket-agent-service.ts';
 import { cliCommands } from '../../src/cli/cli-commands.ts';
 import { sendTo, startSmtpSink, type SmtpSink } from './mail-support.ts';
 
@@ -85,6 +86,38 @@ describe('inbound mail: SMTP listener, pipe command, one pipeline', () => {
     expect((await t.db('tickets').where({ id: ticket.id }).first()).state).toBe('open');
     expect(await t.db('outbox').where({ ticket_id: ticket.id, template: 'new-message-alert', to_address: agentEmail })).toHaveLength(1);
     expect((await t.db('inbound_messages').where({ message_id: '<second.erin@customer.test>' }).first()).outcome).toBe('threaded');
+  });
+
+  it('a ticket waiting on the requester: an out-of-office answer leaves it waiting, their real answer by email ends the wait', async () => {
+    await sendTo(listener.port, { from: 'Gil <gil@customer.test>', to: 'billing@helpdesk.test', subject: 'Refund missing', text: 'No refund yet.', messageId: '<first.gil@customer.test>' });
+    const ticket = await t.db('tickets').where({ subject: 'Refund missing' }).first();
+    expect(ticket.sla_due_at).not.toBeNull(); // the default plan applies
+    const agent = await buildAgent(t.db, { department_id: billing });
+    await replyToTicket(t.ctx(agent.actor), { ticketId: ticket.id, message: 'Which card did you pay with?', status: 'pending' });
+    expect(await t.db('tickets').where({ id: ticket.id }).first()).toMatchObject({ status: 'pending' });
+    await deliver();
+    const response = await t.db('outbox').where({ ticket_id: ticket.id, template: 'agent-response' }).first();
+    const got = sink.received.find((m) => m.parsed.messageId === response.message_id)!.parsed;
+    t.clock.advance(30 * 60_000);
+    // An automatic answer is not the requester's: the ticket keeps waiting, its SLA clock stopped.
+    await sendTo(listener.port, {
+      from: 'gil@customer.test', to: 'support@helpdesk.test', subject: `Automatic reply: ${got.subject}`, text: 'I am on leave.',
+      inReplyTo: got.messageId, references: [got.messageId!], headers: { 'Auto-Submitted': 'auto-replied' },
+    });
+    let row = await t.db('tickets').where({ id: ticket.id }).first();
+    expect(row.status).toBe('pending');
+    expect(row.sla_paused_at).not.toBeNull();
+    // Their answer threads in and ends the wait: open again, the half hour waited added to the SLA.
+    await sendTo(listener.port, {
+      from: 'gil@customer.test', to: 'support@helpdesk.test', subject: `Re: ${got.subject}`, text: 'The Visa ending 4242.', messageId: '<second.gil@customer.test>',
+      inReplyTo: got.messageId, references: [got.messageId!],
+    });
+    row = await t.db('tickets').where({ id: ticket.id }).first();
+    expect(row).toMatchObject({ status: 'open', state: 'open', waiting_since: null, sla_paused_at: null, sla_paused_seconds: 1800 });
+    expect(dbDate(row.sla_due_at)!.getTime() - dbDate(ticket.sla_due_at)!.getTime()).toBe(30 * 60_000);
+    const last = await t.db('ticket_events').where({ ticket_id: ticket.id }).orderBy('id', 'desc').first();
+    expect(last.event).toBe('status_changed');
+    expect(JSON.parse(last.data)).toMatchObject({ from: 'pending', to: 'open', by: 'user_reply' });
   });
 
   it('the same message delivered twice (same Message-ID) is stored once', async () => {
