@@ -4,9 +4,8 @@
  * fetch: a 10 s timeout, redirects never followed (a 3xx is a failed attempt), 2xx = delivered.
  * A few deliveries go out side by side, so one slow receiver does not hold up the others.
  */
-import os from 'node:os';
-import crypto from 'node:crypto';
 import type { Knex } from 'knex';
+import { WORKER_ID } from '../worker-id.ts';
 import type { Logger } from 'pino';
 import type { BackgroundTask } from './background.ts';
 import { getSettings } from '../domain/settings/settings-service.ts';
@@ -39,8 +38,6 @@ export interface WebhookRunResult {
   recovered: number;
 }
 
-/** This process's name in webhook_deliveries.locked_by. */
-export const WORKER_ID = `${os.hostname().slice(0, 40)}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
 
 /** Reads at most `max` characters of a body, then stops reading. */
 async function readStart(res: Response, max: number): Promise<string> {

@@ -3,9 +3,8 @@
  * see src/domain/mail/outbox-delivery.ts) and sends them over SMTP. With no SMTP_URL it does
  * nothing and mail waits in the outbox (visible in the admin mail log).
  */
-import os from 'node:os';
-import crypto from 'node:crypto';
 import type { Knex } from 'knex';
+import { WORKER_ID } from '../worker-id.ts';
 import type { Logger } from 'pino';
 import { claimMessage, dueMessageIds, markAttemptFailed, markDelivered, recoverStuckMessages } from '../domain/mail/outbox-delivery.ts';
 import { createSmtpTransport, defaultFrom, messageFor, type MailTransport } from './mail-transport.ts';
@@ -29,8 +28,6 @@ export interface OutboxRunResult {
   recovered: number;
 }
 
-/** This process's name in outbox.locked_by. */
-export const WORKER_ID = `${os.hostname().slice(0, 40)}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
 
 /** One SMTP reply code ≥ 500 means the server refused the message for good. */
 function isPermanent(err: any): boolean {

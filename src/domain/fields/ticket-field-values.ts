@@ -9,6 +9,7 @@
  * any field of the topic (public or agents-only) and may leave a required one empty. Answers to fields
  * of other topics, or to fields the caller may not answer, are ignored. An empty answer is no answer.
  */
+import { versionCache } from '../version-cache.ts';
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import { jsonObject, sqlJsonObjectAgg } from '../../db/dialect.ts';
@@ -26,25 +27,17 @@ export type FieldAudience = 'portal' | 'agent' | 'api';
 /** The form name of a field's input (the key is [a-z0-9_]). */
 export const fieldInputName = (f: { name: string }) => `cf_${f.name}`;
 
-let cache: { version: string; fields: Promise<TicketField[]> } | null = null;
+const fieldsCache = versionCache<TicketField[]>(() => []);
 
 /**
  * Every field (disabled ones too: their answers are still shown), in form order: read once per
  * `fields_version` in each process ('' = no field was ever saved: none, without a read).
  */
 export function ticketFieldDefs(db: Db, settings: Pick<Settings, 'fields_version'>): Promise<TicketField[]> {
-  const version = settings.fields_version;
-  if (!version) return Promise.resolve([]);
-  if (cache?.version === version) return cache.fields;
-  const fields = Promise.all([
+  return fieldsCache(settings.fields_version, () => Promise.all([
     db('ticket_fields').orderBy('sort_order').orderBy('label').orderBy('id'),
     db('ticket_field_topics').orderBy('topic_id').select('field_id', 'topic_id'),
-  ]).then(([rows, links]: [any[], any[]]) => rows.map((r) => toField(r, links.filter((l) => l.field_id === r.id).map((l) => Number(l.topic_id)))));
-  cache = { version, fields };
-  fields.catch(() => {
-    if (cache?.fields === fields) cache = null;
-  });
-  return fields;
+  ]).then(([rows, links]: [any[], any[]]) => rows.map((r) => toField(r, links.filter((l) => l.field_id === r.id).map((l) => Number(l.topic_id))))));
 }
 
 /** The audience an actor answers as (the system — mail — answers nothing: null). */

@@ -13,6 +13,7 @@
  * writes a new `filters_version` into the settings (read with every request anyway), so a ticket
  * costs no statement for its filters.
  */
+import { versionCache } from '../version-cache.ts';
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { Knex } from 'knex';
@@ -256,7 +257,7 @@ export interface FilterOutcome {
 
 type ActiveFilter = TicketFilter & { names: Record<string, string | null> };
 
-let cache: { version: string; filters: Promise<ActiveFilter[]> } | null = null;
+const filtersCache = versionCache<ActiveFilter[]>(() => []);
 
 /**
  * The active filters in order, each action's target only when that entry is still active (a
@@ -264,10 +265,12 @@ let cache: { version: string; filters: Promise<ActiveFilter[]> } | null = null;
  * `filters_version`.
  */
 function activeFilters(db: Db, version: string): Promise<ActiveFilter[]> {
-  if (!version) return Promise.resolve([]);
-  if (cache?.version === version) return cache.filters;
+  return filtersCache(version, () => readActiveFilters(db));
+}
+
+function readActiveFilters(db: Db): Promise<ActiveFilter[]> {
   const active = (alias: string, column: string) => (q: Knex.JoinClause) => void q.on(`${alias}.id`, `f.${column}`).andOnVal(`${alias}.is_active`, true);
-  const filters = db('ticket_filters as f')
+  return db('ticket_filters as f')
     .leftJoin('departments as d', active('d', 'department_id'))
     .leftJoin('help_topics as h', active('h', 'topic_id'))
     .leftJoin('priorities as p', active('p', 'priority_id'))
@@ -281,11 +284,6 @@ function activeFilters(db: Db, version: string): Promise<ActiveFilter[]> {
       ...toFilter({ ...r, department_id: r.d_id, topic_id: r.h_id, priority_id: r.p_id, sla_plan_id: r.s_id, assignee_agent_id: r.a_id, team_id: r.tm_id }),
       names: { department: r.d_name, topic: r.h_name, priority: r.p_name, sla: r.s_name, agent: r.a_name, team: r.tm_name },
     })));
-  cache = { version, filters };
-  filters.catch(() => {
-    if (cache?.filters === filters) cache = null;
-  });
-  return filters;
 }
 
 function ruleMatches(rule: FilterRule, subject: FilterSubject): boolean {

@@ -12,6 +12,7 @@
  * when the knowledge base changed (`kb_version` in the settings, read with every request anyway), so
  * the home page costs no statement for them.
  */
+import { versionCache } from '../version-cache.ts';
 import type { Knex } from 'knex';
 import { dbBool, dbDate, whereLike } from '../../db/dialect.ts';
 import { requireAgent } from '../actor.ts';
@@ -148,18 +149,10 @@ export async function searchPublicKb(db: Db, q: string | undefined, page: unknow
 
 /** At most this many featured articles are shown (portal home and KB index). */
 export const KB_FEATURED_MAX = 10;
-let featuredCache: { version: string; articles: Promise<{ id: number; title: string }[]> } | null = null;
+const featuredCache = versionCache<{ id: number; title: string }[]>(() => []);
 
 /** The featured articles of public categories (see the module comment: read once per `kb_version`). */
 export function featuredKbArticles(db: Db, settings: Pick<Settings, 'kb_version'>): Promise<{ id: number; title: string }[]> {
-  const version = settings.kb_version;
-  if (!version) return Promise.resolve([]);
-  if (featuredCache?.version === version) return featuredCache.articles;
-  const articles = baseQuery(db).where({ 'a.visibility': 'featured', 'c.is_public': true }).orderBy('c.sort_order').orderBy('a.title').limit(KB_FEATURED_MAX)
-    .select('a.id', 'a.title').then((rows: any[]) => rows.map((r) => ({ id: Number(r.id), title: String(r.title) })));
-  featuredCache = { version, articles };
-  articles.catch(() => {
-    if (featuredCache?.articles === articles) featuredCache = null;
-  });
-  return articles;
+  return featuredCache(settings.kb_version, () => baseQuery(db).where({ 'a.visibility': 'featured', 'c.is_public': true }).orderBy('c.sort_order').orderBy('a.title').limit(KB_FEATURED_MAX)
+    .select('a.id', 'a.title').then((rows: any[]) => rows.map((r) => ({ id: Number(r.id), title: String(r.title) }))));
 }

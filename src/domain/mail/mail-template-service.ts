@@ -15,6 +15,7 @@
  * process keeps the parsed texts and reads the table again only then; while nothing was ever
  * customised ('' version) rendering a mail reads nothing at all.
  */
+import { versionCache } from '../version-cache.ts';
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { Knex } from 'knex';
@@ -99,7 +100,7 @@ function checkText(spec: MailTemplateSpec, raw: MailTemplateInput): { subject: s
 
 // ## Rendering: the customised texts, per process and per version
 
-let cache: { version: string; texts: Promise<Map<string, CustomMailText>> } | null = null;
+const textsCache = versionCache<Map<string, CustomMailText>>(() => new Map());
 
 /**
  * The admin's wording of `name`, or null for the built-in one: read once per `mail_templates_version`
@@ -107,28 +108,23 @@ let cache: { version: string; texts: Promise<Map<string, CustomMailText>> } | nu
  * longer passes the checks (a placeholder retired by an upgrade) is skipped: the built-in one is sent.
  */
 export async function customMailText(db: Db, settings: Pick<Settings, 'mail_templates_version'>, name: string): Promise<CustomMailText | null> {
-  const version = settings.mail_templates_version;
-  if (!version) return null;
-  if (cache?.version !== version) {
-    const texts = db('mail_templates').select('name', 'subject', 'body').then((rows: { name: string; subject: string; body: string }[]) => {
-      const out = new Map<string, CustomMailText>();
-      for (const r of rows) {
-        const spec = mailTemplateSpec(r.name);
-        if (!spec) continue;
-        try {
-          out.set(r.name, checkText(spec, r).parsed);
-        } catch {
-          /* skipped: see the function comment */
-        }
-      }
-      return out;
-    });
-    cache = { version, texts };
-    texts.catch(() => {
-      if (cache?.texts === texts) cache = null;
-    });
+  const texts = await textsCache(settings.mail_templates_version, () => readCustomTexts(db));
+  return texts.get(name) ?? null;
+}
+
+async function readCustomTexts(db: Db): Promise<Map<string, CustomMailText>> {
+  const rows: { name: string; subject: string; body: string }[] = await db('mail_templates').select('name', 'subject', 'body');
+  const out = new Map<string, CustomMailText>();
+  for (const r of rows) {
+    const spec = mailTemplateSpec(r.name);
+    if (!spec) continue;
+    try {
+      out.set(r.name, checkText(spec, r).parsed);
+    } catch {
+      /* skipped: see customMailText */
+    }
   }
-  return (await cache.texts).get(name) ?? null;
+  return out;
 }
 
 /** Every change tells every process to read the texts again (see the module comment). */

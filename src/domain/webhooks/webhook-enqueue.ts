@@ -10,6 +10,7 @@
  * the webhooks). Outside a request (mail intake, the overdue sweep) the settings are read once more
  * per change, as those paths already do for their own settings.
  */
+import { versionCache } from '../version-cache.ts';
 import type { Knex } from 'knex';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import type { Actor } from '../actor.ts';
@@ -25,19 +26,12 @@ interface ActiveWebhook {
   events: ReadonlySet<string>;
 }
 
-let cache: { version: string; hooks: Promise<ActiveWebhook[]> } | null = null;
+const hooksCache = versionCache<ActiveWebhook[]>(() => []);
 
 /** The active webhooks, read once per `webhooks_version` in each process ('' = none was ever saved: none, without a read). */
 export function activeWebhooks(db: Db, version: string): Promise<ActiveWebhook[]> {
-  if (!version) return Promise.resolve([]);
-  if (cache?.version === version) return cache.hooks;
-  const hooks = db('webhooks').select('id', 'events', 'is_active').orderBy('id')
-    .then((rows: any[]) => rows.filter((r) => dbBool(r.is_active)).map((r) => ({ id: Number(r.id), events: new Set<string>(parseEvents(r.events)) })));
-  cache = { version, hooks };
-  hooks.catch(() => {
-    if (cache?.hooks === hooks) cache = null;
-  });
-  return hooks;
+  return hooksCache(version, () => db('webhooks').select('id', 'events', 'is_active').orderBy('id')
+    .then((rows: any[]) => rows.filter((r) => dbBool(r.is_active)).map((r) => ({ id: Number(r.id), events: new Set<string>(parseEvents(r.events)) }))));
 }
 
 /** Who caused an event, as the payload names them (`name` when known). */

@@ -11,7 +11,7 @@ import { Conflict, DomainError, NotFound, ValidationFailed, type FieldErrors } f
 import type { Choice, Page } from '../../domain/admin/admin-support.ts';
 import { ctxFrom } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
-import { single } from '../shared/area.ts';
+import { idParam, single } from '../shared/area.ts';
 
 export interface FieldSpec {
   name: string;
@@ -100,11 +100,6 @@ export function titleAsNoun(title: string): string {
   return title.split(' ').map((w) => (/^[A-Z]{2,}/.test(w) ? w : w.toLowerCase())).join(' ');
 }
 
-function idParam(req: Request): number {
-  const n = Number(req.params.id);
-  if (!/^\d{1,10}$/.test(String(req.params.id)) || !n) throw new NotFound('We could not find that page.');
-  return n;
-}
 
 export function crudRoutes(cfg: CrudConfig): Router {
   const router = Router();

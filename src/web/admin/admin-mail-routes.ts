@@ -1,18 +1,12 @@
 /** Admin: the mail log (outbox) with retry and discard. */
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { AppDeps } from '../shared/deps.ts';
 import { ctxFrom } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
-import { single } from '../shared/area.ts';
+import { idParam, single } from '../shared/area.ts';
 import { pageNav } from './admin-crud.ts';
-import { NotFound } from '../../domain/errors.ts';
 import { MAIL_STATUSES, discardMail, getMailLogEntry, listMailLog, retryMail } from '../../domain/mail/mail-log-service.ts';
 
-function idParam(req: Request): number {
-  const s = String(req.params.id);
-  if (!/^\d{1,10}$/.test(s) || !Number(s)) throw new NotFound('We could not find that page.');
-  return Number(s);
-}
 
 export function adminMailRoutes(_d: AppDeps): Router {
   const router = Router();

@@ -3,14 +3,13 @@
  * secret" and "Send test ping" as extra actions, and each webhook's delivery log (with "Redeliver").
  * The signing secret is shown on the webhook's own page, which is never cached.
  */
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import * as hooks from '../../domain/webhooks/webhook-service.ts';
 import * as log from '../../domain/webhooks/webhook-log-service.ts';
 import { WEBHOOK_EVENTS, WEBHOOK_EVENT_NAMES, eventLabel } from '../../domain/webhooks/webhook-events.ts';
-import { NotFound } from '../../domain/errors.ts';
 import { ctxFrom } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
-import { single } from '../shared/area.ts';
+import { idParam, single } from '../shared/area.ts';
 import { crudRoutes, pageNav, type CrudConfig, type FieldSpec } from './admin-crud.ts';
 
 const FIELDS: FieldSpec[] = [
@@ -61,11 +60,6 @@ const config: CrudConfig = {
   ],
 };
 
-function idParam(req: Request, name: string): number {
-  const s = String(req.params[name]);
-  if (!/^\d{1,10}$/.test(s) || !Number(s)) throw new NotFound('We could not find that page.');
-  return Number(s);
-}
 
 export function adminWebhookRoutes(): Router {
   const router = Router();

@@ -2,7 +2,7 @@
 import { sendAttachment } from '../shared/send-attachment.ts';
 import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
-import { Conflict, NotFound, ValidationFailed } from '../../domain/errors.ts';
+import { Conflict, ValidationFailed } from '../../domain/errors.ts';
 import type { UploadedFile } from '../../domain/tickets/attachment-service.ts';
 import {
   addInternalNote, assignTicket, changeTicketPriority, changeTicketSla, changeTicketStatus, claimTicket, editTicket,
@@ -24,19 +24,13 @@ import { kbLinkForTicket } from '../../domain/kb/kb-ticket-links.ts';
 import { countText } from '../../domain/bounded-count.ts';
 import { exportQueueCsv, listQueue, QUEUE_LABELS, QUEUES, SORT_KEYS, ticketNamedBySearch, type QueuePage } from '../../domain/tickets/ticket-queue-queries.ts';
 import type { ServiceContext } from '../../domain/context.ts';
-import { single } from '../shared/area.ts';
+import { idParam, single } from '../shared/area.ts';
 import { sendCsv } from '../shared/csv.ts';
 import { ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
 
 const FILTERS = ['queue', 'dept', 'priority', 'sla', 'assignee', 'status', 'source', 'q', 'sort', 'dir', 'page'] as const;
 
-/** A saved view's id from the URL: anything else is a page that does not exist. */
-function viewId(req: Request): number {
-  const raw = String(req.params.id);
-  if (!/^\d{1,10}$/.test(raw) || !Number(raw)) throw new NotFound('We could not find that page.');
-  return Number(raw);
-}
 
 /** Query-string links of a queue page: each queue, each sortable column, previous/next page. */
 function queueLinks(p: QueuePage) {
@@ -186,11 +180,11 @@ export function scpTicketRoutes(d: AppDeps): Router {
     }
   });
   router.get('/queues/:id', async (req, res) => {
-    const query = await openQueueView(ctxFrom(req, res), viewId(req));
-    res.redirect(303, `/scp/tickets${query ? `?${query}&view=${viewId(req)}` : `?view=${viewId(req)}`}`);
+    const query = await openQueueView(ctxFrom(req, res), idParam(req));
+    res.redirect(303, `/scp/tickets${query ? `?${query}&view=${idParam(req)}` : `?view=${idParam(req)}`}`);
   });
   router.post('/queues/:id/delete', async (req, res) => {
-    await deleteQueueView(ctxFrom(req, res), viewId(req));
+    await deleteQueueView(ctxFrom(req, res), idParam(req));
     flash(req, 'success', 'View deleted.');
     res.redirect(303, '/scp/tickets');
   });

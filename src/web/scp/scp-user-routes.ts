@@ -3,8 +3,8 @@ import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../shared/deps.ts';
 import { ctxFrom } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
-import { single } from '../shared/area.ts';
-import { NotFound, ValidationFailed, type FieldErrors } from '../../domain/errors.ts';
+import { idParam, single } from '../shared/area.ts';
+import { ValidationFailed, type FieldErrors } from '../../domain/errors.ts';
 import * as directory from '../../domain/users/user-directory-service.ts';
 import { AUTO_CC_LABELS, getOrganizationForAgent, organizationChoices, PORTAL_SHARE_LABELS } from '../../domain/users/organization-service.ts';
 import { getSettings } from '../../domain/settings/settings-service.ts';
@@ -13,12 +13,6 @@ import { formatDate } from '../../domain/tickets/ticket-presenters.ts';
 import { STATUS_LABELS, type TicketStatus } from '../../domain/tickets/ticket-status.ts';
 import { pageNav } from '../admin/admin-crud.ts';
 
-/** The numeric id in the URL (a user's, an organization's): anything else is a page that does not exist. */
-function idParam(req: Request): number {
-  const raw = String(req.params.id);
-  if (!/^\d{1,10}$/.test(raw) || !Number(raw)) throw new NotFound('We could not find that page.');
-  return Number(raw);
-}
 
 async function zoneOf(req: Request, res: Response): Promise<string> {
   return safeZone((await getSettings(ctxFrom(req, res).db)).timezone);

@@ -4,7 +4,7 @@ import { rateLimit } from 'express-rate-limit';
 import { parse as parseCookies } from 'cookie';
 import { unsign } from 'cookie-signature';
 import { requestMemo } from '../../domain/request-memo.ts';
-import { TooManyRequests } from '../../domain/errors.ts';
+import { NotFound, TooManyRequests } from '../../domain/errors.ts';
 import type { AppDeps } from './deps.ts';
 import { KnexRateLimitStore } from './rate-limit-store.ts';
 
@@ -75,6 +75,13 @@ export function refuseIfLimited(_req: Request, res: Response, next: NextFunction
 /** Reads a single string from a form or query field; arrays and objects become undefined. */
 export function single(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A numeric id from the URL (`:id`, or the parameter `name`): anything else is a page that does not exist. @throws NotFound */
+export function idParam(req: Request, name = 'id'): number {
+  const raw = String(req.params[name]);
+  if (!/^\d{1,10}$/.test(raw) || !Number(raw)) throw new NotFound('We could not find that page.');
+  return Number(raw);
 }
 
 /** A safe local redirect target (only paths under `prefix`, never another host). */
