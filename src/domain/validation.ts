@@ -57,6 +57,8 @@ export const email = z
   .max(191, 'Email is too long')
   .pipe(z.email({ error: 'Enter a valid email address' }));
 export const id = z.coerce.number({ error: 'Invalid id' }).int('Invalid id').positive('Invalid id');
+/** A list's page number from the query string (absent or empty: the first). */
+export const pageNumber = z.preprocess((v) => (v === '' || v === undefined ? 1 : v), z.coerce.number().int().min(1).max(100_000));
 export const optionalId = z.preprocess((v) => (v === '' || v === null || v === '0' ? undefined : v), id.optional());
 /** The most characters a signature (an agent's, a department's) may have; a line break counts as one. */
 export const SIGNATURE_MAX = 2000;

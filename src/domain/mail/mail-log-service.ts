@@ -12,7 +12,7 @@ import { inTransaction, type ServiceContext } from '../context.ts';
 import { Forbidden, InvalidTransition, NotFound } from '../errors.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { formatDate } from '../tickets/ticket-presenters.ts';
-import { parseInput } from '../validation.ts';
+import { pageNumber, parseInput } from '../validation.ts';
 
 export const MAIL_STATUSES = ['queued', 'sending', 'sent', 'failed', 'discarded'] as const;
 export type MailStatus = (typeof MAIL_STATUSES)[number];
@@ -21,7 +21,7 @@ const PAGE_SIZE = 50;
 
 const ListInput = z.object({
   status: z.preprocess((v) => (v === '' ? undefined : v), z.enum(MAIL_STATUSES).optional()),
-  page: z.preprocess((v) => (v === '' || v === undefined ? 1 : v), z.coerce.number().int().min(1).max(100_000)),
+  page: pageNumber,
 });
 
 export interface MailLogItem {

@@ -11,7 +11,7 @@ import { inTransaction, type ServiceContext } from '../context.ts';
 import { InvalidTransition, NotFound } from '../errors.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { formatDate } from '../tickets/ticket-presenters.ts';
-import { id, parseInput } from '../validation.ts';
+import { id, pageNumber, parseInput } from '../validation.ts';
 import { eventLabel, PING_EVENT } from './webhook-events.ts';
 import { webhookActor } from './webhook-enqueue.ts';
 import { getWebhook } from './webhook-service.ts';
@@ -23,7 +23,7 @@ const PAGE_SIZE = 25;
 
 const ListInput = z.object({
   status: z.preprocess((v) => (v === '' ? undefined : v), z.enum(DELIVERY_STATUSES).optional()),
-  page: z.preprocess((v) => (v === '' || v === undefined ? 1 : v), z.coerce.number().int().min(1).max(100_000)),
+  page: pageNumber,
 });
 
 export interface DeliveryItem {
