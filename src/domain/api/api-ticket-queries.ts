@@ -36,6 +36,7 @@ export interface ApiTicket {
   /** The SLA plan's first-response target for this ticket (null: none) and the first agent response. */
   firstResponseDueAt: string | null;
   firstResponseAt: string | null;
+  nextResponseDueAt: string | null;
   /** Waiting on the requester since (status pending); whether that stopped the SLA clock. */
   waitingSince: string | null;
   slaPaused: boolean;
@@ -99,7 +100,7 @@ function toApiTicket(r: any): ApiTicket {
     user: { id: r.user_id, name: r.user_name, email: r.user_email },
     department: ref(r.department_id, r.dept_name), topic: ref(r.topic_id, r.topic_name), priority: ref(r.priority_id, r.prio_name),
     slaPlan: ref(r.sla_plan_id, r.sla_name), assignee: ref(r.assignee_agent_id, r.agent_name), team: ref(r.team_id, r.team_name),
-    dueAt: iso(r.due_at), firstResponseDueAt: iso(r.first_response_due_at), firstResponseAt: iso(r.first_response_at), waitingSince: iso(r.waiting_since), slaPaused: !!r.sla_paused_at, isOverdue: dbBool(r.is_overdue), isAnswered: dbBool(r.is_answered),
+    dueAt: iso(r.due_at), firstResponseDueAt: iso(r.first_response_due_at), firstResponseAt: iso(r.first_response_at), nextResponseDueAt: iso(r.next_response_due_at), waitingSince: iso(r.waiting_since), slaPaused: !!r.sla_paused_at, isOverdue: dbBool(r.is_overdue), isAnswered: dbBool(r.is_answered),
     createdAt: iso(r.created_at), updatedAt: iso(r.updated_at), closedAt: iso(r.closed_at), version: Number(r.version), extra: parseExtra(r.extra),
   };
 }

@@ -84,7 +84,7 @@ async function claimOverdue(ctx: ServiceContext, ticketId: number, now: string):
     const t = await trx('tickets as t')
       .leftJoin('sla_plans as p', 'p.id', 't.sla_plan_id')
       .where('t.id', ticketId)
-      .first('t.due_at', 't.sla_plan_id', 't.manual_due_at', 't.first_response_due_at', 't.first_response_at', 'p.alerts_disabled');
+      .first('t.due_at', 't.sla_plan_id', 't.manual_due_at', 't.first_response_due_at', 't.first_response_at', 't.next_response_due_at', 'p.alerts_disabled');
     // A plan with "disable overdue alerts" still marks overdue (osTicket flag 0x4); no plan → alerts apply.
     const alertsDisabled = dbBool(t.alerts_disabled);
     const tctx = withDb(ctx, trx);

@@ -10,7 +10,7 @@
 import type { Knex } from 'knex';
 import { dbDate, toDbDate } from '../../db/dialect.ts';
 import { computeSlaDueAt, scheduleFor } from './sla-service.ts';
-import { applicableDue } from './sla-due.ts';
+import { ticketDue } from './sla-due.ts';
 import { workingMinutesBetween } from './sla-schedule.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -27,9 +27,11 @@ export function pausedMinutes(t: { sla_paused_seconds?: unknown }): number {
 
 /** The columns to write when the ticket starts waiting at `now`. */
 export function startWaiting(t: any, now: Date): Record<string, unknown> {
-  const patch: Record<string, unknown> = { waiting_since: toDbDate(now) };
+  // Waiting on the requester, no reply is owed: their next message starts a new next-response target.
+  const patch: Record<string, unknown> = { waiting_since: toDbDate(now), next_response_due_at: null };
   const slaDue = dbDate(t.sla_due_at);
   if (!slaPaused(t) && slaDue && slaDue > now) Object.assign(patch, { sla_paused_at: toDbDate(now), due_at: toDbDate(dbDate(t.manual_due_at)) });
+  else if (t.next_response_due_at) patch.due_at = toDbDate(ticketDue(t, { nextResponseDue: null }));
   return patch;
 }
 
@@ -49,7 +51,7 @@ export async function stopWaiting(db: Db, t: any, now: Date): Promise<{ patch: R
   }
   const seconds = Number(t.sla_paused_seconds ?? 0) + Math.round(waited * 60);
   const sla = await computeSlaDueAt(db, t.sla_plan_id ?? null, t.department_id ?? null, dbDate(t.sla_started_at)!, seconds / 60);
-  const due = applicableDue({ manual: dbDate(t.manual_due_at), slaDue: sla, firstResponseDue: dbDate(t.first_response_due_at), answered: !!t.first_response_at, paused: false });
+  const due = ticketDue(t, { slaDue: sla, paused: false });
   Object.assign(patch, { sla_paused_at: null, sla_paused_seconds: seconds, sla_due_at: toDbDate(sla), due_at: toDbDate(due) });
   return { patch, slaDueAt: sla, waitedMinutes: waited };
 }

@@ -14,6 +14,8 @@ export interface SlaPlan {
   graceMinutes: number;
   /** Working minutes from opening to the first agent response (null: no target). */
   firstResponseMinutes: number | null;
+  /** Working minutes from a requester's message (after the first response) to the agent's reply (null: no target). */
+  nextResponseMinutes: number | null;
   scheduleId: number | null;
   alertsEnabled: boolean;
   notes: string | null;
@@ -24,7 +26,7 @@ export interface SlaPlanListItem extends SlaPlan {
 }
 
 const toPlan = (r: any): SlaPlan => ({
-  id: r.id, name: r.name, graceMinutes: Number(r.grace_minutes), firstResponseMinutes: r.first_response_minutes === null || r.first_response_minutes === undefined ? null : Number(r.first_response_minutes), scheduleId: r.schedule_id ?? null,
+  id: r.id, name: r.name, graceMinutes: Number(r.grace_minutes), firstResponseMinutes: minutesOrNull(r.first_response_minutes), nextResponseMinutes: minutesOrNull(r.next_response_minutes), scheduleId: r.schedule_id ?? null,
   alertsEnabled: !dbBool(r.alerts_disabled), notes: r.notes ?? null, isActive: dbBool(r.is_active),
 });
 
@@ -58,6 +60,17 @@ export function formatGrace(minutes: number): string {
   return m ? `${h}:${String(m).padStart(2, '0')}` : String(h);
 }
 
+const minutesOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** An optional response target in hours (as the grace period); empty: none. */
+const optionalTarget = (what: string) => z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  z.string({ error: `Enter the ${what} target in hours, or leave it empty` })
+    .refine((s) => parseGrace(s) !== null, 'Enter hours (e.g. 1 or 0.5) or hours:minutes (e.g. 0:30), or leave it empty for no target')
+    .transform((s) => parseGrace(s)!)
+    .optional(),
+);
+
 export const SlaPlanInput = z.object({
   name: requiredText(120, 'Name'),
   grace: z
@@ -65,13 +78,9 @@ export const SlaPlanInput = z.object({
     .refine((s) => parseGrace(s) !== null, 'Enter hours (e.g. 4 or 1.5) or hours:minutes (e.g. 1:30), at most one year')
     .transform((s) => parseGrace(s)!),
   /** Empty: no first-response target. */
-  firstResponse: z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-    z.string({ error: 'Enter the first-response target in hours, or leave it empty' })
-      .refine((s) => parseGrace(s) !== null, 'Enter hours (e.g. 1 or 0.5) or hours:minutes (e.g. 0:30), or leave it empty for no target')
-      .transform((s) => parseGrace(s)!)
-      .optional(),
-  ),
+  firstResponse: optionalTarget('first-response'),
+  /** Empty: no next-response target. */
+  nextResponse: optionalTarget('next-response'),
   scheduleId: optionalId,
   alertsEnabled: checkbox,
   notes: optionalText(2000, 'Notes'),
@@ -99,7 +108,7 @@ function validate(ctx: ServiceContext, raw: SlaPlanInput, exceptId?: number): Pr
     () => assertUnique(ctx.db, slaPlanSpec, 'name', v.name, exceptId),
   ]);
 }
-const toRow = (i: Parsed) => ({ name: i.name, grace_minutes: i.grace, first_response_minutes: i.firstResponse ?? null, schedule_id: i.scheduleId ?? null, alerts_disabled: !i.alertsEnabled, notes: i.notes ?? null });
+const toRow = (i: Parsed) => ({ name: i.name, grace_minutes: i.grace, first_response_minutes: i.firstResponse ?? null, next_response_minutes: i.nextResponse ?? null, schedule_id: i.scheduleId ?? null, alerts_disabled: !i.alertsEnabled, notes: i.notes ?? null });
 
 /** Creates a plan. @throws Forbidden, ValidationFailed, Conflict NAME_TAKEN */
 export async function createSlaPlan(ctx: ServiceContext, raw: SlaPlanInput): Promise<SlaPlan> {

@@ -43,15 +43,30 @@ export async function scheduleFor(db: Db, slaPlanId: number | null, departmentId
 
 /** The columns `joinSlaPlan` adds: whether the plan exists, its grace time, and the kind and zone of the schedule that applies. */
 export const SLA_PLAN_COLUMNS = [
-  'p.id as sla_plan_found', 'p.grace_minutes as sla_grace_minutes', 'p.first_response_minutes as sla_first_response_minutes',
+  'p.id as sla_plan_found', 'p.grace_minutes as sla_grace_minutes', 'p.first_response_minutes as sla_first_response_minutes', 'p.next_response_minutes as sla_next_response_minutes',
   's.id as sla_schedule_id', 's.kind as sla_schedule_kind', 's.timezone as sla_schedule_timezone',
 ];
 
-/** A ticket's two SLA due dates: resolution (`dueAt`, the plan's grace period) and the first agent response (the plan's target, if it has one). */
+/**
+ * A ticket's SLA due dates: resolution (`dueAt`, the plan's grace period), the first agent response
+ * and the next one (the plan's targets, if it has them; the next only while a message awaits a reply).
+ */
 export interface SlaDueDates {
   dueAt: Date | null;
   firstResponseDueAt: Date | null;
+  nextResponseDueAt: Date | null;
 }
+
+/** When the due dates are counted from: `awaitingSince`, the requester's oldest message still unanswered after the first response. */
+export interface SlaDueOptions {
+  pausedMinutes?: number;
+  openedAt?: Date;
+  awaitingSince?: Date | null;
+}
+
+const NO_DUE_DATES: SlaDueDates = { dueAt: null, firstResponseDueAt: null, nextResponseDueAt: null };
+
+const minutesOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /**
  * Joins SLA plan `planId` (as `p`) and the schedule that applies (as `s`: the department's
@@ -67,11 +82,11 @@ export function joinSlaPlan(db: Db, q: Knex.QueryBuilder, planId: number | Knex.
 /**
  * The due dates from a row read with SLA_PLAN_COLUMNS: the plan's grace period, plus `pausedMinutes`
  * waited on the requester, of working time after `startedAt`; the first-response target in working time
- * after `openedAt` (default `startedAt`). Null when there is no plan (or target), or the schedule has no
- * working time at all (rather than a crash).
+ * after `openedAt` (default `startedAt`); the next-response target after `awaitingSince` (none without it).
+ * Null when there is no plan (or target), or the schedule has no working time at all (rather than a crash).
  */
-export async function dueDatesFromPlan(db: Db, row: Record<string, any> | undefined, startedAt: Date, opts: { pausedMinutes?: number; openedAt?: Date } = {}): Promise<SlaDueDates> {
-  if (!row?.sla_plan_found) return { dueAt: null, firstResponseDueAt: null };
+export async function dueDatesFromPlan(db: Db, row: Record<string, any> | undefined, startedAt: Date, opts: SlaDueOptions = {}): Promise<SlaDueDates> {
+  if (!row?.sla_plan_found) return NO_DUE_DATES;
   const scheduleRow = row.sla_schedule_id ? { id: row.sla_schedule_id, kind: row.sla_schedule_kind, timezone: row.sla_schedule_timezone } : null;
   const schedule = await scheduleFromRow(db, scheduleRow);
   const walk = (from: Date, minutes: number) => {
@@ -81,10 +96,12 @@ export async function dueDatesFromPlan(db: Db, row: Record<string, any> | undefi
       return null;
     }
   };
-  const firstResponse = row.sla_first_response_minutes === null || row.sla_first_response_minutes === undefined ? null : Number(row.sla_first_response_minutes);
+  const firstResponse = minutesOrNull(row.sla_first_response_minutes);
+  const nextResponse = minutesOrNull(row.sla_next_response_minutes);
   return {
     dueAt: walk(startedAt, Number(row.sla_grace_minutes) + (opts.pausedMinutes ?? 0)),
     firstResponseDueAt: firstResponse === null ? null : walk(opts.openedAt ?? startedAt, firstResponse),
+    nextResponseDueAt: nextResponse === null || !opts.awaitingSince ? null : walk(opts.awaitingSince, nextResponse),
   };
 }
 
@@ -98,8 +115,8 @@ export async function dueAtFromPlan(db: Db, row: Record<string, any> | undefined
  * opened at `openedAt`, is due (dueDatesFromPlan). Null dates when there is no plan. One statement
  * (plus the hours and holidays of a business schedule).
  */
-export async function computeSlaDueDates(db: Db, slaPlanId: number | null, departmentId: number | null, startedAt: Date, opts: { pausedMinutes?: number; openedAt?: Date } = {}): Promise<SlaDueDates> {
-  if (!slaPlanId) return { dueAt: null, firstResponseDueAt: null };
+export async function computeSlaDueDates(db: Db, slaPlanId: number | null, departmentId: number | null, startedAt: Date, opts: SlaDueOptions = {}): Promise<SlaDueDates> {
+  if (!slaPlanId) return NO_DUE_DATES;
   const { default_schedule_id } = await getSettings(db);
   const deptSchedule = db('departments').where({ id: departmentId ?? 0 }).select('schedule_id');
   const row = await joinSlaPlan(db, fromOneRow(db), slaPlanId, deptSchedule, default_schedule_id).first(SLA_PLAN_COLUMNS);

@@ -10,7 +10,7 @@ import type { Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { Conflict, Forbidden, InvalidTransition, ValidationFailed } from '../errors.ts';
 import { computeSlaDueAt, computeSlaDueDates, type SlaDueDates } from '../sla/sla-service.ts';
-import { applicableDue } from '../sla/sla-due.ts';
+import { ticketDue } from '../sla/sla-due.ts';
 import { pausedMinutes, slaPaused, startWaiting, stopWaiting } from '../sla/sla-pause.ts';
 import { id } from '../validation.ts';
 import type { TicketEventName } from './ticket-events.ts';
@@ -97,19 +97,20 @@ export async function insertStaffEntry(ctx: ServiceContext, trx: Trx, ticketId: 
 }
 
 /**
- * The due-date fields after a change of the SLA, the manual due date or the first response: due_at as
+ * The due-date fields after a change of the SLA, the manual due date or a response: due_at as
  * applicableDue (sla-due.ts) makes it — manual, else none while the SLA clock is stopped (sla-pause.ts),
- * else the earlier of the first-response due date (until answered) and the SLA due date.
- * `firstResponseDueAt`: a recomputed first-response due date (plan change, transfer), written too;
- * absent = the ticket's own. A due date moved past now (or removed) clears the overdue flag.
+ * else the earlier of the response due date (first, until answered; then next, while a message
+ * awaits a reply) and the SLA due date.
+ * `responses`: recomputed response due dates (plan change, transfer; a reply clears the next one),
+ * written too; absent = the ticket's own. A due date moved past now (or removed) clears the overdue flag.
  */
-export function dueFields(t: any, slaDueAt: Date | null, manualDueAt: Date | null, now: Date, firstResponseDueAt?: Date | null): { patch: Record<string, unknown>; overdueCleared: boolean } {
-  const due = applicableDue({
-    manual: manualDueAt, slaDue: slaDueAt, firstResponseDue: firstResponseDueAt === undefined ? dbDate(t.first_response_due_at) : firstResponseDueAt,
-    answered: !!t.first_response_at, paused: slaPaused(t),
-  });
+export function dueFields(t: any, slaDueAt: Date | null, manualDueAt: Date | null, now: Date, responses?: { firstResponseDueAt?: Date | null; nextResponseDueAt?: Date | null }): { patch: Record<string, unknown>; overdueCleared: boolean } {
+  const first = responses && 'firstResponseDueAt' in responses ? responses.firstResponseDueAt! : dbDate(t.first_response_due_at);
+  const next = responses && 'nextResponseDueAt' in responses ? responses.nextResponseDueAt! : dbDate(t.next_response_due_at);
+  const due = ticketDue(t, { manual: manualDueAt, slaDue: slaDueAt, firstResponseDue: first, nextResponseDue: next, paused: slaPaused(t) });
   const patch: Record<string, unknown> = { sla_due_at: toDbDate(slaDueAt), manual_due_at: toDbDate(manualDueAt), due_at: toDbDate(due) };
-  if (firstResponseDueAt !== undefined) patch.first_response_due_at = toDbDate(firstResponseDueAt);
+  if (responses && 'firstResponseDueAt' in responses) patch.first_response_due_at = toDbDate(first);
+  if (responses && 'nextResponseDueAt' in responses) patch.next_response_due_at = toDbDate(next);
   const overdueCleared = dbBool(t.is_overdue) && (!due || due > now);
   if (overdueCleared) patch.is_overdue = false;
   return { patch, overdueCleared };
@@ -122,10 +123,25 @@ export function overdueCleared(due: { overdueCleared: boolean }): [TicketEventNa
 
 /**
  * The SLA due dates of the ticket on plan `planId` in department `departmentId`: resolution counting the
- * time it waited on the requester, first response from when it was opened.
+ * time it waited on the requester, first response from when it was opened, next response from the
+ * requester's oldest message still unanswered (awaitingReplySince).
  */
-export function slaDueDatesFor(trx: Trx, t: any, planId: number | null, departmentId: number | null): Promise<SlaDueDates> {
-  return computeSlaDueDates(trx, planId, departmentId, dbDate(t.sla_started_at)!, { pausedMinutes: pausedMinutes(t), openedAt: dbDate(t.created_at) ?? undefined });
+export async function slaDueDatesFor(trx: Trx, t: any, planId: number | null, departmentId: number | null): Promise<SlaDueDates> {
+  return computeSlaDueDates(trx, planId, departmentId, dbDate(t.sla_started_at)!, {
+    pausedMinutes: pausedMinutes(t), openedAt: dbDate(t.created_at) ?? undefined, awaitingSince: await awaitingReplySince(trx, t),
+  });
+}
+
+/**
+ * Since when the ticket waits for an agent's reply, for a next-response target: the time of the
+ * requester's oldest message after the last agent response, when the ticket has had its first response,
+ * is open, unanswered and not waiting on the requester. Null otherwise (no statement then).
+ */
+export async function awaitingReplySince(trx: Trx, t: any): Promise<Date | null> {
+  if (!t.first_response_at || dbBool(t.is_answered) || t.state !== 'open' || t.status === 'pending') return null;
+  const after = t.last_response_at ?? t.first_response_at;
+  const row = await trx('thread_entries').where({ ticket_id: t.id, kind: 'message' }).where('created_at', '>', after).orderBy('id').first('created_at');
+  return dbDate(row?.created_at);
 }
 
 export interface StatusChange {
@@ -165,10 +181,11 @@ export async function statusChange(trx: Trx, t: any, to: TicketStatus, now: Date
     Object.assign(patch, waiting);
     data.slaPaused = 'sla_paused_at' in waiting;
   } else if (to === 'open' && t.state !== 'open') {
+    // A reopened ticket owes no reply until the requester writes (addUserMessage sets the next-response due date).
     const sla = await computeSlaDueAt(trx, t.sla_plan_id, t.department_id, now);
-    const due = applicableDue({ manual: dbDate(t.manual_due_at), slaDue: sla, firstResponseDue: dbDate(t.first_response_due_at), answered: !!t.first_response_at, paused: false });
+    const due = ticketDue(t, { slaDue: sla, nextResponseDue: null, paused: false });
     Object.assign(patch, {
-      closed_at: null, sla_started_at: ts, sla_due_at: toDbDate(sla), due_at: toDbDate(due),
+      closed_at: null, sla_started_at: ts, sla_due_at: toDbDate(sla), due_at: toDbDate(due), next_response_due_at: null,
       sla_paused_at: null, sla_paused_seconds: 0, waiting_since: null,
       is_overdue: false, is_answered: false, reopen_count: Number(t.reopen_count) + 1,
     });
@@ -176,7 +193,7 @@ export async function statusChange(trx: Trx, t: any, to: TicketStatus, now: Date
     // A closed ticket is measured (reports) against the resolution due date, not a first-response one.
     const slaDue = 'sla_due_at' in patch ? dbDate(patch.sla_due_at) : dbDate(t.sla_due_at);
     const due = dbDate(t.manual_due_at) ?? slaDue;
-    Object.assign(patch, { closed_at: ts, is_overdue: false, due_at: toDbDate(due) });
+    Object.assign(patch, { closed_at: ts, is_overdue: false, due_at: toDbDate(due), next_response_due_at: null });
   }
   return { patch, event: statusEvent(t.status, to), data, closing: t.state === 'open' && stateOf(to) === 'closed' };
 }

@@ -65,22 +65,24 @@ export async function replyToTicket(ctx: ServiceContext, raw: ReplyToTicketInput
     const now = ctx.clock();
     const ts = toDbDate(now);
     const t = await loadForAction(ctx, trx, input, signature ? [signature] : []);
-    // The first response meets the first-response target: the due date that applies becomes the SLA's.
-    const answered = { ...t, first_response_at: t.first_response_at ?? ts };
-    const firstResponse = t.first_response_at ? null : dueFields(answered, dbDate(t.sla_due_at), dbDate(t.manual_due_at), now);
+    // The reply meets the response target that applies (the first response's, or the next one's while a
+    // message awaits a reply): the due date that applies becomes the SLA's.
+    const answered = { ...t, first_response_at: t.first_response_at ?? ts, next_response_due_at: null };
+    const responseTarget = t.first_response_at ? (t.next_response_due_at ? 'next_response' : null) : 'first_response';
+    const response = responseTarget ? dueFields(answered, dbDate(t.sla_due_at), dbDate(t.manual_due_at), now, { nextResponseDueAt: null }) : null;
     const change = input.status && input.status !== t.status ? await statusChange(trx, answered, input.status, now) : null;
     const entryId = await insertStaffEntry(tctx, trx, t.id, 'response', withSignature(input.message, t));
     await storeAttachments(trx, t.id, entryId, files, now);
     const claim = settings.auto_claim_on_reply && isAgent(ctx.actor) && t.state === 'open' && !t.assignee_agent_id;
     await saveTicket(trx, t, {
-      ...firstResponse?.patch, ...change?.patch, is_answered: true, last_response_at: ts, first_response_at: t.first_response_at ?? ts,
+      ...response?.patch, ...change?.patch, is_answered: true, last_response_at: ts, first_response_at: t.first_response_at ?? ts,
       ...(claim && isAgent(ctx.actor) ? { assignee_agent_id: ctx.actor.id } : {}),
     }, now);
     const notify = input.notifyUser ?? 'all';
     const events: Parameters<typeof recordTicketEvents>[3] = [['response', { entryId, notified: notify !== 'none', ...(notify === 'user' ? { ccs: false } : {}) }]];
     if (claim && isAgent(ctx.actor)) events.push(['claimed', { agentId: ctx.actor.id, agentName: ctx.actor.name, by: 'reply' }]);
     if (change) events.push([change.event, change.data]);
-    if (firstResponse?.overdueCleared && !(change && 'is_overdue' in change.patch)) events.push(['overdue_cleared', { by: 'first_response' }]);
+    if (response?.overdueCleared && !(change && 'is_overdue' in change.patch)) events.push(['overdue_cleared', { by: responseTarget }]);
     await recordTicketEvents(tctx, trx, t.id, events);
     // The reply is the user-facing message; a status set with it does not send a second mail.
     if (notify !== 'none') await notifyTicket(tctx, trx, { kind: 'agent_response', ticketId: t.id, entryId, ccs: notify === 'all' });

@@ -117,7 +117,7 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       id: t.id as number, number: t.number as string, subject: t.subject as string, status: t.status as TicketStatus, statusLabel: STATUS_LABELS[t.status as TicketStatus], state: t.state,
       version: Number(t.version), priority: { id: t.priority_id, name: t.priority_name, color: t.priority_color }, department: { id: t.department_id, name: t.department_name },
       slaPlan: t.sla_plan_id ? { id: t.sla_plan_id, name: t.sla_name } : null, topic: t.topic_id ? { id: t.topic_id, name: t.topic_name } : null,
-      source: SOURCE_LABELS[t.source as TicketSource] ?? t.source, dueAt: formatDate(dbDate(t.due_at), tz), dueKind: manual ? 'manual' : dueTarget(t) === 'first_response' ? 'first_response' : t.sla_due_at ? 'sla' : null,
+      source: SOURCE_LABELS[t.source as TicketSource] ?? t.source, dueAt: formatDate(dbDate(t.due_at), tz), dueKind: dueKind(t),
       slaDueAt: formatDate(dbDate(t.sla_due_at), tz), manualDueAt: formatDate(manual, tz), manualDueInput: toLocalInput(manual, tz), timezone: tz,
       isOverdue: dbBool(t.is_overdue), isAnswered: dbBool(t.is_answered), assignee: t.assignee_agent_id ? { id: t.assignee_agent_id, name: t.assignee_name } : null,
       team: t.team_id ? { id: t.team_id, name: t.team_name } : null, requester: { id: Number(t.user_id), name: t.user_name, email: t.user_email, phone: t.user_phone ?? '', organization: t.user_org_id ? { id: Number(t.user_org_id), name: String(t.user_org_name) } : null, isBanned: dbBool(t.user_is_banned) },
@@ -134,6 +134,8 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       waitingSince: formatDate(dbDate(t.waiting_since), tz), slaPaused: !!t.sla_paused_at,
       /** The plan's first-response target: when it fell due, and whether the first response (or, without one, now) is past it. */
       firstResponse: firstResponseView(dbDate(t.first_response_due_at), dbDate(t.first_response_at), ctx.clock(), tz),
+      /** The plan's next-response target while a requester's message awaits a reply: when it falls, and whether now is past it. */
+      nextResponse: t.next_response_due_at && open ? { due: formatDate(dbDate(t.next_response_due_at), tz), late: dbDate(t.next_response_due_at)!.getTime() < ctx.clock().getTime() } : null,
     },
     thread, events, seenEventId: events.at(-1)?.id ?? 0, options, signatures: signatureOptions(t.my_signature, t.department_signature, t.department_name),
     lock: lock ? { name: lock.name, until: formatDate(lock.expiresAt, tz) } : null,
@@ -148,6 +150,12 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
   };
 }
 export type AgentTicketView = Awaited<ReturnType<typeof getTicketForAgent>>;
+
+/** What the due date shown stands for (the ticket page says it beside the date). */
+function dueKind(t: any): 'manual' | 'first_response' | 'next_response' | 'sla' | null {
+  const target = dueTarget(t);
+  return target === 'resolution' ? (t.sla_due_at ? 'sla' : null) : target;
+}
 
 function firstResponseView(due: Date | null, at: Date | null, now: Date, tz: string): { due: string; at: string; late: boolean } | null {
   if (!due) return null;

@@ -129,8 +129,8 @@ export async function transferTicket(ctx: ServiceContext, raw: TransferTicketInp
     if (!dept) throw new ValidationFailed({ departmentId: 'Choose a department from the list' });
     if (dept.id === t.department_id) throw new InvalidTransition('The ticket is already in that department.', 'SAME_DEPARTMENT');
     const slaPlanId = t.sla_plan_id ?? dept.sla_plan_id ?? null;
-    const { dueAt: sla, firstResponseDueAt } = await slaDueDatesFor(trx, t, slaPlanId, dept.id);
-    const due = dueFields(t, sla, dbDate(t.manual_due_at), now, firstResponseDueAt);
+    const { dueAt: sla, ...responses } = await slaDueDatesFor(trx, t, slaPlanId, dept.id);
+    const due = dueFields(t, sla, dbDate(t.manual_due_at), now, responses);
     await saveTicket(trx, t, { department_id: dept.id, sla_plan_id: slaPlanId, ...due.patch }, now);
     const entryId = input.comment ? await insertStaffEntry(tctx, trx, t.id, 'note', input.comment) : undefined;
     const from = await nameOf(trx, 'departments', t.department_id);

@@ -121,9 +121,10 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
     case 'due_changed':
       return data.to ? `Due date set by hand to ${fmt(data.to)}` : 'Manual due date removed; the SLA due date applies';
     case 'overdue':
-      return data.target === 'first_response' ? `Marked overdue: no first response by ${fmt(data.dueAt)}` : 'Marked overdue';
+      return data.target === 'first_response' ? `Marked overdue: no first response by ${fmt(data.dueAt)}`
+        : data.target === 'next_response' ? `Marked overdue: the requester's message was not answered by ${fmt(data.dueAt)}` : 'Marked overdue';
     case 'overdue_cleared':
-      return data.by === 'first_response' ? 'Overdue flag cleared by the first response' : 'Overdue flag cleared';
+      return data.by === 'first_response' ? 'Overdue flag cleared by the first response' : data.by === 'next_response' ? 'Overdue flag cleared by the reply' : 'Overdue flag cleared';
     case 'resolved':
     case 'closed':
     case 'reopened':

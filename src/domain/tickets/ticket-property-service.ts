@@ -48,8 +48,8 @@ export async function changeTicketSla(ctx: ServiceContext, raw: ChangeTicketSlaI
     if (planId && !(await trx('sla_plans').where({ id: planId, is_active: true }).first('id')))
       throw new ValidationFailed({ slaPlanId: 'Choose an SLA plan from the list' });
     if (planId === (t.sla_plan_id ?? null)) return { ticketId: t.id, version: Number(t.version), changed: false };
-    const { dueAt: sla, firstResponseDueAt } = await slaDueDatesFor(trx, t, planId, t.department_id);
-    const due = dueFields(t, sla, dbDate(t.manual_due_at), now, firstResponseDueAt);
+    const { dueAt: sla, ...responses } = await slaDueDatesFor(trx, t, planId, t.department_id);
+    const due = dueFields(t, sla, dbDate(t.manual_due_at), now, responses);
     await saveTicket(trx, t, { sla_plan_id: planId, ...due.patch }, now);
     await recordTicketEvents(tctx, trx, t.id, [['sla_changed', {
       fromId: t.sla_plan_id, from: await nameOf(trx, 'sla_plans', t.sla_plan_id), toId: planId, to: await nameOf(trx, 'sla_plans', planId),

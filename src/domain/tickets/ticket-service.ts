@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { dbBool, toDbDate } from '../../db/dialect.ts';
+import { dbBool, dbDate, toDbDate } from '../../db/dialect.ts';
 import { isAgent } from '../actor.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { Forbidden, InvalidTransition, ValidationFailed, type FieldErrors } from '../errors.ts';
@@ -12,7 +12,8 @@ import { answersForNewTicket, answerTexts, insertFieldAnswers } from '../fields/
 import { applyTicketFilters, type FilterSubject } from '../filters/ticket-filter-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { statusChange } from './ticket-agent-common.ts';
-import { applicableDue } from '../sla/sla-due.ts';
+import { applicableDue, ticketDue } from '../sla/sla-due.ts';
+import { computeSlaDueDates } from '../sla/sla-service.ts';
 import { findOrCreateUser } from '../users/user-service.ts';
 import { copyOrganizationOnTicket } from '../users/organization-service.ts';
 import { notifyTicket } from '../mail/ticket-notifications.ts';
@@ -107,7 +108,7 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
       user_id: user.id, requester_name: user.name, subject: input.subject, search_text: searchText(input.subject, user.name), status: 'open', state: 'open', department_id: route.departmentId,
       topic_id: route.topicId, priority_id: route.priorityId, sla_plan_id: route.slaPlanId, assignee_agent_id: assignee, team_id: teamId,
       source: input.source, sla_due_at: toDbDate(route.dueAt), first_response_due_at: toDbDate(route.firstResponseDueAt), is_overdue: false, is_answered: false,
-      due_at: toDbDate(applicableDue({ manual: null, slaDue: route.dueAt, firstResponseDue: route.firstResponseDueAt, answered: false, paused: false })),
+      due_at: toDbDate(applicableDue({ manual: null, slaDue: route.dueAt, firstResponseDue: route.firstResponseDueAt, nextResponseDue: null, answered: false, paused: false })),
       sla_started_at: ts, last_message_at: ts, ip: input.ip ?? null, extra: input.extra ? JSON.stringify(input.extra) : null,
       version: 1, created_at: ts, updated_at: ts,
     });
@@ -169,6 +170,19 @@ export type AddUserMessageInput = z.input<typeof AddUserMessageInput>;
  * a ticket merged into another is added there (`ticket`: the ticket it was added to).
  * @throws ValidationFailed, NotFound, InvalidTransition (REOPEN_DISABLED)
  */
+/**
+ * The next-response due date a requester's message at `now` starts on ticket `t` (as it is after the
+ * message's status change), with the due date that applies: only once the ticket has had its first
+ * response, and not while an older message already awaits a reply (the oldest one counts). Nothing to
+ * write when its SLA plan has no next-response target (one statement to learn that).
+ */
+async function nextResponseDue(trx: Knex.Transaction, t: any, now: Date): Promise<Record<string, unknown>> {
+  if (!t.first_response_at || t.next_response_due_at || !t.sla_plan_id) return {};
+  const { nextResponseDueAt } = await computeSlaDueDates(trx, t.sla_plan_id, t.department_id ?? null, dbDate(t.sla_started_at) ?? now, { awaitingSince: now });
+  if (!nextResponseDueAt) return {};
+  return { next_response_due_at: toDbDate(nextResponseDueAt), due_at: toDbDate(ticketDue(t, { nextResponseDue: nextResponseDueAt, paused: false })) };
+}
+
 export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInput, files: UploadedFile[] = []): Promise<{ entryId: number; reopened: boolean; ticket: { id: number; number: string; user_id: number } }> {
   const input = parseInput(AddUserMessageInput, raw);
   const settings = await getSettings(ctx.db);
@@ -193,7 +207,8 @@ export async function addUserMessage(ctx: ServiceContext, raw: AddUserMessageInp
     await storeAttachments(trx, t.id, entryId, files, now);
     // The answer reopens a closed ticket (the SLA clock starts afresh) or ends a wait for it (the clock runs on).
     const change = reopen || t.status === 'pending' ? await statusChange(trx, t, 'open', now) : null;
-    await trx('tickets').where({ id: t.id }).update({ ...change?.patch, is_answered: false, last_message_at: ts, updated_at: ts, version: t.version + 1 });
+    const nextResponse = await nextResponseDue(trx, { ...t, ...change?.patch }, now);
+    await trx('tickets').where({ id: t.id }).update({ ...change?.patch, ...nextResponse, is_answered: false, last_message_at: ts, updated_at: ts, version: t.version + 1 });
     const events: Parameters<typeof recordTicketEvents>[3] = [['message', { entryId, userId: posterId, source: input.source }]];
     if (change) events.push([change.event, { ...change.data, by: 'user_reply', userId: posterId }]);
     await recordTicketEvents(tctx, trx, t.id, events);

@@ -14,6 +14,7 @@ import { SIGNATURE_MAX } from '../../domain/validation.ts';
 import { choiceOptions, crudRoutes, type CrudConfig, type FieldSpec } from './admin-crud.ts';
 
 const yesNo = (b: boolean) => (b ? 'Yes' : 'No');
+const hoursOrDash = (minutes: number | null) => (minutes === null ? '—' : `${plans.formatGrace(minutes)} h`);
 
 const departmentConfig: CrudConfig = {
   path: 'departments', title: 'Departments', singular: 'department', columns: ['Name', 'SLA plan', 'Manager', 'Public', 'Members'],
@@ -53,11 +54,11 @@ const departmentConfig: CrudConfig = {
 };
 
 const slaPlanConfig: CrudConfig = {
-  path: 'sla-plans', title: 'SLA plans', singular: 'SLA plan', columns: ['Name', 'Grace period', 'First response', 'Schedule', 'Overdue alerts'],
+  path: 'sla-plans', title: 'SLA plans', singular: 'SLA plan', columns: ['Name', 'Grace period', 'First response', 'Next response', 'Schedule', 'Overdue alerts'],
   defaults: { alertsEnabled: true, grace: '18' },
   list: async (ctx) => ({
     rows: (await plans.listSlaPlans(ctx)).map((p) => ({
-      id: p.id, isActive: p.isActive, cells: [p.name, `${plans.formatGrace(p.graceMinutes)} h`, p.firstResponseMinutes === null ? '—' : `${plans.formatGrace(p.firstResponseMinutes)} h`, p.scheduleName ?? 'Help desk default', yesNo(p.alertsEnabled)],
+      id: p.id, isActive: p.isActive, cells: [p.name, `${plans.formatGrace(p.graceMinutes)} h`, hoursOrDash(p.firstResponseMinutes), hoursOrDash(p.nextResponseMinutes), p.scheduleName ?? 'Help desk default', yesNo(p.alertsEnabled)],
     })),
   }),
   fields: async (ctx) => {
@@ -66,6 +67,7 @@ const slaPlanConfig: CrudConfig = {
       { name: 'name', label: 'Name', required: true, maxlength: 120 },
       { name: 'grace', label: 'Grace period (hours)', required: true, hint: 'Working hours until a ticket is due: 4, 1.5 or 1:30 (hours:minutes).' },
       { name: 'firstResponse', label: 'First response within (hours)', hint: 'Optional. Working hours from opening until an agent’s first reply is due: 1, 0.5 or 0:30. Until the first reply the ticket is due at the earlier of the two.' },
+      { name: 'nextResponse', label: 'Next response within (hours)', hint: 'Optional. After the first reply, working hours from a requester’s message until an agent’s reply is due: 4, 1.5 or 1:30. The oldest unanswered message counts; waiting on the requester owes no reply.' },
       { name: 'scheduleId', label: 'Schedule', type: 'select', options: choiceOptions(c.schedules, 'Help desk default') },
       { name: 'alertsEnabled', label: 'Send overdue alerts for tickets on this plan', type: 'checkbox' },
       { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 2000 },
@@ -73,7 +75,7 @@ const slaPlanConfig: CrudConfig = {
   },
   load: async (ctx, id) => {
     const p = await plans.getSlaPlan(ctx, id);
-    return { values: { ...p, grace: plans.formatGrace(p.graceMinutes), firstResponse: p.firstResponseMinutes === null ? '' : plans.formatGrace(p.firstResponseMinutes), notes: p.notes ?? '' }, name: p.name, isActive: p.isActive };
+    return { values: { ...p, grace: plans.formatGrace(p.graceMinutes), firstResponse: p.firstResponseMinutes === null ? '' : plans.formatGrace(p.firstResponseMinutes), nextResponse: p.nextResponseMinutes === null ? '' : plans.formatGrace(p.nextResponseMinutes), notes: p.notes ?? '' }, name: p.name, isActive: p.isActive };
   },
   create: plans.createSlaPlan,
   update: plans.updateSlaPlan,
