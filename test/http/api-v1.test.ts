@@ -56,7 +56,7 @@ describe('/api/v1', () => {
       expect(res.body).toMatchObject({ id: created.id, number: created.number, subject: 'Help', status: 'open', state: 'open', source: 'api', extra: { orderId: 7 } });
       expect(res.body.department).toEqual({ id: expect.any(Number), name: expect.any(String) });
       expect(res.body.thread).toEqual([{
-        id: expect.any(Number), kind: 'message', poster: 'Pat', body: 'Hi there', source: 'api', createdAt: '2026-03-02T10:00:00.000Z',
+        id: expect.any(Number), kind: 'message', poster: 'Pat', body: 'Hi there', source: 'api', createdAt: '2026-03-02T10:00:00.000Z', editedAt: null,
         attachments: [{ id: expect.any(Number), filename: 'a.txt', contentType: 'text/plain', size: 5 }],
       }]);
     });

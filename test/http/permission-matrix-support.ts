@@ -89,6 +89,8 @@ export interface MatrixFixtures {
   actionTickets: Record<TicketAction, TicketRef>;
   /** Tickets to delete (in the agent's department, of `user`): from its page, over the API. */
   deleteTickets: { page: TicketRef; api: TicketRef };
+  /** A ticket of `user` (in the agent's department) and its requester's message, to edit (admins only). */
+  entryEdit: { ticketId: number; messageId: number };
   /** An attachment on the first message of `ticket` (the user may download it). */
   attachmentId: number;
   agentId: number;
@@ -140,6 +142,12 @@ async function attach(t: TestApp, ticketId: number, filename: string): Promise<n
   const entry = await t.db('thread_entries').where({ ticket_id: ticketId, kind: 'message' }).orderBy('id').first('id');
   const [id] = await t.db.transaction((trx) => storeAttachments(trx, ticketId, entry.id, [{ filename, contentType: 'text/plain', data: Buffer.from('hello') }], t.clock()));
   return id;
+}
+
+async function entryToEdit(t: TestApp, userId: number, departmentId: number): Promise<{ ticketId: number; messageId: number }> {
+  const ticket = await buildTicket(t.db, { user_id: userId, department_id: departmentId });
+  const entry = await t.db('thread_entries').where({ ticket_id: ticket.id, kind: 'message' }).orderBy('id').first('id');
+  return { ticketId: ticket.id, messageId: Number(entry.id) };
 }
 
 async function buildOutbox(db: Knex, now: Date): Promise<number> {
@@ -234,6 +242,7 @@ export async function setUpActors(t: TestApp): Promise<MatrixActors> {
     departmentId, otherDepartmentId, ticket, otherTicket, actionTickets,
     deleteTickets: { page: await buildTicket(t.db, { user_id: user.id, department_id: departmentId }), api: await buildTicket(t.db, { user_id: user.id, department_id: departmentId }) },
     attachmentId: await attach(t, ticket.id, 'matrix.txt'),
+    entryEdit: await entryToEdit(t, user.id, departmentId),
     agentId: agent.id, adminId: admin.id, userId: user.id, userEmail: user.email,
     directoryUser: await buildUser(t.db),
     agentView: (await t.db('saved_queues').insert({ agent_id: agent.id, name: 'Matrix own view', params: '{"queue":"open"}', created_at: toDbDate(t.clock()) }))[0],

@@ -417,6 +417,18 @@ export const MATRIX: MatrixRow[] = [
   },
   { method: 'GET', path: '/scp/attachments/:id', url: (f) => `/scp/attachments/${f.attachmentId}`, expect: ticketStaff(OK) },
 
+  // ## Editing thread entries: every agent who sees the ticket reads an entry's history; a requester's message only an admin edits
+  {
+    method: 'GET', path: '/scp/tickets/:id/entries/:entryId/edit', url: (f) => `/scp/tickets/${f.entryEdit.ticketId}/entries/${f.entryEdit.messageId}/edit`,
+    expect: ticketStaff(OK), why: 'the editor for those who may edit, else the history alone',
+  },
+  {
+    method: 'POST', path: '/scp/tickets/:id/entries/:entryId/edit', url: (f) => `/scp/tickets/${f.entryEdit.ticketId}/entries/${f.entryEdit.messageId}/edit`,
+    body: () => ({ body: 'Redacted by the matrix', redact: 'on' }), unchanged: (db, f) => ticketSnapshot(db, f.entryEdit.ticketId),
+    expect: (f) => ticketStaff(FORBIDDEN, { admin: `303 /scp/tickets/${f.entryEdit.ticketId}#entry-${f.entryEdit.messageId}` }),
+    why: 'an agent edits only their own replies and notes; an admin any entry',
+  },
+
   // ## Agent panel: the knowledge base (every agent reads, internal articles too; admins write)
   { method: 'GET', path: '/scp/kb', expect: agentsOnly(OK) },
   { method: 'GET', path: '/scp/kb/new', expect: adminsOnly(OK) },

@@ -56,6 +56,8 @@ export interface ApiThreadEntry {
   body: string;
   source: string;
   createdAt: string | null;
+  /** When its text was last edited (null: never). */
+  editedAt: string | null;
   attachments: Omit<AttachmentInfo, 'entryId'>[];
 }
 
@@ -121,7 +123,7 @@ export async function getTicketForApi(ctx: ServiceContext, number: string): Prom
   const entries = await ctx.db('thread_entries').where({ ticket_id: t.id }).orderBy('id');
   const files = await listAttachments(ctx.db, t.id);
   const thread = entries.map((e: any) => ({
-    id: e.id, kind: e.kind, poster: e.poster_name ?? null, body: e.body, source: e.source, createdAt: iso(e.created_at),
+    id: e.id, kind: e.kind, poster: e.poster_name ?? null, body: e.body, source: e.source, createdAt: iso(e.created_at), editedAt: iso(e.edited_at),
     attachments: (files.get(e.id) ?? []).map(({ entryId: _e, ...a }) => a),
   }));
   return { ...toApiTicket(row), ccs: collaboratorsFrom(row.collaborators).map(({ name, email }) => ({ name, email })), fields, mergedInto: row.merged_into_number ?? null, thread };

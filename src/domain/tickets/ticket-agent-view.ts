@@ -18,6 +18,7 @@ import { toLocalInput } from './ticket-property-service.ts';
 import { signatureOptions } from './ticket-signatures.ts';
 import { kbArticlesForTicket } from '../kb/kb-ticket-links.ts';
 import { mayDeleteTickets } from './ticket-delete.ts';
+import { mayEditEntry } from './ticket-entry-edit.ts';
 import { SOURCE_LABELS, STATUS_ACTIONS, STATUS_LABELS, STATUSES, type TicketSource, type TicketStatus } from './ticket-status.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -43,8 +44,8 @@ async function loadThread(db: Db, ticketId: number, tz: string, onlyIds?: number
   const [entries, files] = await Promise.all([q, listAttachments(db, ticketId)]);
   const label = { message: 'Message', response: 'Reply', note: 'Internal note' } as Record<string, string>;
   return entries.map((e: any) => ({
-    id: e.id as number, kind: e.kind as string, kindLabel: label[e.kind] ?? e.kind, poster: e.poster_name ?? '', source: e.source,
-    created: formatDate(dbDate(e.created_at), tz), body: e.body as string,
+    id: e.id as number, kind: e.kind as string, kindLabel: label[e.kind] ?? e.kind, poster: e.poster_name ?? '', source: e.source, agentId: e.agent_id as number | null,
+    created: formatDate(dbDate(e.created_at), tz), body: e.body as string, edited: formatDate(dbDate(e.edited_at), tz), editUrl: `/scp/tickets/${ticketId}/entries/${e.id}/edit`,
     attachments: (files.get(e.id) ?? []).map((f) => ({ id: f.id, filename: f.filename, size: formatSize(f.size) })),
   }));
 }
@@ -137,7 +138,9 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       /** The plan's next-response target while a requester's message awaits a reply: when it falls, and whether now is past it. */
       nextResponse: t.next_response_due_at && open ? { due: formatDate(dbDate(t.next_response_due_at), tz), late: dbDate(t.next_response_due_at)!.getTime() < ctx.clock().getTime() } : null,
     },
-    thread, events, seenEventId: events.at(-1)?.id ?? 0, options, signatures: signatureOptions(t.my_signature, t.department_signature, t.department_name),
+    /** Each entry with whether this agent may edit it (ticket-entry-edit.ts). */
+    thread: thread.map((e) => ({ ...e, canEdit: !t.merged_into_id && mayEditEntry(ctx.actor, { kind: e.kind, agent_id: e.agentId }) })),
+    events, seenEventId: events.at(-1)?.id ?? 0, options, signatures: signatureOptions(t.my_signature, t.department_signature, t.department_name),
     lock: lock ? { name: lock.name, until: formatDate(lock.expiresAt, tz) } : null,
     can: {
       claim: !!me && open && !t.assignee_agent_id && (me.role === 'admin' || me.departmentIds.includes(t.department_id)),

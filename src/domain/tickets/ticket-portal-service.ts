@@ -264,6 +264,8 @@ export interface PortalEntry {
   mine: boolean;
   body: string;
   at: { iso: string; text: string };
+  /** Its text was edited after it was posted (ticket-entry-edit.ts). */
+  edited: boolean;
   attachments: AttachmentInfo[];
 }
 
@@ -321,7 +323,7 @@ export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown):
   }
   const settings = await getSettings(ctx.db);
   const tz = settings.timezone;
-  const rows = await ctx.db('thread_entries').where({ ticket_id: t.id }).whereIn('kind', ['message', 'response']).orderBy('created_at').orderBy('id').select('id', 'kind', 'user_id', 'poster_name', 'body', 'created_at');
+  const rows = await ctx.db('thread_entries').where({ ticket_id: t.id }).whereIn('kind', ['message', 'response']).orderBy('created_at').orderBy('id').select('id', 'kind', 'user_id', 'poster_name', 'body', 'created_at', 'edited_at');
   const files = await listAttachments(ctx.db, t.id);
   const me = ctx.actor.kind === 'user' ? ctx.actor.id : t.user_id;
   const ccs = collaboratorsFrom(t.collaborators);
@@ -335,7 +337,7 @@ export async function getTicketForUser(ctx: ServiceContext, rawNumber: unknown):
     department: t.department_name ?? '', createdAt: when(t.created_at, tz), updatedAt: when(t.updated_at, tz),
     fields: shownAnswers(await ticketFieldDefs(ctx.db, settings), fieldValuesFrom(t.field_values), 'portal').map((a) => ({ label: a.label, text: a.text })),
     entries: rows.map((r: any) => ({
-      id: r.id, kind: r.kind, body: r.body, at: when(r.created_at, tz), attachments: files.get(r.id) ?? [], mine: r.kind === 'message' && Number(r.user_id ?? t.user_id) === me,
+      id: r.id, kind: r.kind, body: r.body, at: when(r.created_at, tz), edited: !!r.edited_at, attachments: files.get(r.id) ?? [], mine: r.kind === 'message' && Number(r.user_id ?? t.user_id) === me,
       author: r.poster_name || (r.kind === 'response' ? 'Support' : 'You'),
     })),
     attachmentLimits: { maxBytes: settings.attachment_max_bytes, maxCount: settings.attachment_max_count, allowedTypes: settings.attachment_allowed_types },

@@ -160,6 +160,10 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
         .join('; ') || 'Custom fields changed';
     case 'cc_removed':
       return `CC removed${data.by === 'requester' ? ' by the requester' : ''}: ${data.name ?? ''} <${data.email ?? ''}>`;
+    case 'entry_edited': {
+      const what = data.kind === 'message' ? 'The requester’s message' : data.kind === 'note' ? 'An internal note' : 'A reply';
+      return `${what} was edited${data.redacted ? '; the earlier text was removed for good' : ''}`;
+    }
     case 'edited':
       return Object.entries(data)
         .map(([k, v]: [string, any]) => `${k === 'topic' ? 'Help topic' : 'Subject'} changed from “${orNone(v?.from)}” to “${orNone(v?.to)}”`)

@@ -18,6 +18,7 @@ export const WEBHOOK_EVENTS: Record<TicketEventName, { label: string; group: Eve
   message: { label: 'Message from the requester', group: 'Thread' },
   response: { label: 'Agent response', group: 'Thread' },
   note: { label: 'Internal note', group: 'Thread' },
+  entry_edited: { label: 'Message, reply or note edited (the event names the entry, not its text)', group: 'Thread' },
   assigned: { label: 'Assigned to an agent', group: 'Assignment' },
   team_assigned: { label: 'Assigned to a team', group: 'Assignment' },
   unassigned: { label: 'Unassigned', group: 'Assignment' },

@@ -16,6 +16,7 @@ import { deleteQueueView, openQueueView, saveQueueView } from '../../domain/tick
 import { bulkTicketAction, getBulkDeletion, MAX_BULK, type BulkResult } from '../../domain/tickets/ticket-bulk-service.ts';
 import { deleteTicket, getTicketDeletion } from '../../domain/tickets/ticket-delete.ts';
 import { addTask, setTask } from '../../domain/tickets/ticket-tasks.ts';
+import { editThreadEntry, getEntryForEdit } from '../../domain/tickets/ticket-entry-edit.ts';
 import { setTicketFields } from '../../domain/fields/ticket-field-edit.ts';
 import { searchThreadText } from '../../domain/tickets/ticket-text-search.ts';
 import { getNewTicketForm } from '../../domain/tickets/ticket-agent-forms.ts';
@@ -259,6 +260,25 @@ export function scpTicketRoutes(d: AppDeps): Router {
       if (!(err instanceof ValidationFailed)) throw err;
       const deletion = await getTicketDeletion(ctxFrom(req, res), ticketIdOf(req));
       await render(req, res, 'scp/tickets/delete', { deletion, errors: err.fields, values: req.body ?? {} }, { status: 422, title: `Delete #${deletion.ticket.number}` });
+    }
+  });
+
+  // ## Editing a thread entry: the editor with the entry's earlier texts, then the POST
+  const showEntryEditor = async (req: Request, res: Response, extra: { status?: number; errors?: Record<string, string>; values?: Record<string, unknown>; notice?: string; unsaved?: string } = {}) => {
+    const edit = await getEntryForEdit(ctxFrom(req, res), ticketIdOf(req), idParam(req, 'entryId'));
+    await render(req, res, 'scp/tickets/entry-edit', { edit, errors: extra.errors ?? {}, values: extra.values ?? {}, notice: extra.notice ?? '', unsaved: extra.unsaved ?? '' }, { status: extra.status, title: `#${edit.ticket.number}: ${edit.canEdit ? 'edit' : 'history'}` });
+  };
+  router.get('/tickets/:id/entries/:entryId/edit', async (req, res) => showEntryEditor(req, res));
+  router.post('/tickets/:id/entries/:entryId/edit', async (req, res) => {
+    try {
+      const r = await editThreadEntry(ctxFrom(req, res), { ...(req.body ?? {}), ticketId: ticketIdOf(req), entryId: idParam(req, 'entryId') });
+      flash(req, r.changed ? 'success' : 'info', r.changed ? 'Entry saved.' : 'Nothing changed.');
+      res.redirect(303, `/scp/tickets/${r.ticketId}#entry-${r.entryId}`);
+    } catch (err) {
+      if (err instanceof ValidationFailed) return showEntryEditor(req, res, { status: 422, errors: err.fields, values: req.body ?? {} });
+      // Edited by someone else meanwhile: their text in the editor, the agent's own beside it to copy from.
+      if (err instanceof Conflict && err.code === 'ENTRY_CHANGED') return showEntryEditor(req, res, { status: 409, notice: err.message, unsaved: String(single(req.body?.body) ?? '') });
+      throw err;
     }
   });
 
