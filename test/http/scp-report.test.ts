@@ -55,10 +55,10 @@ describe('reports over HTTP', () => {
     const deptC = await buildDepartment(t.db, { name: '<script>alert(1)</script> desk' });
     agent = await buildAgent(t.db, { department_id: deptA });
     admin = await buildAdmin(t.db, { department_id: deptA });
-    // Alpha: created Mon 2026-03-09 23:30 EDT (2026-03-10 03:30 UTC), answered after 1 h, closed in time.
-    await buildTicket(t.db, { department_id: deptA, created_at: d('2026-03-10T03:30:00Z'), first_response_at: d('2026-03-10T04:30:00Z'), status: 'closed', closed_at: d('2026-03-10T05:30:00Z'), due_at: d('2026-03-10T06:00:00Z') });
-    // Alpha: created Tue Mar 10 10:00 EDT, answered after 3 h, still open.
-    await buildTicket(t.db, { department_id: deptA, created_at: d('2026-03-10T14:00:00Z'), first_response_at: d('2026-03-10T17:00:00Z') });
+    // Alpha: created Mon 2026-03-09 23:30 EDT (2026-03-10 03:30 UTC), answered after 1 h (first response due after 2 h: met), closed in time.
+    await buildTicket(t.db, { department_id: deptA, created_at: d('2026-03-10T03:30:00Z'), first_response_at: d('2026-03-10T04:30:00Z'), first_response_due_at: d('2026-03-10T05:30:00Z'), status: 'closed', closed_at: d('2026-03-10T05:30:00Z'), due_at: d('2026-03-10T06:00:00Z') });
+    // Alpha: created Tue Mar 10 10:00 EDT, answered after 3 h (first response due after 2 h: missed), still open.
+    await buildTicket(t.db, { department_id: deptA, created_at: d('2026-03-10T14:00:00Z'), first_response_at: d('2026-03-10T17:00:00Z'), first_response_due_at: d('2026-03-10T16:00:00Z') });
     // Beta and C: closed late / open, only admins see them.
     await buildTicket(t.db, { department_id: deptB, created_at: d('2026-03-08T15:00:00Z'), status: 'closed', closed_at: d('2026-03-09T15:00:00Z'), due_at: d('2026-03-09T12:00:00Z') });
     await buildTicket(t.db, { department_id: deptC, created_at: d('2026-03-08T16:00:00Z'), first_response_at: d('2026-03-08T16:30:00Z'), status: 'closed', closed_at: d('2026-03-08T17:00:00Z'), due_at: d('2026-03-08T18:00:00Z') });
@@ -82,7 +82,9 @@ describe('reports over HTTP', () => {
     expect(summary[0][0]).toBe('Department');
     expect(summary.slice(1).map((r) => r[0])).toEqual(['Alpha, "the first"', 'All']);
     expect(summary[1].slice(1, 9)).toEqual(['2', '1', '0', '1', '0', '1', '0', '100.0']);
-    expect(summary[1].slice(9)).toEqual(['2.00', '2.80', '2.00', '2.00']); // first response 1 h and 3 h; resolution 2 h
+    expect(summary[0].slice(9, 12)).toEqual(['First response met', 'First response missed', 'First response compliance %']);
+    expect(summary[1].slice(9, 12)).toEqual(['1', '1', '50.0']);
+    expect(summary[1].slice(12)).toEqual(['2.00', '2.80', '2.00', '2.00']); // first response 1 h and 3 h; resolution 2 h
     expect(res.text).not.toContain('HYPERLINK');
     expect(res.text).not.toContain('alert(1)');
     // 2026-03-10 03:30 UTC is March 9 in New York.
@@ -120,6 +122,23 @@ describe('reports over HTTP', () => {
       const csv = parseCsv(res.text.slice(1)).map((r) => r.map((c) => c.replace(/^'(?=[=+\-@])/, '')));
       expect(csv).toEqual(tableCells(page.text, table));
     }
+  });
+
+  it('exports first-response met, missed and compliance per department in the SLA table and the summary, "—" (empty) when nothing qualified', async () => {
+    const header = ['Department', 'SLA met', 'SLA breached', 'SLA compliance %', 'First response met', 'First response missed', 'First response compliance %'];
+    const sla = parseCsv((await asAdmin.get(`/scp/reports.csv?table=sla&${PERIOD}&group=source`)).text.slice(1));
+    expect(sla[0]).toEqual(header);
+    // Grouped by source, the SLA table is read per department on its own: the same figures.
+    expect(Object.fromEntries(sla.slice(1).map((r) => [r[0], r.slice(1)]))).toEqual({
+      'Alpha, "the first"': ['1', '0', '100.0', '1', '1', '50.0'],
+      [`'=HYPERLINK("http://evil.test","B")`]: ['0', '1', '0.0', '0', '0', ''],
+      '<script>alert(1)</script> desk': ['1', '0', '100.0', '0', '0', ''],
+    });
+    const mine = parseCsv((await asAgent.get(`/scp/reports.csv?table=sla&${PERIOD}`)).text.slice(1));
+    expect(mine).toEqual([header, ['Alpha, "the first"', '1', '0', '100.0', '1', '1', '50.0']]);
+    const summary = parseCsv((await asAgent.get(`/scp/reports.csv?table=summary&${PERIOD}`)).text.slice(1));
+    expect(summary[0].slice(6, 12)).toEqual(header.slice(1));
+    expect(summary.map((r) => r.slice(9, 12))).toEqual([header.slice(4), ['1', '1', '50.0'], ['1', '1', '50.0']]);
   });
 
   it('starts each CSV with a UTF-8 byte-order mark so that spreadsheets read "1–4 hours" as written', async () => {

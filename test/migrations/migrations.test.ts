@@ -3,6 +3,7 @@ import { createTestDb, type TestDb } from '../support/test-db.ts';
 import { migrateLatest } from '../../src/db/knex.ts';
 import { migrationSource } from '../../src/db/migration-source.ts';
 import { dbDate } from '../../src/db/dialect.ts';
+import * as coverFirstResponse from '../../migrations/20261130110000_cover_report_first_response.ts';
 
 const CORE_TABLES = [
   'settings', 'sequences', 'schedules', 'schedule_entries', 'schedule_holidays', 'sla_plans', 'priorities', 'departments',
@@ -105,22 +106,28 @@ describe('migrations', () => {
     await t.db('users').where({ id: zoe }).delete();
   });
 
+  /** Each index of tickets → its columns in order. */
+  const ticketIndexes = async (): Promise<Record<string, string>> => {
+    if (t.database.client === 'sqlite') {
+      const list = (await t.db.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL")) as { name: string }[];
+      const out: Record<string, string> = {};
+      for (const { name: ix } of list) out[ix] = ((await t.db.raw(`PRAGMA index_info(${JSON.stringify(ix)})`)) as { name: string }[]).map((c) => c.name).join(',');
+      return out;
+    }
+    const [rows] = (await t.db.raw('SHOW INDEX FROM tickets')) as unknown as [{ Key_name: string; Seq_in_index: number; Column_name: string }[]];
+    const out: Record<string, string[]> = {};
+    for (const r of [...rows].sort((a, b) => a.Seq_in_index - b.Seq_in_index)) (out[r.Key_name] ??= []).push(r.Column_name);
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.join(',')]));
+  };
+  const migrationNamed = async (prefix: string) => (await migrationSource.getMigrations([])).map((x) => migrationSource.getMigrationName(x)).find((n) => n.startsWith(prefix))!;
+
   it('widen the indexes reports range over, keeping their leading columns (and narrow them back)', async () => {
-    const name = (await migrationSource.getMigrations([])).map((x) => migrationSource.getMigrationName(x)).find((n) => n.startsWith('20261128130000_cover_report_scans'))!;
+    const name = await migrationNamed('20261128130000_cover_report_scans');
     expect(name).toBeDefined();
-    // Each index of tickets → its columns in order.
-    const indexes = async (): Promise<Record<string, string>> => {
-      if (t.database.client === 'sqlite') {
-        const list = (await t.db.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL")) as { name: string }[];
-        const out: Record<string, string> = {};
-        for (const { name: ix } of list) out[ix] = ((await t.db.raw(`PRAGMA index_info(${JSON.stringify(ix)})`)) as { name: string }[]).map((c) => c.name).join(',');
-        return out;
-      }
-      const [rows] = (await t.db.raw('SHOW INDEX FROM tickets')) as unknown as [{ Key_name: string; Seq_in_index: number; Column_name: string }[]];
-      const out: Record<string, string[]> = {};
-      for (const r of [...rows].sort((a, b) => a.Seq_in_index - b.Seq_in_index)) (out[r.Key_name] ??= []).push(r.Column_name);
-      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.join(',')]));
-    };
+    // The later widening of two of them (below) is taken off first, and put back at the end.
+    const later = await migrationNamed('20261130110000_cover_report_first_response');
+    await t.db.migrate.down({ migrationSource, name: later });
+    const indexes = ticketIndexes;
     const wide = {
       tickets_report_created: 'created_at,department_id,first_response_at,assignee_agent_id,topic_id,source,priority_id',
       tickets_report_closed: 'closed_at,state,department_id,created_at,due_at,assignee_agent_id,topic_id,source,priority_id',
@@ -139,6 +146,27 @@ describe('migrations', () => {
     for (const w of ['tickets_report_created', 'tickets_report_closed', 'tickets_report_dept_created', 'tickets_report_dept_closed', 'tickets_report_open']) expect(before).not.toHaveProperty(w);
     await t.db.migrate.up({ migrationSource, name });
     expect(await indexes()).toMatchObject(wide);
+    await t.db.migrate.up({ migrationSource, name: later });
+  });
+  it('add the first-response due date and closed_at to the indexes of opened tickets reports read (and take them off again)', async () => {
+    const name = await migrationNamed('20261130110000_cover_report_first_response');
+    expect(name).toBeDefined();
+    const groupings = 'assignee_agent_id,topic_id,source,priority_id';
+    const wide = {
+      tickets_report_created: `created_at,department_id,first_response_at,first_response_due_at,closed_at,${groupings}`,
+      tickets_report_dept_created: `department_id,created_at,first_response_at,first_response_due_at,closed_at,${groupings}`,
+    };
+    const narrow = { tickets_report_created: `created_at,department_id,first_response_at,${groupings}`, tickets_report_dept_created: `department_id,created_at,first_response_at,${groupings}` };
+    const closedIndexes = { tickets_report_closed: `closed_at,state,department_id,created_at,due_at,${groupings}`, tickets_report_dept_closed: `department_id,closed_at,state,created_at,due_at,${groupings}` };
+    expect(await ticketIndexes()).toMatchObject({ ...wide, ...closedIndexes });
+    await t.db.migrate.down({ migrationSource, name });
+    expect(await ticketIndexes()).toMatchObject({ ...narrow, ...closedIndexes });
+    await coverFirstResponse.down(t.db); // again: nothing to do
+    expect(await ticketIndexes()).toMatchObject(narrow);
+    await t.db.migrate.up({ migrationSource, name });
+    expect(await ticketIndexes()).toMatchObject({ ...wide, ...closedIndexes });
+    await coverFirstResponse.up(t.db); // again: nothing to do
+    expect(await ticketIndexes()).toMatchObject(wide);
   });
   it('add the agents\' and departments\' signatures, kept with the rows (and take them off again)', async () => {
     const name = (await migrationSource.getMigrations([])).map((x) => migrationSource.getMigrationName(x)).find((n) => n.startsWith('20261129020000_add_signatures'))!;

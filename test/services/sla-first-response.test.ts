@@ -6,7 +6,7 @@ import { ANONYMOUS, SYSTEM } from '../../src/domain/actor.ts';
 import { dbBool, dbDate } from '../../src/db/dialect.ts';
 import { markOverdueTickets } from '../../src/domain/sla/overdue-service.ts';
 import { openTicket } from '../../src/domain/tickets/ticket-service.ts';
-import { addInternalNote, changeTicketSla, replyToTicket } from '../../src/domain/tickets/ticket-agent-service.ts';
+import { addInternalNote, changeTicketSla, changeTicketStatus, replyToTicket } from '../../src/domain/tickets/ticket-agent-service.ts';
 
 const iso = (v: unknown) => dbDate(v)?.toISOString() ?? null;
 
@@ -127,5 +127,17 @@ describe('the first-response target of an SLA plan', () => {
     expect(fr).toContain('Due');
     expect(fr).toContain('Late');
     expect(page('[data-prop=due]').text()).toContain('first response');
+
+    // Closed without a reply: late only when closed after the target (as reports count it).
+    const closedInTime = await open();
+    const closedLate = await open();
+    t.clock.set('2026-03-06T12:00:00Z'); // their target: 12:30
+    await changeTicketStatus(t.ctx(agent.actor), { ticketId: closedInTime.id, status: 'closed' });
+    t.clock.set('2026-03-06T13:00:00Z');
+    await changeTicketStatus(t.ctx(agent.actor), { ticketId: closedLate.id, status: 'closed' });
+    t.clock.set('2026-03-06T13:10:00Z'); // both past the target now
+    const frOf = async (id: number) => $((await c.get(`/scp/tickets/${id}`)).text)('[data-prop=first-response]').text();
+    expect(await frOf(closedInTime.id)).not.toContain('Late');
+    expect(await frOf(closedLate.id)).toContain('Late');
   });
 });

@@ -3,7 +3,7 @@
  * export of a table is, cell for cell, the table on the page (an empty cell, null, is "—" on the page).
  */
 import { groupedBarChart, horizontalBarChart } from './report-charts.ts';
-import type { GroupFigures, Report, ReportChoice } from './report-service.ts';
+import type { GroupFigures, Report, ReportChoice, SlaFigures } from './report-service.ts';
 import type { GroupName } from './report-queries.ts';
 import type { Percentiles } from './report-stats.ts';
 
@@ -41,8 +41,10 @@ export function reportQuery(c: ReportChoice, extra: Record<string, string> = {})
 }
 
 const durations = (p: Percentiles): Cell[] => [hours(p.median), hours(p.p90)];
+const SLA_COLUMNS = ['SLA met', 'SLA breached', 'SLA compliance %', 'First response met', 'First response missed', 'First response compliance %'];
+const slaCells = (g: SlaFigures): Cell[] => [g.slaMet, g.slaBreached, percent(g.compliance), g.frMet, g.frMissed, percent(g.frCompliance)];
 const summaryRow = (g: GroupFigures): Cell[] => [
-  g.label, g.opened, g.closed, g.reopened, g.open, g.overdue, g.slaMet, g.slaBreached, percent(g.compliance),
+  g.label, g.opened, g.closed, g.reopened, g.open, g.overdue, ...slaCells(g),
   ...durations(g.firstResponse), ...durations(g.resolution),
 ];
 
@@ -52,14 +54,14 @@ export function reportTables(r: Report): ReportTable[] {
   return [
     {
       id: 'summary', title: `Tickets by ${GROUP_LABELS[r.choice.group].toLowerCase()}`, csvUrl: csv('summary'),
-      columns: [GROUP_LABELS[r.choice.group], 'Opened', 'Closed', 'Reopened', 'Open now', 'Overdue now', 'SLA met', 'SLA breached', 'SLA compliance %',
+      columns: [GROUP_LABELS[r.choice.group], 'Opened', 'Closed', 'Reopened', 'Open now', 'Overdue now', ...SLA_COLUMNS,
         'First response median (h)', 'First response p90 (h)', 'Resolution median (h)', 'Resolution p90 (h)'],
       rows: r.groups.map(summaryRow), total: summaryRow(r.total),
     },
     { id: 'daily', title: 'Opened and closed per day', csvUrl: csv('daily'), columns: ['Day', 'Opened', 'Closed'], rows: r.daily.map((d) => [d.day, d.opened, d.closed]) },
     {
-      id: 'sla', title: 'SLA compliance per department', csvUrl: csv('sla'), columns: ['Department', 'SLA met', 'SLA breached', 'SLA compliance %'],
-      rows: r.slaByDepartment.map((g) => [g.label, g.slaMet, g.slaBreached, percent(g.compliance)]),
+      id: 'sla', title: 'SLA compliance per department', csvUrl: csv('sla'), columns: ['Department', ...SLA_COLUMNS],
+      rows: r.slaByDepartment.map((g) => [g.label, ...slaCells(g)]),
     },
     { id: 'response', title: 'First-response time distribution', csvUrl: csv('response'), columns: ['First response', 'Tickets'], rows: r.responseDistribution.map((b) => [b.label, b.count]) },
     { id: 'hours', title: 'Tickets opened per hour of the day', csvUrl: csv('hours'), columns: ['Hour', 'Opened'], rows: r.hours.map((n, h) => [`${String(h).padStart(2, '0')}:00`, n]) },

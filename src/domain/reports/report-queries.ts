@@ -3,8 +3,9 @@
  * indexed timestamp (created_at, closed_at, ticket_events.event+created_at) or on the open-ticket
  * indexes, grouped in the database; only aggregates come back (and the few durations the percentiles
  * are interpolated from), never ticket rows. The ticket indexes
- * they range over hold every column they use (tickets_report_*: migration
- * 20261128130000), so a period's tickets are counted from index entries, not read from the table.
+ * they range over hold every column they use (tickets_report_*: migrations
+ * 20261128130000 and 20261130110000), so a period's tickets are counted from index entries, not read
+ * from the table.
  */
 import type { Knex } from 'knex';
 import { dbCount, sqlHourOf, sqlSecondsBetween, tableForcedIndex, toDbDate, whereEqualsNotIndexed } from '../../db/dialect.ts';
@@ -48,6 +49,38 @@ export interface ClosedCounts {
   met: number;
   /** closed with a due date, after it */
   breached: number;
+}
+
+/** A group's tickets opened in the period, and how many met or missed a first-response target. */
+export interface OpenedCounts {
+  opened: number;
+  frMet: number;
+  frMissed: number;
+}
+
+// Resolution against the due date, for tickets closed in the period (the same rule as sla/sla-facts.ts).
+const SLA_MET = 'CASE WHEN t.due_at IS NOT NULL AND t.closed_at <= t.due_at THEN 1 ELSE 0 END';
+const SLA_BREACHED = 'CASE WHEN t.due_at IS NOT NULL AND t.closed_at > t.due_at THEN 1 ELSE 0 END';
+
+/**
+ * First response against its target, for tickets opened in the period that have one: met when answered
+ * no later than first_response_due_at; missed when answered after it, or not answered and closed
+ * (resolved, closed, merged) after it, or not answered, still open and past it at `now`. Not answered
+ * and closed before it, or open and not yet due: neither. Every column is in tickets_report_(dept_)created;
+ * `now` is bound (a constant, so MySQL compares it as a datetime). The ticket page says "late" alike.
+ */
+function firstResponseVerdicts(db: Db, now: Date): { met: Knex.Raw; missed: Knex.Raw } {
+  const due = 't.first_response_due_at';
+  return {
+    // sql-safe: `due` is the code's own column name; `now` is a ? binding
+    met: db.raw(`CASE WHEN ${due} IS NOT NULL AND t.first_response_at <= ${due} THEN 1 ELSE 0 END`),
+    // sql-safe: as above
+    missed: db.raw(
+      `CASE WHEN ${due} IS NULL THEN 0 WHEN t.first_response_at IS NOT NULL THEN (CASE WHEN t.first_response_at > ${due} THEN 1 ELSE 0 END) ` +
+        `WHEN t.closed_at IS NOT NULL THEN (CASE WHEN t.closed_at > ${due} THEN 1 ELSE 0 END) WHEN ${due} < ? THEN 1 ELSE 0 END`,
+      [toDbDate(now)],
+    ),
+  };
 }
 
 /**
@@ -135,14 +168,16 @@ function bucketRows(rows: any[]): BucketRow[] {
 }
 
 /**
- * The period's opened tickets in one read of their index entries: per group, how many; their first
+ * The period's opened tickets in one read of their index entries: per group, how many and their
+ * first-response verdicts (firstResponseVerdicts, as of `now`); their first
  * responses as a histogram by bucket (for the percentiles, with locateRanks and pickDurations) and in
  * the distribution's fixed buckets (RESPONSE_BUCKETS, summed over the groups).
  * Ranking every duration instead (ROW_NUMBER over the period) sorted each of them in a temporary
  * table: at 1M tickets a year's report took seconds (docs/benchmarks.md, session 14).
  */
-export async function openedFigures(db: Db, scope: ReportScope, r: Range, group: GroupName): Promise<{ opened: Map<string, number>; buckets: BucketRow[]; distribution: number[] }> {
+export async function openedFigures(db: Db, scope: ReportScope, r: Range, group: GroupName, now: Date): Promise<{ opened: Map<string, OpenedCounts>; buckets: BucketRow[]; distribution: number[] }> {
   const seconds = durationOf(db, 'first_response');
+  const verdicts = firstResponseVerdicts(db, now);
   // The distribution's bucket as one more grouping (NULL: not answered), not a sum per bucket: each
   // aggregate is kept per group row for every ticket (1.3 s → 0.65 s for a year at 1M tickets).
   const whens = RESPONSE_BUCKETS.map((b, i) => (b.max === null ? `ELSE ${i}` : `WHEN ${seconds} <= ${b.max} THEN ${i}`));
@@ -150,12 +185,14 @@ export async function openedFigures(db: Db, scope: ReportScope, r: Range, group:
     db.raw('?? AS g', [GROUP_COLUMNS[group]]),
     // sql-safe: `seconds` and the bucket expressions are the code's own (durationOf, bucketOf) with RESPONSE_BUCKETS' numeric bounds
     db.raw(`${seconds} AS d`), db.raw(`${bucketOf(seconds)} AS b`), db.raw(`CASE WHEN ${seconds} IS NULL THEN NULL ${whens.join(' ')} END AS r`),
+    db.raw('? AS fr_met', [verdicts.met]), db.raw('? AS fr_missed', [verdicts.missed]),
   );
-  const rows = await db.from(inner.as('x')).select('g', 'b', 'r').count({ n: '*' }).min({ lo: 'd' }).max({ hi: 'd' }).groupBy('g', 'b', 'r');
-  const opened = new Map<string, number>();
+  const rows = await db.from(inner.as('x')).select('g', 'b', 'r').count({ n: '*' }).min({ lo: 'd' }).max({ hi: 'd' }).sum({ fr_met: 'fr_met' }).sum({ fr_missed: 'fr_missed' }).groupBy('g', 'b', 'r');
+  const opened = new Map<string, OpenedCounts>();
   const distribution = RESPONSE_BUCKETS.map(() => 0);
   for (const row of rows as any[]) {
-    opened.set(keyOf(row.g), (opened.get(keyOf(row.g)) ?? 0) + dbCount(row.n));
+    const o = opened.get(keyOf(row.g)) ?? { opened: 0, frMet: 0, frMissed: 0 };
+    opened.set(keyOf(row.g), { opened: o.opened + dbCount(row.n), frMet: o.frMet + dbCount(row.fr_met), frMissed: o.frMissed + dbCount(row.fr_missed) });
     if (row.r !== null) distribution[Number(row.r)] += dbCount(row.n);
   }
   return { opened, buckets: bucketRows(rows), distribution };
@@ -168,8 +205,8 @@ export async function closedFigures(db: Db, scope: ReportScope, r: Range, group:
     db.raw('?? AS g', [GROUP_COLUMNS[group]]),
     // sql-safe: `seconds` and the bucket expression are the code's own (durationOf, bucketOf)
     db.raw(`${seconds} AS d`), db.raw(`${bucketOf(seconds)} AS b`),
-    db.raw('CASE WHEN t.due_at IS NOT NULL AND t.closed_at <= t.due_at THEN 1 ELSE 0 END AS met'),
-    db.raw('CASE WHEN t.due_at IS NOT NULL AND t.closed_at > t.due_at THEN 1 ELSE 0 END AS breached'),
+    // sql-safe: the code's own constant expressions (SLA_MET, SLA_BREACHED)
+    db.raw(`${SLA_MET} AS met`), db.raw(`${SLA_BREACHED} AS breached`),
   );
   const rows = await db.from(inner.as('x')).select('g', 'b').count({ n: '*' }).min({ lo: 'd' }).max({ hi: 'd' }).sum({ met: 'met' }).sum({ breached: 'breached' }).groupBy('g', 'b');
   const closed = new Map<string, ClosedCounts>();
@@ -178,6 +215,33 @@ export async function closedFigures(db: Db, scope: ReportScope, r: Range, group:
     closed.set(keyOf(row.g), { closed: c.closed + dbCount(row.n), met: c.met + dbCount(row.met), breached: c.breached + dbCount(row.breached) });
   }
   return { closed, buckets: bucketRows(rows) };
+}
+
+/**
+ * The SLA table per department for a report grouped otherwise, in one statement of two index-only
+ * reads: the tickets closed in the period (still closed) with their resolution verdicts, and those
+ * opened in it with their first-response verdicts (as openedFigures: the same rules), each counted per
+ * department in the database.
+ */
+export async function slaFiguresByDepartment(db: Db, scope: ReportScope, r: Range, now: Date): Promise<Map<string, ClosedCounts & Omit<OpenedCounts, 'opened'>>> {
+  const g = GROUP_COLUMNS.department;
+  const verdicts = firstResponseVerdicts(db, now);
+  const zero = db.raw('0');
+  const closed = scoped(closedInRange(db, r), scope)
+    // sql-safe: the code's own constant expressions
+    .select({ g, closed: db.raw('COUNT(*)'), met: db.raw(`SUM(${SLA_MET})`), breached: db.raw(`SUM(${SLA_BREACHED})`), fr_met: zero, fr_missed: zero })
+    .groupBy(g);
+  const opened = scoped(inRange(db('tickets as t'), 't.created_at', r), scope)
+    .select({ g, closed: zero, met: zero, breached: zero, fr_met: db.raw('SUM(?)', [verdicts.met]), fr_missed: db.raw('SUM(?)', [verdicts.missed]) })
+    .groupBy(g);
+  const out = new Map<string, ClosedCounts & Omit<OpenedCounts, 'opened'>>();
+  // Each part a derived table: knex puts UNION before the first part's GROUP BY, and SQLite takes no parenthesised SELECT.
+  const rows = await db.from(closed.as('c')).select('*').unionAll(db.from(opened.as('o')).select('*'));
+  for (const row of rows as any[]) {
+    const c = out.get(keyOf(row.g)) ?? { closed: 0, met: 0, breached: 0, frMet: 0, frMissed: 0 };
+    out.set(keyOf(row.g), { closed: c.closed + dbCount(row.closed), met: c.met + dbCount(row.met), breached: c.breached + dbCount(row.breached), frMet: c.frMet + dbCount(row.fr_met), frMissed: c.frMissed + dbCount(row.fr_missed) });
+  }
+  return out;
 }
 
 /**

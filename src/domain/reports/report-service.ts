@@ -6,6 +6,9 @@
  *   reopened: 'reopened' events in the period; open / overdue: right now, whatever the period.
  * - SLA met: closed in the period with a due date and closed_at <= due_at; breached: closed after it.
  *   Tickets without a due date count in neither. Compliance = met ÷ (met + breached).
+ * - First response met: created in the period with a first-response due date and answered no later
+ *   than it; missed: answered after it, or unanswered past it (at closing for a closed ticket, else now).
+ *   Unanswered and not yet due (or closed before it): neither. Compliance = met ÷ (met + missed).
  * - first response: created in the period and answered (first_response_at − created_at);
  *   resolution: closed in the period (closed_at − created_at). Wall-clock time, not business hours.
  */
@@ -42,11 +45,16 @@ export interface GroupFigures {
   slaBreached: number;
   /** percent, null when no closed ticket had a due date */
   compliance: number | null;
+  /** opened in the period with a first-response target: answered in time / late or unanswered past it */
+  frMet: number;
+  frMissed: number;
+  /** percent, null when no opened ticket's first response was met or missed */
+  frCompliance: number | null;
   firstResponse: Percentiles;
   resolution: Percentiles;
 }
 
-export type SlaFigures = Pick<GroupFigures, 'key' | 'label' | 'closed' | 'slaMet' | 'slaBreached' | 'compliance'>;
+export type SlaFigures = Pick<GroupFigures, 'key' | 'label' | 'closed' | 'slaMet' | 'slaBreached' | 'compliance' | 'frMet' | 'frMissed' | 'frCompliance'>;
 
 export interface Report {
   choice: ReportChoice;
@@ -54,7 +62,7 @@ export interface Report {
   groups: GroupFigures[];
   total: GroupFigures;
   daily: { day: string; opened: number; closed: number }[];
-  /** departments that closed tickets in the period */
+  /** departments that closed tickets in the period, or whose opened tickets met or missed a first-response target */
   slaByDepartment: SlaFigures[];
   responseDistribution: { label: string; count: number }[];
   /** tickets opened per local hour 0–23 */
@@ -97,10 +105,11 @@ export async function buildReport(ctx: ServiceContext, raw: unknown): Promise<Re
   const choice = parseReportChoice(raw);
   const scope = reportScope(ctx.actor, choice.dept);
   const settings = await getSettings(ctx.db);
-  const period = resolvePeriod(choice.period, safeZone(settings.timezone), ctx.clock(), choice.from, choice.to);
+  const now = ctx.clock();
+  const period = resolvePeriod(choice.period, safeZone(settings.timezone), now, choice.from, choice.to);
   const [figures, sla, series, departments] = await Promise.all([
-    groupFigures(ctx.db, scope, period, choice.group),
-    choice.group === 'department' ? null : slaPerDepartment(ctx.db, scope, period),
+    groupFigures(ctx.db, scope, period, choice.group, now),
+    choice.group === 'department' ? null : slaPerDepartment(ctx.db, scope, period, now),
     localSeries(ctx.db, scope, period),
     departmentChoices(ctx.db, ctx.actor),
   ]);
@@ -110,7 +119,7 @@ export async function buildReport(ctx: ServiceContext, raw: unknown): Promise<Re
     groups: figures.groups,
     total: figures.total,
     ...series,
-    slaByDepartment: sla ?? figures.groups.filter((g) => g.closed > 0),
+    slaByDepartment: sla ?? figures.groups.filter(hasSlaFigures),
     responseDistribution: q.RESPONSE_BUCKETS.map((b, i) => ({ label: b.label, count: figures.distribution[i] })),
     departments,
   };
@@ -121,9 +130,9 @@ export async function buildReport(ctx: ServiceContext, raw: unknown): Promise<Re
  * The opened and the closed tickets are each read once (counts and a histogram of their durations);
  * then only the durations the percentiles fall between, where the histogram cannot tell them.
  */
-async function groupFigures(db: Knex | Knex.Transaction, scope: q.ReportScope, r: ReportPeriod, group: q.GroupName): Promise<{ groups: GroupFigures[]; total: GroupFigures; distribution: number[] }> {
+async function groupFigures(db: Knex | Knex.Transaction, scope: q.ReportScope, r: ReportPeriod, group: q.GroupName, now: Date): Promise<{ groups: GroupFigures[]; total: GroupFigures; distribution: number[] }> {
   const [created, closed, reopened, openNow] = await Promise.all([
-    q.openedFigures(db, scope, r, group),
+    q.openedFigures(db, scope, r, group, now),
     q.closedFigures(db, scope, r, group),
     q.countReopened(db, scope, r, group),
     q.countOpenNow(db, scope, group),
@@ -140,12 +149,13 @@ async function groupFigures(db: Knex | Knex.Transaction, scope: q.ReportScope, r
     .map((key) => {
       const c = closed.closed.get(key) ?? { closed: 0, met: 0, breached: 0 };
       const o = openNow.get(key) ?? { open: 0, overdue: 0 };
-      return figures(key, labels.get(key) ?? key, created.opened.get(key) ?? 0, c, reopened.get(key) ?? 0, o, percentilesOf(fr.groups.get(key), frPicked), percentilesOf(res.groups.get(key), resPicked));
+      const opened = created.opened.get(key) ?? { opened: 0, frMet: 0, frMissed: 0 };
+      return figures(key, labels.get(key) ?? key, opened, c, reopened.get(key) ?? 0, o, percentilesOf(fr.groups.get(key), frPicked), percentilesOf(res.groups.get(key), resPicked));
     })
     .sort((a, b) => a.label.localeCompare(b.label));
   const sum = (f: (g: GroupFigures) => number) => groups.reduce((acc, g) => acc + f(g), 0);
   const total = figures(
-    '*', 'All', sum((g) => g.opened),
+    '*', 'All', { opened: sum((g) => g.opened), frMet: sum((g) => g.frMet), frMissed: sum((g) => g.frMissed) },
     { closed: sum((g) => g.closed), met: sum((g) => g.slaMet), breached: sum((g) => g.slaBreached) },
     sum((g) => g.reopened), { open: sum((g) => g.open), overdue: sum((g) => g.overdue) },
     percentilesOf(fr.whole, frPicked), percentilesOf(res.whole, resPicked),
@@ -153,17 +163,31 @@ async function groupFigures(db: Knex | Knex.Transaction, scope: q.ReportScope, r
   return { groups, total, distribution: created.distribution };
 }
 
-/** SLA met and breached per department, for a report grouped otherwise: the period's closed tickets only. */
-async function slaPerDepartment(db: Knex | Knex.Transaction, scope: q.ReportScope, r: ReportPeriod): Promise<SlaFigures[]> {
-  const { closed } = await q.closedFigures(db, scope, r, 'department');
-  const labels = await q.groupLabels(db, 'department', [...closed.keys()]);
-  return [...closed]
-    .map(([key, c]) => ({ key, label: labels.get(key) ?? key, closed: c.closed, slaMet: c.met, slaBreached: c.breached, compliance: compliance(c.met, c.breached) }))
-    .sort((a, b) => a.label.localeCompare(b.label));
+/** A department the SLA table lists: it closed tickets in the period, or judged a first response. */
+const hasSlaFigures = (g: SlaFigures): boolean => g.closed > 0 || g.frMet + g.frMissed > 0;
+
+/**
+ * SLA met and breached, first response met and missed, per department, for a report grouped otherwise:
+ * the period's closed and opened tickets counted per department in one statement (no histograms).
+ */
+async function slaPerDepartment(db: Knex | Knex.Transaction, scope: q.ReportScope, r: ReportPeriod, now: Date): Promise<SlaFigures[]> {
+  const rows = [...(await q.slaFiguresByDepartment(db, scope, r, now))]
+    .map(([key, c]) => ({
+      key, label: key, closed: c.closed, slaMet: c.met, slaBreached: c.breached, compliance: compliance(c.met, c.breached),
+      frMet: c.frMet, frMissed: c.frMissed, frCompliance: compliance(c.frMet, c.frMissed),
+    }))
+    .filter(hasSlaFigures);
+  const labels = await q.groupLabels(db, 'department', rows.map((row) => row.key));
+  return rows.map((row) => ({ ...row, label: labels.get(row.key) ?? row.key })).sort((a, b) => a.label.localeCompare(b.label));
 }
 
-function figures(key: string, label: string, opened: number, c: q.ClosedCounts, reopened: number, o: { open: number; overdue: number }, fr: Percentiles, res: Percentiles): GroupFigures {
-  return { key, label, opened, closed: c.closed, reopened, open: o.open, overdue: o.overdue, slaMet: c.met, slaBreached: c.breached, compliance: compliance(c.met, c.breached), firstResponse: fr, resolution: res };
+function figures(key: string, label: string, o: q.OpenedCounts, c: q.ClosedCounts, reopened: number, current: { open: number; overdue: number }, fr: Percentiles, res: Percentiles): GroupFigures {
+  return {
+    key, label, opened: o.opened, closed: c.closed, reopened, open: current.open, overdue: current.overdue,
+    slaMet: c.met, slaBreached: c.breached, compliance: compliance(c.met, c.breached),
+    frMet: o.frMet, frMissed: o.frMissed, frCompliance: compliance(o.frMet, o.frMissed),
+    firstResponse: fr, resolution: res,
+  };
 }
 
 /** Opened/closed per local day, and opened per local hour and weekday (busiest times). */

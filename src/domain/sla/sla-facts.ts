@@ -8,7 +8,7 @@
  *   agent's manual due date, else the SLA due date, counted from the last open/reopen). A ticket
  *   resolved or closed AT or before `due_at` met its SLA; an open ticket is breached once `now` is
  *   past `due_at` (the same rule as the overdue sweep) and pending (null) before. No due date → null.
- *   Closing sets due_at to the resolution due date (a first-response target is measured on the ticket page).
+ *   Closing sets due_at to the resolution due date (a first-response target is measured on the ticket page and in the reports' SQL: reports/CONTEXT.md).
  */
 import { dbDate } from '../../db/dialect.ts';
 

@@ -133,8 +133,8 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       closedAt: formatDate(dbDate(t.closed_at), tz), reopenCount: Number(t.reopen_count),
       /** Waiting on the requester since; whether that stopped the SLA clock (sla-pause.ts). */
       waitingSince: formatDate(dbDate(t.waiting_since), tz), slaPaused: !!t.sla_paused_at,
-      /** The plan's first-response target: when it fell due, and whether the first response (or, without one, now) is past it. */
-      firstResponse: firstResponseView(dbDate(t.first_response_due_at), dbDate(t.first_response_at), ctx.clock(), tz),
+      /** The plan's first-response target: when it fell due, and whether the first response (without one: the closing, else now) is past it, as in reports. */
+      firstResponse: firstResponseView(dbDate(t.first_response_due_at), dbDate(t.first_response_at), t.state === 'closed' ? dbDate(t.closed_at) : null, ctx.clock(), tz),
       /** The plan's next-response target while a requester's message awaits a reply: when it falls, and whether now is past it. */
       nextResponse: t.next_response_due_at && open ? { due: formatDate(dbDate(t.next_response_due_at), tz), late: dbDate(t.next_response_due_at)!.getTime() < ctx.clock().getTime() } : null,
     },
@@ -160,9 +160,10 @@ function dueKind(t: any): 'manual' | 'first_response' | 'next_response' | 'sla' 
   return target === 'resolution' ? (t.sla_due_at ? 'sla' : null) : target;
 }
 
-function firstResponseView(due: Date | null, at: Date | null, now: Date, tz: string): { due: string; at: string; late: boolean } | null {
+/** A ticket closed unanswered before its first response fell due was not late (reports count it in neither). */
+function firstResponseView(due: Date | null, at: Date | null, closedAt: Date | null, now: Date, tz: string): { due: string; at: string; late: boolean } | null {
   if (!due) return null;
-  return { due: formatDate(due, tz), at: formatDate(at, tz), late: (at ?? now).getTime() > due.getTime() };
+  return { due: formatDate(due, tz), at: formatDate(at, tz), late: (at ?? closedAt ?? now).getTime() > due.getTime() };
 }
 
 /**
