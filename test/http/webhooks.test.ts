@@ -15,6 +15,8 @@ import { statementsDuring } from '../support/statements.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { buildAdmin, buildAgent, buildDepartment, buildTicket, unique, type BuiltAgent } from '../factories/index.ts';
 import { dbDate, toDbDate } from '../../src/db/dialect.ts';
+import { SYSTEM } from '../../src/domain/actor.ts';
+import { createApiKey } from '../../src/domain/api-keys/api-key-service.ts';
 import { withDb } from '../../src/domain/context.ts';
 import { openTicket } from '../../src/domain/tickets/ticket-service.ts';
 import { addInternalNote } from '../../src/domain/tickets/ticket-agent-service.ts';
@@ -234,6 +236,41 @@ describe('webhooks', () => {
       await run();
       const [got] = rx.at('/deleted');
       expect(JSON.parse(got.body)).toMatchObject({ event: 'created', ticket: null, data: { departmentId: deptId } });
+    });
+
+    it('sends "deleted" for a ticket deleted on its page, in bulk and by the API (number, subject, who), queued in the deletion\'s transaction', async () => {
+      const form = $((await adminC.get('/scp/admin/webhooks/new')).text);
+      expect(form('#f-events input[value=deleted]').parent().text().trim()).toBe('Ticket deleted');
+      const h = await hook('/deleted-event', ['deleted']);
+      const api = await createApiKey(t.ctx(SYSTEM), { allowedIp: '*', note: 'deleter', canCreateTickets: false, canManageTickets: true });
+      const [page, bulkA, bulkB, byApi, kept] = await Promise.all(['Spam: cheap watches', 'Bulk A', 'Bulk B', 'Via the API', 'Rolled back'].map((subject) => open(subject)));
+      expect((await submit(adminC, `/scp/tickets/${page.id}/delete`, `/scp/tickets/${page.id}/delete`, {})).status).toBe(303);
+      const bulk = await submit(adminC, '/scp/tickets', '/scp/tickets/bulk', { ids: [String(bulkA.id), String(bulkB.id)], do: 'delete', confirm: 'yes' });
+      expect(bulk.status).toBe(303);
+      expect((await request(t.app).delete(`/api/v1/tickets/${byApi.number}`).set('X-API-Key', api.key)).status).toBe(200);
+      // A deletion that fails after its delivery was queued takes the delivery along.
+      await expect(t.db.transaction(async (trx) => {
+        await deleteTicket(withDb(t.ctx(admin.actor), trx), { ticketId: kept.id });
+        expect(await trx('webhook_deliveries').where({ webhook_id: h.id }).count({ n: '*' })).toEqual([{ n: 5 }]); // there inside the transaction…
+        throw new Error('the deletion fails at the end');
+      })).rejects.toThrow('the deletion fails at the end');
+      expect(await t.db('tickets').where({ id: kept.id }).first()).toBeDefined(); // …gone with it
+      const rows = await deliveries(h.id);
+      expect(rows.map((d) => [d.event, d.ticket_id])).toEqual([['deleted', null], ['deleted', null], ['deleted', null], ['deleted', null]]);
+
+      expect(await run()).toMatchObject({ delivered: 4, failed: 0 });
+      const got = rx.at('/deleted-event');
+      expect(got.map((g) => g.headers['x-tessera-event'])).toEqual(['deleted', 'deleted', 'deleted', 'deleted']);
+      for (const g of got) expect(verify(h.secret, g.headers, g.body)).toBe(true);
+      const body = (n: { number: string }) => JSON.parse(got.find((g) => JSON.parse(g.body).data.number === n.number)!.body);
+      const who = { kind: 'agent', id: admin.id, name: 'Ada Admin' };
+      expect(body(page)).toEqual({
+        id: expect.any(Number), event: 'deleted', occurred_at: '2026-03-02T10:00:00.000Z', actor: who, ticket: null,
+        data: { ticketId: page.id, number: page.number, subject: 'Spam: cheap watches', status: 'open', departmentId: deptId, department: 'Facilities' },
+      });
+      expect(body(bulkA)).toMatchObject({ actor: who, data: { number: bulkA.number, subject: 'Bulk A' } });
+      expect(body(bulkB)).toMatchObject({ actor: who, data: { number: bulkB.number, subject: 'Bulk B' } });
+      expect(body(byApi)).toMatchObject({ actor: { kind: 'api', id: api.id }, data: { ticketId: byApi.id, number: byApi.number, subject: 'Via the API' } });
     });
 
     it('queues nothing for a change that rolls back', async () => {

@@ -11,6 +11,8 @@
  *   with an event saying so. Their messages had moved into the deleted ticket and go with it;
  * - one audit_log row (ticket.delete): number, subject, requester, department, counts and who did it,
  *   since the ticket's own history goes with it.
+ * Webhooks subscribed to `deleted` get a delivery, queued in the same transaction (number, subject,
+ * status, department; the actor says who), its `ticket` null: the ticket is gone when it is sent.
  * Nobody is mailed. Admins may always delete; agents when the setting agents_may_delete_tickets is on,
  * the tickets they can see; API keys that manage tickets; the system.
  */
@@ -27,6 +29,7 @@ import { domainOf } from '../users/user-service.ts';
 import { checkbox, id, parseInput } from '../validation.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { recordTicketEvent } from './ticket-events.ts';
+import { enqueueWebhookDeliveries } from '../webhooks/webhook-enqueue.ts';
 import { loadTicketFor } from './ticket-policy.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -186,6 +189,10 @@ export async function deleteTicket(ctx: ServiceContext, raw: DeleteTicketInput):
         .update({ merged_into_id: next?.id ?? null, version: trx.raw('?? + 1', ['version']) });
       for (const m of merged) await recordTicketEvent(tctx, trx, m.id, 'merge_target_deleted', { number: t.number, ...(next ? { into: next.number, intoId: next.id } : {}) });
     }
+    // Queued with the ticket's id (as its other deliveries): the foreign key empties it with the ticket.
+    await enqueueWebhookDeliveries(tctx, trx, t.id, [['deleted', {
+      ticketId: t.id, number: t.number, subject: t.subject, status: t.status, departmentId: t.department_id, department: requester.department,
+    }]]);
     const counts = await removeRows(trx, t.id);
     await trx('tickets').where({ id: t.id }).delete();
     await recordAudit(tctx, trx, {
