@@ -35,6 +35,7 @@ export const WEBHOOK_EVENTS: Record<WebhookEventName, { label: string; group: Ev
   resolved: { label: 'Resolved', group: 'Status' },
   closed: { label: 'Closed', group: 'Status' },
   reopened: { label: 'Reopened', group: 'Status' },
+  close_requested: { label: 'The requester asked to close (tasks still open)', group: 'Status' },
   priority_changed: { label: 'Priority changed', group: 'Priority, SLA and due date' },
   sla_changed: { label: 'SLA plan changed', group: 'Priority, SLA and due date' },
   due_changed: { label: 'Due date changed', group: 'Priority, SLA and due date' },
