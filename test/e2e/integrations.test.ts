@@ -1,6 +1,7 @@
 /**
- * Integrations as an admin sets them up in the browser: Admin → Webhooks (a receiver started here gets
- * a signed POST when John replies, and the delivery log says so) and Admin → Email templates (the
+ * Integrations as an admin sets them up in the browser: Admin → Webhooks (a receiver started here, on
+ * 127.0.0.1, is refused until the admin allows the local network in Admin → Settings; then it gets a
+ * signed POST when John replies, and the delivery log says so) and Admin → Email templates (the
  * reworded agent response, previewed first, is what reaches the requester's mailbox).
  */
 import http from 'node:http';
@@ -47,16 +48,32 @@ describe('Webhooks and email templates, set up in the browser', () => {
     await world?.stop();
   });
 
-  it('the admin adds a webhook for agent responses and finds its signing secret on its page', async () => {
+  it('the admin adds a webhook for agent responses, to a receiver on this machine once the local network is allowed, and finds its signing secret on its page', async () => {
     await new ScpLoginPage(adminPage).signIn('admin');
     const admin = new AdminPage(adminPage);
-    await admin.section('Webhooks');
-    await adminPage.getByRole('link', { name: 'New webhook' }).click();
-    await field(adminPage, 'Name').fill('CRM sync');
-    await field(adminPage, 'Payload URL').fill(receiverUrl);
-    await adminPage.getByLabel('Ticket created').uncheck();
-    await adminPage.getByLabel('Agent response').check();
+    const newWebhook = async () => {
+      await admin.section('Webhooks');
+      await adminPage.getByRole('link', { name: 'New webhook' }).click();
+      await field(adminPage, 'Name').fill('CRM sync');
+      await field(adminPage, 'Payload URL').fill(receiverUrl);
+      await adminPage.getByLabel('Ticket created').uncheck();
+      await adminPage.getByLabel('Agent response').check();
+      await adminPage.getByRole('button', { name: 'Save' }).click();
+    };
+    // The receiver listens on 127.0.0.1: refused while webhooks may reach public addresses only (the default).
+    const seen = world.consoleErrors.length;
+    await newWebhook();
+    await adminPage.locator('#e-url').waitFor();
+    expect(await adminPage.locator('#e-url').innerText()).toMatch(/127\.0\.0\.1 is a loopback address: webhooks to the local network are off/);
+    expect(await field(adminPage, 'Payload URL').inputValue()).toBe(receiverUrl);
+    expect(await adminPage.getByLabel('Agent response').isChecked()).toBe(true);
+    expect(world.consoleErrors.splice(seen).map((e) => e.replace(/^.*?: /, ''))).toEqual(['Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)']);
+    // Admin → Settings: allow the local network.
+    await admin.section('Settings');
+    await adminPage.getByLabel('Allow webhooks to the local network').check();
     await adminPage.getByRole('button', { name: 'Save' }).click();
+    await seeFlash(adminPage, 'Settings saved.');
+    await newWebhook();
     await seeFlash(adminPage, 'The webhook was created.');
     secret = (await adminPage.locator('.admin-facts dt:has-text("Signing secret") + dd').innerText()).trim();
     expect(secret).toMatch(/^whsec_/);

@@ -1,6 +1,7 @@
 /**
  * Deleting tickets: the confirmation page, the delete itself (every dependent row gone, other tickets
- * untouched, the requester kept, mail already sent kept without its ticket, an audit row), the ban
+ * untouched, the requester kept, its mail kept in the mail log without its ticket and its text, waiting
+ * mail cancelled, an audit row), the ban
  * option, who may (admins; agents with the setting, only tickets they see; API keys that manage
  * tickets), tickets merged into a deleted one, the bulk delete with its confirmation step, CSRF.
  */
@@ -10,6 +11,7 @@ import { ANONYMOUS, SYSTEM } from '../../src/domain/actor.ts';
 import { createApiKey } from '../../src/domain/api-keys/api-key-service.ts';
 import { createAccessToken } from '../../src/domain/auth/access-tokens.ts';
 import { processInboundMail } from '../../src/domain/mail/inbound-service.ts';
+import { claimMessage, dueMessageIds, recoverStuckMessages, SENDING_TIMEOUT_MS } from '../../src/domain/mail/outbox-delivery.ts';
 import { getSettings, writeSettings } from '../../src/domain/settings/settings-service.ts';
 import { getSettingsForm } from '../../src/domain/settings/settings-admin-service.ts';
 import { addCollaborator } from '../../src/domain/tickets/ticket-collaborators.ts';
@@ -160,6 +162,60 @@ describe('deleting tickets', () => {
     const found = $((await adminC.get('/scp/search?q=broken')).text);
     expect(found(`a[href="/scp/tickets/${a.id}"]`).length).toBe(0);
     expect(found(`a[href="/scp/tickets/${b.id}"]`).length).toBeGreaterThan(0);
+  });
+
+  it('its mail stays in the mail log as the delivery trail without its text: sent, failed and in-flight rows redacted, waiting ones cancelled, none ever sent again', async () => {
+    const a = await richTicket('dp@example.com', 'Divorce papers for Jane Roe');
+    const mail = () => t.db('outbox').whereIn('id', ids).orderBy('id');
+    const ids: number[] = await t.db('outbox').where({ ticket_id: a.id }).orderBy('id').pluck('id');
+    expect(ids.length).toBeGreaterThanOrEqual(4);
+    // The first went out (richTicket); one failed for good; one is being sent right now; the rest wait.
+    const [sent, failed, sending] = ids;
+    await t.db('outbox').where({ id: failed }).update({ status: 'failed', attempts: 8, last_error: '550 mailbox unavailable' });
+    await t.db('outbox').where({ id: sending }).update({ status: 'sending', locked_by: 'worker-x', locked_at: toDbDate(t.clock()), attempts: 1 });
+    const before = await mail();
+    expect(before.some((r) => /Divorce/.test(`${r.subject} ${r.text_body} ${r.html_body}`))).toBe(true);
+    const trail = (r: any) => ({ id: r.id, template: r.template, to_address: r.to_address, to_name: r.to_name, message_id: r.message_id, attempts: r.attempts, created_at: r.created_at, sent_at: r.sent_at });
+
+    expect((await postForm(adminC, `/scp/tickets/${a.id}/delete`, `/scp/tickets/${a.id}/delete`)).status).toBe(303);
+    const after = await mail();
+    // Every row stays, with who it was for, when, its Message-ID and attempts…
+    expect(after.map(trail)).toEqual(before.map(trail));
+    // …but not what it said: the subject keeps only the ticket's number, the bodies are gone.
+    for (const r of after) {
+      expect(r).toMatchObject({ ticket_id: null, subject: `[#${a.number}] (removed: the ticket was deleted)`, html_body: null, text_body: `(The text of this message was removed when ticket #${a.number} was deleted.)` });
+      expect(r.redacted_at).toBeTruthy();
+    }
+    expect(await t.db('outbox').where('subject', 'like', '%Divorce%').orWhere('text_body', 'like', '%Divorce%').orWhere('html_body', 'like', '%Divorce%').count({ n: '*' })).toEqual([{ n: 0 }]);
+    expect(await t.db('inbound_messages').where({ message_id: `<${a.number}.reply@example.com>` }).first()).toMatchObject({ ticket_id: null, subject: null });
+    // Statuses: what went out, failed or is in flight stays as it was; what waited is cancelled.
+    const status = Object.fromEntries(after.map((r) => [r.id, r.status]));
+    expect([status[sent], status[failed], status[sending]]).toEqual(['sent', 'failed', 'sending']);
+    for (const id of ids.slice(3)) {
+      expect(status[id]).toBe('discarded');
+      expect(after.find((r) => r.id === id).last_error).toBe(`Cancelled: ticket #${a.number} was deleted before this was sent`);
+    }
+    expect(after.find((r) => r.id === failed).last_error).toBe('550 mailbox unavailable');
+    // None of it is ever sent: nothing is due; the in-flight one, should its worker die, is discarded (not queued again)…
+    const due = await dueMessageIds(t.db, new Date(t.clock().getTime() + 365 * 24 * 3600_000), 10_000);
+    expect(due.filter((x) => ids.includes(x))).toEqual([]);
+    await recoverStuckMessages(t.db, new Date(t.clock().getTime() + SENDING_TIMEOUT_MS + 1000));
+    expect((await t.db('outbox').where({ id: sending }).first()).status).toBe('discarded');
+    // …and the admin cannot send one again: the page offers no button, and the POST is refused.
+    const page = $((await adminC.get(`/scp/admin/mail/${failed}`)).text);
+    expect(page('#redacted').text()).toMatch(/When its ticket was deleted/);
+    expect(page(`form[action="/scp/admin/mail/${failed}/retry"]`).length).toBe(0);
+    expect((await postForm(adminC, `/scp/admin/mail/${failed}`, `/scp/admin/mail/${failed}/retry`)).status).toBe(409);
+    expect((await t.db('outbox').where({ id: failed }).first()).status).toBe('failed');
+  });
+
+  it('the worker discards, never sends, a message whose text was removed between its claim and its read (a claim racing the deletion)', async () => {
+    const a = await richTicket('race@example.com', 'Race');
+    const id = (await t.db('outbox').where({ ticket_id: a.id, status: 'queued' }).first('id')).id;
+    // The state that race leaves for the read: redacted, yet taken by the claim's UPDATE.
+    await t.db('outbox').where({ id }).update({ redacted_at: toDbDate(t.clock()), text_body: '(removed)' });
+    expect(await claimMessage(t.db, id, 'worker-y', t.clock())).toBeNull();
+    expect(await t.db('outbox').where({ id }).first()).toMatchObject({ status: 'discarded', locked_by: null });
   });
 
   it('with the setting off an agent is refused (403) and nothing is deleted; the page and the queue offer no Delete', async () => {

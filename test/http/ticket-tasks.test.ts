@@ -110,6 +110,51 @@ describe('ticket tasks', () => {
     expect(page('.task-list .task-done s').text()).toBe('Call the branch back');
   });
 
+  it('the requester closing on the portal while tasks are open: the ticket stays open, the request is an internal event, the requester is thanked (no word of tasks); asked again, nothing more; after the tasks their close closes it', async () => {
+    const o = await open('Card reader, branch 7');
+    await act(johnC, o.id, 'task', { title: 'Order a reader' });
+    await act(johnC, o.id, 'task', { title: 'Fit the reader' });
+    // John answered and waits on the requester (answered, SLA clock stopped).
+    expect((await act(johnC, o.id, 'reply', { message: 'Does the spare one work?', notifyUser: 'none', status: 'pending' })).status).toBe(303);
+    const waiting = await row(o.id);
+    expect(waiting).toMatchObject({ status: 'pending', state: 'open' });
+    expect(Boolean(waiting.is_answered)).toBe(true);
+
+    const pat = client(t.app);
+    await openViaStatus(pat, 'pat@example.com', o.number);
+    const close = async () => pat.post(`/tickets/${o.number}/close`).type('form').send({ _csrf: await csrfFrom(pat, `/tickets/${o.number}`) });
+    const res = await close();
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe(`/tickets/${o.number}`);
+    const page = $((await pat.get(res.headers.location)).text);
+    const said = page('.flash').text();
+    expect(said).toContain('will close it when that is done');
+    expect(said).not.toMatch(/task/i);
+    expect(page('form.close-ticket').length).toBe(1); // still open for them too
+    // Still open for the agents, no longer waiting nor answered, one version on.
+    const after = await row(o.id);
+    expect(after).toMatchObject({ status: 'open', state: 'open', closed_at: null, version: Number(waiting.version) + 1 });
+    expect(Boolean(after.is_answered)).toBe(false);
+    const events = (await t.db('ticket_events').where({ ticket_id: o.id }).orderBy('id', 'desc').limit(2).select('event', 'actor_kind', 'data')).reverse();
+    expect(events.map((e) => [e.event, e.actor_kind, JSON.parse(e.data)])).toEqual([
+      ['status_changed', 'user', expect.objectContaining({ from: 'pending', to: 'open', by: 'close_request', userId: after.user_id })],
+      ['close_requested', 'user', { openTasks: 2, userId: after.user_id }],
+    ]);
+    const history = $((await johnC.get(`/scp/tickets/${o.id}`)).text)('.events').text();
+    expect(history).toContain('Requester asked to close; 2 tasks open');
+    expect(history).toContain('The requester asked to close it: no longer waiting');
+    // Asked again with nothing new since: the same answer, nothing recorded.
+    expect((await close()).status).toBe(303);
+    expect(await t.db('ticket_events').where({ ticket_id: o.id, event: 'close_requested' }).count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect((await row(o.id)).version).toBe(after.version);
+
+    // The agents finish the tasks; now the requester's close closes it.
+    for (const task of await tasksOf(o.id)) await act(johnC, o.id, 'taskset', { taskId: String(task.id), to: 'done' });
+    const done = await close();
+    expect($((await pat.get(done.headers.location)).text)('.flash').text()).toContain('Your ticket is closed.');
+    expect(await row(o.id)).toMatchObject({ status: 'closed', state: 'closed' });
+  });
+
   it('a task is opened again or removed while open; a done one stays; a stale button changes nothing', async () => {
     const o = await open();
     await act(johnC, o.id, 'task', { title: 'First' });

@@ -15,15 +15,21 @@ import { statementsDuring } from '../support/statements.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { buildAdmin, buildAgent, buildDepartment, buildTicket, unique, type BuiltAgent } from '../factories/index.ts';
 import { dbDate, toDbDate } from '../../src/db/dialect.ts';
+import { SYSTEM } from '../../src/domain/actor.ts';
+import { createApiKey } from '../../src/domain/api-keys/api-key-service.ts';
 import { withDb } from '../../src/domain/context.ts';
 import { openTicket } from '../../src/domain/tickets/ticket-service.ts';
 import { addInternalNote } from '../../src/domain/tickets/ticket-agent-service.ts';
 import { assignTicket } from '../../src/domain/tickets/ticket-assignment-service.ts';
 import { deleteTicket } from '../../src/domain/tickets/ticket-delete.ts';
 import { createWebhook, deleteWebhook, setWebhookActive, updateWebhook, type WebhookInput } from '../../src/domain/webhooks/webhook-service.ts';
+import { redeliverWebhookDelivery, sendWebhookPing } from '../../src/domain/webhooks/webhook-log-service.ts';
+import type { HostResolver } from '../../src/domain/webhooks/webhook-address.ts';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS, SENDING_TIMEOUT_MS } from '../../src/domain/webhooks/webhook-delivery.ts';
 import { purgeExpired, WEBHOOK_DELIVERED_KEEP_DAYS, WEBHOOK_FAILED_KEEP_DAYS } from '../../src/domain/housekeeping/housekeeping-service.ts';
 import { deliverWebhooks } from '../../src/jobs/webhook-task.ts';
+import { getSettings, SettingsSchema, writeSettings } from '../../src/domain/settings/settings-service.ts';
+import { getSettingsForm } from '../../src/domain/settings/settings-admin-service.ts';
 
 const DAY = 24 * 3600_000;
 const START = '2026-03-02T10:00:00Z';
@@ -44,6 +50,14 @@ describe('webhooks', () => {
   const run = (o: Partial<Parameters<typeof deliverWebhooks>[0]> = {}) => deliverWebhooks({ db: t.db, clock: t.clock, publicUrl: t.config.publicUrl, ...o });
   const hook = async (path: string, events: string[], over: Partial<WebhookInput> = {}) =>
     createWebhook(t.ctx(admin.actor), { name: unique('Hook '), url: `${rx.url}${path}`, events, isActive: true, ...over });
+  const allowLocalNetwork = (on: boolean) => writeSettings(t.db, { webhooks_allow_local_network: on }, t.clock());
+  /** A webhook row as one saved before the address checks existed (the form refuses these URLs now). */
+  const legacyHook = async (url: string, events: string[]) => {
+    const ts = toDbDate(t.clock());
+    const [id] = await t.db('webhooks').insert({ name: unique('Legacy '), url, secret: 'whsec_legacy', events: JSON.stringify(events), is_active: true, created_at: ts, updated_at: ts });
+    await writeSettings(t.db, { webhooks_version: unique('v') }, t.clock()); // as every webhook change does
+    return id as number;
+  };
   const deliveries = (webhookId: number) => t.db('webhook_deliveries').where({ webhook_id: webhookId }).orderBy('id');
   const open = (subject = 'Printer on fire') =>
     openTicket(t.ctx(admin.actor), { email: `${unique('pat')}@customers.test`.toLowerCase(), name: 'Pat Doe', subject, message: 'It smokes.', departmentId: deptId });
@@ -51,6 +65,8 @@ describe('webhooks', () => {
   beforeAll(async () => {
     t = await startTestApp({ now: START });
     rx = await startWebhookReceiver();
+    // The receiver listens on 127.0.0.1: only the setting lets deliveries reach it (see 'addresses' below).
+    await writeSettings(t.db, { webhooks_allow_local_network: true }, t.clock());
     deptId = await buildDepartment(t.db, { name: 'Facilities' });
     admin = await buildAdmin(t.db, { name: 'Ada Admin' });
     adminC = await loginAsAgent(t.app, admin.username, admin.password);
@@ -62,6 +78,7 @@ describe('webhooks', () => {
   afterEach(async () => {
     // Each test starts without webhooks (deleted as an admin does, so the per-process list follows).
     for (const id of await t.db('webhooks').pluck('id')) await deleteWebhook(t.ctx(admin.actor), id);
+    await allowLocalNetwork(true);
     await t.db('rate_limits').delete();
     // A test that moved the clock by days also ended the admin's session: start again at the start.
     t.clock.set(START);
@@ -221,6 +238,41 @@ describe('webhooks', () => {
       expect(JSON.parse(got.body)).toMatchObject({ event: 'created', ticket: null, data: { departmentId: deptId } });
     });
 
+    it('sends "deleted" for a ticket deleted on its page, in bulk and by the API (number, subject, who), queued in the deletion\'s transaction', async () => {
+      const form = $((await adminC.get('/scp/admin/webhooks/new')).text);
+      expect(form('#f-events input[value=deleted]').parent().text().trim()).toBe('Ticket deleted');
+      const h = await hook('/deleted-event', ['deleted']);
+      const api = await createApiKey(t.ctx(SYSTEM), { allowedIp: '*', note: 'deleter', canCreateTickets: false, canManageTickets: true });
+      const [page, bulkA, bulkB, byApi, kept] = await Promise.all(['Spam: cheap watches', 'Bulk A', 'Bulk B', 'Via the API', 'Rolled back'].map((subject) => open(subject)));
+      expect((await submit(adminC, `/scp/tickets/${page.id}/delete`, `/scp/tickets/${page.id}/delete`, {})).status).toBe(303);
+      const bulk = await submit(adminC, '/scp/tickets', '/scp/tickets/bulk', { ids: [String(bulkA.id), String(bulkB.id)], do: 'delete', confirm: 'yes' });
+      expect(bulk.status).toBe(303);
+      expect((await request(t.app).delete(`/api/v1/tickets/${byApi.number}`).set('X-API-Key', api.key)).status).toBe(200);
+      // A deletion that fails after its delivery was queued takes the delivery along.
+      await expect(t.db.transaction(async (trx) => {
+        await deleteTicket(withDb(t.ctx(admin.actor), trx), { ticketId: kept.id });
+        expect(await trx('webhook_deliveries').where({ webhook_id: h.id }).count({ n: '*' })).toEqual([{ n: 5 }]); // there inside the transaction…
+        throw new Error('the deletion fails at the end');
+      })).rejects.toThrow('the deletion fails at the end');
+      expect(await t.db('tickets').where({ id: kept.id }).first()).toBeDefined(); // …gone with it
+      const rows = await deliveries(h.id);
+      expect(rows.map((d) => [d.event, d.ticket_id])).toEqual([['deleted', null], ['deleted', null], ['deleted', null], ['deleted', null]]);
+
+      expect(await run()).toMatchObject({ delivered: 4, failed: 0 });
+      const got = rx.at('/deleted-event');
+      expect(got.map((g) => g.headers['x-tessera-event'])).toEqual(['deleted', 'deleted', 'deleted', 'deleted']);
+      for (const g of got) expect(verify(h.secret, g.headers, g.body)).toBe(true);
+      const body = (n: { number: string }) => JSON.parse(got.find((g) => JSON.parse(g.body).data.number === n.number)!.body);
+      const who = { kind: 'agent', id: admin.id, name: 'Ada Admin' };
+      expect(body(page)).toEqual({
+        id: expect.any(Number), event: 'deleted', occurred_at: '2026-03-02T10:00:00.000Z', actor: who, ticket: null,
+        data: { ticketId: page.id, number: page.number, subject: 'Spam: cheap watches', status: 'open', departmentId: deptId, department: 'Facilities' },
+      });
+      expect(body(bulkA)).toMatchObject({ actor: who, data: { number: bulkA.number, subject: 'Bulk A' } });
+      expect(body(bulkB)).toMatchObject({ actor: who, data: { number: bulkB.number, subject: 'Bulk B' } });
+      expect(body(byApi)).toMatchObject({ actor: { kind: 'api', id: api.id }, data: { ticketId: byApi.id, number: byApi.number, subject: 'Via the API' } });
+    });
+
     it('queues nothing for a change that rolls back', async () => {
       const a = await hook('/rollback', ['note']);
       const ticket = await buildTicket(t.db, { department_id: deptId });
@@ -364,6 +416,124 @@ describe('webhooks', () => {
       expect(await run()).toMatchObject({ recovered: 1, delivered: 1 });
       expect(await t.db('webhook_deliveries').where({ id: stuck.id }).first()).toMatchObject({ status: 'delivered', attempts: 2 });
       expect(rx.at('/busy').filter((r) => r.headers['x-tessera-delivery'] === String(stuck.id))).toHaveLength(2);
+    });
+  });
+
+  describe('addresses (SSRF): public only, unless the setting allows the local network; link-local never', () => {
+    const portOf = () => new URL(rx.url).port;
+
+    it('the form refuses an IP address (or localhost) deliveries may not reach, keeping the input; the setting lets loopback and private through, never 169.254.169.254', async () => {
+      await allowLocalNetwork(false);
+      const refused = ['http://127.0.0.1:9/hook', 'http://10.0.0.7/hook', 'http://169.254.169.254/latest/meta-data/', 'http://[::ffff:127.0.0.1]/in', 'http://localhost:8080/in'];
+      for (const url of refused) {
+        const res = await submit(adminC, '/scp/admin/webhooks/new', '/scp/admin/webhooks', { name: 'Internal', url, events: ['created'], isActive: 'on' });
+        expect(res.status, url).toBe(422);
+        const page = $(res.text);
+        expect(page('input[name=url]').val(), url).toBe(url);
+        expect(page('input[name=name]').val()).toBe('Internal');
+        expect(page('#e-url').text(), url).toMatch(url.includes('169.254') ? /link-local \(cloud metadata\) address: webhooks are never sent there/ : /webhooks to the local network are off/);
+      }
+      // A host name is not resolved on the form (it may resolve differently later): checked at each delivery.
+      expect((await submit(adminC, '/scp/admin/webhooks/new', '/scp/admin/webhooks', { name: 'Public', url: 'https://hooks.example.com/in', events: ['created'] })).status).toBe(303);
+      await allowLocalNetwork(true);
+      expect((await submit(adminC, '/scp/admin/webhooks/new', '/scp/admin/webhooks', { name: 'Local', url: 'http://10.0.0.7/hook', events: ['created'] })).status).toBe(303);
+      const meta = await submit(adminC, '/scp/admin/webhooks/new', '/scp/admin/webhooks', { name: 'Metadata', url: 'http://169.254.169.254/latest/meta-data/', events: ['created'] });
+      expect(meta.status).toBe(422);
+      expect($(meta.text)('#e-url').text()).toMatch(/never sent there/);
+      expect((await t.db('webhooks').orderBy('name').pluck('name'))).toEqual(['Local', 'Public']);
+    });
+
+    it('the setting is on Admin → Settings, off by default, and an admin changing it is audited', async () => {
+      expect(SettingsSchema.parse({}).webhooks_allow_local_network).toBe(false);
+      await allowLocalNetwork(false);
+      const form = $((await adminC.get('/scp/admin/settings')).text);
+      expect(form('input[name=webhooks_allow_local_network]').attr('checked')).toBeUndefined();
+      expect(form('label[for=f-webhooks_allow_local_network]').text().trim()).toBe('Allow webhooks to the local network');
+      const values = Object.fromEntries(Object.entries(await getSettingsForm(t.ctx(admin.actor))).filter(([, v]) => v !== false && v !== null).map(([k, v]) => [k, v === true ? 'on' : String(v)]));
+      const res = await submit(adminC, '/scp/admin/settings', '/scp/admin/settings', { ...values, webhooks_allow_local_network: 'on' });
+      expect(res.status).toBe(303);
+      expect((await getSettings(t.db)).webhooks_allow_local_network).toBe(true);
+      const audit = await t.db('audit_log').where({ action: 'settings.update', agent_id: admin.id }).orderBy('id', 'desc').first();
+      expect(JSON.parse(audit.before)).toEqual({ webhooks_allow_local_network: false });
+      expect(JSON.parse(audit.after)).toEqual({ webhooks_allow_local_network: true });
+    });
+
+    it('with the setting off, deliveries to 127.0.0.1, 10.x, 169.254.169.254 and localhost fail at once before connecting, the reason in the log, nothing sent and no retries', async () => {
+      const loop = await hook('/loop', ['created']);
+      const ten = await hook('', ['created'], { url: 'http://10.255.255.1/hook' });
+      const local = await hook('', ['created'], { url: `http://localhost:${portOf()}/local` });
+      const meta = await legacyHook('http://169.254.169.254/latest/meta-data/', ['created']);
+      await allowLocalNetwork(false);
+      const received = rx.received.length;
+      await open();
+      expect(await run()).toMatchObject({ delivered: 0, retrying: 0, failed: 4 });
+      expect(rx.received).toHaveLength(received);
+      const row = async (webhookId: number) => (await deliveries(webhookId))[0];
+      for (const id of [loop.id, ten.id, local.id, meta]) {
+        expect(await row(id)).toMatchObject({ status: 'failed', attempts: 1, last_status_code: null, last_response: null, finished_at: expect.anything() });
+      }
+      const off = '(Admin → Settings, “Allow webhooks to the local network”)';
+      expect((await row(loop.id)).last_error).toBe(`Refused before connecting: 127.0.0.1 is a loopback address: webhooks to the local network are off ${off}`);
+      expect((await row(ten.id)).last_error).toBe(`Refused before connecting: 10.255.255.1 is a private address: webhooks to the local network are off ${off}`);
+      expect((await row(meta)).last_error).toBe('Refused before connecting: 169.254.169.254 is a link-local (cloud metadata) address: webhooks are never sent there');
+      // A name is refused on what it resolves to (the system's resolver: localhost is 127.0.0.1 or ::1).
+      expect((await row(local.id)).last_error).toMatch(/^Refused before connecting: localhost resolves to (127\.0\.0\.1|::1), a loopback address: webhooks to the local network are off/);
+      // The log says why.
+      const log = $((await adminC.get(`/scp/admin/webhooks/${loop.id}/deliveries`)).text);
+      expect(log('tr[data-status=failed]').text()).toContain('Refused before connecting: 127.0.0.1 is a loopback address');
+      // No retries: a day later nothing more was tried.
+      t.clock.advance(DAY);
+      expect(await run()).toMatchObject({ delivered: 0, retrying: 0, failed: 0 });
+      expect((await row(loop.id)).attempts).toBe(1);
+      expect(rx.received).toHaveLength(received);
+      // The admin allows the local network and redelivers: it goes out.
+      await allowLocalNetwork(true);
+      await redeliverWebhookDelivery(t.ctx(admin.actor), loop.id, (await row(loop.id)).id);
+      expect(await run()).toMatchObject({ delivered: 1 });
+      expect(rx.at('/loop')).toHaveLength(1);
+    });
+
+    it('with the setting on, 169.254.169.254 stays refused: in the URL, IPv4-mapped, or as what a name resolves to (a test ping too)', async () => {
+      const resolve: HostResolver = async (host) => (host === 'metadata.tessera.test' ? [{ address: '169.254.169.254', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]);
+      const direct = await legacyHook('http://169.254.169.254/latest/meta-data/', ['created']);
+      const mapped = await legacyHook('http://[::ffff:a9fe:a9fe]/latest/meta-data/', ['created']);
+      const named = await hook('', ['created'], { url: 'http://metadata.tessera.test/computeMetadata/v1/' });
+      await sendWebhookPing(t.ctx(admin.actor), named.id);
+      const received = rx.received.length;
+      await open();
+      expect(await run({ resolve })).toMatchObject({ delivered: 0, retrying: 0, failed: 4 });
+      expect(rx.received).toHaveLength(received);
+      expect((await deliveries(direct))[0].last_error).toMatch(/^Refused before connecting: 169\.254\.169\.254 is a link-local \(cloud metadata\) address: webhooks are never sent there$/);
+      expect((await deliveries(mapped))[0].last_error).toMatch(/^Refused before connecting: ::ffff:a9fe:a9fe is a link-local \(cloud metadata\) address/);
+      const [ping, created] = await deliveries(named.id);
+      expect(ping.event).toBe('ping');
+      for (const d of [ping, created]) {
+        expect(d).toMatchObject({ status: 'failed', attempts: 1, last_error: 'Refused before connecting: metadata.tessera.test resolves to 169.254.169.254, a link-local (cloud metadata) address: webhooks are never sent there' });
+      }
+    });
+
+    it('resolves a host name once per attempt, refuses it when any address is refused, and connects to the very address it checked (DNS rebinding cannot swap it)', async () => {
+      const calls: string[] = [];
+      // A rebinding name: 127.0.0.1 at the first answer, the metadata address at every later one.
+      const resolve: HostResolver = async (host) => {
+        calls.push(host);
+        if (host === 'mixed.tessera.test') return [{ address: '8.8.8.8', family: 4 }, { address: '127.0.0.1', family: 4 }];
+        return [{ address: calls.length === 1 ? '127.0.0.1' : '169.254.169.254', family: 4 }];
+      };
+      const pinned = await hook('', ['created'], { url: `http://hooks.tessera.test:${portOf()}/pinned` });
+      await open();
+      expect(await run({ resolve })).toMatchObject({ delivered: 1, failed: 0 });
+      expect(calls).toEqual(['hooks.tessera.test']);
+      const [got] = rx.at('/pinned');
+      expect(got.headers.host).toBe(`hooks.tessera.test:${portOf()}`);
+      expect((await deliveries(pinned.id))[0]).toMatchObject({ status: 'delivered', last_status_code: 200 });
+      // One public and one loopback address, with the setting off: refused, nothing sent.
+      await allowLocalNetwork(false);
+      const mixed = await hook('', ['created'], { url: `http://mixed.tessera.test:${portOf()}/mixed` });
+      await open();
+      expect(await run({ resolve })).toMatchObject({ delivered: 0, failed: 2 });
+      expect(rx.at('/mixed')).toHaveLength(0);
+      expect((await deliveries(mixed.id))[0].last_error).toMatch(/^Refused before connecting: mixed\.tessera\.test resolves to 127\.0\.0\.1, a loopback address/);
     });
   });
 

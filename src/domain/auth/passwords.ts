@@ -13,5 +13,9 @@ export function verifyPassword(plain: string, hash: string): Promise<boolean> {
   return bcrypt.compare(plain, hash);
 }
 
-/** A hash to compare against when the account does not exist, so timing does not reveal which accounts exist. */
+/**
+ * A hash to compare against when the account does not exist (signInAgent, and the password checks of
+ * the signed-in agent's own account), so timing does not reveal which accounts exist: made with the
+ * same cost as every stored hash, so bcrypt does the same work (test/services/sign-in-timing.test.ts).
+ */
 export const DUMMY_HASH = bcrypt.hashSync('not-a-real-password', COST);

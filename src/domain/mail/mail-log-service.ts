@@ -43,6 +43,8 @@ export interface MailLogItem {
 }
 
 export interface MailLogDetail extends MailLogItem {
+  /** When its text was removed (its ticket deleted), as agent pages show dates; '' when it was not. */
+  redactedText: string;
   toName: string | null;
   from: string | null;
   replyTo: string | null;
@@ -103,16 +105,36 @@ export async function getMailLogEntry(ctx: ServiceContext, id: number): Promise<
     /* unreadable headers are shown as none */
   }
   return {
-    ...item(r, timezone), toName: r.to_name ?? null, from: r.from_address ?? null, replyTo: r.reply_to ?? null,
+    ...item(r, timezone), redactedText: formatDate(dbDate(r.redacted_at), timezone), toName: r.to_name ?? null, from: r.from_address ?? null, replyTo: r.reply_to ?? null,
     messageId: r.message_id, headers, textBody: r.text_body, htmlBody: r.html_body ?? null,
   };
 }
 
-/** Queues a failed, discarded or waiting message again, now, with a fresh set of attempts. */
+/**
+ * A deleted ticket's mail (ticket-delete.ts), in the deletion's transaction: the rows stay in the mail
+ * log as the delivery trail (recipient, times, status, attempts, Message-ID), but their text goes — the
+ * subject but for the ticket's "[#number]", the text and HTML bodies — and their link to the ticket.
+ * Mail not sent yet ('queued') is cancelled: 'discarded', never sent. Two UPDATEs on outbox_ticket_id.
+ * A message being sent right now ('sending') goes out as it was read; if its worker dies it is
+ * discarded, not queued again (recoverStuckMessages). Returns how many were cancelled and redacted.
+ */
+export async function redactTicketMail(trx: Knex | Knex.Transaction, ticket: { id: number; number: string }, now: Date): Promise<{ cancelled: number; redacted: number }> {
+  const redacted = {
+    ticket_id: null, subject: `[#${ticket.number}] (removed: the ticket was deleted)`, html_body: null, redacted_at: toDbDate(now),
+    text_body: `(The text of this message was removed when ticket #${ticket.number} was deleted.)`,
+  };
+  const cancelled = await trx('outbox').where({ ticket_id: ticket.id, status: 'queued' })
+    .update({ ...redacted, status: 'discarded', last_error: `Cancelled: ticket #${ticket.number} was deleted before this was sent` });
+  const rest = await trx('outbox').where({ ticket_id: ticket.id }).update(redacted);
+  return { cancelled, redacted: cancelled + rest };
+}
+
+/** Queues a failed, discarded or waiting message again, now, with a fresh set of attempts. @throws InvalidTransition (MAIL_NOT_RETRYABLE, MAIL_REDACTED) */
 export async function retryMail(ctx: ServiceContext, id: number): Promise<void> {
   assertAdmin(ctx);
   await inTransaction(ctx, async (trx) => {
     const r = await load(ctx, id, trx, true);
+    if (r.redacted_at) throw new InvalidTransition('The text of this message was removed when its ticket was deleted: it cannot be sent again.', 'MAIL_REDACTED');
     if (!['failed', 'discarded', 'queued'].includes(r.status)) throw new InvalidTransition('Only a waiting, failed or discarded message can be sent again.', 'MAIL_NOT_RETRYABLE');
     await trx('outbox').where({ id }).update({ status: 'queued', attempts: 0, next_attempt_at: toDbDate(ctx.clock()), locked_by: null, locked_at: null });
     await recordAudit(ctx, trx, { action: 'mail.retry', entity: 'outbox', entityId: id, before: { status: r.status, attempts: r.attempts }, after: { status: 'queued' } });

@@ -45,13 +45,19 @@ export interface OutboxRow {
   last_error: string | null;
 }
 
-/** Puts rows stuck in 'sending' (their worker died) back in the queue. Returns how many. */
+/**
+ * Puts rows stuck in 'sending' (their worker died) back in the queue — but discards one whose text
+ * was removed meanwhile (its ticket deleted: redacted_at), which must not go out. Returns how many.
+ */
 export async function recoverStuckMessages(db: Db, now: Date): Promise<number> {
   const cutoff = toDbDate(new Date(now.getTime() - SENDING_TIMEOUT_MS));
   return db('outbox')
     .where({ status: 'sending' })
     .andWhere('locked_at', '<', cutoff)
-    .update({ status: 'queued', locked_by: null, locked_at: null, next_attempt_at: toDbDate(now), last_error: 'Recovered after the sending worker stopped; may have been delivered already' });
+    .update({
+      status: db.raw("case when ?? is null then 'queued' else 'discarded' end", ['redacted_at']), locked_by: null, locked_at: null, next_attempt_at: toDbDate(now),
+      last_error: 'Recovered after the sending worker stopped; may have been delivered already',
+    });
 }
 
 /** Ids of queued messages that are due, oldest first. */
@@ -65,7 +71,13 @@ export async function claimMessage(db: Db, id: number, workerId: string, now: Da
     .where({ id, status: 'queued' })
     .update({ status: 'sending', locked_by: workerId.slice(0, 64), locked_at: toDbDate(now), attempts: db.raw('attempts + 1') });
   if (changed !== 1) return null;
-  return (await db('outbox').where({ id }).first()) as OutboxRow;
+  const row = await db('outbox').where({ id }).first();
+  // Its ticket was deleted between the claim and this read: its text is gone, and so is the message.
+  if (row.redacted_at) {
+    await db('outbox').where({ id, status: 'sending', locked_by: workerId.slice(0, 64) }).update({ status: 'discarded', locked_by: null, locked_at: null });
+    return null;
+  }
+  return row as OutboxRow;
 }
 
 export async function markDelivered(db: Db, id: number, workerId: string, now: Date): Promise<void> {

@@ -57,6 +57,12 @@ export const SettingsSchema = z.object({
   /** Address users reply to (Reply-To); inbound mail to it threads into tickets. */
   inbound_address: z.string().max(191).default(''),
   page_size: z.number().int().min(10).max(200).default(25),
+  /**
+   * Webhooks may be sent to loopback and private addresses (127.0.0.0/8, 10/8, 172.16/12, 192.168/16, ::1,
+   * fc00::/7). Off by default: an admin-typed URL must not reach the help desk's own network (SSRF).
+   * Link-local and cloud metadata addresses stay refused either way (src/domain/webhooks/webhook-address.ts).
+   */
+  webhooks_allow_local_network: z.boolean().default(false),
   /** Requests per minute one API key may make (all /api endpoints together). */
   api_rate_limit_per_minute: z.number().int().min(1).max(100_000).default(300),
   /** Changes with every change of the ticket filters ('' = none was ever saved): each process re-reads them then (ticket-filter-service.ts). Not a form field. */

@@ -1,16 +1,20 @@
 /**
  * Deleting a ticket (osTicket's "Delete", for spam, test tickets and data-protection requests): a hard
  * delete of the ticket and of everything that belongs only to it — thread entries, attachments and their
- * stored contents, history, CCs, tasks, custom field answers, search words, locks, access links and the
- * mail still waiting for it in the outbox — in one transaction per ticket. What stays:
+ * stored contents, history, CCs, tasks, custom field answers, search words, locks and access links —
+ * in one transaction per ticket. What stays:
  * - the requester (a user of the directory, who may have other tickets);
- * - mail already handed to the mail server (sent, or being sent), in the mail log without its ticket
- *   (outbox.ticket_id null), and the inbound mail log (de-duplication by Message-ID), likewise;
+ * - its mail, in the mail log without its ticket and WITHOUT ITS TEXT (redactTicketMail: subject but
+ *   for "[#number]", bodies): the delivery trail of recipient, times and status; mail not sent yet is
+ *   cancelled (discarded). The inbound mail log (de-duplication by Message-ID) keeps its rows without
+ *   the ticket and the subject;
  * - tickets merged INTO the deleted one: they stay closed, with their own history ("Merged into #N"),
  *   and lose the link (merged_into_id: the ticket the deleted one was itself merged into, else none),
  *   with an event saying so. Their messages had moved into the deleted ticket and go with it;
  * - one audit_log row (ticket.delete): number, subject, requester, department, counts and who did it,
  *   since the ticket's own history goes with it.
+ * Webhooks subscribed to `deleted` get a delivery, queued in the same transaction (number, subject,
+ * status, department; the actor says who), its `ticket` null: the ticket is gone when it is sent.
  * Nobody is mailed. Admins may always delete; agents when the setting agents_may_delete_tickets is on,
  * the tickets they can see; API keys that manage tickets; the system.
  */
@@ -27,6 +31,8 @@ import { domainOf } from '../users/user-service.ts';
 import { checkbox, id, parseInput } from '../validation.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { recordTicketEvent } from './ticket-events.ts';
+import { enqueueWebhookDeliveries } from '../webhooks/webhook-enqueue.ts';
+import { redactTicketMail } from '../mail/mail-log-service.ts';
 import { loadTicketFor } from './ticket-policy.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -141,12 +147,13 @@ async function deleteIds(trx: Knex.Transaction, table: string, column: string, i
 }
 
 /** Removes the ticket's rows, children first (the foreign keys' cascades are a safety net, not the plan). Returns the counts. */
-async function removeRows(trx: Knex.Transaction, ticketId: number): Promise<TicketCounts> {
+async function removeRows(trx: Knex.Transaction, t: { id: number; number: string }, now: Date): Promise<TicketCounts> {
+  const ticketId = t.id;
   const byTicket = (table: string) => trx(table).where('ticket_id', ticketId);
-  // Mail not handed to the mail server yet is not sent; the rest stays in the mail log, without its ticket.
-  await byTicket('outbox').whereIn('status', ['queued', 'failed']).delete();
-  await byTicket('outbox').update({ ticket_id: null });
-  await trx('inbound_messages').where('ticket_id', ticketId).orWhereIn('entry_id', byTicket('thread_entries').select('id')).update({ ticket_id: null, entry_id: null });
+  // Its mail stays in the mail log as the delivery trail, without its text; mail not sent yet is cancelled.
+  await redactTicketMail(trx, t, now);
+  // The inbound log keeps the Message-ID (de-duplication) and the sender, not the subject.
+  await trx('inbound_messages').where('ticket_id', ticketId).orWhereIn('entry_id', byTicket('thread_entries').select('id')).update({ ticket_id: null, entry_id: null, subject: null });
   for (const table of ['access_tokens', 'ticket_locks', 'ticket_search_words']) await byTicket(table).delete();
   const fieldAnswers = await byTicket('ticket_field_values').delete();
   const tasks = await byTicket('ticket_tasks').delete();
@@ -186,7 +193,11 @@ export async function deleteTicket(ctx: ServiceContext, raw: DeleteTicketInput):
         .update({ merged_into_id: next?.id ?? null, version: trx.raw('?? + 1', ['version']) });
       for (const m of merged) await recordTicketEvent(tctx, trx, m.id, 'merge_target_deleted', { number: t.number, ...(next ? { into: next.number, intoId: next.id } : {}) });
     }
-    const counts = await removeRows(trx, t.id);
+    // Queued with the ticket's id (as its other deliveries): the foreign key empties it with the ticket.
+    await enqueueWebhookDeliveries(tctx, trx, t.id, [['deleted', {
+      ticketId: t.id, number: t.number, subject: t.subject, status: t.status, departmentId: t.department_id, department: requester.department,
+    }]]);
+    const counts = await removeRows(trx, t, ctx.clock());
     await trx('tickets').where({ id: t.id }).delete();
     await recordAudit(tctx, trx, {
       action: 'ticket.delete', entity: 'ticket', entityId: t.id,

@@ -9,7 +9,7 @@ export type TicketEventName =
   | 'priority_changed' | 'sla_changed' | 'due_changed' | 'overdue' | 'overdue_cleared' | 'status_changed'
   | 'resolved' | 'closed' | 'reopened' | 'edited' | 'team_assigned' | 'merged'
   | 'cc_added' | 'cc_removed' | 'filter_applied' | 'task_added' | 'task_done' | 'task_reopened' | 'task_removed' | 'fields_changed' | 'requester_changed'
-  | 'merge_target_deleted' | 'entry_edited';
+  | 'merge_target_deleted' | 'entry_edited' | 'close_requested';
 
 /** Writes one ticket event in the caller's transaction. */
 export async function recordTicketEvent(ctx: ServiceContext, trx: Knex | Knex.Transaction, ticketId: number, event: TicketEventName, data: Record<string, unknown> = {}): Promise<void> {

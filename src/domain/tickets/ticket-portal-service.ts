@@ -27,6 +27,7 @@ import { formatDate } from './ticket-presenters.ts';
 import { addUserMessage, openTicket, type OpenedTicket } from './ticket-service.ts';
 import { REQUESTER_STATUS_LABELS, type TicketStatus } from './ticket-status.ts';
 import { stopWaiting } from '../sla/sla-pause.ts';
+import { askToCloseWithOpenTasks, openTaskCount } from './ticket-tasks.ts';
 
 /** Links requested with "email me a link" are valid for a day. */
 const REQUESTED_LINK_TTL_MINUTES = 24 * 60;
@@ -224,7 +225,10 @@ const SignInInput = z.object({ email });
  * "Sign in with your email": mails the user of that address a link that signs this browser in to
  * every ticket of theirs (useSignInLink). The caller always says the same thing, so the answer never
  * tells whether the address is known; an unknown or banned address, or one that asked too often, gets
- * no mail. @throws ValidationFailed (a malformed address only)
+ * no mail. End users have no password, so there is no bcrypt work to even out as signInAgent does (its
+ * dummy hash); a known address costs a few milliseconds more (a token and a queued mail), which the
+ * route's per-IP rate limit (10 requests per 15 minutes) leaves too few samples to measure.
+ * @throws ValidationFailed (a malformed address only)
  */
 export async function requestSignInLink(ctx: ServiceContext, raw: { email?: unknown }): Promise<void> {
   const input = parseInput(SignInInput, raw);
@@ -355,17 +359,24 @@ export async function replyToTicketAsUser(ctx: ServiceContext, raw: { number: un
 }
 
 /**
- * The requester closes their own ticket: status and state closed, overdue flag cleared, event `closed`.
+ * The requester closes their own ticket: status and state closed, overdue flag cleared, event `closed`
+ * (`closed: true`). While it has open tasks it stays open and the close is recorded as a request for
+ * the agents (askToCloseWithOpenTasks, which explains the choice; `closed: false`).
  * A CC may not (Forbidden NOT_REQUESTER).
  * @throws NotFound, Forbidden, InvalidTransition (ALREADY_CLOSED)
  */
-export async function closeTicketByUser(ctx: ServiceContext, rawNumber: unknown): Promise<{ number: string }> {
+export async function closeTicketByUser(ctx: ServiceContext, rawNumber: unknown): Promise<{ number: string; closed: boolean }> {
   const number = numberFromUrl(rawNumber);
   return inTransaction(ctx, async (trx) => {
     const t = await loadTicketFor(trx, ctx.actor, { number }, { forUpdate: true });
     if (ctx.actor.kind !== 'user' || t.user_id !== ctx.actor.id) throw new Forbidden('Only the person who opened this ticket can close it.', 'NOT_REQUESTER');
     if (t.state === 'closed') throw new InvalidTransition('This ticket is already closed.', 'ALREADY_CLOSED');
     const now = ctx.clock();
+    const openTasks = await openTaskCount(trx, t.id);
+    if (openTasks) {
+      await askToCloseWithOpenTasks(withDb(ctx, trx), trx, t, openTasks, now);
+      return { number: t.number, closed: false };
+    }
     const ts = toDbDate(now);
     // A ticket waiting on the requester stops waiting: its SLA due date takes the time waited into account.
     const waited: Record<string, unknown> = t.status === 'pending' ? (await stopWaiting(trx, t, now)).patch : {};
@@ -374,7 +385,7 @@ export async function closeTicketByUser(ctx: ServiceContext, rawNumber: unknown)
     const due = dbDate(t.manual_due_at) ?? slaDue;
     await trx('tickets').where({ id: t.id }).update({ ...waited, due_at: toDbDate(due), status: 'closed', state: 'closed', closed_at: ts, updated_at: ts, is_overdue: false, version: t.version + 1 });
     await recordTicketEvent(withDb(ctx, trx), trx, t.id, 'closed', { from: t.status, to: 'closed', by: 'user', userId: t.user_id });
-    return { number: t.number };
+    return { number: t.number, closed: true };
   });
 }
 

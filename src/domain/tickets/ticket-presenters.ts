@@ -133,6 +133,7 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
       const clock = data.to === 'pending' && data.slaPaused ? '; SLA clock stopped'
         : data.slaPausedMinutes !== undefined ? `; SLA clock running again after ${waited(Number(data.slaPausedMinutes))} of working time waited${data.slaDueAt ? `, SLA due ${fmt(data.slaDueAt)}` : ''}` : '';
       if (data.by === 'auto_close') return `Closed after ${plural(Number(data.days), 'day', 'days')} waiting on the requester without an answer${clock}`;
+      if (data.by === 'close_request') return `The requester asked to close it: no longer waiting${clock}`;
       if (data.by === 'user_reply') return (data.from === 'pending' ? 'The requester answered: no longer waiting' : 'Reopened by the user’s message') + clock;
       return `Status changed from ${statusLabel(data.from)} to ${statusLabel(data.to)}${data.by === 'user' ? ' by the requester' : ''}${clock}`;
     }
@@ -144,6 +145,8 @@ export function describeEvent(event: string, data: Record<string, any>, names: M
         : `Ticket #${data.from} “${data.subject ?? ''}” merged into this one (${plural(Number(data.entries ?? 0), 'thread entry', 'thread entries')} moved here)`;
     case 'merge_target_deleted':
       return `#${data.number ?? ''}, the ticket this one was merged into, was deleted (with the thread entries moved there)${data.into ? `; it had been merged into #${data.into}, where this ticket leads now` : ''}`;
+    case 'close_requested':
+      return `Requester asked to close; ${plural(Number(data.openTasks ?? 0), 'task', 'tasks')} open (the ticket stays open until they are done)`;
     case 'task_added':
       return `Task added: “${data.title ?? ''}”${data.assignee ? ` for ${data.assignee}` : ''}${data.dueAt ? `, due ${fmt(data.dueAt)}` : ''}`;
     case 'task_done':

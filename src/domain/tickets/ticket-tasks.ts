@@ -2,7 +2,8 @@
  * Tasks (osTicket's ticket tasks): a ticket's internal to-dos, each with an optional agent (of the
  * ticket's department, or an admin) and due date, done or open. Agents add them and tick them off on
  * the ticket page; the history records each. A ticket with open tasks cannot be resolved or closed
- * by an agent (statusChange asks openTaskCount: "finish or remove its tasks first"); the requester
+ * by an agent (statusChange asks openTaskCount: "finish or remove its tasks first"), nor by its
+ * requester on the portal, whose close becomes a request (askToCloseWithOpenTasks); the requester
  * never sees tasks. An open task can be removed; a done one stays as a record.
  */
 import { z } from 'zod';
@@ -13,9 +14,9 @@ import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { ValidationFailed } from '../errors.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { id, optionalId, parseInput, requiredText } from '../validation.ts';
-import { loadForAction, saveTicket, TicketRef } from './ticket-agent-common.ts';
+import { loadForAction, saveTicket, statusChange, TicketRef } from './ticket-agent-common.ts';
 import type { TicketActionResult } from './ticket-agent-service.ts';
-import { recordTicketEvent } from './ticket-events.ts';
+import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
 import { notifyTicket } from '../mail/ticket-notifications.ts';
 import { formatDate } from './ticket-presenters.ts';
 
@@ -57,6 +58,31 @@ export function tasksFrom(column: unknown): TicketTask[] {
 export async function openTaskCount(db: Db, ticketId: number): Promise<number> {
   const r = await db('ticket_tasks').where({ ticket_id: ticketId, is_done: false }).count({ n: '*' }).first();
   return Number(r?.n ?? 0);
+}
+
+/**
+ * The requester asks to close a ticket that still has open tasks (closeTicketByUser, in its transaction).
+ *
+ * DECISION: the ticket stays open, and the request is kept, not refused. Tasks hold a ticket open
+ * whoever asks — osTicket's isCloseable() refuses a close with open tasks to everyone, and agents are
+ * refused here too (statusChange) — so one rule for all. But an error page would throw away what the
+ * requester told us ("my problem is solved") and hint at internal work they never see. So, as a mature
+ * help desk would: the request is an internal event agents see in the history ("Requester asked to
+ * close; 2 tasks open", `close_requested`, also a webhook event), the ticket leaves the Answered queue
+ * (is_answered false) and stops waiting on the requester (they answered: SLA clock runs again), and
+ * the requester is thanked and told the team closes it once its follow-up is done (the route's flash).
+ * Asking again with nothing new since records nothing more. It is not closed by itself when the last
+ * task is done: an agent closes it, as any ticket (they may want to reply first).
+ */
+export async function askToCloseWithOpenTasks(ctx: ServiceContext, trx: Knex.Transaction, t: any, openTasks: number, now: Date): Promise<void> {
+  const last = await trx('ticket_events').where({ ticket_id: t.id }).orderBy('id', 'desc').first('event');
+  if (last?.event === 'close_requested') return;
+  const change = t.status === 'pending' ? await statusChange(trx, t, 'open', now) : null;
+  await saveTicket(trx, t, { ...change?.patch, is_answered: false }, now);
+  // The request last: "nothing new since" above is "the latest event is the request".
+  const events: Parameters<typeof recordTicketEvents>[3] = change ? [[change.event, { ...change.data, by: 'close_request', userId: t.user_id }]] : [];
+  events.push(['close_requested', { openTasks, userId: t.user_id }]);
+  await recordTicketEvents(ctx, trx, t.id, events);
 }
 
 export const AddTaskInput = z.object({

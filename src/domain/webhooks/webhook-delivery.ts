@@ -125,15 +125,17 @@ export interface AttemptOutcome {
   /** The start of the answer's body. */
   response: string | null;
   durationMs: number;
+  /** Nothing was sent and trying again would not help (the address is refused): failed at once, no retries. */
+  permanent?: boolean;
 }
 
 /**
  * Records an attempt of a delivery this worker holds: 'delivered' (2xx), queued again after its
- * backoff, or 'failed' after MAX_ATTEMPTS. Returns the new status.
+ * backoff, or 'failed' after MAX_ATTEMPTS or at once for a permanent refusal. Returns the new status.
  */
 export async function recordAttempt(db: Db, d: Pick<ClaimedDelivery, 'id' | 'attempts'>, workerId: string, now: Date, o: AttemptOutcome): Promise<'delivered' | 'queued' | 'failed'> {
   const ok = o.error === null && o.statusCode !== null && o.statusCode >= 200 && o.statusCode < 300;
-  const status = ok ? 'delivered' : d.attempts >= MAX_ATTEMPTS ? 'failed' : 'queued';
+  const status = ok ? 'delivered' : o.permanent || d.attempts >= MAX_ATTEMPTS ? 'failed' : 'queued';
   await db('webhook_deliveries')
     .where({ id: d.id, status: 'sending', locked_by: workerId.slice(0, 64) })
     .update({

@@ -1,6 +1,7 @@
 /**
- * Enqueueing: recordTicketEvents calls enqueueWebhookDeliveries in the transaction of the change, so
- * a change that rolls back sends nothing, and a delivery row exists exactly when its change committed.
+ * Enqueueing: recordTicketEvents calls enqueueWebhookDeliveries in the transaction of the change (and
+ * deleteTicket, for `deleted`), so a change that rolls back sends nothing, and a delivery row exists
+ * exactly when its change committed.
  *
  * Cost: the active webhooks and their events are kept per process and read again only when the
  * settings' `webhooks_version` changes (every webhook change writes a new one, as the custom fields'
@@ -16,7 +17,7 @@ import { dbBool, toDbDate } from '../../db/dialect.ts';
 import type { Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings } from '../settings/settings-service.ts';
-import type { TicketEventName } from '../tickets/ticket-events.ts';
+import type { WebhookEventName } from './webhook-events.ts';
 import { parseEvents } from './webhook-store.ts';
 
 type Db = Knex | Knex.Transaction;
@@ -50,7 +51,7 @@ export function webhookActor(actor: Actor, data: Record<string, unknown> = {}): 
  * Writes a delivery for every active webhook subscribed to each of `events` (one INSERT for all of
  * them), in the caller's transaction `trx`. Nothing at all when no webhook wants them.
  */
-export async function enqueueWebhookDeliveries(ctx: ServiceContext, trx: Db, ticketId: number, events: [TicketEventName, Record<string, unknown>?][]): Promise<void> {
+export async function enqueueWebhookDeliveries(ctx: ServiceContext, trx: Db, ticketId: number, events: [WebhookEventName, Record<string, unknown>?][]): Promise<void> {
   const { webhooks_version: version } = await getSettings(trx);
   if (!version) return;
   const hooks = await activeWebhooks(trx, version);

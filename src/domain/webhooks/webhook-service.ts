@@ -11,11 +11,13 @@ import type { Knex } from 'knex';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { writeSettings } from '../settings/settings-service.ts';
+import { ValidationFailed } from '../errors.ts';
+import { getSettings, writeSettings } from '../settings/settings-service.ts';
 import { checkbox, id, parseInput, requiredText } from '../validation.ts';
 import {
   assertAdmin, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, validateForm, writeOrConflict, type CatalogSpec, type FormInput,
 } from '../admin/admin-support.ts';
+import { webhookUrlRefusal } from './webhook-address.ts';
 import { WEBHOOK_EVENT_NAMES, isWebhookEvent } from './webhook-events.ts';
 import { newWebhookSecret, toWebhook, toWebhookWithSecret, type Webhook, type WebhookWithSecret } from './webhook-store.ts';
 
@@ -59,7 +61,17 @@ export type WebhookInput = FormInput<typeof WebhookInput>;
 type Parsed = z.output<typeof WebhookInput>;
 
 function validate(ctx: ServiceContext, raw: WebhookInput, exceptId?: number): Promise<Parsed> {
-  return validateForm(WebhookInput, raw, (v) => [() => assertUnique(ctx.db, webhookSpec, 'name', v.name, exceptId)]);
+  return validateForm(WebhookInput, raw, (v) => [() => assertUnique(ctx.db, webhookSpec, 'name', v.name, exceptId), () => assertReachable(ctx, v.url)]);
+}
+
+/**
+ * An IP address in the URL (or localhost) that deliveries may not reach is refused on the form; a host
+ * name is checked at each delivery, on what it resolves to then (webhook-address.ts). @throws ValidationFailed
+ */
+async function assertReachable(ctx: ServiceContext, url: string | undefined): Promise<void> {
+  if (!url) return;
+  const refusal = webhookUrlRefusal(url, (await getSettings(ctx.db)).webhooks_allow_local_network);
+  if (refusal) throw new ValidationFailed({ url: `URL: ${refusal}` });
 }
 
 /** What the audit log keeps of a webhook (never the secret). */

@@ -2,14 +2,13 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { dbBool, dbDate } from '../../db/dialect.ts';
-import type { TicketEventName } from '../tickets/ticket-events.ts';
-import { isWebhookEvent } from './webhook-events.ts';
+import { isWebhookEvent, type WebhookEventName } from './webhook-events.ts';
 
 export interface Webhook {
   id: number;
   name: string;
   url: string;
-  events: TicketEventName[];
+  events: WebhookEventName[];
   isActive: boolean;
   createdAt: Date | null;
   updatedAt: Date | null;
@@ -23,7 +22,7 @@ export interface WebhookWithSecret extends Webhook {
 const EventList = z.array(z.string());
 
 /** The stored events text as a list of known event names (an unknown or unreadable entry is dropped). */
-export function parseEvents(text: unknown): TicketEventName[] {
+export function parseEvents(text: unknown): WebhookEventName[] {
   try {
     const parsed = EventList.safeParse(JSON.parse(String(text ?? '[]')));
     return parsed.success ? parsed.data.filter(isWebhookEvent) : [];

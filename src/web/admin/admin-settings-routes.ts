@@ -61,6 +61,11 @@ async function settingsFields(ctx: ServiceContext): Promise<FieldSpec[]> {
     { name: 'require_2fa', label: 'Two-factor sign-in required for', type: 'select', options: [{ value: 'none', label: 'Nobody' }, { value: 'admins', label: 'Administrators' }, { value: 'all', label: 'All agents' }] },
     { name: 'session_idle_minutes', label: 'Idle timeout (minutes)', type: 'number' },
     { name: 'session_absolute_hours', label: 'Absolute session timeout (hours)', type: 'number' },
+    { name: 'webhooks', label: 'Webhooks', type: 'heading' },
+    {
+      name: 'webhooks_allow_local_network', label: 'Allow webhooks to the local network', type: 'checkbox',
+      hint: 'Lets webhooks reach loopback and private addresses (127.0.0.1, 10.x, 172.16–31.x, 192.168.x, fc00::/7): a system inside your network. Off, they reach public addresses only. Cloud metadata and other link-local addresses (169.254.x, fe80::) are refused either way.',
+    },
   ];
 }
 

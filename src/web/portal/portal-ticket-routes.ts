@@ -219,7 +219,8 @@ export function portalTicketRoutes(d: AppDeps): Router {
   router.post('/tickets/:number/close', async (req, res) => {
     try {
       const r = await portal.closeTicketByUser(ctxFrom(req, res), req.params.number);
-      flash(req, 'success', 'Your ticket is closed.');
+      if (r.closed) flash(req, 'success', 'Your ticket is closed.');
+      else flash(req, 'info', 'Thank you: we have noted that your request is solved. Our team is finishing some follow-up work on this ticket and will close it when that is done.');
       res.redirect(303, `/tickets/${r.number}`);
     } catch (err) {
       if (!(err instanceof InvalidTransition)) throw err;
