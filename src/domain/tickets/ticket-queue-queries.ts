@@ -13,7 +13,8 @@ import { dbBool, dbCount, dbDate, fromWithIndexHints, joinInOrder, tableByPrimar
 import { prefixRange, searchTerms } from './ticket-search-index.ts';
 import { isAdmin, type Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
-import { getSettings } from '../settings/settings-service.ts';
+import { getSettings, type Settings } from '../settings/settings-service.ts';
+import type { TicketField } from '../fields/ticket-field-service.ts';
 import { mayDeleteTickets } from './ticket-delete.ts';
 import { id, optionalId } from '../validation.ts';
 import { assertStaff } from './ticket-agent-common.ts';
@@ -22,6 +23,9 @@ import { NotFound } from '../errors.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { SOURCES, STATUS_LABELS, STATUSES, stateOf, type TicketState, type TicketStatus } from './ticket-status.ts';
 import { COUNT_CAP, countText, pagesText } from '../bounded-count.ts';
+import { ticketFieldDefs } from '../fields/ticket-field-values.ts';
+import { savedViewParts, savedViewsOf, type SavedView } from './saved-queue-list.ts';
+import { activeFilters, checkedFieldFilter, fieldChoices, ORG_CHOICES_MAX, organizationParts, parseFieldFilter, refinedTickets, whereFieldAnswer, whereOrganization, type ActiveFilter, type FieldChoice } from './ticket-queue-refinements.ts';
 
 export const QUEUES = ['open', 'mine', 'unassigned', 'overdue', 'answered', 'closed'] as const;
 export type QueueName = (typeof QUEUES)[number];
@@ -41,6 +45,10 @@ export const QueueParams = z.object({
   assignee: loose(z.union([z.literal('none'), id])),
   status: loose(z.enum(STATUSES)),
   source: loose(z.enum(SOURCES)),
+  /** The requester's organization (ticket-queue-refinements.ts). */
+  org: loose(optionalId),
+  /** A custom field's answer, `<field id>:<value>` (checked against the fields by queueParamsOf). */
+  cf: loose(z.string().max(130).regex(/^\d{1,9}:.{1,120}$/s)),
   q: loose(z.string().trim().max(100).transform((s) => s || undefined)),
   sort: loose(z.enum(SORT_KEYS as [QueueSort, ...QueueSort[]])),
   dir: loose(z.enum(['asc', 'desc'])),
@@ -121,22 +129,33 @@ const notMine = (agentId: number) => (w: Qb) => void w.whereNull('t.assignee_age
 const stateOfQueue = (queue: QueueName): TicketState => (queue === 'closed' ? 'closed' : 'open');
 
 /**
- * The queue's state (closed or open). For a search by requester email the state must not be answered
- * from an index: the requester's tickets (tickets_user) are few, but SQLite without statistics (the
- * app never runs ANALYZE) preferred walking the whole open range in update order and checking each
- * ticket's requester — 61 ms at 100k tickets and growing (bench, docs/benchmarks.md).
+ * The queue's state (closed or open). For a queue narrowed to a set of tickets (fromSubset: a search by
+ * requester email, an organization, a custom field's answer) the state must not be answered from an
+ * index: the requester's tickets (tickets_user) are few, but SQLite without statistics (the app never
+ * runs ANALYZE) preferred walking the whole open range in update order and checking each ticket's
+ * requester — 61 ms at 100k tickets and growing (bench, docs/benchmarks.md).
  */
-function whereState(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, byEmail = false): void {
+function whereState(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, subset = false): void {
   const state = stateOfQueue(queue);
-  if (byEmail) whereEqualsNotIndexed(db, qb, 't.state', state);
+  if (subset) whereEqualsNotIndexed(db, qb, 't.state', state);
   else qb.where('t.state', state);
 }
 
 /** A quick search that is a requester's email address (answered from users_email_unique + tickets_user). */
 const isEmailSearch = (p: Pick<QueueParams, 'q'>) => p.q !== undefined && EMAIL_RE.test(p.q);
 
-function scopeQueue(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, actor: Actor, byEmail = false): void {
-  whereState(db, qb, queue, byEmail);
+/**
+ * A queue narrowed to a set of tickets read first: a requester's (a search by email), an
+ * organization's members' (tickets_user), a custom field answer's (ticket_field_values_value). Its
+ * state is then not answered from an index (whereState), and its page is sorted from that set rather
+ * than walked part by part or value by value in a queue index: SQLite, without statistics, otherwise
+ * walked the queue in page order testing each ticket against the set, every entry of the state when
+ * the set was small.
+ */
+const fromSubset = (p: QueueParams) => isEmailSearch(p) || p.org !== undefined || p.cf !== undefined;
+
+function scopeQueue(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, actor: Actor, subset = false): void {
+  whereState(db, qb, queue, subset);
   if (queue === 'mine') {
     if (actor.kind !== 'agent') return void qb.whereRaw('1 = 0');
     qb.where((w) => {
@@ -169,6 +188,9 @@ function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams): void
     else if (STATUSES.some((other) => other !== p.status && stateOf(other) === state)) qb.where('t.status', p.status);
   }
   if (p.source) qb.where('t.source', p.source);
+  if (p.org) whereOrganization(db, qb, p.org);
+  const field = parseFieldFilter(p.cf);
+  if (field) whereFieldAnswer(db, qb, field);
   const q = p.q;
   if (q && EMAIL_RE.test(q)) {
     // A requester's email: answered from users_email_unique + tickets_user, never a subject scan.
@@ -269,9 +291,12 @@ export interface QueuePage {
   pages: number;
   pagesText: string;
   pageSize: number;
-  options: { departments: Opt[]; priorities: Opt[]; slaPlans: Opt[]; agents: Opt[] };
-  /** The agent's saved views, by name (saved-queues.ts). */
-  views: Opt[];
+  options: QueueOptions;
+  /** The agent's saved views, and the views other agents share, by name (saved-queue-list.ts). */
+  views: SavedView[];
+  sharedViews: SavedView[];
+  /** The filters in effect, named ("Organization: Acme"). */
+  active: ActiveFilter[];
   /** The bulk actions offer Delete (ticket-delete.ts: admins, agents when the settings allow it). */
   canDelete: boolean;
 }
@@ -369,13 +394,13 @@ function wordSearchFound(db: Knex | Knex.Transaction, actor: Actor, p: QueuePara
  * A queue's tickets for the actor as disjoint queries (see visibleParts), with `extra` conditions
  * (filters). `forPage`: the parts a page is read from (partsPageIds), one per department.
  */
-function queueParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, extra: Part = () => undefined, byEmail = false, forPage = false): Qb[] {
-  return visibleParts(actor, queue, forPage).map(({ where: part, index }) => inQueue(db, forPage ? pagePartTable(db, index) : db('tickets as t'), queue, [part, extra], byEmail));
+function queueParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, extra: Part = () => undefined, subset = false, forPage = false, table?: () => Qb): Qb[] {
+  return visibleParts(actor, queue, forPage).map(({ where: part, index }) => inQueue(db, forPage ? pagePartTable(db, index) : table?.() ?? db('tickets as t'), queue, [part, extra], subset));
 }
 
 /** `qb` narrowed to `queue`: its state, `wheres` (a part, filters), the queue's own flags. */
-function inQueue(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, wheres: Part[], byEmail = false): Qb {
-  whereState(db, qb, queue, byEmail);
+function inQueue(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, wheres: Part[], subset = false): Qb {
+  whereState(db, qb, queue, subset);
   for (const where of wheres) where(qb);
   scopeQueueFlags(qb, queue);
   return qb;
@@ -414,8 +439,10 @@ export async function queueCounts(db: Knex | Knex.Transaction, actor: Actor, dep
 }
 
 type Opt = { id: number; name: string };
-/** `found`: given total.ids, the ids the total's walk found (all of them when total ≤ its cap). */
-interface Summary { counts: Record<QueueName, number>; total: number; found?: number[]; options: QueuePage['options']; urgencies: Urgency[]; ranks: SortKey[]; views: Opt[] }
+/** The filter form's choices. `organizations`: the first ORG_CHOICES_MAX by name; `moreOrganizations`: there are more (the form asks for a name); `fields`: custom-field answers (ticket-queue-refinements.ts). */
+export interface QueueOptions { departments: Opt[]; priorities: Opt[]; slaPlans: Opt[]; agents: Opt[]; organizations: Opt[]; moreOrganizations: boolean; fields: { label: string; choices: FieldChoice[] }[]; chosenOrganization: string | null }
+/** `found`: given total.ids, the ids the total's walk found (all of them when total ≤ its cap). `named`: every name the summary read, for the active filters. */
+interface Summary { counts: Record<QueueName, number>; total: number; found?: number[]; options: Omit<QueueOptions, 'fields' | 'chosenOrganization'>; named: { departments: Opt[]; organizations: Opt[] }; urgencies: Urgency[]; ranks: SortKey[]; views: SavedView[]; sharedViews: SavedView[] }
 type Urgency = { id: number; urgency: number };
 /** One value of a sort column (null: none) and its place in the order (`k`: equal names, equal k). */
 type SortKey = { id: number | null; k: number };
@@ -427,7 +454,7 @@ type SortKey = { id: number | null; k: number };
  * given `rankBy`, every department's or agent's place in name order (`ranks`: the database's collation
  * and ties, dense_rank; the unassigned first, as NULL sorts first in both databases).
  */
-async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: number, total?: { parts: Qb[]; cap: number; ids?: boolean }, rankBy?: 'department' | 'assignee'): Promise<Summary> {
+async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: number, total?: { parts: Qb[]; cap: number; ids?: boolean }, rankBy?: 'department' | 'assignee', org?: number): Promise<Summary> {
   const counter = (kind: string, name: string, parts: Qb[], cap: number) => db.select(db.raw('? as kind', [kind]), db.raw('0 as id'), db.raw('? as name', [name]), boundedCount(db, parts, cap).wrap('', ' as n'));
   const option = (kind: string, table: string) => db(table).where('is_active', true).select(db.raw('? as kind', [kind]), 'id', 'name', db.raw('0 as n'));
   // Every priority, inactive ones too (tickets may still have them), with its urgency: the filter lists
@@ -439,8 +466,8 @@ async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: nu
   if (total?.ids) parts.push(db.from(total.parts[0].clearSelect().select('t.id').limit(total.cap + 1).as('f')).select(db.raw('? as kind', ['found']), db.raw('0 as id'), db.raw('group_concat(??) as name', ['f.id']), db.raw('count(*) as n')));
   else if (total) parts.push(counter('total', 'total', total.parts, total.cap));
   if (rankBy) parts.push(db(rankBy === 'department' ? 'departments' : 'agents').select(db.raw('? as kind', ['rank']), 'id', 'name', db.raw('dense_rank() over (order by ??) as n', ['name'])));
-  // The agent's saved views (saved-queues.ts), listed beside the queues.
-  if (actor.kind === 'agent') parts.push(db('saved_queues').where('agent_id', actor.id).select(db.raw('? as kind', ['view']), 'id', 'name', db.raw('0 as n')));
+  // The organizations for the filter, the saved views listed beside the queues (the agent's and the shared ones).
+  parts.push(...organizationParts(db, org), ...savedViewParts(db, actor));
   const rows = (await parts[0].unionAll(parts.slice(1))) as unknown as { kind: string; id: unknown; name: string; n: unknown }[];
   const counts = Object.fromEntries(QUEUES.map((q) => [q, 0])) as Record<QueueName, number>;
   let totalN = 0;
@@ -456,22 +483,28 @@ async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: nu
   const of = (k: string) => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: String(r.name) })).sort((a, b) => a.name.localeCompare(b.name));
   const limited = actor.kind === 'agent' && actor.role !== 'admin';
   const urgencies = rows.filter((r) => r.kind === 'priority' || r.kind === 'priority-inactive').map((r) => ({ id: Number(r.id), urgency: Number(r.n) }));
+  const organizations = of('org');
+  const chosen = of('org-chosen');
   const options = {
     departments: of('dept').filter((d) => !limited || actor.departmentIds.includes(d.id)),
     // Most urgent first, as on the ticket page and in the admin area.
     priorities: rows.filter((r) => r.kind === 'priority').sort((a, b) => Number(a.n) - Number(b.n) || String(a.name).localeCompare(String(b.name))).map((r) => ({ id: Number(r.id), name: String(r.name) })),
     slaPlans: of('sla'),
     agents: of('agent'),
+    // The chosen one listed too, if it is not among them (a disabled organization, by a saved view).
+    organizations: [...organizations.slice(0, ORG_CHOICES_MAX), ...chosen.filter((c) => !organizations.some((o) => o.id === c.id))],
+    moreOrganizations: organizations.length > ORG_CHOICES_MAX,
   };
   const ranks: SortKey[] = rows.filter((r) => r.kind === 'rank').map((r) => ({ id: Number(r.id), k: Number(r.n) }));
   if (rankBy === 'assignee') ranks.push({ id: null, k: 0 });
-  return { counts, total: totalN, found, options, urgencies, ranks, views: of('view') };
+  const named = { departments: of('dept'), organizations: [...organizations, ...chosen] };
+  return { counts, total: totalN, found, options, named, urgencies, ranks, ...savedViewsOf(rows, actor) };
 }
 
 function baseQuery(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams): Qb {
-  const base = db('tickets as t');
+  const base = refinedTickets(db, p) ?? db('tickets as t');
   scopeVisible(base, actor);
-  scopeQueue(db, base, p.queue, actor, isEmailSearch(p));
+  scopeQueue(db, base, p.queue, actor, fromSubset(p));
   scopeFilters(db, base, p);
   return base;
 }
@@ -677,7 +710,7 @@ function nameOrderParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueN
 }
 
 /** The filters a queue's count does not apply (it applies the department filter: see countQuery). */
-const FILTERS_BEYOND_DEPT = ['priority', 'sla', 'assignee', 'status', 'source', 'q'] as const satisfies readonly (keyof QueueParams)[];
+const FILTERS_BEYOND_DEPT = ['priority', 'sla', 'assignee', 'status', 'source', 'org', 'cf', 'q'] as const satisfies readonly (keyof QueueParams)[];
 
 /** A search or any filter: the page is then the planner's, not read through a forced index or one value at a time. */
 const narrowed = (p: QueueParams) => p.q !== undefined || !!p.dept || FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined);
@@ -750,7 +783,7 @@ function filterIndex(actor: Actor, p: QueueParams): string | undefined {
   if ((actor.kind === 'agent' && !isAdmin(actor)) || p.queue === 'mine' || p.q !== undefined) return undefined;
   // With a department, priority, SLA or assignee as well, the planner's choice: forced, a common
   // source's range was walked testing each row for the rest (1.2 s at 1M against 31 ms).
-  if (p.dept || p.priority || p.sla || p.assignee) return undefined;
+  if (p.dept || p.priority || p.sla || p.assignee || p.org || p.cf) return undefined;
   if (p.source) return 'tickets_source_queue';
   if (p.status && stateOfQueue(p.queue) === 'closed' && stateOf(p.status) === 'closed') return 'tickets_status_queue';
   return undefined;
@@ -759,9 +792,9 @@ function filterIndex(actor: Actor, p: QueueParams): string | undefined {
 /** One page of a queue with its filters, sort, counts of all queues, and the filter choices. @throws Forbidden */
 export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown>): Promise<QueuePage> {
   assertStaff(ctx.actor);
-  const p = QueueParams.parse(raw);
   const db = ctx.db;
   const settings = await getSettings(db);
+  const { p, fields } = await queueParamsOf(db, settings, raw);
   const [sort, dir] = sortOf(p);
   const base = baseQuery(db, ctx.actor, p);
   const pageSize = settings.page_size;
@@ -788,12 +821,14 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const valueRange = () => [inQueue(db, db.from(tableForcedIndex(db, 'tickets', 't', byValue!)) as Qb, p.queue, [(qb) => scopeFilters(db, qb, p)])];
   const totalParts = () => (wordSearch ? [driver === 'walk' ? searchTotal(db, base, walkInPageOrder ? { sort, dir } : undefined) : wordSearchFound(db, ctx.actor, p, totalCap, driver)]
     : byValue ? valueRange()
-    : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p)));
+    : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), fromSubset(p), false, () => refinedTickets(db, p) ?? db('tickets as t')));
   const rankBy = keyedByName(p, sort);
   // Every value's place for a page in name order, read one value at a time (rankBy) or sorted by it (rankKey).
   const ranked = sort === 'department' || sort === 'assignee' ? sort : undefined;
-  const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap, ids: wordSearch && totalCap <= MAX_FOUND_IDS }, ranked);
-  const { counts, options } = summary;
+  const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap, ids: wordSearch && totalCap <= MAX_FOUND_IDS }, ranked, p.org);
+  const { counts } = summary;
+  const active = activeFilters(p, { ...summary.options, ...summary.named, fields });
+  const options = { ...summary.options, fields: fieldChoices(fields, p.cf), chosenOrganization: active.find((f) => f.key === 'org')?.value ?? null };
   const total = totalIsCount ? counts[p.queue] : summary.total;
   const totalCapped = total > totalCap;
   const pages = Math.max(1, Math.ceil(total / pageSize)); // total ≤ totalCap + 1: one row past the cap still opens a next page
@@ -802,14 +837,14 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   // part, unless searching: a search by email starts from the requester's tickets; one by words is
   // paged among the ids its total found, or, for a common word, walks the queue testing each ticket.
   // Other orders sort the whole queue anyway (see pageQuery).
-  const pageParts = byValue && sort === 'updated' ? valueRange() : p.q === undefined && ORDERED_SORTS.has(sort) ? queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), false, true) : undefined;
+  const pageParts = byValue && sort === 'updated' ? valueRange() : p.q === undefined && !fromSubset(p) && ORDERED_SORTS.has(sort) ? queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), false, true) : undefined;
   // In priority order the page is read priority by priority (keyedPageIds), unless searching: a
   // search's own index (the requester's tickets; the word index) finds few
   // tickets, which are then sorted, where walking each priority's tickets would read rows to test them.
   // By department or assignee (keyedByName) likewise: an admin's one value at a time; an agent's their
   // departments' ranges, the rest of their tickets sorted (nameOrderParts).
   const merged = rankBy && !isAdmin(ctx.actor) ? nameOrderParts(db, ctx.actor, p.queue, rankBy, summary.ranks, dir) : undefined;
-  const keyed: Keyed | undefined = p.q !== undefined ? undefined
+  const keyed: Keyed | undefined = p.q !== undefined || fromSubset(p) ? undefined
     : sort === 'priority' ? { column: 't.priority_id', keys: summary.urgencies.map((u) => ({ id: u.id, k: u.urgency })) }
     : rankBy === 'department' ? { column: 't.department_id', keys: summary.ranks, index: DEPARTMENT_INDEX[p.queue] }
     // (Every unassigned ticket has the one value "none": its range alone, in id order.)
@@ -829,7 +864,17 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
     : fromFound
     ? await pageQuery(db, (base.clone().from(tableByPrimaryKey(db, 'tickets', 't')) as Qb).whereIn('t.id', fromFound), sort, dir, pageSize, (page - 1) * pageSize, { key })
     : await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
-  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, canDelete: mayDeleteTickets(ctx.actor, settings), rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, sharedViews: summary.sharedViews, active, canDelete: mayDeleteTickets(ctx.actor, settings), rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+}
+
+/**
+ * The queue's parameters (bad ones dropped), a custom-field filter only when it names a field that may
+ * filter (checkedFieldFilter), and the fields (kept per process: no statement but on a change).
+ */
+async function queueParamsOf(db: Knex | Knex.Transaction, settings: Settings, raw: Record<string, unknown>): Promise<{ p: QueueParams; fields: TicketField[] }> {
+  const p = QueueParams.parse(raw);
+  const fields = await ticketFieldDefs(db, settings);
+  return { p: { ...p, cf: checkedFieldFilter(fields, p.cf) }, fields };
 }
 
 /**
@@ -852,7 +897,7 @@ function csvCell(v: unknown): string {
 /** The queue with the same filters and order as CSV (UTC ISO dates), at most CSV_MAX_ROWS rows. @throws Forbidden */
 export async function exportQueueCsv(ctx: ServiceContext, raw: Record<string, unknown>): Promise<string> {
   assertStaff(ctx.actor);
-  const p = QueueParams.parse(raw);
+  const { p } = await queueParamsOf(ctx.db, await getSettings(ctx.db), raw);
   const [sort, dir] = sortOf(p);
   // Ids first, as for a page (see pageQuery): the names are joined to the exported rows only.
   const rows = await pageQuery(ctx.db, baseQuery(ctx.db, ctx.actor, p), sort, dir, CSV_MAX_ROWS, 0);
