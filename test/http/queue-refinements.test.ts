@@ -110,6 +110,11 @@ describe('queue filters: organization and custom field', () => {
     expect(page('#bulk-form input[name=back]').val()).toBe(`/scp/tickets?queue=open&org=${acme}&cf=${encodeURIComponent(`${product}:Laptop`)}`);
   });
 
+  it('links the organization\'s page to the queue filtered by it', async () => {
+    const page = $((await johnC.get(`/scp/orgs/${acme}`)).text);
+    expect(page(`a[href="/scp/tickets?queue=open&org=${acme}"]`).length).toBe(1);
+  });
+
   it('exports the same tickets as CSV', async () => {
     const csv = (await johnC.get(`/scp/tickets.csv?org=${acme}`)).text;
     expect(csv).toContain('Acme printer');
