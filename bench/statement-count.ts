@@ -30,6 +30,9 @@ export interface StatementCounts {
   queueFiltered: number;
   /** The Open queue sorted by priority (the sort key from another table). */
   queueSorted: number;
+  /** Given `refinedQuery` (an organization and a custom field's answer), the Open queue filtered by them, for the admin and the limited agent. */
+  queueRefined?: number;
+  queueRefinedAgent?: number;
   ticketPage: number;
   searchEmail: number;
   searchWord: number;
@@ -49,7 +52,7 @@ export interface StatementCounts {
 /** Counts statements per request kind against an existing, seeded database. */
 export async function countStatements(
   database: Config['database'],
-  o: { ticketId: number; replyTicketId?: number; userEmail?: string; topicId?: number; departmentId: number; password: string; apiKey: string; login?: string; agentLogin?: string; db?: Knex; onStatement?: (kind: string, sql: string, bindings: unknown[]) => void },
+  o: { ticketId: number; replyTicketId?: number; userEmail?: string; topicId?: number; departmentId: number; password: string; apiKey: string; login?: string; agentLogin?: string; refinedQuery?: string; db?: Knex; onStatement?: (kind: string, sql: string, bindings: unknown[]) => void },
 ): Promise<StatementCounts> {
   const db = o.db ?? createDb(database);
   const config = { ...loadConfig({ NODE_ENV: 'test', SESSION_SECRET: 'y'.repeat(40), PUBLIC_URL: 'http://bench.test', TRUST_PROXY: 'loopback' }), database };
@@ -117,6 +120,10 @@ export async function countStatements(
       queuePage50: await count('queuePage50', 200, () => agent.get('/scp/tickets?queue=open&page=50')),
       queueFiltered: await count('queueFiltered', 200, () => agent.get(`/scp/tickets?queue=open&dept=${o.departmentId}`)),
       queueSorted: await count('queueSorted', 200, () => agent.get('/scp/tickets?queue=open&sort=priority&dir=asc')),
+      ...(o.refinedQuery ? {
+        queueRefined: await count('queueRefined', 200, () => agent.get(`/scp/tickets?queue=open&${o.refinedQuery}`)),
+        queueRefinedAgent: await count('queueRefinedAgent', 200, () => limited.get(`/scp/tickets?queue=open&${o.refinedQuery}`)),
+      } : {}),
       ticketPage: await count('ticketPage', 200, () => agent.get(`/scp/tickets/${o.ticketId}`)),
       searchEmail: await count('searchEmail', 200, () => agent.get(`/scp/tickets?queue=open&q=${encodeURIComponent(o.userEmail ?? 'user1@customers.test')}`)),
       searchWord: await count('searchWord', 200, () => agent.get('/scp/tickets?queue=open&q=printer')),

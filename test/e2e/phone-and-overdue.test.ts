@@ -1,7 +1,8 @@
 /**
  * Real-world intake and the overdue sweep (../shared/LAB.md): John opens a ticket for a phone call
  * (source "Phone"); the admin lowers the overdue check interval to 5 s in Admin → Settings; the clock
- * passes the due date; the ticket shows in the Overdue queue and the alert mail arrives once.
+ * passes the due date; the ticket shows in the Overdue queue and the alert mail arrives once. John
+ * shares his "Phone calls" view: the admin opens it; Jane, of another department, sees none of its tickets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -18,12 +19,14 @@ describe('Phone intake and overdue', () => {
   let world: E2EWorld;
   let adminPage: Page;
   let johnPage: Page;
+  let janePage: Page;
   let number = '';
 
   beforeAll(async () => {
     world = await startWorld();
     adminPage = await world.newPersonPage();
     johnPage = await world.newPersonPage();
+    janePage = await world.newPersonPage();
   });
   afterAll(async () => {
     await world?.stop();
@@ -56,6 +59,32 @@ describe('Phone intake and overdue', () => {
     await queue.open('Open');
     expect(await queue.has(SUBJECT)).toBe(true);
     expect(await queue.count('Overdue')).toBe(0);
+  });
+
+  it('John saves the phone calls as a view shared with every agent; the admin opens it, Jane sees none of Support\'s calls', async () => {
+    const queue = new QueuePage(johnPage);
+    await queue.open('Open');
+    await queue.filter('Source', 'Phone');
+    expect(await queue.activeFilters()).toEqual(['Source: Phone']);
+    await queue.saveView('Phone calls', { shared: true });
+    expect(await queue.has(SUBJECT)).toBe(true);
+    await shot(johnPage, 'ov-02b-shared-view');
+
+    const admin = new QueuePage(adminPage);
+    await admin.open('Open');
+    await admin.sharedViewLink('Phone calls', 'John Smith').click();
+    await adminPage.getByRole('heading', { name: 'Phone calls', level: 1 }).waitFor();
+    expect(await admin.activeFilters()).toEqual(['Source: Phone']);
+    expect(await admin.has(SUBJECT)).toBe(true);
+
+    // Jane works in Online Banking: the shared view is listed for her too, without Support's tickets.
+    await new ScpLoginPage(janePage).signIn('jane');
+    const jane = new QueuePage(janePage);
+    await jane.open('Open');
+    await jane.sharedViewLink('Phone calls', 'John Smith').click();
+    await janePage.getByRole('heading', { name: 'Phone calls', level: 1 }).waitFor();
+    expect(await jane.has(SUBJECT)).toBe(false);
+    expect(await janePage.getByText('Rename or share this view').count()).toBe(0);
   });
 
   it('past the due date the sweep flags it: it shows in the Overdue queue and on its page', async () => {

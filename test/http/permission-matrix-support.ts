@@ -99,6 +99,8 @@ export interface MatrixFixtures {
   userEmail: string;
   /** A saved view of the ticket's agent (others get 404). */
   agentView: number;
+  /** A view the ticket's agent shares with every agent (others see it; only they and admins change it). */
+  sharedView: number;
   /** A user of the directory with no tickets (edited, banned and unbanned by the user-page rows). */
   directoryUser: { id: number; email: string };
   /** Values for ticket actions: a priority, an SLA plan and a help topic other than the ticket's. */
@@ -246,6 +248,7 @@ export async function setUpActors(t: TestApp): Promise<MatrixActors> {
     agentId: agent.id, adminId: admin.id, userId: user.id, userEmail: user.email,
     directoryUser: await buildUser(t.db),
     agentView: (await t.db('saved_queues').insert({ agent_id: agent.id, name: 'Matrix own view', params: '{"queue":"open"}', created_at: toDbDate(t.clock()) }))[0],
+    sharedView: (await t.db('saved_queues').insert({ agent_id: agent.id, name: 'Matrix shared view', params: '{"queue":"open"}', is_shared: true, created_at: toDbDate(t.clock()) }))[0],
     priorityId: await buildPriority(t.db), slaPlanId: await buildSlaPlan(t.db), topicId: await buildTopic(t.db),
     edit,
     webhookDelivery: await buildWebhookDelivery(t.db, edit.webhooks, t.clock()),

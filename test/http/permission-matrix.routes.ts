@@ -384,11 +384,24 @@ export const MATRIX: MatrixRow[] = [
     unchanged: (db, f) => ticketSnapshot(db, f.ticket.id),
     expect: agentsOnly('303 /scp/tickets'), why: 'bulk actions: each ticket through its own service (one of another department is skipped as not found; the open ticket stays as it is)',
   },
-  // ## Saved views: each agent's own (another agent's view is 404, as if missing)
+  // ## Saved views: each agent's own (another agent's view is 404, as if missing, admins' too); a shared
+  // view is seen by every agent and changed only by its owner or an admin (others 403)
   { method: 'POST', path: '/scp/queues', body: () => ({ name: 'Matrix view', queue: 'open', q: 'matrix' }), expect: agentsOnly('303 /scp/queues/*') },
   { method: 'GET', path: '/scp/queues/:id', url: (f) => `/scp/queues/${f.agentView}`, expect: agentsOnly(NOT_FOUND, { agent: '303 /scp/tickets' }) },
   {
-    method: 'POST', path: '/scp/queues/:id/delete', url: (f) => `/scp/queues/${f.agentView}`.concat('/delete'),
+    method: 'POST', path: '/scp/queues/:id', url: (f) => `/scp/queues/${f.sharedView}`, body: () => ({ name: 'Matrix renamed view', shared: '' }),
+    setup: async (db, f) => void (await db('saved_queues').where({ id: f.sharedView }).update({ name: 'Matrix shared view', is_shared: true })),
+    unchanged: (db, f) => db('saved_queues').where({ id: f.sharedView }).first(),
+    expect: (f) => agentsOnly(FORBIDDEN, { agent: `303 /scp/queues/${f.sharedView}`, admin: `303 /scp/queues/${f.sharedView}` }),
+    why: 'rename / unshare a shared view: its owner or an admin; another agent who sees it is refused',
+  },
+  {
+    method: 'GET', path: '/scp/queues/:id/delete', url: (f) => `/scp/queues/${f.sharedView}/delete`,
+    setup: async (db, f) => void (await db('saved_queues').where({ id: f.sharedView }).update({ name: 'Matrix shared view', is_shared: true })),
+    expect: agentsOnly(FORBIDDEN, { agent: OK, admin: OK }), why: 'the confirmation page: those who may delete the shared view',
+  },
+  {
+    method: 'POST', path: '/scp/queues/:id/delete', url: (f) => `/scp/queues/${f.agentView}`.concat('/delete'), body: () => ({ confirm: 'yes' }),
     setup: async (db, f) => void (await db('saved_queues').insert({ id: f.agentView, agent_id: f.agentId, name: 'Matrix own view', params: '{"queue":"open"}', created_at: '2026-01-01 00:00:00.000' }).onConflict('id').ignore()),
     unchanged: (db, f) => db('saved_queues').where({ id: f.agentView }).first(),
     expect: agentsOnly(NOT_FOUND, { agent: '303 /scp/tickets' }),

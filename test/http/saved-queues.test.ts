@@ -55,8 +55,10 @@ describe('saved views', () => {
     const view = await t.db('saved_queues').where({ agent_id: john.id }).first();
     expect(viewsIn((await janeC.get('/scp/tickets')).text)).toEqual([]);
     expect((await janeC.get(`/scp/queues/${view.id}`)).status).toBe(404);
-    const del = await submit(janeC, '/scp/tickets', `/scp/queues/${view.id}/delete`, {});
+    const del = await submit(janeC, '/scp/tickets', `/scp/queues/${view.id}/delete`, { confirm: 'yes' });
     expect(del.status).toBe(404);
+    expect((await submit(janeC, '/scp/tickets', `/scp/queues/${view.id}`, { name: 'Taken over', shared: 'on' })).status).toBe(404);
+    expect((await janeC.get(`/scp/queues/${view.id}/delete`)).status).toBe(404);
     expect(await t.db('saved_queues').where({ id: view.id }).first()).toBeTruthy();
     expect(viewsIn((await johnC.get('/scp/tickets')).text)).toEqual(['Hot printers']);
   });
@@ -76,7 +78,12 @@ describe('saved views', () => {
     expect(refused('#v-name').val()).toBe('One too many');
     expect(refused('details.save-view').attr('open')).toBeDefined();
     expect(await t.db('saved_queues').where({ agent_id: john.id }).count({ n: '*' }).first()).toMatchObject({ n: MAX_SAVED_QUEUES });
-    const del = await submit(johnC, '/scp/tickets', `/scp/queues/${rows[0].id}/delete`, {});
+    // Deleting asks first (a page that works without JavaScript); the POST without confirm=yes deletes nothing.
+    const ask = $((await johnC.get(`/scp/queues/${rows[0].id}/delete`)).text);
+    expect(ask(`form[action="/scp/queues/${rows[0].id}/delete"] button[name=confirm][value=yes]`).length).toBe(1);
+    expect((await submit(johnC, '/scp/tickets', `/scp/queues/${rows[0].id}/delete`, {})).status).toBe(422);
+    expect(await t.db('saved_queues').where({ id: rows[0].id }).first()).toBeTruthy();
+    const del = await submit(johnC, '/scp/tickets', `/scp/queues/${rows[0].id}/delete`, { confirm: 'yes' });
     expect(del.headers.location).toBe('/scp/tickets');
     expect(viewsIn((await johnC.get('/scp/tickets')).text)).not.toContain('Hot printers');
   });

@@ -9,11 +9,12 @@
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
-import { dbBool, dbCount, dbDate, fromWithIndexHints, joinInOrder, tableByPrimaryKey, tableForcedIndex, whereEqualsNotIndexed } from '../../db/dialect.ts';
+import { dbBool, dbCount, dbDate, fromWithIndexHints, joinInOrder, tableByPrimaryKey, tableForcedIndex, tableIndexedOnSqlite, whereEqualsNotIndexed } from '../../db/dialect.ts';
 import { prefixRange, searchTerms } from './ticket-search-index.ts';
 import { isAdmin, type Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
-import { getSettings } from '../settings/settings-service.ts';
+import { getSettings, type Settings } from '../settings/settings-service.ts';
+import type { TicketField } from '../fields/ticket-field-service.ts';
 import { mayDeleteTickets } from './ticket-delete.ts';
 import { id, optionalId } from '../validation.ts';
 import { assertStaff } from './ticket-agent-common.ts';
@@ -22,6 +23,11 @@ import { NotFound } from '../errors.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { SOURCES, STATUS_LABELS, STATUSES, stateOf, type TicketState, type TicketStatus } from './ticket-status.ts';
 import { COUNT_CAP, countText, pagesText } from '../bounded-count.ts';
+import { ticketFieldDefs } from '../fields/ticket-field-values.ts';
+import { savedViewParts, savedViewsOf, type SavedView } from './saved-queue-list.ts';
+import {
+  activeFilters, checkedFieldFilter, fieldChoices, ORG_CHOICES_MAX, organizationParts, refinedTickets, SET_READ_CAP, setOf, setSize, whereRefined, type ActiveFilter, type FieldChoice,
+} from './ticket-queue-refinements.ts';
 
 export const QUEUES = ['open', 'mine', 'unassigned', 'overdue', 'answered', 'closed'] as const;
 export type QueueName = (typeof QUEUES)[number];
@@ -41,6 +47,10 @@ export const QueueParams = z.object({
   assignee: loose(z.union([z.literal('none'), id])),
   status: loose(z.enum(STATUSES)),
   source: loose(z.enum(SOURCES)),
+  /** The requester's organization (ticket-queue-refinements.ts). */
+  org: loose(optionalId),
+  /** A custom field's answer, `<field id>:<value>` (checked against the fields by queueParamsOf). */
+  cf: loose(z.string().max(130).regex(/^\d{1,9}:.{1,120}$/s)),
   q: loose(z.string().trim().max(100).transform((s) => s || undefined)),
   sort: loose(z.enum(SORT_KEYS as [QueueSort, ...QueueSort[]])),
   dir: loose(z.enum(['asc', 'desc'])),
@@ -121,22 +131,33 @@ const notMine = (agentId: number) => (w: Qb) => void w.whereNull('t.assignee_age
 const stateOfQueue = (queue: QueueName): TicketState => (queue === 'closed' ? 'closed' : 'open');
 
 /**
- * The queue's state (closed or open). For a search by requester email the state must not be answered
- * from an index: the requester's tickets (tickets_user) are few, but SQLite without statistics (the
- * app never runs ANALYZE) preferred walking the whole open range in update order and checking each
- * ticket's requester — 61 ms at 100k tickets and growing (bench, docs/benchmarks.md).
+ * The queue's state (closed or open). For a queue narrowed to a set of tickets (fromSubset: a search by
+ * requester email, an organization, a custom field's answer) the state must not be answered from an
+ * index: the requester's tickets (tickets_user) are few, but SQLite without statistics (the app never
+ * runs ANALYZE) preferred walking the whole open range in update order and checking each ticket's
+ * requester — 61 ms at 100k tickets and growing (bench, docs/benchmarks.md).
  */
-function whereState(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, byEmail = false): void {
+function whereState(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, subset = false): void {
   const state = stateOfQueue(queue);
-  if (byEmail) whereEqualsNotIndexed(db, qb, 't.state', state);
+  if (subset) whereEqualsNotIndexed(db, qb, 't.state', state);
   else qb.where('t.state', state);
 }
 
 /** A quick search that is a requester's email address (answered from users_email_unique + tickets_user). */
 const isEmailSearch = (p: Pick<QueueParams, 'q'>) => p.q !== undefined && EMAIL_RE.test(p.q);
 
-function scopeQueue(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, actor: Actor, byEmail = false): void {
-  whereState(db, qb, queue, byEmail);
+/**
+ * A queue narrowed to a set of tickets read first: a requester's (a search by email), an
+ * organization's members' (tickets_user), a custom field answer's (ticket_field_values_value), unless
+ * the set is too large to read for a page (`walk`: ticket-queue-refinements.ts). Its state is then not
+ * answered from an index (whereState), and its page is sorted from that set rather than walked part by
+ * part or value by value in a queue index: SQLite, without statistics, otherwise walked the queue in
+ * page order testing each ticket against the set, every entry of the state when the set was small.
+ */
+const fromSubset = (p: QueueParams, walk = false) => isEmailSearch(p) || (!walk && setOf(p) !== undefined);
+
+function scopeQueue(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, actor: Actor, subset = false): void {
+  whereState(db, qb, queue, subset);
   if (queue === 'mine') {
     if (actor.kind !== 'agent') return void qb.whereRaw('1 = 0');
     qb.where((w) => {
@@ -153,7 +174,7 @@ function scopeQueueFlags(qb: Qb, queue: QueueName): void {
   else if (queue === 'answered') qb.where('t.is_answered', true);
 }
 
-function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams): void {
+function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams, walk = false): void {
   if (p.dept) qb.where('t.department_id', p.dept);
   if (p.priority) qb.where('t.priority_id', p.priority);
   if (p.sla) qb.where('t.sla_plan_id', p.sla);
@@ -169,6 +190,7 @@ function scopeFilters(db: Knex | Knex.Transaction, qb: Qb, p: QueueParams): void
     else if (STATUSES.some((other) => other !== p.status && stateOf(other) === state)) qb.where('t.status', p.status);
   }
   if (p.source) qb.where('t.source', p.source);
+  whereRefined(db, qb, p, walk);
   const q = p.q;
   if (q && EMAIL_RE.test(q)) {
     // A requester's email: answered from users_email_unique + tickets_user, never a subject scan.
@@ -269,9 +291,12 @@ export interface QueuePage {
   pages: number;
   pagesText: string;
   pageSize: number;
-  options: { departments: Opt[]; priorities: Opt[]; slaPlans: Opt[]; agents: Opt[] };
-  /** The agent's saved views, by name (saved-queues.ts). */
-  views: Opt[];
+  options: QueueOptions;
+  /** The agent's saved views, and the views other agents share, by name (saved-queue-list.ts). */
+  views: SavedView[];
+  sharedViews: SavedView[];
+  /** The filters in effect, named ("Organization: Acme"). */
+  active: ActiveFilter[];
   /** The bulk actions offer Delete (ticket-delete.ts: admins, agents when the settings allow it). */
   canDelete: boolean;
 }
@@ -369,13 +394,25 @@ function wordSearchFound(db: Knex | Knex.Transaction, actor: Actor, p: QueuePara
  * A queue's tickets for the actor as disjoint queries (see visibleParts), with `extra` conditions
  * (filters). `forPage`: the parts a page is read from (partsPageIds), one per department.
  */
-function queueParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, extra: Part = () => undefined, byEmail = false, forPage = false): Qb[] {
-  return visibleParts(actor, queue, forPage).map(({ where: part, index }) => inQueue(db, forPage ? pagePartTable(db, index) : db('tickets as t'), queue, [part, extra], byEmail));
+function queueParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueName, extra: Part = () => undefined, subset = false, forPage = false): Qb[] {
+  return visibleParts(actor, queue, forPage).map(({ where: part, index }) => inQueue(db, forPage ? pagePartTable(db, index) : db('tickets as t'), queue, [part, extra], subset));
+}
+
+/**
+ * The parts of a queue narrowed to an organization's or field answer's set, for its total: the whole
+ * queue or the agent's departments from the set (refinedTickets), the agent's own and their teams'
+ * tickets from their own indexes, each tested against the filters (few: read from the set instead, a
+ * large one was read whole, 0.5 s at 100k tickets on SQLite).
+ */
+function setParts(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams): Qb[] {
+  return visibleParts(actor, p.queue).map(({ where: part, index }) => (index
+    ? inQueue(db, db.from(tableIndexedOnSqlite(db, 'tickets', 't', index)) as Qb, p.queue, [part, (qb) => scopeFilters(db, qb, p, true)])
+    : inQueue(db, refinedTickets(db, p)!, p.queue, [part, (qb) => scopeFilters(db, qb, p)], true)));
 }
 
 /** `qb` narrowed to `queue`: its state, `wheres` (a part, filters), the queue's own flags. */
-function inQueue(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, wheres: Part[], byEmail = false): Qb {
-  whereState(db, qb, queue, byEmail);
+function inQueue(db: Knex | Knex.Transaction, qb: Qb, queue: QueueName, wheres: Part[], subset = false): Qb {
+  whereState(db, qb, queue, subset);
   for (const where of wheres) where(qb);
   scopeQueueFlags(qb, queue);
   return qb;
@@ -414,8 +451,10 @@ export async function queueCounts(db: Knex | Knex.Transaction, actor: Actor, dep
 }
 
 type Opt = { id: number; name: string };
-/** `found`: given total.ids, the ids the total's walk found (all of them when total ≤ its cap). */
-interface Summary { counts: Record<QueueName, number>; total: number; found?: number[]; options: QueuePage['options']; urgencies: Urgency[]; ranks: SortKey[]; views: Opt[] }
+/** The filter form's choices. `organizations`: the first ORG_CHOICES_MAX by name; `moreOrganizations`: there are more (the form asks for a name); `fields`: custom-field answers (ticket-queue-refinements.ts). */
+export interface QueueOptions { departments: Opt[]; priorities: Opt[]; slaPlans: Opt[]; agents: Opt[]; organizations: Opt[]; moreOrganizations: boolean; fields: { label: string; choices: FieldChoice[] }[]; chosenOrganization: string | null }
+/** `found`: given total.ids, the ids the total's walk found (all of them when total ≤ its cap). `named`: every name the summary read, for the active filters. */
+interface Summary { counts: Record<QueueName, number>; total: number; setSize: number; found?: number[]; options: Omit<QueueOptions, 'fields' | 'chosenOrganization'>; named: { departments: Opt[]; organizations: Opt[] }; urgencies: Urgency[]; ranks: SortKey[]; views: SavedView[]; sharedViews: SavedView[] }
 type Urgency = { id: number; urgency: number };
 /** One value of a sort column (null: none) and its place in the order (`k`: equal names, equal k). */
 type SortKey = { id: number | null; k: number };
@@ -427,27 +466,37 @@ type SortKey = { id: number | null; k: number };
  * given `rankBy`, every department's or agent's place in name order (`ranks`: the database's collation
  * and ties, dense_rank; the unassigned first, as NULL sorts first in both databases).
  */
-async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: number, total?: { parts: Qb[]; cap: number; ids?: boolean }, rankBy?: 'department' | 'assignee'): Promise<Summary> {
+async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: number, total?: { parts: Qb[]; cap: number; ids?: boolean; walk?: { parts: Qb[]; cap: number } }, rankBy?: 'department' | 'assignee', refined: { org?: number; cf?: string } = {}): Promise<Summary> {
   const counter = (kind: string, name: string, parts: Qb[], cap: number) => db.select(db.raw('? as kind', [kind]), db.raw('0 as id'), db.raw('? as name', [name]), boundedCount(db, parts, cap).wrap('', ' as n'));
+  const size = setSize(db, refined);
   const option = (kind: string, table: string) => db(table).where('is_active', true).select(db.raw('? as kind', [kind]), 'id', 'name', db.raw('0 as n'));
   // Every priority, inactive ones too (tickets may still have them), with its urgency: the filter lists
   // the active ones, a page sorted by priority is read one priority at a time (see keyedPageIds).
   const priorities = db('priorities').select(db.raw('(case when ?? then ? else ? end) as kind', ['is_active', 'priority', 'priority-inactive']), 'id', 'name', db.ref('urgency').as('n'));
-  const parts: Qb[] = [option('dept', 'departments'), priorities, option('sla', 'sla_plans'), option('agent', 'agents')];
+  // Every agent, disabled ones too (n: active): the filters list the active ones, the shared views name their owners.
+  const agents = db('agents').select(db.raw('? as kind', ['agent']), 'id', 'name', db.ref('is_active').as('n'));
+  const parts: Qb[] = [option('dept', 'departments'), priorities, option('sla', 'sla_plans'), agents];
   for (const queue of QUEUES) parts.push(counter('count', queue, countQuery(db, actor, queue, dept), COUNT_CAP));
   // Given `ids` (one part: a word search), the total also answers the ids it found (found).
   if (total?.ids) parts.push(db.from(total.parts[0].clearSelect().select('t.id').limit(total.cap + 1).as('f')).select(db.raw('? as kind', ['found']), db.raw('0 as id'), db.raw('group_concat(??) as name', ['f.id']), db.raw('count(*) as n')));
+  // A set too large to read (SET_READ_CAP) is counted walking the queue instead, as far as `walk.cap`
+  // (its branch alone is evaluated: CASE evaluates the THEN it chooses).
+  else if (total?.walk && size) parts.push(db.select(db.raw('? as kind', ['total']), db.raw('0 as id'), db.raw('? as name', ['total']), db.raw('(case when (?) >= ? then ? else ? end) as n', [size, SET_READ_CAP, boundedCount(db, total.walk.parts, total.walk.cap), boundedCount(db, total.parts, total.cap)])));
   else if (total) parts.push(counter('total', 'total', total.parts, total.cap));
   if (rankBy) parts.push(db(rankBy === 'department' ? 'departments' : 'agents').select(db.raw('? as kind', ['rank']), 'id', 'name', db.raw('dense_rank() over (order by ??) as n', ['name'])));
-  // The agent's saved views (saved-queues.ts), listed beside the queues.
-  if (actor.kind === 'agent') parts.push(db('saved_queues').where('agent_id', actor.id).select(db.raw('? as kind', ['view']), 'id', 'name', db.raw('0 as n')));
+  // The size of the set an organization or field filter reads (setSizePart), the organizations for
+  // the filter, the saved views listed beside the queues (the agent's and the shared ones).
+  if (size) parts.push(db.select(db.raw('? as kind', ['set']), db.raw('0 as id'), db.raw('? as name', ['set']), db.raw('(?) as n', [size.clone()])));
+  parts.push(...organizationParts(db, refined.org), ...savedViewParts(db, actor));
   const rows = (await parts[0].unionAll(parts.slice(1))) as unknown as { kind: string; id: unknown; name: string; n: unknown }[];
   const counts = Object.fromEntries(QUEUES.map((q) => [q, 0])) as Record<QueueName, number>;
   let totalN = 0;
+  let setN = 0;
   let found: number[] | undefined;
   for (const r of rows) {
     if (r.kind === 'count') counts[r.name as QueueName] = dbCount(r.n);
     else if (r.kind === 'total') totalN = dbCount(r.n);
+    else if (r.kind === 'set') setN = dbCount(r.n);
     else if (r.kind === 'found') {
       totalN = dbCount(r.n);
       found = r.name === null ? [] : String(r.name).split(',').map(Number);
@@ -456,23 +505,30 @@ async function queueSummary(db: Knex | Knex.Transaction, actor: Actor, dept?: nu
   const of = (k: string) => rows.filter((r) => r.kind === k).map((r) => ({ id: Number(r.id), name: String(r.name) })).sort((a, b) => a.name.localeCompare(b.name));
   const limited = actor.kind === 'agent' && actor.role !== 'admin';
   const urgencies = rows.filter((r) => r.kind === 'priority' || r.kind === 'priority-inactive').map((r) => ({ id: Number(r.id), urgency: Number(r.n) }));
+  const organizations = of('org');
+  const chosen = of('org-chosen');
   const options = {
     departments: of('dept').filter((d) => !limited || actor.departmentIds.includes(d.id)),
     // Most urgent first, as on the ticket page and in the admin area.
     priorities: rows.filter((r) => r.kind === 'priority').sort((a, b) => Number(a.n) - Number(b.n) || String(a.name).localeCompare(String(b.name))).map((r) => ({ id: Number(r.id), name: String(r.name) })),
     slaPlans: of('sla'),
-    agents: of('agent'),
+    agents: of('agent').filter((a) => rows.some((r) => r.kind === 'agent' && Number(r.id) === a.id && dbBool(r.n))),
+    // The chosen one listed too, if it is not among them (a disabled organization, by a saved view).
+    organizations: [...organizations.slice(0, ORG_CHOICES_MAX), ...chosen.filter((c) => !organizations.some((o) => o.id === c.id))],
+    moreOrganizations: organizations.length > ORG_CHOICES_MAX,
   };
   const ranks: SortKey[] = rows.filter((r) => r.kind === 'rank').map((r) => ({ id: Number(r.id), k: Number(r.n) }));
   if (rankBy === 'assignee') ranks.push({ id: null, k: 0 });
-  return { counts, total: totalN, found, options, urgencies, ranks, views: of('view') };
+  const named = { departments: of('dept'), organizations: [...organizations, ...chosen] };
+  return { counts, total: totalN, setSize: setN, found, options, named, urgencies, ranks, ...savedViewsOf(rows, actor) };
 }
 
-function baseQuery(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams): Qb {
-  const base = db('tickets as t');
+/** The queue's tickets for the actor with its filters; `walk`: an organization's or field answer's set too large to start from (fromSubset). */
+function baseQuery(db: Knex | Knex.Transaction, actor: Actor, p: QueueParams, walk = false): Qb {
+  const base = (walk ? undefined : refinedTickets(db, p)) ?? db('tickets as t');
   scopeVisible(base, actor);
-  scopeQueue(db, base, p.queue, actor, isEmailSearch(p));
-  scopeFilters(db, base, p);
+  scopeQueue(db, base, p.queue, actor, fromSubset(p, walk));
+  scopeFilters(db, base, p, walk);
   return base;
 }
 
@@ -677,7 +733,7 @@ function nameOrderParts(db: Knex | Knex.Transaction, actor: Actor, queue: QueueN
 }
 
 /** The filters a queue's count does not apply (it applies the department filter: see countQuery). */
-const FILTERS_BEYOND_DEPT = ['priority', 'sla', 'assignee', 'status', 'source', 'q'] as const satisfies readonly (keyof QueueParams)[];
+const FILTERS_BEYOND_DEPT = ['priority', 'sla', 'assignee', 'status', 'source', 'org', 'cf', 'q'] as const satisfies readonly (keyof QueueParams)[];
 
 /** A search or any filter: the page is then the planner's, not read through a forced index or one value at a time. */
 const narrowed = (p: QueueParams) => p.q !== undefined || !!p.dept || FILTERS_BEYOND_DEPT.some((k) => p[k] !== undefined);
@@ -750,7 +806,7 @@ function filterIndex(actor: Actor, p: QueueParams): string | undefined {
   if ((actor.kind === 'agent' && !isAdmin(actor)) || p.queue === 'mine' || p.q !== undefined) return undefined;
   // With a department, priority, SLA or assignee as well, the planner's choice: forced, a common
   // source's range was walked testing each row for the rest (1.2 s at 1M against 31 ms).
-  if (p.dept || p.priority || p.sla || p.assignee) return undefined;
+  if (p.dept || p.priority || p.sla || p.assignee || p.org || p.cf) return undefined;
   if (p.source) return 'tickets_source_queue';
   if (p.status && stateOfQueue(p.queue) === 'closed' && stateOf(p.status) === 'closed') return 'tickets_status_queue';
   return undefined;
@@ -759,9 +815,9 @@ function filterIndex(actor: Actor, p: QueueParams): string | undefined {
 /** One page of a queue with its filters, sort, counts of all queues, and the filter choices. @throws Forbidden */
 export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown>): Promise<QueuePage> {
   assertStaff(ctx.actor);
-  const p = QueueParams.parse(raw);
   const db = ctx.db;
   const settings = await getSettings(db);
+  const { p, fields } = await queueParamsOf(db, settings, raw);
   const [sort, dir] = sortOf(p);
   const base = baseQuery(db, ctx.actor, p);
   const pageSize = settings.page_size;
@@ -788,28 +844,39 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const valueRange = () => [inQueue(db, db.from(tableForcedIndex(db, 'tickets', 't', byValue!)) as Qb, p.queue, [(qb) => scopeFilters(db, qb, p)])];
   const totalParts = () => (wordSearch ? [driver === 'walk' ? searchTotal(db, base, walkInPageOrder ? { sort, dir } : undefined) : wordSearchFound(db, ctx.actor, p, totalCap, driver)]
     : byValue ? valueRange()
-    : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), isEmailSearch(p)));
+    : setOf(p) ? setParts(db, ctx.actor, p)
+    : queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), fromSubset(p)));
   const rankBy = keyedByName(p, sort);
   // Every value's place for a page in name order, read one value at a time (rankBy) or sorted by it (rankKey).
   const ranked = sort === 'department' || sort === 'assignee' ? sort : undefined;
-  const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap, ids: wordSearch && totalCap <= MAX_FOUND_IDS }, ranked);
-  const { counts, options } = summary;
+  // An organization's or field answer's set too large to read whole (SET_READ_CAP, counted with the
+  // summary) is walked: the page walks the queue (fromSubset), the total too but only so far, as for
+  // a common word (WALK_COUNT_CAP, or past the page asked for). Not with a search: it narrows itself.
+  const walkable = setOf(p) !== undefined && p.q === undefined;
+  const walkCap = Math.max(WALK_COUNT_CAP, p.page * pageSize);
+  const walkTotal = walkable ? { parts: queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p, true)), cap: walkCap } : undefined;
+  const summary = await queueSummary(db, ctx.actor, p.dept, totalIsCount ? undefined : { parts: totalParts(), cap: totalCap, ids: wordSearch && totalCap <= MAX_FOUND_IDS, walk: walkTotal }, ranked, p);
+  const { counts } = summary;
+  const walk = walkable && summary.setSize >= SET_READ_CAP;
+  const cap = walk ? walkCap : totalCap;
+  const active = activeFilters(p, { ...summary.options, ...summary.named, fields });
+  const options = { ...summary.options, fields: fieldChoices(fields, p.cf), chosenOrganization: active.find((f) => f.key === 'org')?.value ?? null };
   const total = totalIsCount ? counts[p.queue] : summary.total;
-  const totalCapped = total > totalCap;
-  const pages = Math.max(1, Math.ceil(total / pageSize)); // total ≤ totalCap + 1: one row past the cap still opens a next page
+  const totalCapped = total > cap;
+  const pages = Math.max(1, Math.ceil(total / pageSize)); // total ≤ cap + 1: one row past the cap still opens a next page
   const page = Math.min(p.page, pages);
   // An agent who sees parts of the queue (not an admin) gets a page in update or due order part by
   // part, unless searching: a search by email starts from the requester's tickets; one by words is
   // paged among the ids its total found, or, for a common word, walks the queue testing each ticket.
   // Other orders sort the whole queue anyway (see pageQuery).
-  const pageParts = byValue && sort === 'updated' ? valueRange() : p.q === undefined && ORDERED_SORTS.has(sort) ? queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p), false, true) : undefined;
+  const pageParts = byValue && sort === 'updated' ? valueRange() : p.q === undefined && !fromSubset(p, walk) && ORDERED_SORTS.has(sort) ? queueParts(db, ctx.actor, p.queue, (qb) => scopeFilters(db, qb, p, walk), false, true) : undefined;
   // In priority order the page is read priority by priority (keyedPageIds), unless searching: a
   // search's own index (the requester's tickets; the word index) finds few
   // tickets, which are then sorted, where walking each priority's tickets would read rows to test them.
   // By department or assignee (keyedByName) likewise: an admin's one value at a time; an agent's their
   // departments' ranges, the rest of their tickets sorted (nameOrderParts).
   const merged = rankBy && !isAdmin(ctx.actor) ? nameOrderParts(db, ctx.actor, p.queue, rankBy, summary.ranks, dir) : undefined;
-  const keyed: Keyed | undefined = p.q !== undefined ? undefined
+  const keyed: Keyed | undefined = p.q !== undefined || fromSubset(p, walk) ? undefined
     : sort === 'priority' ? { column: 't.priority_id', keys: summary.urgencies.map((u) => ({ id: u.id, k: u.urgency })) }
     : rankBy === 'department' ? { column: 't.department_id', keys: summary.ranks, index: DEPARTMENT_INDEX[p.queue] }
     // (Every unassigned ticket has the one value "none": its range alone, in id order.)
@@ -828,8 +895,18 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
   const rows = fromFound?.length === 0 ? []
     : fromFound
     ? await pageQuery(db, (base.clone().from(tableByPrimaryKey(db, 'tickets', 't')) as Qb).whereIn('t.id', fromFound), sort, dir, pageSize, (page - 1) * pageSize, { key })
-    : await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
-  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, canDelete: mayDeleteTickets(ctx.actor, settings), rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+    : await pageQuery(db, walk ? baseQuery(db, ctx.actor, p, true) : base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
+  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, cap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, sharedViews: summary.sharedViews, active, canDelete: mayDeleteTickets(ctx.actor, settings), rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+}
+
+/**
+ * The queue's parameters (bad ones dropped), a custom-field filter only when it names a field that may
+ * filter (checkedFieldFilter), and the fields (kept per process: no statement but on a change).
+ */
+async function queueParamsOf(db: Knex | Knex.Transaction, settings: Settings, raw: Record<string, unknown>): Promise<{ p: QueueParams; fields: TicketField[] }> {
+  const p = QueueParams.parse(raw);
+  const fields = await ticketFieldDefs(db, settings);
+  return { p: { ...p, cf: checkedFieldFilter(fields, p.cf) }, fields };
 }
 
 /**
@@ -852,10 +929,13 @@ function csvCell(v: unknown): string {
 /** The queue with the same filters and order as CSV (UTC ISO dates), at most CSV_MAX_ROWS rows. @throws Forbidden */
 export async function exportQueueCsv(ctx: ServiceContext, raw: Record<string, unknown>): Promise<string> {
   assertStaff(ctx.actor);
-  const p = QueueParams.parse(raw);
+  const { p } = await queueParamsOf(ctx.db, await getSettings(ctx.db), raw);
   const [sort, dir] = sortOf(p);
+  // An organization's or field answer's set too large to read whole is walked, as for a page (listQueue).
+  const size = setOf(p) && p.q === undefined ? await setSize(ctx.db, p)!.first() : undefined;
+  const walk = dbCount(size?.n) >= SET_READ_CAP;
   // Ids first, as for a page (see pageQuery): the names are joined to the exported rows only.
-  const rows = await pageQuery(ctx.db, baseQuery(ctx.db, ctx.actor, p), sort, dir, CSV_MAX_ROWS, 0);
+  const rows = await pageQuery(ctx.db, baseQuery(ctx.db, ctx.actor, p, walk), sort, dir, CSV_MAX_ROWS, 0);
   const head = ['Number', 'Subject', 'Status', 'Requester', 'Requester email', 'Priority', 'Department', 'Assignee', 'Team', 'Due', 'Overdue', 'Last update'];
   const lines = rows.map((r: any) => {
     const q = toQueueRow(r, 'UTC');

@@ -19,7 +19,7 @@ import { inTransaction, type ServiceContext } from '../context.ts';
 import { NotFound, ValidationFailed } from '../errors.ts';
 import { requireAgent } from '../actor.ts';
 import { whereAgentMaySee } from '../tickets/ticket-policy.ts';
-import { optionalId, optionalText, requiredText } from '../validation.ts';
+import { optionalId, optionalText, parseInput, requiredText } from '../validation.ts';
 import {
   assertAdmin, assertRefs, assertUnique, changes, deleteCatalogRow, loadRow, nameTaken, paginate, setCatalogActive, validateForm, writeOrConflict,
   type CatalogSpec, type FormInput, type Page,
@@ -207,6 +207,21 @@ export function deleteOrganization(ctx: ServiceContext, orgId: number): Promise<
 export async function organizationChoices(db: Db): Promise<{ id: number; name: string; isActive: boolean }[]> {
   const rows = await db('organizations').orderBy(['name', 'id']).select('id', 'name', 'is_active');
   return rows.map((r: any) => ({ id: r.id, name: r.name, isActive: dbBool(r.is_active) }));
+}
+
+/**
+ * The active organization an agent names in the queue's filter where there are too many to list
+ * (ticket-queue-refinements.ts ORG_CHOICES_MAX): the one of that name (case ignored), else the only one
+ * whose name starts with it (organizations_name_unique). @throws Forbidden, ValidationFailed (orgName)
+ */
+export async function organizationNamed(ctx: ServiceContext, raw: unknown): Promise<number> {
+  requireAgent(ctx.actor, 'Only agents filter the queues.');
+  const { orgName } = parseInput(z.object({ orgName: requiredText(120, 'Organization') }), { orgName: raw });
+  const found: { id: number; name: string }[] = await whereStartsWith(ctx.db('organizations').where('is_active', true), 'name', orgName).orderBy('name').limit(6).select('id', 'name');
+  const exact = found.find((o) => o.name.toLowerCase() === orgName.toLowerCase());
+  if (exact || found.length === 1) return Number((exact ?? found[0]).id);
+  if (!found.length) throw new ValidationFailed({ orgName: `No organization’s name starts with “${orgName}”` });
+  throw new ValidationFailed({ orgName: `Several organizations start with “${orgName}” (${found.slice(0, 5).map((o) => o.name).join(', ')}${found.length > 5 ? '…' : ''}): type more of the name` });
 }
 
 /**

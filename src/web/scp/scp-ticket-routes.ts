@@ -12,7 +12,8 @@ import { getAttachmentForAgent, getTicketChangesSince, getTicketForAgent } from 
 import { releaseTicketLock } from '../../domain/tickets/ticket-locks.ts';
 import { addCollaborator, changeRequester, removeCollaborator } from '../../domain/tickets/ticket-collaborators.ts';
 import { mergeTicket } from '../../domain/tickets/ticket-merge.ts';
-import { deleteQueueView, openQueueView, saveQueueView } from '../../domain/tickets/saved-queues.ts';
+import { deleteQueueView, getQueueViewForChange, openQueueView, saveQueueView, updateQueueView } from '../../domain/tickets/saved-queues.ts';
+import { organizationNamed } from '../../domain/users/organization-service.ts';
 import { bulkTicketAction, getBulkDeletion, MAX_BULK, type BulkResult } from '../../domain/tickets/ticket-bulk-service.ts';
 import { deleteTicket, getTicketDeletion } from '../../domain/tickets/ticket-delete.ts';
 import { addTask, setTask } from '../../domain/tickets/ticket-tasks.ts';
@@ -30,7 +31,7 @@ import { sendCsv } from '../shared/csv.ts';
 import { ctxFrom, type AppDeps } from '../shared/deps.ts';
 import { flash, render } from '../shared/render.ts';
 
-const FILTERS = ['queue', 'dept', 'priority', 'sla', 'assignee', 'status', 'source', 'q', 'sort', 'dir', 'page'] as const;
+const FILTERS = ['queue', 'dept', 'priority', 'sla', 'assignee', 'status', 'source', 'org', 'cf', 'q', 'sort', 'dir', 'page'] as const;
 
 
 /** Query-string links of a queue page: each queue, each sortable column, previous/next page. */
@@ -45,9 +46,30 @@ function queueLinks(p: QueuePage) {
     sort: Object.fromEntries(SORT_KEYS.map((k) => [k, { url: url({ sort: k, dir: p.sort === k && p.dir === 'asc' ? 'desc' : 'asc' }), aria: p.sort === k ? (p.dir === 'asc' ? 'ascending' : 'descending') : 'none' }])),
     pagination: { page: p.page, pages: p.pages, pagesText: p.pagesText, total: p.totalText, prevUrl: p.page > 1 ? url({ page: String(p.page - 1) }) : null, nextUrl: p.page < p.pages ? url({ page: String(p.page + 1) }) : null },
     csvUrl: url({}).replace('/scp/tickets', '/scp/tickets.csv'),
+    /** The active filters, each with the link that drops it. */
+    active: p.active.map((f) => ({ ...f, clearUrl: url({ [f.key]: undefined, page: undefined }) })),
     /** This page itself (where a bulk action comes back to). */
     selfUrl: url({ page: p.page > 1 ? String(p.page) : undefined }),
   };
+}
+
+/** The queue's parameters as they arrive (one value each). */
+const queryOf = (req: Request): Record<string, string> => Object.fromEntries(FILTERS.map((k) => [k, single(req.query[k])]).filter(([, v]) => v !== undefined));
+
+/**
+ * An organization typed by name (the filter form, where there are too many to list): its id, to go to
+ * the queue filtered by it; what was wrong with the name, shown at the field with the name kept; or
+ * undefined when no name was typed (or an organization was chosen by id).
+ */
+async function organizationByName(req: Request, res: Response): Promise<number | { value: string; error: string } | undefined> {
+  const typed = single(req.query.orgName);
+  if (typed === undefined || !typed.trim() || single(req.query.org)) return undefined;
+  try {
+    return await organizationNamed(ctxFrom(req, res), typed);
+  } catch (err) {
+    if (!(err instanceof ValidationFailed)) throw err;
+    return { value: typed.slice(0, 120), error: Object.values(err.fields)[0] ?? err.message };
+  }
 }
 
 const ticketIdOf = (req: Request) => Number(req.params.id);
@@ -131,11 +153,15 @@ export function scpTicketRoutes(d: AppDeps): Router {
 
   // ## Queues
   router.get('/tickets', async (req, res) => {
-    const page = await listQueue(ctxFrom(req, res), Object.fromEntries(FILTERS.map((k) => [k, single(req.query[k])])));
+    const orgName = await organizationByName(req, res);
+    if (typeof orgName === 'number') return res.redirect(303, `/scp/tickets?${new URLSearchParams({ ...queryOf(req), org: String(orgName) })}`);
+    const page = await listQueue(ctxFrom(req, res), queryOf(req));
     const named = await ticketNamedBySearch(ctxFrom(req, res), page);
     if (named) return res.redirect(303, `/scp/tickets/${named}`);
-    const view = page.views.find((v) => String(v.id) === single(req.query.view));
-    await render(req, res, 'scp/tickets/index', { ...page, links: queueLinks(page), queueLabel: view ? view.name : `${QUEUE_LABELS[page.params.queue]} tickets`, currentView: view ?? null, draftViewName: single(req.query.viewName)?.slice(0, 60) ?? null }, { title: view ? view.name : `${QUEUE_LABELS[page.params.queue]} tickets` });
+    const view = [...page.views, ...page.sharedViews].find((v) => String(v.id) === single(req.query.view)) ?? null;
+    const title = view ? view.name : `${QUEUE_LABELS[page.params.queue]} tickets`;
+    const drafts = { name: single(req.query.viewName)?.slice(0, 60) ?? null, shared: single(req.query.viewShared) === 'on', rename: single(req.query.viewRename)?.slice(0, 60) ?? null, orgName: orgName ?? null };
+    await render(req, res, 'scp/tickets/index', { ...page, links: queueLinks(page), queueLabel: title, currentView: view, drafts }, { title });
   });
 
   // ## Bulk actions on the ticked tickets of a queue page
@@ -165,7 +191,7 @@ export function scpTicketRoutes(d: AppDeps): Router {
     }
   });
 
-  // ## Saved views: a queue with its filters kept under a name (the agent's own)
+  // ## Saved views: a queue with its filters kept under a name (the agent's own; shared with every agent if they choose)
   router.post('/queues', async (req, res) => {
     try {
       const id = await saveQueueView(ctxFrom(req, res), req.body ?? {});
@@ -174,24 +200,46 @@ export function scpTicketRoutes(d: AppDeps): Router {
     } catch (err) {
       if (!(err instanceof ValidationFailed)) throw err;
       flash(req, 'error', `The view was not saved: ${Object.values(err.fields)[0] ?? err.message}`);
-      const { _csrf, name, ...params } = (req.body ?? {}) as Record<string, unknown>;
-      // Back to the same queue, the typed name kept in the form (viewName).
-      const back = Object.entries({ ...params, viewName: name }).filter(([, v]) => typeof v === 'string' && v.trim()).map(([k, v]) => [k, String(v).slice(0, 100)]);
+      const { _csrf, name, shared, ...params } = (req.body ?? {}) as Record<string, unknown>;
+      // Back to the same queue, the typed name and the "share" tick kept in the form (viewName, viewShared).
+      const back = Object.entries({ ...params, viewName: name, viewShared: shared }).filter(([, v]) => typeof v === 'string' && v.trim()).map(([k, v]) => [k, String(v).slice(0, 130)]);
       res.redirect(303, `/scp/tickets?${new URLSearchParams(back as [string, string][])}`);
     }
   });
   router.get('/queues/:id', async (req, res) => {
     const query = await openQueueView(ctxFrom(req, res), idParam(req));
-    res.redirect(303, `/scp/tickets${query ? `?${query}&view=${idParam(req)}` : `?view=${idParam(req)}`}`);
+    const draft = single(req.query.viewRename);
+    res.redirect(303, `/scp/tickets?${query ? `${query}&` : ''}${new URLSearchParams({ view: String(idParam(req)), ...(draft ? { viewRename: draft.slice(0, 60) } : {}) })}`);
+  });
+  // Rename, share or unshare: the owner, or an admin for a shared view.
+  router.post('/queues/:id', async (req, res) => {
+    try {
+      await updateQueueView(ctxFrom(req, res), idParam(req), req.body ?? {});
+      flash(req, 'success', 'View changed.');
+      res.redirect(303, `/scp/queues/${idParam(req)}`);
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      flash(req, 'error', `The view was not changed: ${Object.values(err.fields)[0] ?? err.message}`);
+      res.redirect(303, `/scp/queues/${idParam(req)}?${new URLSearchParams({ viewRename: String(single(req.body?.name) ?? '').slice(0, 60) })}`);
+    }
+  });
+  // Delete: a confirmation page, then the POST (which without confirm=yes shows that page again).
+  router.get('/queues/:id/delete', async (req, res) => {
+    await render(req, res, 'scp/tickets/delete-view', { view: await getQueueViewForChange(ctxFrom(req, res), idParam(req)), errors: {} }, { title: 'Delete view' });
   });
   router.post('/queues/:id/delete', async (req, res) => {
-    await deleteQueueView(ctxFrom(req, res), idParam(req));
+    try {
+      await deleteQueueView(ctxFrom(req, res), idParam(req), { confirm: single(req.body?.confirm) });
+    } catch (err) {
+      if (!(err instanceof ValidationFailed)) throw err;
+      return render(req, res, 'scp/tickets/delete-view', { view: await getQueueViewForChange(ctxFrom(req, res), idParam(req)), errors: err.fields }, { title: 'Delete view', status: 422 });
+    }
     flash(req, 'success', 'View deleted.');
     res.redirect(303, '/scp/tickets');
   });
 
   router.get('/tickets.csv', async (req, res) => {
-    const csv = await exportQueueCsv(ctxFrom(req, res), Object.fromEntries(FILTERS.map((k) => [k, single(req.query[k])])));
+    const csv = await exportQueueCsv(ctxFrom(req, res), queryOf(req));
     sendCsv(res, 'tickets.csv', csv);
   });
 
