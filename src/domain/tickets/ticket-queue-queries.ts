@@ -14,10 +14,9 @@ import { prefixRange, searchTerms } from './ticket-search-index.ts';
 import { isAdmin, type Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings } from '../settings/settings-service.ts';
-import { mayDeleteTickets } from './ticket-delete.ts';
 import { id, optionalId } from '../validation.ts';
 import { assertStaff } from './ticket-agent-common.ts';
-import { loadTicketFor, whereAgentMaySee } from './ticket-policy.ts';
+import { loadTicketFor, mayAnywhere, whereAgentMaySee } from './ticket-policy.ts';
 import { NotFound } from '../errors.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { SOURCES, STATUS_LABELS, STATUSES, stateOf, type TicketState, type TicketStatus } from './ticket-status.ts';
@@ -829,7 +828,7 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
     : fromFound
     ? await pageQuery(db, (base.clone().from(tableByPrimaryKey(db, 'tickets', 't')) as Qb).whereIn('t.id', fromFound), sort, dir, pageSize, (page - 1) * pageSize, { key })
     : await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
-  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, canDelete: mayDeleteTickets(ctx.actor, settings), rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, canDelete: await mayAnywhere(ctx.db, ctx.actor, 'ticket.delete'), rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
 /**
