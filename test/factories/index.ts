@@ -62,12 +62,13 @@ export async function buildRole(db: Knex, permissions: string[], overrides: Reco
 
 /**
  * An agent (role 'agent' unless overridden) in `department_id` (default: a new department), with the
- * role "All access" (every permission, as agents had before roles) unless `role_id` says otherwise;
+ * role "Expanded access" (every permission but delete: what agents could do before roles, with the
+ * old setting agents_may_delete_tickets off, its default) unless `role_id` says otherwise;
  * `departmentRoles`: a role of its own for some of the extra departments.
  */
 export async function buildAgent(db: Knex, overrides: Record<string, unknown> & { extraDepartmentIds?: number[]; teamIds?: number[]; departmentRoles?: Record<number, number> } = {}): Promise<BuiltAgent> {
   const { extraDepartmentIds = [], teamIds = [], departmentRoles = {}, ...rest } = overrides;
-  if (rest.role_id === undefined) rest.role_id = await roleIdOf(db, 'All access');
+  if (rest.role_id === undefined) rest.role_id = await roleIdOf(db, 'Expanded access');
   const username = (rest.username as string) ?? unique('agent');
   const email = (rest.email as string) ?? `${username}@agents.test`;
   const department_id = (rest.department_id as number) ?? (await buildDepartment(db));

@@ -30,8 +30,9 @@ export async function getNewTicketForm(ctx: ServiceContext) {
   const actor = ctx.actor;
   const limited = actor.kind === 'agent' && actor.role !== 'admin';
   // Their departments where their role allows opening tickets (no statement: the roles are cached).
+  const settings = await getSettings(db);
   const allowed = new Set<number>();
-  for (const d of departments as { id: number }[]) if (!limited || (actor.departmentIds.includes(d.id) && (await permissionsIn(db, actor, d.id)).has('ticket.create'))) allowed.add(d.id);
+  for (const d of departments as { id: number }[]) if (!limited || (actor.departmentIds.includes(d.id) && (await permissionsIn(db, actor, d.id, settings)).has('ticket.create'))) allowed.add(d.id);
   const opt = (rows: { id: number; name: string }[], none?: string): Opt[] => [...(none ? [{ value: '', label: none }] : []), ...rows.map((r) => ({ value: r.id, label: r.name }))];
   return {
     options: {
@@ -44,7 +45,7 @@ export async function getNewTicketForm(ctx: ServiceContext) {
       sources: SOURCES.filter((s) => s !== 'api').map((s) => ({ value: s, label: SOURCE_LABELS[s] })),
     },
     /** Custom fields of every topic (each says which topics it is for): the chosen topic's count. */
-    fields: newTicketFormFields(await ticketFieldDefs(db, await getSettings(db)), 'agent', topics),
+    fields: newTicketFormFields(await ticketFieldDefs(db, settings), 'agent', topics),
     defaults: {
       source: 'phone',
       notifyUser: 'on',

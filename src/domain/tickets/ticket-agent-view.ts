@@ -112,7 +112,7 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
   const fieldDefs = await ticketFieldDefs(ctx.db, settings);
   const answers = fieldValuesFrom(t.field_values);
   // What the agent's role allows in the ticket's department (the buttons shown; the services check again). No statement.
-  const may = (await permissionsIn(ctx.db, actor, t.department_id)).has;
+  const may = (await permissionsIn(ctx.db, actor, t.department_id, settings)).has;
   return {
     ticket: {
       id: t.id as number, number: t.number as string, subject: t.subject as string, status: t.status as TicketStatus, statusLabel: STATUS_LABELS[t.status as TicketStatus], state: t.state,

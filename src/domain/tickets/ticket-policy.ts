@@ -4,6 +4,7 @@ import type { Actor, AgentActor } from '../actor.ts';
 import { Forbidden, NotFound } from '../errors.ts';
 import { PERMISSION_VERBS, type Permission } from '../roles/role-permissions.ts';
 import { rolesById, type RolePermissions } from '../roles/role-queries.ts';
+import type { Settings } from '../settings/settings-service.ts';
 import { collaboratorsColumn, collaboratorsFrom } from './ticket-collaborator-list.ts';
 
 export interface TicketAccessFacts {
@@ -127,9 +128,9 @@ function unrestricted(actor: Actor): boolean {
  * their role there (roleIdIn); every one for an admin, the system and API keys. No statement: the
  * roles come from this process's cache (role-queries.ts).
  */
-export async function permissionsIn(db: Knex | Knex.Transaction, actor: Actor, departmentId: number): Promise<{ role: RolePermissions | null; has: (perm: Permission) => boolean }> {
+export async function permissionsIn(db: Knex | Knex.Transaction, actor: Actor, departmentId: number, settings?: Pick<Settings, 'roles_version'>): Promise<{ role: RolePermissions | null; has: (perm: Permission) => boolean }> {
   if (unrestricted(actor)) return { role: null, has: () => true };
-  const role = (await rolesById(db)).get(roleIdIn(actor as AgentActor, departmentId) ?? 0) ?? null;
+  const role = (await rolesById(db, settings)).get(roleIdIn(actor as AgentActor, departmentId) ?? 0) ?? null;
   return { role, has: (perm) => !!role?.permissions.has(perm) };
 }
 
@@ -148,9 +149,9 @@ export async function assertMay(db: Knex | Knex.Transaction, actor: Actor, perms
 }
 
 /** Whether the actor may do `perm` in some department (the agent's role or one of their departments' own): the queue's bulk Delete. */
-export async function mayAnywhere(db: Knex | Knex.Transaction, actor: Actor, perm: Permission): Promise<boolean> {
+export async function mayAnywhere(db: Knex | Knex.Transaction, actor: Actor, perm: Permission, settings?: Pick<Settings, 'roles_version'>): Promise<boolean> {
   if (unrestricted(actor)) return true;
   const agent = actor as AgentActor;
-  const roles = await rolesById(db);
+  const roles = await rolesById(db, settings);
   return [agent.roleId, ...Object.values(agent.departmentRoles)].some((id) => !!id && !!roles.get(id)?.permissions.has(perm));
 }

@@ -828,7 +828,7 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
     : fromFound
     ? await pageQuery(db, (base.clone().from(tableByPrimaryKey(db, 'tickets', 't')) as Qb).whereIn('t.id', fromFound), sort, dir, pageSize, (page - 1) * pageSize, { key })
     : await pageQuery(db, base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
-  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, canDelete: await mayAnywhere(ctx.db, ctx.actor, 'ticket.delete'), rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, totalCap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, canDelete: await mayAnywhere(ctx.db, ctx.actor, 'ticket.delete', settings), rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
 /**
