@@ -60,9 +60,10 @@ export async function bulkSeed(db: Knex, n: number, password: string, batch = 10
   const prioIds: number[] = await db('priorities').pluck('id');
   const hash = await hashPassword(password);
   const agents: { id: number; username: string }[] = [];
+  const roleId = (await db('roles').where({ name: 'Expanded access' }).first('id'))?.id ?? null;
   for (let i = 0; i < 20; i++) {
     const username = i === 0 ? 'bench' : `agent${i}`;
-    const [id] = await db('agents').insert({ username, email: `${username}@bench.test`, name: `Agent ${i}`, password_hash: hash, role: i === 0 ? 'admin' : 'agent', department_id: deptIds[i % deptIds.length], is_active: true, failed_logins: 0, created_at: ts, updated_at: ts });
+    const [id] = await db('agents').insert({ username, email: `${username}@bench.test`, name: `Agent ${i}`, password_hash: hash, role: i === 0 ? 'admin' : 'agent', role_id: roleId, department_id: deptIds[i % deptIds.length], is_active: true, failed_logins: 0, created_at: ts, updated_at: ts });
     agents.push({ id, username });
   }
   const userCount = Math.max(10, Math.floor(n / 5));

@@ -61,9 +61,11 @@ export async function seedDemo(db: Knex, opts: { password?: string; force?: bool
       if (!(await trx('canned_responses').where({ title }).first('id'))) await trx('canned_responses').insert({ title, body, department_id: department ? depts[department] : null, is_active: true, ...ts });
     }
     await seedKnowledgeBase(trx, ts, at);
+    // The lab's agents work as they always did: every permission but delete (Admin → Roles).
+    const roleId = (await trx('roles').where({ name: 'Expanded access' }).first('id'))?.id ?? null;
     for (const [i, a] of accounts.entries()) {
       const existing = await trx('agents').where({ username: a.username }).first('id');
-      const row = { name: a.name, email: a.email, role: a.role, department_id: depts[a.department], password_hash: hashes[i], is_active: true, failed_logins: 0, locked_until: null, password_changed_at: now, updated_at: now };
+      const row = { name: a.name, email: a.email, role: a.role, role_id: roleId, department_id: depts[a.department], password_hash: hashes[i], is_active: true, failed_logins: 0, locked_until: null, password_changed_at: now, updated_at: now };
       if (existing) await trx('agents').where({ id: existing.id }).update(row);
       else await trx('agents').insert({ username: a.username, ...row, created_at: now });
     }

@@ -9,6 +9,10 @@ export type AgentActor = {
   /** Primary department plus extra access. */
   departmentIds: number[];
   teamIds: number[];
+  /** The agent's role (agents.role_id; null: none, so no ticket permission): their permissions in every department but an overridden one. */
+  roleId: number | null;
+  /** Extra departments whose access has a role of its own (departments_agents.role_id), by department id. */
+  departmentRoles: Record<number, number>;
 };
 export type UserActor = { kind: 'user'; id: number; email: string; name: string; /** tickets this portal session may read */ ticketIds?: number[] };
 export type SystemActor = { kind: 'system' };

@@ -6,6 +6,7 @@ import { hashPassword } from '../../src/domain/auth/passwords.ts';
 import { loadAgentActor } from '../../src/domain/agents/agent-queries.ts';
 import type { AgentActor } from '../../src/domain/actor.ts';
 import { searchText } from '../../src/domain/tickets/ticket-search-index.ts';
+import { writeSettings } from '../../src/domain/settings/settings-service.ts';
 
 let seq = 0;
 export function unique(prefix = 'x'): string {
@@ -44,9 +45,30 @@ export interface BuiltAgent {
   actor: AgentActor;
 }
 
-/** An agent (role 'agent' unless overridden) in `department_id` (default: a new department). */
-export async function buildAgent(db: Knex, overrides: Record<string, unknown> & { extraDepartmentIds?: number[]; teamIds?: number[] } = {}): Promise<BuiltAgent> {
-  const { extraDepartmentIds = [], teamIds = [], ...rest } = overrides;
+/** The id of one of the roles the migration installs ("All access", "Expanded access", "Limited access", "View only"). */
+export async function roleIdOf(db: Knex, name: string): Promise<number> {
+  return Number((await db('roles').where({ name }).first('id')).id);
+}
+
+/**
+ * A role with these permissions; a new roles_version (as the role service writes) so that the
+ * processes' role caches read it.
+ */
+export async function buildRole(db: Knex, permissions: string[], overrides: Record<string, unknown> = {}): Promise<number> {
+  const [id] = await db('roles').insert({ name: unique('Role '), permissions: JSON.stringify(permissions), is_active: true, created_at: now(), updated_at: now(), ...overrides });
+  await writeSettings(db, { roles_version: crypto.randomUUID() }, new Date());
+  return id;
+}
+
+/**
+ * An agent (role 'agent' unless overridden) in `department_id` (default: a new department), with the
+ * role "Expanded access" (every permission but delete: what agents could do before roles, with the
+ * old setting agents_may_delete_tickets off, its default) unless `role_id` says otherwise;
+ * `departmentRoles`: a role of its own for some of the extra departments.
+ */
+export async function buildAgent(db: Knex, overrides: Record<string, unknown> & { extraDepartmentIds?: number[]; teamIds?: number[]; departmentRoles?: Record<number, number> } = {}): Promise<BuiltAgent> {
+  const { extraDepartmentIds = [], teamIds = [], departmentRoles = {}, ...rest } = overrides;
+  if (rest.role_id === undefined) rest.role_id = await roleIdOf(db, 'Expanded access');
   const username = (rest.username as string) ?? unique('agent');
   const email = (rest.email as string) ?? `${username}@agents.test`;
   const department_id = (rest.department_id as number) ?? (await buildDepartment(db));
@@ -54,7 +76,7 @@ export async function buildAgent(db: Knex, overrides: Record<string, unknown> & 
     username, email, name: `Agent ${username}`, password_hash: await hashPassword(TEST_PASSWORD), role: 'agent',
     is_active: true, failed_logins: 0, created_at: now(), updated_at: now(), ...rest, department_id,
   });
-  for (const d of extraDepartmentIds) await db('departments_agents').insert({ department_id: d, agent_id: id });
+  for (const d of extraDepartmentIds) await db('departments_agents').insert({ department_id: d, agent_id: id, role_id: departmentRoles[d] ?? null });
   for (const t of teamIds) await db('teams_agents').insert({ team_id: t, agent_id: id });
   return { id, username, email, password: TEST_PASSWORD, actor: (await loadAgentActor(db, id))! };
 }

@@ -13,7 +13,7 @@ import { createAccessToken } from '../../src/domain/auth/access-tokens.ts';
 import { getSettingsForm } from '../../src/domain/settings/settings-admin-service.ts';
 import { storeAttachments } from '../../src/domain/tickets/attachment-service.ts';
 import {
-  buildAdmin, buildAgent, buildDepartment, buildPriority, buildSlaPlan, buildTicket, buildTopic, buildUser, TEST_PASSWORD, unique,
+  buildAdmin, buildAgent, buildDepartment, buildPriority, buildRole, buildSlaPlan, buildTicket, buildTopic, buildUser, TEST_PASSWORD, unique,
 } from '../factories/index.ts';
 import { client, loginAsAgent, type Client } from '../support/http.ts';
 import type { TestApp } from '../support/test-app.ts';
@@ -68,7 +68,7 @@ export function routeKey(r: RegisteredRoute): string {
 }
 
 /** The admin sections with an id in the URL (the shared CRUD pattern). */
-export const ADMIN_ENTITIES = ['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories', 'webhooks'] as const;
+export const ADMIN_ENTITIES = ['roles', 'departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories', 'webhooks'] as const;
 export type AdminEntity = (typeof ADMIN_ENTITIES)[number];
 
 /** The agent ticket actions (POST /scp/tickets/:id/<action>). */
@@ -178,6 +178,7 @@ async function buildAdminEntities(t: TestApp): Promise<Record<AdminEntity, numbe
   const [teamId] = await t.db('teams').insert({ name: unique('Team '), is_active: true, created_at: ts, updated_at: ts });
   const key = await createApiKey(t.ctx(), { allowedIp: '10.0.0.1', note: 'matrix', canCreateTickets: true });
   return {
+    roles: await buildRole(t.db, ['ticket.reply']),
     departments: await buildDepartment(t.db),
     'sla-plans': await buildSlaPlan(t.db),
     schedules: scheduleId,

@@ -186,6 +186,7 @@ const ticketActionRows: MatrixRow[] = (Object.keys(ACTION_ROWS) as TicketAction[
 
 // ## Admin entities: the table behind each section, and bodies a create or an edit accepts.
 const TABLES: Record<AdminEntity, string> = {
+  roles: 'roles',
   departments: 'departments', 'sla-plans': 'sla_plans', schedules: 'schedules', 'help-topics': 'help_topics',
   priorities: 'priorities', teams: 'teams', agents: 'agents', 'api-keys': 'api_keys', 'canned-responses': 'canned_responses', filters: 'ticket_filters',
   'ticket-fields': 'ticket_fields',
@@ -195,6 +196,7 @@ const TABLES: Record<AdminEntity, string> = {
 };
 
 const ENTITY_BODIES: Record<AdminEntity, (f: MatrixFixtures) => Record<string, string>> = {
+  roles: () => ({ name: unique('Matrix role '), permissions: 'ticket.reply', notes: 'matrix' }),
   departments: () => ({ name: unique('Matrix dept '), isPublic: 'on' }),
   'sla-plans': () => ({ name: unique('Matrix SLA '), grace: '8', alertsEnabled: 'on' }),
   schedules: () => ({ name: unique('Matrix schedule '), kind: '24x7', timezone: 'UTC' }),
@@ -462,7 +464,7 @@ export const MATRIX: MatrixRow[] = [
   },
 
   // ## Admin area: every page is for admins only (requireAdmin on the router; the services check again)
-  ...['departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories', 'mail-templates', 'webhooks'].map(
+  ...['roles', 'departments', 'sla-plans', 'schedules', 'help-topics', 'priorities', 'teams', 'agents', 'settings', 'audit', 'mail', 'api-keys', 'canned-responses', 'filters', 'ticket-fields', 'organizations', 'bans', 'kb-categories', 'mail-templates', 'webhooks'].map(
     (entity): MatrixRow => ({ method: 'GET', path: `/scp/admin/${entity}`, expect: adminsOnly(OK) }),
   ),
   ...adminEntityRows,

@@ -2,7 +2,7 @@
  * Deleting tickets: the confirmation page, the delete itself (every dependent row gone, other tickets
  * untouched, the requester kept, its mail kept in the mail log without its ticket and its text, waiting
  * mail cancelled, an audit row), the ban
- * option, who may (admins; agents with the setting, only tickets they see; API keys that manage
+ * option, who may (admins; agents whose role allows it, only tickets they see; API keys that manage
  * tickets), tickets merged into a deleted one, the bulk delete with its confirmation step, CSRF.
  */
 import request from 'supertest';
@@ -20,7 +20,7 @@ import { indexAllPending } from '../../src/domain/tickets/ticket-search-index.ts
 import { addTask } from '../../src/domain/tickets/ticket-tasks.ts';
 import { isBanned } from '../../src/domain/users/user-service.ts';
 import { toDbDate } from '../../src/db/dialect.ts';
-import { buildAdmin, buildAgent, buildDepartment, buildTicket, buildUser } from '../factories/index.ts';
+import { buildAdmin, buildAgent, buildDepartment, buildTicket, buildUser, roleIdOf } from '../factories/index.ts';
 import { $, client, csrfFrom, loginAsAgent, ticketAction, type Client } from '../support/http.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -104,8 +104,10 @@ describe('deleting tickets', () => {
   afterAll(async () => t.close());
   beforeEach(async () => {
     await t.db('rate_limits').delete();
-    await writeSettings(t.db, { agents_may_delete_tickets: false }, t.clock());
+    // Agents get "Expanded access" (everything but delete); a test that lets John delete gives him "All access".
+    await t.db('agents').where('role', 'agent').update({ role_id: await roleIdOf(t.db, 'Expanded access') });
   });
+  const johnMayDelete = async () => t.db('agents').where({ id: john.id }).update({ role_id: await roleIdOf(t.db, 'All access') });
 
   it('the confirmation page says what goes: number, subject, requester, thread entries and files', async () => {
     const a = await richTicket('pat@example.com', 'Printer offline');
@@ -218,7 +220,7 @@ describe('deleting tickets', () => {
     expect(await t.db('outbox').where({ id }).first()).toMatchObject({ status: 'discarded', locked_by: null });
   });
 
-  it('with the setting off an agent is refused (403) and nothing is deleted; the page and the queue offer no Delete', async () => {
+  it('an agent whose role does not allow deleting is refused (403) and nothing is deleted; the page and the queue offer no Delete', async () => {
     const a = await richTicket('lee@example.com', 'Monitor flickers');
     const before = await rowsOf(a);
     expect((await johnC.get(`/scp/tickets/${a.id}/delete`)).status).toBe(403);
@@ -231,8 +233,8 @@ describe('deleting tickets', () => {
     expect($((await adminC.get('/scp/tickets')).text)('#bulk-do option[value=delete]').length).toBe(1);
   });
 
-  it('with the setting on an agent deletes the tickets they can see, and gets 404 for the others (nothing deleted)', async () => {
-    await writeSettings(t.db, { agents_may_delete_tickets: true }, t.clock());
+  it('an agent whose role allows deleting deletes the tickets they can see, and gets 404 for the others (nothing deleted)', async () => {
+    await johnMayDelete();
     const own = await buildTicket(t.db, { department_id: support });
     const foreign = await buildTicket(t.db, { department_id: banking });
     expect($((await johnC.get(`/scp/tickets/${own.id}`)).text)(`a[href="/scp/tickets/${own.id}/delete"]`).length).toBe(1);
@@ -246,17 +248,20 @@ describe('deleting tickets', () => {
     expect(await t.db('audit_log').where({ action: 'ticket.delete', entity_id: own.id }).first()).toMatchObject({ agent_id: john.id });
   });
 
-  it('the admin settings form has the setting, off by default, and saves it', async () => {
-    const form = $((await adminC.get('/scp/admin/settings')).text);
-    const box = form('input[name=agents_may_delete_tickets]');
-    expect(box.length).toBe(1);
-    expect(box.attr('checked')).toBeUndefined();
-    // The form as it stands, with the box ticked.
-    const values = Object.fromEntries(Object.entries(await getSettingsForm(t.ctx(admin.actor))).filter(([, v]) => v !== false && v !== null).map(([k, v]) => [k, v === true ? 'on' : String(v)]));
-    const res = await postForm(adminC, '/scp/admin/settings', '/scp/admin/settings', { ...values, agents_may_delete_tickets: 'on' });
-    expect(res.status).toBe(303);
-    expect((await getSettings(t.db)).agents_may_delete_tickets).toBe(true);
-    expect($((await adminC.get('/scp/admin/settings')).text)('input[name=agents_may_delete_tickets]').attr('checked')).toBeDefined();
+  it('the retired setting “Agents may delete tickets” is gone from the settings form, and an old stored value lets nobody delete', async () => {
+    expect($((await adminC.get('/scp/admin/settings')).text)('input[name=agents_may_delete_tickets]').length).toBe(0);
+    await t.db('settings').insert({ key: 'agents_may_delete_tickets', value: 'true', updated_at: toDbDate(t.clock()) });
+    try {
+      const a = await buildTicket(t.db, { department_id: support });
+      expect((await postForm(johnC, '/scp/tickets', `/scp/tickets/${a.id}/delete`)).status).toBe(403);
+      expect(await t.db('tickets').where({ id: a.id }).first()).toBeDefined();
+      // The settings form still saves (the old row is ignored).
+      const values = Object.fromEntries(Object.entries(await getSettingsForm(t.ctx(admin.actor))).filter(([, v]) => v !== false && v !== null).map(([k, v]) => [k, v === true ? 'on' : String(v)]));
+      expect((await postForm(adminC, '/scp/admin/settings', '/scp/admin/settings', values)).status).toBe(303);
+      expect(await getSettings(t.db)).not.toHaveProperty('agents_may_delete_tickets');
+    } finally {
+      await t.db('settings').where({ key: 'agents_may_delete_tickets' }).delete();
+    }
   });
 
   it('“Also ban the requester’s address” puts it on the ban list; the address cannot write again', async () => {
@@ -324,7 +329,7 @@ describe('deleting tickets', () => {
   });
 
   it('bulk: Delete asks first on a page listing the ticked tickets; then deletes those allowed and names the others', async () => {
-    await writeSettings(t.db, { agents_may_delete_tickets: true }, t.clock());
+    await johnMayDelete();
     const x = await buildTicket(t.db, { department_id: support });
     const y = await buildTicket(t.db, { department_id: support });
     const foreign = await buildTicket(t.db, { department_id: banking });
@@ -361,11 +366,11 @@ describe('deleting tickets', () => {
     expect(await isBanned(t.db, 'bulk@spam.test')).toBe(true);
   });
 
-  it('bulk with the setting off: the confirmation page is refused (403) and a confirmed post deletes nothing', async () => {
+  it('bulk by an agent whose role does not allow deleting: the confirmation page is refused (403) and a confirmed post deletes nothing', async () => {
     const x = await buildTicket(t.db, { department_id: support });
     expect((await johnC.get(`/scp/tickets/delete?ids=${x.id}`)).status).toBe(403);
     const res = await postForm(johnC, '/scp/tickets', '/scp/tickets/bulk', { ids: [String(x.id)], do: 'delete', confirm: 'yes' });
-    expect(await flashAfter(johnC, res.headers.location)).toContain(`Not deleted: #${x.number} (You may not delete tickets`);
+    expect(await flashAfter(johnC, res.headers.location)).toContain(`Not deleted: #${x.number} (Your role “Expanded access” does not allow you to delete tickets in this department`);
     expect(await t.db('tickets').where({ id: x.id }).first()).toBeDefined();
   });
 

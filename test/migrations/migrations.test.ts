@@ -120,6 +120,25 @@ describe('migrations', () => {
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.join(',')]));
   };
   const migrationNamed = async (prefix: string) => (await migrationSource.getMigrations([])).map((x) => migrationSource.getMigrationName(x)).find((n) => n.startsWith(prefix))!;
+  it('install the four default roles and give existing agents one: “All access” when agents could delete tickets (the retired setting), else “Expanded access”', async () => {
+    const name = (await migrationSource.getMigrations([])).map((x) => migrationSource.getMigrationName(x)).find((n) => n.startsWith('20261130130100_insert_default_roles'))!;
+    expect(name).toBeDefined();
+    const ts = '2026-01-01 00:00:00.000';
+    const dept = (await t.db('departments').first('id')).id;
+    const [agentId] = await t.db('agents').insert({ username: 'upgraded', email: 'upgraded@agents.test', name: 'Upgraded', password_hash: 'x', role: 'agent', department_id: dept, is_active: true, failed_logins: 0, created_at: ts, updated_at: ts });
+    const roleOf = async () => (await t.db('agents as a').leftJoin('roles as r', 'r.id', 'a.role_id').where('a.id', agentId).first('r.name')).name;
+    for (const [stored, expected] of [[null, 'Expanded access'], ['false', 'Expanded access'], ['true', 'All access']] as const) {
+      await t.db.migrate.down({ migrationSource, name });
+      expect(await t.db('roles').count({ n: '*' }).first()).toMatchObject({ n: 0 });
+      await t.db('settings').where({ key: 'agents_may_delete_tickets' }).delete();
+      if (stored) await t.db('settings').insert({ key: 'agents_may_delete_tickets', value: stored, updated_at: ts });
+      await t.db.migrate.up({ migrationSource, name });
+      expect(await roleOf(), String(stored)).toBe(expected);
+    }
+    expect(await t.db('roles').orderBy('id').pluck('name')).toEqual(['All access', 'Expanded access', 'Limited access', 'View only']);
+    await t.db('settings').where({ key: 'agents_may_delete_tickets' }).delete();
+    await t.db('agents').where({ id: agentId }).delete();
+  });
 
   it('widen the indexes reports range over, keeping their leading columns (and narrow them back)', async () => {
     const name = await migrationNamed('20261128130000_cover_report_scans');

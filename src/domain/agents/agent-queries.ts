@@ -50,8 +50,9 @@ export function toAgent(row: AgentRow): Agent {
 /** The columns an AgentActor is made of, from agents aliased `alias`, named `<prefix>…`. */
 function actorColumns(db: Knex | Knex.Transaction, alias: string, prefix: string): (string | Knex.Raw)[] {
   return [
-    ...['id', 'name', 'role', 'department_id', 'is_active'].map((c) => `${alias}.${c} as ${prefix}${c}`),
-    db.raw(`(select group_concat(da.department_id) from departments_agents da where da.agent_id = ??) as ??`, [`${alias}.id`, `${prefix}dept_ids`]),
+    ...['id', 'name', 'role', 'role_id', 'department_id', 'is_active'].map((c) => `${alias}.${c} as ${prefix}${c}`),
+    // Each extra department as "<department id>:<its role id, or nothing for the agent's own role>".
+    db.raw(`(select group_concat(concat(da.department_id, ':', coalesce(da.role_id, ''))) from departments_agents da where da.agent_id = ??) as ??`, [`${alias}.id`, `${prefix}dept_ids`]),
     db.raw(`(select group_concat(ta.team_id) from teams_agents ta where ta.agent_id = ??) as ??`, [`${alias}.id`, `${prefix}team_ids`]),
   ];
 }
@@ -61,14 +62,18 @@ function actorFrom(row: Record<string, unknown> | undefined, prefix: string): Ag
   if (!row || !row[`${prefix}id`] || !dbBool(row[`${prefix}is_active`])) return null;
   const ids = (v: unknown) => (v === null || v === undefined ? [] : String(v).split(',').filter(Boolean).map(Number));
   const departmentId = Number(row[`${prefix}department_id`]);
+  const extra = String(row[`${prefix}dept_ids`] ?? '').split(',').filter(Boolean).map((pair) => pair.split(':').map((n) => (n ? Number(n) : null)));
+  const roleId = row[`${prefix}role_id`];
   return {
     kind: 'agent',
     id: Number(row[`${prefix}id`]),
     name: String(row[`${prefix}name`]),
     role: row[`${prefix}role`] === 'admin' ? 'admin' : 'agent',
     departmentId,
-    departmentIds: [...new Set([departmentId, ...ids(row[`${prefix}dept_ids`])])],
+    departmentIds: [...new Set([departmentId, ...extra.map(([d]) => d!)])],
     teamIds: ids(row[`${prefix}team_ids`]),
+    roleId: roleId === null || roleId === undefined ? null : Number(roleId),
+    departmentRoles: Object.fromEntries(extra.filter(([d, r]) => r && d !== departmentId) as [number, number][]),
   };
 }
 

@@ -11,7 +11,8 @@ import { recordAudit } from '../audit/audit-service.ts';
 import { createAccessToken } from '../auth/access-tokens.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
-import { Conflict } from '../errors.ts';
+import { Conflict, ValidationFailed } from '../errors.ts';
+import { defaultRoleId } from '../roles/role-service.ts';
 import { queueMail } from '../mail/outbox-service.ts';
 import { getSettings } from '../settings/settings-service.ts';
 import { checkbox, email, parseForm, password, requiredText, signatureText } from '../validation.ts';
@@ -32,6 +33,10 @@ export interface AgentDetail {
   role: 'admin' | 'agent';
   departmentId: number;
   extraDepartmentIds: number[];
+  /** The agent's role (roles.id; null: none): their ticket permissions (administrators have every one anyway). */
+  roleId: number | null;
+  /** Extra departments with a role of their own (osTicket's extended access), by department id. */
+  departmentRoles: Record<number, number>;
   teamIds: number[];
   isActive: boolean;
   lockedUntil: Date | null;
@@ -42,11 +47,11 @@ export interface AgentDetail {
   /** Away (vacation): no alerts, no automatic assignments; the agent sets it on their profile too. */
   isAway: boolean;
 }
-export type AgentListItem = Omit<AgentDetail, 'extraDepartmentIds' | 'teamIds'> & { departmentName: string };
+export type AgentListItem = Omit<AgentDetail, 'extraDepartmentIds' | 'teamIds' | 'departmentRoles'> & { departmentName: string; roleName: string | null };
 
 const toAgentBase = (r: any) => ({
   id: r.id, name: r.name, username: r.username, email: r.email, role: (r.role === 'admin' ? 'admin' : 'agent') as AgentDetail['role'],
-  departmentId: r.department_id, isActive: dbBool(r.is_active), lockedUntil: dbDate(r.locked_until), failedLogins: Number(r.failed_logins ?? 0),
+  departmentId: r.department_id, roleId: r.role_id === null || r.role_id === undefined ? null : Number(r.role_id), isActive: dbBool(r.is_active), lockedUntil: dbDate(r.locked_until), failedLogins: Number(r.failed_logins ?? 0),
   lastLoginAt: dbDate(r.last_login_at), signature: r.signature ?? null, isAway: dbBool(r.is_away),
 });
 
@@ -61,6 +66,18 @@ export const agentSpec: CatalogSpec = {
   ],
 };
 
+/** The form's role selects: `roleId`, and `deptRole_<department id>` per extra department ('' = the agent's role). */
+const DEPT_ROLE = /^deptRole_(\d{1,10})$/;
+const roleChoice = z.preprocess((v) => (v === '' || v === null ? undefined : v), z.coerce.number({ error: 'Choose a role' }).int('Choose a role').positive('Choose a role').optional());
+
+/** The raw form with its `deptRole_<id>` fields gathered into `departmentRoles` (absent when the form sent none: keep the agent's). */
+function withDepartmentRoles(raw: unknown): Record<string, unknown> {
+  const r = { ...((raw ?? {}) as Record<string, unknown>) };
+  const entries = Object.entries(r).filter(([k]) => DEPT_ROLE.test(k));
+  if (entries.length) r.departmentRoles = Object.fromEntries(entries.map(([k, v]) => [DEPT_ROLE.exec(k)![1], v]));
+  return r;
+}
+
 const primaryDept = z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number({ error: 'Choose a primary department' }).int().positive('Choose a primary department'));
 export const AgentInput = z.object({
   name: requiredText(120, 'Name'),
@@ -69,6 +86,10 @@ export const AgentInput = z.object({
   role: z.enum(['admin', 'agent'], { error: 'Choose a role' }),
   departmentId: primaryDept,
   extraDepartmentIds: idList,
+  /** Absent: "Expanded access" for a new agent (defaultRoleId), the same role on an update. */
+  roleId: roleChoice,
+  departmentRoles: z.record(z.string(), roleChoice).optional()
+    .transform((m) => (m ? Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined).map(([k, v]) => [Number(k), v!])) as Record<number, number> : undefined)),
   teamIds: idList,
   signature: signatureText,
   isAway: checkbox.default(false),
@@ -88,7 +109,8 @@ export async function listAgents(ctx: ServiceContext, opts: { q?: string; page?:
   const q = ctx.db('agents as a').join('departments as d', 'd.id', 'a.department_id').select('a.*', 'd.name as department_name').orderBy([{ column: 'a.name' }, { column: 'a.id' }]);
   const needle = opts.q?.trim().slice(0, 100);
   if (needle) q.where((w) => { whereLike(w, 'a.name', needle); w.orWhere((o) => whereLike(o, 'a.username', needle)).orWhere((o) => whereLike(o, 'a.email', needle)); });
-  return paginate(ctx.db, q, opts.page, settings.page_size, (r) => ({ ...toAgentBase(r), departmentName: r.department_name }));
+  q.leftJoin('roles as r', 'r.id', 'a.role_id').select('r.name as role_name');
+  return paginate(ctx.db, q, opts.page, settings.page_size, (r) => ({ ...toAgentBase(r), departmentName: r.department_name, roleName: r.role_name ?? null }));
 }
 
 /** @throws Forbidden, NotFound */
@@ -99,9 +121,10 @@ export async function getAgent(ctx: ServiceContext, agentId: number): Promise<Ag
 
 async function readAgent(db: Knex | Knex.Transaction, agentId: number): Promise<AgentDetail> {
   const row = await loadRow(db, agentSpec, agentId);
-  const extra = (await db('departments_agents').where({ agent_id: agentId }).orderBy('department_id').pluck('department_id')).map(Number);
+  const access = await db('departments_agents').where({ agent_id: agentId }).orderBy('department_id').select('department_id', 'role_id');
   const teamIds = (await db('teams_agents').where({ agent_id: agentId }).orderBy('team_id').pluck('team_id')).map(Number);
-  return { ...toAgentBase(row), extraDepartmentIds: extra, teamIds };
+  const departmentRoles = Object.fromEntries(access.filter((a: any) => a.role_id).map((a: any) => [Number(a.department_id), Number(a.role_id)]));
+  return { ...toAgentBase(row), extraDepartmentIds: access.map((a: any) => Number(a.department_id)), departmentRoles, teamIds };
 }
 
 /** True when `row` is an active, unlocked admin and no other such admin exists. */
@@ -124,7 +147,8 @@ async function guardAdminAccess(ctx: ServiceContext, trx: Knex | Knex.Transactio
 
 /** References, username and email: checked with the rest of the form, so every problem shows at once. */
 const accountChecks = (db: Knex | Knex.Transaction, v: Partial<Parsed>, exceptId?: number): FormCheck[] => [
-  () => assertRefs(db, [['departmentId', 'departments', v.departmentId], ['extraDepartmentIds', 'departments', v.extraDepartmentIds], ['teamIds', 'teams', v.teamIds]]),
+  () => assertRefs(db, [['departmentId', 'departments', v.departmentId], ['extraDepartmentIds', 'departments', v.extraDepartmentIds], ['teamIds', 'teams', v.teamIds], ['roleId', 'roles', v.roleId]]),
+  () => assertRefs(db, Object.entries(v.departmentRoles ?? {}).map(([d, r]): [string, string, number] => [`deptRole_${d}`, 'roles', r])),
   () => assertUnique(db, agentSpec, 'username', v.username, exceptId),
   () => assertUnique(db, agentSpec, 'email', v.email, exceptId),
 ];
@@ -135,10 +159,12 @@ async function uniqueAgain(trx: Knex.Transaction, input: Parsed, exceptId?: numb
   await assertUnique(trx, agentSpec, 'email', input.email, exceptId);
 }
 
+/** Extra departments (each with its own role, or null: the agent's) and teams. `departmentRoles` absent: each keeps the role it had. */
 async function writeAccess(trx: Knex.Transaction, agentId: number, input: Parsed) {
+  const kept = input.departmentRoles ?? Object.fromEntries((await trx('departments_agents').where({ agent_id: agentId }).whereNotNull('role_id').select('department_id', 'role_id')).map((a: any) => [Number(a.department_id), Number(a.role_id)]));
   await trx('departments_agents').where({ agent_id: agentId }).delete();
   await trx('teams_agents').where({ agent_id: agentId }).delete();
-  for (const d of input.extraDepartmentIds.filter((d) => d !== input.departmentId)) await trx('departments_agents').insert({ department_id: d, agent_id: agentId });
+  for (const d of input.extraDepartmentIds.filter((d) => d !== input.departmentId)) await trx('departments_agents').insert({ department_id: d, agent_id: agentId, role_id: kept[d] ?? null });
   for (const t of input.teamIds) await trx('teams_agents').insert({ team_id: t, agent_id: agentId });
 }
 
@@ -147,12 +173,16 @@ async function guardDemotion(ctx: ServiceContext, db: Knex | Knex.Transaction, r
   if (row.role === 'admin') await guardAdminAccess(ctx, db, row, 'demoted', 'role');
 }
 
-const snapshot = (input: Parsed) => ({ ...input, extraDepartmentIds: input.extraDepartmentIds.filter((d) => d !== input.departmentId) });
+/** The form as stored: extra departments without the primary one, department roles only for extra departments. */
+const snapshot = (input: Parsed, roleId: number | null, departmentRoles: Record<number, number>) => {
+  const extraDepartmentIds = input.extraDepartmentIds.filter((d) => d !== input.departmentId);
+  return { ...input, extraDepartmentIds, roleId, departmentRoles: Object.fromEntries(Object.entries(departmentRoles).filter(([d]) => extraDepartmentIds.includes(Number(d)))) };
+};
 const conflictOnUnique = () => nameTaken('agent', 'username', 'username or email');
 
 /** Parses and checks the create form, reporting a missing password-or-link and taken names together with the other field errors. */
 function validateCreateInput(db: Knex | Knex.Transaction, raw: CreateAgentInput): Promise<z.output<typeof CreateAgentInput>> {
-  const form = parseForm(CreateAgentInput, raw);
+  const form = parseForm(CreateAgentInput, withDepartmentRoles(raw));
   const r = (raw ?? {}) as Record<string, unknown>;
   const wantsLink = checkbox.safeParse(r.sendResetLink).data === true;
   if (!form.fields.password && !(typeof r.password === 'string' && r.password) && !wantsLink)
@@ -167,17 +197,19 @@ function validateCreateInput(db: Knex | Knex.Transaction, raw: CreateAgentInput)
 export async function createAgent(ctx: ServiceContext, raw: CreateAgentInput): Promise<AgentDetail> {
   assertAdmin(ctx);
   const { password: plain, sendResetLink, ...input } = await validateCreateInput(ctx.db, raw);
+  const roleId = input.roleId ?? (await defaultRoleId(ctx.db));
+  if (!roleId) throw new ValidationFailed({ roleId: 'Choose a role' });
   // Without a chosen password the hash is of random bytes nobody knows: only the reset link opens the account.
   const hash = await hashPassword(plain ?? crypto.randomBytes(32).toString('hex'));
   const agentId = await writeOrConflict(() => inTransaction(ctx, async (trx) => {
     await uniqueAgain(trx, input);
     const now = toDbDate(ctx.clock());
     const [newId] = await trx('agents').insert({
-      name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, signature: input.signature, is_away: input.isAway, password_hash: hash,
+      name: input.name, username: input.username, email: input.email, role: input.role, role_id: roleId, department_id: input.departmentId, signature: input.signature, is_away: input.isAway, password_hash: hash,
       is_active: true, failed_logins: 0, password_changed_at: plain ? now : null, created_at: now, updated_at: now,
     });
     await writeAccess(trx, newId, input);
-    await recordAudit(ctx, trx, { action: 'agent.create', entity: 'agent', entityId: newId, after: { ...snapshot(input), initialPassword: plain ? 'set by admin' : 'reset link' } });
+    await recordAudit(ctx, trx, { action: 'agent.create', entity: 'agent', entityId: newId, after: { ...snapshot(input, roleId, input.departmentRoles ?? {}), initialPassword: plain ? 'set by admin' : 'reset link' } });
     if (sendResetLink) await queueReset(ctx, trx, await loadRow(trx, agentSpec, newId));
     return newId;
   }), conflictOnUnique);
@@ -187,7 +219,7 @@ export async function createAgent(ctx: ServiceContext, raw: CreateAgentInput): P
 /** Updates identity, role and access. @throws Forbidden, NotFound, ValidationFailed, Conflict NAME_TAKEN / LAST_ADMIN */
 export async function updateAgent(ctx: ServiceContext, agentId: number, raw: AgentInput): Promise<void> {
   assertAdmin(ctx);
-  const input = await validateForm(AgentInput, raw, (v) => [
+  const input = await validateForm(AgentInput, withDepartmentRoles(raw), (v) => [
     ...accountChecks(ctx.db, v, agentId),
     async () => v.role === 'agent' && guardDemotion(ctx, ctx.db, await loadRow(ctx.db, agentSpec, agentId)),
   ]);
@@ -197,10 +229,10 @@ export async function updateAgent(ctx: ServiceContext, agentId: number, raw: Age
     const before = await readAgent(trx, agentId);
     if (input.role !== 'admin') await guardDemotion(ctx, trx, row);
     await trx('agents').where({ id: agentId }).update({
-      name: input.name, username: input.username, email: input.email, role: input.role, department_id: input.departmentId, signature: input.signature, is_away: input.isAway, updated_at: toDbDate(ctx.clock()),
+      name: input.name, username: input.username, email: input.email, role: input.role, role_id: input.roleId ?? before.roleId, department_id: input.departmentId, signature: input.signature, is_away: input.isAway, updated_at: toDbDate(ctx.clock()),
     });
     await writeAccess(trx, agentId, input);
-    await recordAudit(ctx, trx, { action: 'agent.update', entity: 'agent', entityId: agentId, ...changes({ ...before }, snapshot(input)) });
+    await recordAudit(ctx, trx, { action: 'agent.update', entity: 'agent', entityId: agentId, ...changes({ ...before }, snapshot(input, input.roleId ?? before.roleId, input.departmentRoles ?? before.departmentRoles)) });
   }), conflictOnUnique);
 }
 

@@ -92,8 +92,10 @@ export async function createAdministrator(ctx: ServiceContext, raw: CreateFirstA
     const dept = settings.default_department_id ?? (await trx('departments').orderBy('id').first('id'))?.id;
     if (!dept) throw new Forbidden('No department exists; run the migrations first.', 'NO_DEPARTMENT');
     const now = toDbDate(ctx.clock());
+    // An administrator has every permission whatever the role; "All access" says so on the agent form too.
+    const roleId = (await trx('roles').where({ name: 'All access' }).first('id'))?.id ?? null;
     const [agentId] = await trx('agents').insert({
-      username: input.username, email: input.email, name: input.name, password_hash: hash, role: 'admin',
+      username: input.username, email: input.email, name: input.name, password_hash: hash, role: 'admin', role_id: roleId,
       department_id: dept, is_active: true, password_changed_at: now, created_at: now, updated_at: now,
     });
     await recordAudit(ctx, trx, { action: 'agent.create', entity: 'agent', entityId: agentId, after: { username: input.username, role: 'admin', via: opts.onlyFirst ? 'setup' : 'cli' } });

@@ -97,11 +97,16 @@ function validate(ctx: ServiceContext, raw: DepartmentInput, exceptId?: number):
     () => assertUnique(ctx.db, departmentSpec, 'name', v.name, exceptId),
   ]);
 }
-/** The department's extra-access agents; one whose primary department it is needs none (kept as primary only, as the agent form does). */
+/**
+ * The department's extra-access agents; one whose primary department it is needs none (kept as primary
+ * only, as the agent form does). Members who stay keep their role here (departments_agents.role_id,
+ * chosen on the agent form); new ones have the agent's own role.
+ */
 async function writeMembers(trx: any, deptId: number, memberIds: number[]) {
+  const roles = new Map<number, number | null>((await trx('departments_agents').where({ department_id: deptId }).select('agent_id', 'role_id')).map((r: any) => [Number(r.agent_id), r.role_id ?? null]));
   await trx('departments_agents').where({ department_id: deptId }).delete();
   const primary = new Set(memberIds.length ? (await trx('agents').whereIn('id', memberIds).where('department_id', deptId).pluck('id')).map(Number) : []);
-  for (const agentId of memberIds) if (!primary.has(agentId)) await trx('departments_agents').insert({ department_id: deptId, agent_id: agentId });
+  for (const agentId of memberIds) if (!primary.has(agentId)) await trx('departments_agents').insert({ department_id: deptId, agent_id: agentId, role_id: roles.get(agentId) ?? null });
 }
 const snapshot = (input: Parsed) => ({ ...toDepartment({ ...toRow(input), is_active: true }), memberIds: input.memberIds });
 

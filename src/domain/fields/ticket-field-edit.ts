@@ -31,7 +31,7 @@ export async function setTicketFields(ctx: ServiceContext, raw: SetTicketFieldsI
   const input = parseInput(SetTicketFieldsInput, raw);
   const defs = await ticketFieldDefs(ctx.db, await getSettings(ctx.db));
   return inTransaction(ctx, async (trx) => {
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.edit');
     const rows = await trx('ticket_field_values').where({ ticket_id: t.id }).select('field_id', 'value');
     const current = new Map<number, string>(rows.map((r: any) => [Number(r.field_id), String(r.value)]));
     // The form sends every editable field (cf_<key>; an absent checkbox is unticked); the API a `fields`

@@ -15,7 +15,7 @@ import { getSettings, SettingsSchema, writeSettings, type Settings } from './set
 
 /** Checkbox settings (one form checkbox each). */
 export const SETTING_FLAGS = [
-  'reopen_on_user_reply', 'portal_allow_cc', 'auto_claim_on_reply', 'agents_may_delete_tickets', 'autoresponse_new_ticket', 'autoresponse_new_message', 'notice_response', 'notice_closed',
+  'reopen_on_user_reply', 'portal_allow_cc', 'auto_claim_on_reply', 'autoresponse_new_ticket', 'autoresponse_new_message', 'notice_response', 'notice_closed',
   'alert_new_ticket', 'alert_new_message', 'alert_assigned', 'alert_transfer', 'alert_overdue', 'webhooks_allow_local_network',
 ] as const;
 

@@ -30,8 +30,6 @@ export const SettingsSchema = z.object({
   /** People opening a ticket on the portal may copy others in (CCs; off by default: it mails addresses the desk never met). */
   portal_allow_cc: z.boolean().default(false),
   auto_claim_on_reply: z.boolean().default(true),
-  /** Agents (not only admins) may delete the tickets they can see (ticket-delete.ts; off by default, as osTicket's ticket.delete is not a default agent permission). */
-  agents_may_delete_tickets: z.boolean().default(false),
   attachment_max_bytes: z.number().int().min(1024).default(10 * 1024 * 1024),
   attachment_max_count: z.number().int().min(0).max(20).default(5),
   /** Allowed file extensions, lower case without dots; empty list = any type. */
@@ -75,6 +73,11 @@ export const SettingsSchema = z.object({
   mail_templates_version: z.string().max(64).default(''),
   /** Changes with every change of the webhooks ('' = none was ever saved): each process re-reads the active ones then (src/domain/webhooks/). Not a form field. */
   webhooks_version: z.string().max(64).default(''),
+  /**
+   * Changes with every change of the roles: each process re-reads their permissions then (src/domain/roles/).
+   * Never empty (the migration installs the default roles): 'installed' until the first change. Not a form field.
+   */
+  roles_version: z.string().min(1).max(64).default('installed'),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

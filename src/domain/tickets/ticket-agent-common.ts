@@ -14,7 +14,8 @@ import { ticketDue } from '../sla/sla-due.ts';
 import { pausedMinutes, slaPaused, startWaiting, stopWaiting } from '../sla/sla-pause.ts';
 import { id } from '../validation.ts';
 import type { TicketEventName } from './ticket-events.ts';
-import { loadTicketFor } from './ticket-policy.ts';
+import type { Permission } from '../roles/role-permissions.ts';
+import { assertMay, loadTicketFor } from './ticket-policy.ts';
 import { assertTransition, stateOf, statusEvent, type TicketStatus } from './ticket-status.ts';
 
 type Trx = Knex.Transaction;
@@ -52,13 +53,15 @@ export function entrySource(actor: Actor): 'web' | 'api' | 'other' {
  * a claim, then a reply from the first tab) are not news to them and are let through, when the page
  * said which history event it showed last (`seen`; see ownChangesOnly). `columns`: more columns of
  * the same read (the reply's signature: ticket-signatures.ts).
- * A ticket merged into another takes no action (InvalidTransition TICKET_MERGED).
- * @throws Forbidden, NotFound (TICKET_NOT_FOUND), Conflict (TICKET_CHANGED), InvalidTransition (TICKET_MERGED)
+ * `perms`: what the action needs of the actor's role in the ticket's department (assertMay; none for
+ * an internal note). A ticket merged into another takes no action (InvalidTransition TICKET_MERGED).
+ * @throws Forbidden (PERMISSION_DENIED), NotFound (TICKET_NOT_FOUND), Conflict (TICKET_CHANGED), InvalidTransition (TICKET_MERGED)
  */
-export async function loadForAction(ctx: ServiceContext, trx: Trx, ref: { ticketId: number; version?: number; seen?: number }, columns: Knex.Raw[] = []): Promise<any> {
+export async function loadForAction(ctx: ServiceContext, trx: Trx, ref: { ticketId: number; version?: number; seen?: number }, perms: Permission | readonly Permission[], columns: Knex.Raw[] = []): Promise<any> {
   assertStaff(ctx.actor);
   const t = await loadTicketFor(trx, ctx.actor, { id: ref.ticketId }, { forUpdate: true, columns });
   if (t.merged_into_id) throw new InvalidTransition('This ticket was merged into another ticket: go on there (the link is at the top of its page).', 'TICKET_MERGED');
+  await assertMay(trx, ctx.actor, perms, t.department_id);
   const current = Number(t.version);
   if (ref.version !== undefined && ref.version !== current && !(await ownChangesOnly(ctx.actor, trx, t.id, ref.version, current, ref.seen))) throw ticketChanged(current);
   return t;

@@ -3,6 +3,7 @@ import type { ServiceContext } from '../context.ts';
 import { assertStaff } from './ticket-agent-common.ts';
 import { newTicketFormFields, ticketFieldDefs } from '../fields/ticket-field-values.ts';
 import { getSettings } from '../settings/settings-service.ts';
+import { permissionsIn } from './ticket-policy.ts';
 import { SOURCE_LABELS, SOURCES } from './ticket-status.ts';
 
 type Opt = { value: string | number; label: string; group?: string };
@@ -10,7 +11,7 @@ type Opt = { value: string | number; label: string; group?: string };
 /** The group administrators are listed under: they may be assigned a ticket of any department. */
 const ADMINS = 'Administrators (any department)';
 
-/** Departments the agent may open tickets in (admins: all), topics, priorities, SLA plans, agents, sources, and defaults. */
+/** Departments the agent may open tickets in (theirs whose role allows ticket.create; admins: all), topics, priorities, SLA plans, agents, sources, and defaults. */
 export async function getNewTicketForm(ctx: ServiceContext) {
   assertStaff(ctx.actor);
   const db = ctx.db;
@@ -28,10 +29,14 @@ export async function getNewTicketForm(ctx: ServiceContext) {
     .sort((x: Opt, y: Opt) => Number(x.group === ADMINS) - Number(y.group === ADMINS) || x.group!.localeCompare(y.group!) || x.label.localeCompare(y.label));
   const actor = ctx.actor;
   const limited = actor.kind === 'agent' && actor.role !== 'admin';
+  // Their departments where their role allows opening tickets (no statement: the roles are cached).
+  const settings = await getSettings(db);
+  const allowed = new Set<number>();
+  for (const d of departments as { id: number }[]) if (!limited || (actor.departmentIds.includes(d.id) && (await permissionsIn(db, actor, d.id, settings)).has('ticket.create'))) allowed.add(d.id);
   const opt = (rows: { id: number; name: string }[], none?: string): Opt[] => [...(none ? [{ value: '', label: none }] : []), ...rows.map((r) => ({ value: r.id, label: r.name }))];
   return {
     options: {
-      departments: opt(departments.filter((d: any) => !limited || (actor.kind === 'agent' && actor.departmentIds.includes(d.id))), '— from the help topic —'),
+      departments: opt(departments.filter((d: any) => allowed.has(d.id)), '— from the help topic —'),
       topics: opt(topics, '— none —'),
       priorities: opt(priorities, '— from the help topic —'),
       slaPlans: opt(slaPlans, '— from the topic or department —'),
@@ -40,7 +45,7 @@ export async function getNewTicketForm(ctx: ServiceContext) {
       sources: SOURCES.filter((s) => s !== 'api').map((s) => ({ value: s, label: SOURCE_LABELS[s] })),
     },
     /** Custom fields of every topic (each says which topics it is for): the chosen topic's count. */
-    fields: newTicketFormFields(await ticketFieldDefs(db, await getSettings(db)), 'agent', topics),
+    fields: newTicketFormFields(await ticketFieldDefs(db, settings), 'agent', topics),
     defaults: {
       source: 'phone',
       notifyUser: 'on',

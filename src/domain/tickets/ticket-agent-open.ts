@@ -5,6 +5,7 @@ import { DomainError, ValidationFailed, type FieldErrors } from '../errors.ts';
 import { checkbox, optionalId, optionalText, parseInput } from '../validation.ts';
 import type { UploadedFile } from './attachment-service.ts';
 import { assertStaff } from './ticket-agent-common.ts';
+import { assertMay } from './ticket-policy.ts';
 import { addInternalNote, replyToTicket } from './ticket-agent-service.ts';
 import { addCollaboratorsOnOpen, parseAddressList } from './ticket-collaborators.ts';
 import { OpenTicketInput, openTicket, type OpenedTicket } from './ticket-service.ts';
@@ -39,7 +40,7 @@ function collect(errors: FieldErrors, fn: () => unknown): void {
  * Finds or creates the user by email and opens the ticket with the agent's choices (topic,
  * department, priority, SLA, source, assignee), then its CCs and the first reply and/or internal
  * note in the same transaction. All field errors are reported at once (a refused CC after the rest).
- * @throws ValidationFailed, Forbidden (DEPARTMENT_FORBIDDEN)
+ * @throws ValidationFailed (also for what the agent's role refuses: departmentId, assigneeId, reply/cc), Forbidden
  */
 export async function openTicketForUser(ctx: ServiceContext, raw: OpenTicketForUserInput, files: UploadedFile[] = []): Promise<OpenedTicket> {
   assertStaff(ctx.actor);
@@ -62,9 +63,14 @@ export async function openTicketForUser(ctx: ServiceContext, raw: OpenTicketForU
       if (err instanceof DomainError && err.code === 'USER_BANNED') throw new ValidationFailed({ email: 'Tickets from this address are not accepted (banned).' });
       if (err instanceof DomainError && err.code === 'DEPARTMENT_FORBIDDEN')
         throw new ValidationFailed({ departmentId: base.departmentId ? 'Choose one of your departments' : 'The help topic sends its tickets to a department that is not yours: choose one of your departments' });
+      if (err instanceof DomainError && err.code === 'PERMISSION_DENIED') throw new ValidationFailed({ departmentId: `${err.message} Choose another department.` });
       throw err;
     });
-    // CCs before the first reply, so that it reaches them too.
+    // CCs before the first reply, so that it reaches them too (both need the role's ticket.reply: a refusal is the reply's field error, nothing is opened).
+    const mayReply = (err: unknown) => {
+      throw err instanceof DomainError && err.code === 'PERMISSION_DENIED' ? new ValidationFailed({ [extras.reply ? 'reply' : 'cc']: err.message }) : err;
+    };
+    if (extras.cc || extras.reply) await assertMay(trx, ctx.actor, 'ticket.reply', opened.departmentId).catch(mayReply);
     if (extras.cc) await addCollaboratorsOnOpen(tctx, trx, opened, parseAddressList(extras.cc));
     if (extras.reply) await replyToTicket(tctx, { ticketId: opened.id, message: extras.reply, notifyUser: extras.notifyUser });
     if (extras.note) await addInternalNote(tctx, { ticketId: opened.id, note: extras.note });

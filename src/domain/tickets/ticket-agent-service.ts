@@ -64,7 +64,7 @@ export async function replyToTicket(ctx: ServiceContext, raw: ReplyToTicketInput
     const tctx = withDb(ctx, trx);
     const now = ctx.clock();
     const ts = toDbDate(now);
-    const t = await loadForAction(ctx, trx, input, signature ? [signature] : []);
+    const t = await loadForAction(ctx, trx, input, input.status ? ['ticket.reply', 'ticket.close'] : 'ticket.reply', signature ? [signature] : []);
     // The reply meets the response target that applies (the first response's, or the next one's while a
     // message awaits a reply): the due date that applies becomes the SLA's.
     const answered = { ...t, first_response_at: t.first_response_at ?? ts, next_response_due_at: null };
@@ -104,7 +104,8 @@ export async function addInternalNote(ctx: ServiceContext, raw: AddInternalNoteI
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
     const now = ctx.clock();
-    const t = await loadForAction(ctx, trx, input);
+    // A note needs no permission (every agent who sees the ticket may leave one); a status set with it does.
+    const t = await loadForAction(ctx, trx, input, input.status ? 'ticket.close' : []);
     const change = input.status && input.status !== t.status ? await statusChange(trx, t, input.status, now) : null;
     const entryId = await insertStaffEntry(tctx, trx, t.id, 'note', input.note);
     await storeAttachments(trx, t.id, entryId, files, now);
@@ -133,7 +134,7 @@ export async function changeTicketStatus(ctx: ServiceContext, raw: ChangeTicketS
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
     const now = ctx.clock();
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.close');
     const change: StatusChange = await statusChange(trx, t, input.status, now);
     await saveTicket(trx, t, change.patch, now);
     const entryId = input.comment ? await insertStaffEntry(tctx, trx, t.id, 'note', input.comment) : undefined;
@@ -154,7 +155,7 @@ export async function editTicket(ctx: ServiceContext, raw: EditTicketInput): Pro
   const input = parseInput(EditTicketInput, raw);
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.edit');
     const topicId = input.topicId ?? null;
     if (topicId && !(await trx('help_topics').where({ id: topicId, is_active: true }).first('id'))) throw new ValidationFailed({ topicId: 'Choose a help topic from the list' });
     const changes: Record<string, { from: unknown; to: unknown }> = {};

@@ -11,13 +11,12 @@ import { collaboratorsColumn, collaboratorsFrom } from './ticket-collaborator-li
 import { tasksColumn, tasksFrom } from './ticket-tasks.ts';
 import { fieldValuesColumn, fieldValuesFrom, shownAnswers, ticketFieldDefs, toFormField } from '../fields/ticket-field-values.ts';
 import { editableFields } from '../fields/ticket-field-edit.ts';
-import { canSeeTicket, loadTicketFor } from './ticket-policy.ts';
+import { canSeeTicket, loadTicketFor, permissionsIn } from './ticket-policy.ts';
 import { describeEvent, formatDate, formatSize } from './ticket-presenters.ts';
 import { dueTarget } from '../sla/sla-due.ts';
 import { toLocalInput } from './ticket-property-service.ts';
 import { signatureOptions } from './ticket-signatures.ts';
 import { kbArticlesForTicket } from '../kb/kb-ticket-links.ts';
-import { mayDeleteTickets } from './ticket-delete.ts';
 import { mayEditEntry } from './ticket-entry-edit.ts';
 import { SOURCE_LABELS, STATUS_ACTIONS, STATUS_LABELS, STATUSES, type TicketSource, type TicketStatus } from './ticket-status.ts';
 
@@ -113,6 +112,8 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
   // Custom fields: the answers read with the ticket, the definitions from this process's cache.
   const fieldDefs = await ticketFieldDefs(ctx.db, settings);
   const answers = fieldValuesFrom(t.field_values);
+  // What the agent's role allows in the ticket's department (the buttons shown; the services check again). No statement.
+  const may = (await permissionsIn(ctx.db, actor, t.department_id, settings)).has;
   return {
     ticket: {
       id: t.id as number, number: t.number as string, subject: t.subject as string, status: t.status as TicketStatus, statusLabel: STATUS_LABELS[t.status as TicketStatus], state: t.state,
@@ -139,16 +140,21 @@ export async function getTicketForAgent(ctx: ServiceContext, ticketId: number) {
       nextResponse: t.next_response_due_at && open ? { due: formatDate(dbDate(t.next_response_due_at), tz), late: dbDate(t.next_response_due_at)!.getTime() < ctx.clock().getTime() } : null,
     },
     /** Each entry with whether this agent may edit it (ticket-entry-edit.ts). */
-    thread: thread.map((e) => ({ ...e, canEdit: !t.merged_into_id && mayEditEntry(ctx.actor, { kind: e.kind, agent_id: e.agentId }) })),
+    thread: thread.map((e) => ({ ...e, canEdit: !t.merged_into_id && mayEditEntry(ctx.actor, { kind: e.kind, agent_id: e.agentId }) && (e.kind !== 'response' || may('ticket.reply')) })),
     events, seenEventId: events.at(-1)?.id ?? 0, options, signatures: signatureOptions(t.my_signature, t.department_signature, t.department_name),
     lock: lock ? { name: lock.name, until: formatDate(lock.expiresAt, tz) } : null,
+    /** What to offer: the ticket's state, and what the agent's role in its department allows (role-permissions.ts). */
     can: {
-      claim: !!me && open && !t.assignee_agent_id && (me.role === 'admin' || me.departmentIds.includes(t.department_id)),
-      release: !!(t.assignee_agent_id || t.team_id),
-      resolve: t.status !== 'resolved', close: t.status !== 'closed', reopen: !open, wait: t.status === 'open', stopWaiting: t.status === 'pending',
-      transfer: options.departments.length > 0,
-      /** Delete (ticket-delete.ts): admins, and agents when the settings allow it. */
-      delete: mayDeleteTickets(ctx.actor, settings),
+      assign: may('ticket.assign'),
+      claim: may('ticket.assign') && !!me && open && !t.assignee_agent_id && (me.role === 'admin' || me.departmentIds.includes(t.department_id)),
+      release: may('ticket.assign') && !!(t.assignee_agent_id || t.team_id),
+      /** Any status change (with a reply or note too). */
+      status: may('ticket.close'),
+      resolve: may('ticket.close') && t.status !== 'resolved', close: may('ticket.close') && t.status !== 'closed', reopen: may('ticket.close') && !open,
+      wait: may('ticket.close') && t.status === 'open', stopWaiting: may('ticket.close') && t.status === 'pending',
+      transfer: may('ticket.transfer') && options.departments.length > 0,
+      reply: may('ticket.reply'), edit: may('ticket.edit'), merge: may('ticket.merge'), tasks: may('task.manage'),
+      delete: may('ticket.delete'),
     },
   };
 }

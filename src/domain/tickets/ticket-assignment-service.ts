@@ -44,7 +44,7 @@ export async function assignTicket(ctx: ServiceContext, raw: AssignTicketInput):
   const input = parseInput(AssignTicketInput, raw);
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.assign');
     let patch: Record<string, unknown>;
     let event: ['assigned' | 'team_assigned', Record<string, unknown>];
     if (input.agentId) {
@@ -80,7 +80,7 @@ export async function claimTicket(ctx: ServiceContext, raw: ClaimTicketInput): P
   const actor = ctx.actor;
   if (!isAgent(actor)) throw new Forbidden('Only agents can claim tickets.', 'CLAIM_AGENTS_ONLY');
   return inTransaction(ctx, async (trx) => {
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.assign');
     if (t.state !== 'open') throw new InvalidTransition('Only open tickets can be claimed.', 'TICKET_CLOSED');
     if (t.assignee_agent_id) throw new InvalidTransition('The ticket is already assigned.', 'ALREADY_ASSIGNED');
     assertDepartmentAccess(actor, t.department_id);
@@ -100,7 +100,7 @@ export type ReleaseTicketInput = z.input<typeof ReleaseTicketInput>;
 export async function releaseTicket(ctx: ServiceContext, raw: ReleaseTicketInput): Promise<TicketActionResult> {
   const input = parseInput(ReleaseTicketInput, raw);
   return inTransaction(ctx, async (trx) => {
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.assign');
     const agent = input.which !== 'team' && t.assignee_agent_id ? t.assignee_agent_id : null;
     const team = input.which !== 'agent' && t.team_id ? t.team_id : null;
     if (!agent && !team) throw new InvalidTransition('The ticket is not assigned.', 'NOT_ASSIGNED');
@@ -124,7 +124,8 @@ export async function transferTicket(ctx: ServiceContext, raw: TransferTicketInp
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
     const now = ctx.clock();
-    const t = await loadForAction(ctx, trx, input);
+    // The permission of the department the ticket leaves (the agent may have none in the other).
+    const t = await loadForAction(ctx, trx, input, 'ticket.transfer');
     const dept = await trx('departments').where({ id: input.departmentId, is_active: true }).first('id', 'name', 'sla_plan_id');
     if (!dept) throw new ValidationFailed({ departmentId: 'Choose a department from the list' });
     if (dept.id === t.department_id) throw new InvalidTransition('The ticket is already in that department.', 'SAME_DEPARTMENT');

@@ -7,14 +7,14 @@
  */
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
-import { DomainError, ValidationFailed } from '../errors.ts';
-import { getSettings } from '../settings/settings-service.ts';
+import { DomainError, Forbidden, ValidationFailed } from '../errors.ts';
 import { requireAgent } from '../actor.ts';
 import { checkbox, id, parseInput } from '../validation.ts';
 import { assignTicket, claimTicket, transferTicket } from './ticket-assignment-service.ts';
 import { changeTicketPriority } from './ticket-property-service.ts';
 import { changeTicketStatus } from './ticket-agent-service.ts';
-import { assertMayDeleteTickets, deleteTicket, getTicketDeletion, type TicketDeletion } from './ticket-delete.ts';
+import { deleteTicket, getTicketDeletion, type TicketDeletion } from './ticket-delete.ts';
+import { mayAnywhere } from './ticket-policy.ts';
 
 /** Most tickets one bulk action changes (a queue page is at most 100). */
 export const MAX_BULK = 100;
@@ -77,12 +77,12 @@ function skipped(err: unknown, ticketId: number, numbers: Map<number, string>): 
 /**
  * The confirmation step of a bulk delete (it works without JavaScript): what deleting each ticked
  * ticket would remove (getTicketDeletion), and the tickets that would be skipped, with the reason.
- * @throws Forbidden (not an agent; an agent who may not delete tickets), ValidationFailed (no tickets)
+ * @throws Forbidden (not an agent; an agent whose roles allow no deleting anywhere), ValidationFailed (no tickets)
  */
 export async function getBulkDeletion(ctx: ServiceContext, raw: { ids?: unknown }): Promise<{ deletable: TicketDeletion[]; skipped: BulkResult['skipped'] }> {
   requireAgent(ctx.actor, 'Only agents act on tickets in bulk.');
   const { ids } = parseInput(BulkActionInput.pick({ ids: true }), raw);
-  assertMayDeleteTickets(ctx.actor, await getSettings(ctx.db));
+  if (!(await mayAnywhere(ctx.db, ctx.actor, 'ticket.delete'))) throw new Forbidden('Your role does not allow you to delete tickets; an administrator can change it.', 'PERMISSION_DENIED');
   const unique = [...new Set(ids)];
   const numbers = new Map<number, string>((await ctx.db('tickets').whereIn('id', unique).select('id', 'number')).map((r: any) => [Number(r.id), String(r.number)]));
   const out: { deletable: TicketDeletion[]; skipped: BulkResult['skipped'] } = { deletable: [], skipped: [] };

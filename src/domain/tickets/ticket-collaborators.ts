@@ -94,7 +94,7 @@ export type AddCollaboratorInput = z.input<typeof AddCollaboratorInput>;
 export async function addCollaborator(ctx: ServiceContext, raw: AddCollaboratorInput): Promise<TicketActionResult> {
   const input = parseInput(AddCollaboratorInput, raw);
   return inTransaction(ctx, async (trx) => {
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.reply');
     await addPeople(withDb(ctx, trx), trx, t, [{ address: input.email, name: input.name }], { field: 'email' });
     await saveTicket(trx, t, {}, ctx.clock());
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true };
@@ -146,7 +146,7 @@ export async function removeCollaborator(ctx: ServiceContext, raw: RemoveCollabo
   const input = parseInput(RemoveCollaboratorInput, raw);
   return inTransaction(ctx, async (trx) => {
     const now = ctx.clock();
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.reply');
     if (!(await dropCollaborator(withDb(ctx, trx), trx, t.id, input.userId))) return { ticketId: t.id, version: Number(t.version), changed: false };
     await saveTicket(trx, t, {}, now);
     return { ticketId: t.id, version: Number(t.version) + 1, changed: true };
@@ -200,7 +200,7 @@ export async function changeRequester(ctx: ServiceContext, raw: ChangeRequesterI
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
     const now = ctx.clock();
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.edit');
     const old = await trx('users').where({ id: t.user_id }).first('id', 'name', 'email');
     if (old?.email === input.email) throw new ValidationFailed({ email: `${input.email} is the requester already` });
     const why = await refusal(trx, input.email, await systemAddresses(trx, await getSettings(trx)));

@@ -15,16 +15,15 @@
  *   since the ticket's own history goes with it.
  * Webhooks subscribed to `deleted` get a delivery, queued in the same transaction (number, subject,
  * status, department; the actor says who), its `ticket` null: the ticket is gone when it is sent.
- * Nobody is mailed. Admins may always delete; agents when the setting agents_may_delete_tickets is on,
- * the tickets they can see; API keys that manage tickets; the system.
+ * Nobody is mailed. Admins may always delete; agents whose role allows it in the ticket's department
+ * (ticket.delete: ticket-policy.ts assertMay), the tickets they can see; API keys that manage tickets; the system.
  */
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import { dbCount } from '../../db/dialect.ts';
-import { isAdmin, type Actor } from '../actor.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, withDb, type ServiceContext } from '../context.ts';
-import { Forbidden, NotFound, ValidationFailed } from '../errors.ts';
+import { NotFound, ValidationFailed } from '../errors.ts';
 import { getSettings, type Settings } from '../settings/settings-service.ts';
 import { banAddress, banRefusal } from '../users/ban-list-service.ts';
 import { domainOf } from '../users/user-service.ts';
@@ -33,7 +32,7 @@ import { assertStaff } from './ticket-agent-common.ts';
 import { recordTicketEvent } from './ticket-events.ts';
 import { enqueueWebhookDeliveries } from '../webhooks/webhook-enqueue.ts';
 import { redactTicketMail } from '../mail/mail-log-service.ts';
-import { loadTicketFor } from './ticket-policy.ts';
+import { assertMay, loadTicketFor } from './ticket-policy.ts';
 
 type Db = Knex | Knex.Transaction;
 
@@ -73,17 +72,6 @@ export interface DeletedTicket {
   ban: 'added' | 'already' | null;
 }
 
-/** Whether `actor` may delete tickets at all (those they can see): admins always, agents when the setting allows, managing API keys, the system. */
-export function mayDeleteTickets(actor: Actor, settings: Pick<Settings, 'agents_may_delete_tickets'>): boolean {
-  if (actor.kind === 'agent') return isAdmin(actor) || settings.agents_may_delete_tickets;
-  return actor.kind === 'system' || (actor.kind === 'api' && actor.canManageTickets);
-}
-
-/** @throws Forbidden TICKET_DELETE_FORBIDDEN when the actor may not delete tickets (mayDeleteTickets). */
-export function assertMayDeleteTickets(actor: Actor, settings: Pick<Settings, 'agents_may_delete_tickets'>): void {
-  if (!mayDeleteTickets(actor, settings)) throw new Forbidden('You may not delete tickets (an administrator may allow it: Admin → Settings, “Agents may delete tickets”).', 'TICKET_DELETE_FORBIDDEN');
-}
-
 /**
  * Loads the ticket for deletion: NotFound for one the actor may not see (as everywhere), Forbidden
  * when they may see it but not delete it. @throws Forbidden, NotFound
@@ -92,8 +80,8 @@ async function loadForDelete(ctx: ServiceContext, db: Db, ticketId: number, forU
   assertStaff(ctx.actor);
   if (!Number.isInteger(ticketId) || ticketId <= 0) throw new NotFound('Ticket not found.', 'TICKET_NOT_FOUND');
   const t = await loadTicketFor(db, ctx.actor, { id: ticketId }, { forUpdate });
+  await assertMay(db, ctx.actor, 'ticket.delete', t.department_id);
   const settings = await getSettings(db);
-  assertMayDeleteTickets(ctx.actor, settings);
   return { t, settings };
 }
 
@@ -170,7 +158,7 @@ async function removeRows(trx: Knex.Transaction, t: { id: number; number: string
 /**
  * Deletes a ticket for good, and with `ban` puts its requester's address on the ban list (refused for
  * an agent's address or one of the help desk's own: ValidationFailed on `ban`, nothing deleted).
- * @throws ValidationFailed, Forbidden (TICKET_DELETE_FORBIDDEN), NotFound (TICKET_NOT_FOUND)
+ * @throws ValidationFailed, Forbidden (PERMISSION_DENIED), NotFound (TICKET_NOT_FOUND)
  */
 export async function deleteTicket(ctx: ServiceContext, raw: DeleteTicketInput): Promise<DeletedTicket> {
   assertStaff(ctx.actor);

@@ -13,7 +13,7 @@ import { inTransaction, withDb, type ServiceContext } from '../context.ts';
 import { Conflict, Forbidden, NotFound } from '../errors.ts';
 import { checkbox, id, parseInput, requiredText } from '../validation.ts';
 import { assertStaff, loadForAction, saveTicket } from './ticket-agent-common.ts';
-import { loadTicketFor } from './ticket-policy.ts';
+import { assertMay, loadTicketFor } from './ticket-policy.ts';
 import { recordTicketEvent } from './ticket-events.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { getSettings } from '../settings/settings-service.ts';
@@ -66,7 +66,7 @@ export async function getEntryForEdit(ctx: ServiceContext, ticketId: number, ent
       edited: e.edited_at ? { at: formatDate(dbDate(e.edited_at), tz), by: editor?.name ?? 'an agent who has left' } : null,
     },
     mark: editMark(e.edited_at),
-    canEdit: mayEditEntry(ctx.actor, e) && !t.merged_into_id,
+    canEdit: mayEditEntry(ctx.actor, e) && !t.merged_into_id && (e.kind !== 'response' || (await assertMay(ctx.db, ctx.actor, 'ticket.reply', t.department_id).then(() => true, () => false))),
     /** Earlier texts, newest first: each as it read until the edit made at `replaced` by `by`. */
     revisions: revisions.map((r: any) => ({ id: Number(r.id), body: String(r.body), replaced: formatDate(dbDate(r.created_at), tz), by: r.agent_name ?? 'an agent who has left' })),
   };
@@ -93,9 +93,11 @@ export type EditEntryInput = z.input<typeof EditEntryInput>;
 export async function editThreadEntry(ctx: ServiceContext, raw: EditEntryInput): Promise<{ ticketId: number; entryId: number; changed: boolean }> {
   const input = parseInput(EditEntryInput, raw);
   return inTransaction(ctx, async (trx) => {
-    const t = await loadForAction(ctx, trx, { ticketId: input.ticketId });
+    const t = await loadForAction(ctx, trx, { ticketId: input.ticketId }, []);
     const e = await loadEntry(trx, t.id, input.entryId, true);
     assertMayEdit(ctx.actor, e);
+    // A reply is edited by those whose role still lets them reply in the ticket's department (a note needs nothing).
+    if (e.kind === 'response') await assertMay(trx, ctx.actor, 'ticket.reply', t.department_id);
     if (input.mark !== undefined && input.mark !== editMark(e.edited_at)) {
       throw new Conflict('Someone edited this entry after you opened it: their text is shown now; yours is kept below to copy from.', 'ENTRY_CHANGED');
     }

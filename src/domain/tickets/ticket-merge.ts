@@ -18,7 +18,7 @@ import { assertStaff, loadForAction, saveTicket, TicketRef } from './ticket-agen
 import type { TicketActionResult } from './ticket-agent-service.ts';
 import { addCollaboratorsFromMerge } from './ticket-collaborators.ts';
 import { recordTicketEvent } from './ticket-events.ts';
-import { loadTicketFor } from './ticket-policy.ts';
+import { assertMay, loadTicketFor } from './ticket-policy.ts';
 
 const targetNumber = z
   .string({ error: 'Enter the number of the ticket to merge into' })
@@ -44,7 +44,7 @@ export async function mergeTicket(ctx: ServiceContext, raw: MergeTicketInput): P
     if (found?.id === input.ticketId) throw new ValidationFailed({ target: 'That is this ticket: enter the number of the ticket to merge it into' });
     // Both rows locked in id order, so two merges of the same pair (either way) cannot deadlock.
     if (found) await trx('tickets').whereIn('id', [input.ticketId, found.id]).orderBy('id').forUpdate().select('id');
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.merge');
     const into = found
       ? await loadTicketFor(trx, ctx.actor, { id: found.id }, { forUpdate: true }).catch((err: unknown) => {
           if (err instanceof NotFound) return null;
@@ -52,6 +52,8 @@ export async function mergeTicket(ctx: ServiceContext, raw: MergeTicketInput): P
         })
       : null;
     if (!into) throw new ValidationFailed({ target: `There is no ticket #${input.target} that you can see` });
+    // The target's department must allow merging too (its thread grows by the duplicate's).
+    await assertMay(trx, ctx.actor, 'ticket.merge', into.department_id);
     if (into.merged_into_id) throw new ValidationFailed({ target: `#${into.number} was itself merged into another ticket: merge into that one` });
 
     const moved = await trx('thread_entries').where({ ticket_id: t.id }).update({ ticket_id: into.id });

@@ -2,6 +2,9 @@
 import type { Knex } from 'knex';
 import type { Actor, AgentActor } from '../actor.ts';
 import { Forbidden, NotFound } from '../errors.ts';
+import { PERMISSION_VERBS, type Permission } from '../roles/role-permissions.ts';
+import { rolesById, type RolePermissions } from '../roles/role-queries.ts';
+import type { Settings } from '../settings/settings-service.ts';
 import { collaboratorsColumn, collaboratorsFrom } from './ticket-collaborator-list.ts';
 
 export interface TicketAccessFacts {
@@ -104,4 +107,51 @@ export async function loadTicketFor(
 /** Admin or agent with access to a department (to move a ticket there, or open one in it). */
 export function assertDepartmentAccess(actor: AgentActor, departmentId: number): void {
   if (actor.role !== 'admin' && !actor.departmentIds.includes(departmentId)) throw new Forbidden('You do not have access to that department.', 'DEPARTMENT_FORBIDDEN');
+}
+
+/**
+ * The role an agent has in a department: the extra department's own role (departments_agents.role_id)
+ * where there is one, else the agent's role — also for a ticket outside their departments that they
+ * see as its assignee or through a team (osTicket's "use primary role for assignments").
+ */
+export function roleIdIn(actor: AgentActor, departmentId: number): number | null {
+  return actor.departmentRoles[departmentId] ?? actor.roleId;
+}
+
+/** Whether the actor's role in the department grants nothing to check: admins, the system and API keys (not agents: their own flags apply). */
+function unrestricted(actor: Actor): boolean {
+  return actor.kind !== 'agent' || actor.role === 'admin';
+}
+
+/**
+ * What the actor may do on the tickets of `departmentId` (the ticket page's buttons): the permissions of
+ * their role there (roleIdIn); every one for an admin, the system and API keys. No statement: the
+ * roles come from this process's cache (role-queries.ts).
+ */
+export async function permissionsIn(db: Knex | Knex.Transaction, actor: Actor, departmentId: number, settings?: Pick<Settings, 'roles_version'>): Promise<{ role: RolePermissions | null; has: (perm: Permission) => boolean }> {
+  if (unrestricted(actor)) return { role: null, has: () => true };
+  const role = (await rolesById(db, settings)).get(roleIdIn(actor as AgentActor, departmentId) ?? 0) ?? null;
+  return { role, has: (perm) => !!role?.permissions.has(perm) };
+}
+
+/**
+ * The one permission check of ticket actions: the actor's role in the ticket's department (for a
+ * transfer: the department it leaves) must grant every one of `perms`.
+ * @throws Forbidden PERMISSION_DENIED (saying which permission is missing)
+ */
+export async function assertMay(db: Knex | Knex.Transaction, actor: Actor, perms: Permission | readonly Permission[], departmentId: number): Promise<void> {
+  if (unrestricted(actor)) return;
+  const { role, has } = await permissionsIn(db, actor, departmentId);
+  const missing = (typeof perms === 'string' ? [perms] : perms).find((p) => !has(p));
+  if (!missing) return;
+  const who = role ? `Your role “${role.name}”` : 'You have no role, which';
+  throw new Forbidden(`${who} does not allow you to ${PERMISSION_VERBS[missing]} in this department; an administrator can change it.`, 'PERMISSION_DENIED');
+}
+
+/** Whether the actor may do `perm` in some department (the agent's role or one of their departments' own): the queue's bulk Delete. */
+export async function mayAnywhere(db: Knex | Knex.Transaction, actor: Actor, perm: Permission, settings?: Pick<Settings, 'roles_version'>): Promise<boolean> {
+  if (unrestricted(actor)) return true;
+  const agent = actor as AgentActor;
+  const roles = await rolesById(db, settings);
+  return [agent.roleId, ...Object.values(agent.departmentRoles)].some((id) => !!id && !!roles.get(id)?.permissions.has(perm));
 }

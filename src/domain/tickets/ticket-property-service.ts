@@ -20,7 +20,7 @@ export type ChangeTicketPriorityInput = z.input<typeof ChangeTicketPriorityInput
 export async function changeTicketPriority(ctx: ServiceContext, raw: ChangeTicketPriorityInput): Promise<TicketActionResult> {
   const input = parseInput(ChangeTicketPriorityInput, raw);
   return inTransaction(ctx, async (trx) => {
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.edit');
     const p = await trx('priorities').where({ id: input.priorityId, is_active: true }).first('id', 'name');
     if (!p) throw new ValidationFailed({ priorityId: 'Choose a priority from the list' });
     if (p.id === t.priority_id) return { ticketId: t.id, version: Number(t.version), changed: false };
@@ -43,7 +43,7 @@ export async function changeTicketSla(ctx: ServiceContext, raw: ChangeTicketSlaI
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
     const now = ctx.clock();
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.edit');
     const planId = input.slaPlanId ?? null;
     if (planId && !(await trx('sla_plans').where({ id: planId, is_active: true }).first('id')))
       throw new ValidationFailed({ slaPlanId: 'Choose an SLA plan from the list' });
@@ -83,7 +83,7 @@ export async function setTicketDueDate(ctx: ServiceContext, raw: SetTicketDueDat
   }
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'ticket.edit');
     const before = dbDate(t.manual_due_at);
     if ((before?.getTime() ?? null) === (manual?.getTime() ?? null)) return { ticketId: t.id, version: Number(t.version), changed: false };
     const due = dueFields(t, dbDate(t.sla_due_at), manual, now);

@@ -15,10 +15,9 @@ import { isAdmin, type Actor } from '../actor.ts';
 import type { ServiceContext } from '../context.ts';
 import { getSettings, type Settings } from '../settings/settings-service.ts';
 import type { TicketField } from '../fields/ticket-field-service.ts';
-import { mayDeleteTickets } from './ticket-delete.ts';
 import { id, optionalId } from '../validation.ts';
 import { assertStaff } from './ticket-agent-common.ts';
-import { loadTicketFor, whereAgentMaySee } from './ticket-policy.ts';
+import { loadTicketFor, mayAnywhere, whereAgentMaySee } from './ticket-policy.ts';
 import { NotFound } from '../errors.ts';
 import { formatDate } from './ticket-presenters.ts';
 import { SOURCES, STATUS_LABELS, STATUSES, stateOf, type TicketState, type TicketStatus } from './ticket-status.ts';
@@ -896,7 +895,7 @@ export async function listQueue(ctx: ServiceContext, raw: Record<string, unknown
     : fromFound
     ? await pageQuery(db, (base.clone().from(tableByPrimaryKey(db, 'tickets', 't')) as Qb).whereIn('t.id', fromFound), sort, dir, pageSize, (page - 1) * pageSize, { key })
     : await pageQuery(db, walk ? baseQuery(db, ctx.actor, p, true) : base, sort, dir, pageSize, (page - 1) * pageSize, { parts: pageParts, keyed, merged, forceIndex: idsIndex(ctx.actor, p, sort), key });
-  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, cap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, sharedViews: summary.sharedViews, active, canDelete: mayDeleteTickets(ctx.actor, settings), rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
+  return { params: p, sort, dir, counts, total, totalCapped, totalText: countText(total, cap), page, pages, pagesText: pagesText(pages, totalCapped), pageSize, options, views: summary.views, sharedViews: summary.sharedViews, active, canDelete: await mayAnywhere(ctx.db, ctx.actor, 'ticket.delete', settings), rows: rows.map((r: any) => toQueueRow(r, settings.timezone)) };
 }
 
 /**

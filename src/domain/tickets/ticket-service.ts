@@ -23,7 +23,7 @@ import { recordTicketEvent, recordTicketEvents } from './ticket-events.ts';
 import { insertTicketWithNumber } from './ticket-numbers.ts';
 import { followMerges } from './ticket-merge.ts';
 import { resolveRouting } from './ticket-routing.ts';
-import { loadTicketFor, assertDepartmentAccess } from './ticket-policy.ts';
+import { assertDepartmentAccess, assertMay, loadTicketFor } from './ticket-policy.ts';
 import { SOURCES, type TicketSource } from './ticket-status.ts';
 import { searchText } from './ticket-search-index.ts';
 
@@ -56,6 +56,7 @@ export interface OpenedTicket {
   number: string;
   userId: number;
   entryId: number;
+  departmentId: number;
 }
 
 /**
@@ -63,7 +64,7 @@ export interface OpenedTicket {
  * set department, priority, SLA and assignee (agents only within their departments).
  * Before the transaction: settings, the ticket filters (ticket-filter-service.ts; a refusal is
  * Forbidden TICKET_REJECTED), then the routing with the ban check and the user of that address (one statement); the transaction writes the user if new, the ticket, entry, events and mail.
- * @throws ValidationFailed, Forbidden (USER_BANNED, DEPARTMENT_FORBIDDEN)
+ * @throws ValidationFailed, Forbidden (USER_BANNED, DEPARTMENT_FORBIDDEN, PERMISSION_DENIED: the agent's role there opens no tickets)
  */
 export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, files: UploadedFile[] = []): Promise<OpenedTicket> {
   // The form's fields and the custom fields of the chosen topic, every problem at once.
@@ -82,7 +83,14 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
   // One statement: the routing and the sender (banned → refused first; the user of that address, if any).
   const route = await resolveRouting(ctx.db, ctx.actor, { ...input, filtered, withAgents: input.alertAgents && settings.alert_new_ticket }, settings, now, input.email);
   const sender = route.sender;
-  if (isAgent(ctx.actor)) assertDepartmentAccess(ctx.actor, route.departmentId);
+  if (isAgent(ctx.actor)) {
+    assertDepartmentAccess(ctx.actor, route.departmentId);
+    // The agent's role in that department: opening tickets, and assigning one (an agent of their choice) when they do.
+    await assertMay(ctx.db, ctx.actor, 'ticket.create', route.departmentId);
+    if (input.assigneeId) await assertMay(ctx.db, ctx.actor, 'ticket.assign', route.departmentId).catch((err: unknown) => {
+      throw err instanceof Forbidden ? new ValidationFailed({ assigneeId: err.message }) : err;
+    });
+  }
   const notifyUser = input.notifyUser && !filtered.noAutoresponse;
   return inTransaction(ctx, async (trx) => {
     const tctx = withDb(ctx, trx);
@@ -130,7 +138,7 @@ export async function openTicket(ctx: ServiceContext, raw: OpenTicketInput, file
     await notifyTicket(tctx, trx, { kind: 'ticket_created', ticket, notifyUser, alertAgents: input.alertAgents });
     if (assignee && assignee !== (isAgent(ctx.actor) ? ctx.actor.id : 0)) await notifyTicket(tctx, trx, { kind: 'ticket_assigned', ticketId: id, agentId: assignee });
     if (teamId) await notifyTicket(tctx, trx, { kind: 'ticket_assigned', ticketId: id, teamId });
-    return { id, number, userId: user.id, entryId };
+    return { id, number, userId: user.id, entryId, departmentId: route.departmentId };
   });
 }
 

@@ -110,7 +110,7 @@ export async function addTask(ctx: ServiceContext, raw: AddTaskInput): Promise<T
   }
   return inTransaction(ctx, async (trx) => {
     const now = ctx.clock();
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'task.manage');
     let assigneeName: string | null = null;
     if (input.taskAssigneeId) {
       const a = await trx('agents as a').where({ 'a.id': input.taskAssigneeId, 'a.is_active': true })
@@ -148,7 +148,7 @@ export async function setTask(ctx: ServiceContext, raw: TaskActionInput): Promis
   const input = parseInput(TaskActionInput, raw);
   return inTransaction(ctx, async (trx) => {
     const now = ctx.clock();
-    const t = await loadForAction(ctx, trx, input);
+    const t = await loadForAction(ctx, trx, input, 'task.manage');
     const task = await trx('ticket_tasks').where({ id: input.taskId, ticket_id: t.id }).first('id', 'title', 'is_done');
     const unchanged = { ticketId: t.id, version: Number(t.version), changed: false };
     if (!task) return unchanged;

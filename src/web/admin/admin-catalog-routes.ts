@@ -10,6 +10,8 @@ import * as teams from '../../domain/teams/team-service.ts';
 import * as canned from '../../domain/canned/canned-response-service.ts';
 import * as filters from '../../domain/filters/ticket-filter-service.ts';
 import * as fields from '../../domain/fields/ticket-field-service.ts';
+import * as roles from '../../domain/roles/role-service.ts';
+import { PERMISSIONS } from '../../domain/roles/role-permissions.ts';
 import { SIGNATURE_MAX } from '../../domain/validation.ts';
 import { choiceOptions, crudRoutes, type CrudConfig, type FieldSpec } from './admin-crud.ts';
 
@@ -314,9 +316,35 @@ const fieldConfig: CrudConfig = {
   remove: fields.deleteTicketField,
 };
 
+const roleConfig: CrudConfig = {
+  path: 'roles', title: 'Roles', singular: 'role', columns: ['Name', 'Permissions', 'Agents'],
+  list: async (ctx) => ({
+    rows: (await roles.listRoles(ctx)).map((r) => ({
+      id: r.id, isActive: r.isActive,
+      cells: [r.name, r.permissions.length ? PERMISSIONS.filter((p) => r.permissions.includes(p.key)).map((p) => p.label).join(', ') : 'None (read and add notes)', String(r.agentCount)],
+    })),
+  }),
+  fields: async () => [
+    { name: 'name', label: 'Name', required: true, maxlength: 120 },
+    {
+      name: 'permissions', label: 'Permissions on the tickets of a department', type: 'checkboxes', options: PERMISSIONS.map((p) => ({ value: p.key, label: `${p.label}: ${p.hint}` })),
+      hint: 'Every agent who sees a ticket may read it and add internal notes. Administrators have every permission whatever their role.',
+    },
+    { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 2000 },
+  ],
+  load: async (ctx, id) => {
+    const { usedBy, ...r } = await roles.getRole(ctx, id);
+    return { values: { ...r, notes: r.notes ?? '' }, name: r.name, isActive: r.isActive, facts: [['Used by', usedBy.length ? usedBy.join(', ') : 'Nobody (it can be deleted)']] };
+  },
+  create: roles.createRole,
+  update: roles.updateRole,
+  setActive: roles.setRoleActive,
+  remove: roles.deleteRole,
+};
+
 /** The catalogue sections of the admin area. */
 export function adminCatalogRoutes(): Router {
   const router = Router();
-  for (const cfg of [departmentConfig, slaPlanConfig, scheduleConfig, topicConfig, priorityConfig, teamConfig, cannedConfig, filterConfig, fieldConfig]) router.use(crudRoutes(cfg));
+  for (const cfg of [roleConfig, departmentConfig, slaPlanConfig, scheduleConfig, topicConfig, priorityConfig, teamConfig, cannedConfig, filterConfig, fieldConfig]) router.use(crudRoutes(cfg));
   return router;
 }

@@ -65,7 +65,8 @@ export interface CrudConfig {
   singular: string;
   columns: string[];
   search?: boolean;
-  defaults?: Record<string, unknown>;
+  /** A new record's form values (or a function of the request's context: the agent form's default role). */
+  defaults?: Record<string, unknown> | ((ctx: ServiceContext) => Promise<Record<string, unknown>>);
   /** Body fields never echoed back into a form (passwords). */
   secret?: string[];
   list: (ctx: ServiceContext, query: { q?: string; page?: string }) => Promise<{ rows: ListRow[]; page?: Page<unknown> }>;
@@ -128,7 +129,7 @@ export function crudRoutes(cfg: CrudConfig): Router {
     const title = item ? `${cfg.singular[0].toUpperCase()}${cfg.singular.slice(1)}: ${item.name}` : `New ${cfg.singular}`;
     await render(req, res, 'admin/crud/form', {
       cfg: view, heading: title, action: id ? `${base}/${id}` : base, fields, item, itemId: id, actions: item ? actionsFor(item) : [],
-      values: extra.values ?? item?.values ?? cfg.defaults ?? {}, errors: extra.errors ?? {}, problem: extra.problem,
+      values: extra.values ?? item?.values ?? (typeof cfg.defaults === 'function' ? await cfg.defaults(ctx) : cfg.defaults) ?? {}, errors: extra.errors ?? {}, problem: extra.problem,
     }, { title, status: extra.status });
   }
 

@@ -17,6 +17,7 @@ import { adminWebhookRoutes } from './admin-webhook-routes.ts';
 const SECTIONS = [
   { href: '/scp/admin/settings', label: 'Settings', about: 'Name, time zone, defaults, ticket numbers, attachments, mail, sign-in.' },
   { href: '/scp/admin/agents', label: 'Agents', about: 'Accounts, roles, department access, locks and password resets.' },
+  { href: '/scp/admin/roles', label: 'Roles', about: 'What agents may do on the tickets of a department: reply, close, assign, transfer, merge, edit, delete, tasks.' },
   { href: '/scp/admin/teams', label: 'Teams', about: 'Groups of agents with a lead.' },
   { href: '/scp/admin/departments', label: 'Departments', about: 'Routing, SLA, manager, outgoing email, members.' },
   { href: '/scp/admin/help-topics', label: 'Help topics', about: 'What users choose from; routes to department, priority and SLA.' },

@@ -36,7 +36,6 @@ async function settingsFields(ctx: ServiceContext): Promise<FieldSpec[]> {
     check('reopen_on_user_reply', 'A reply from the user reopens a closed ticket'),
     check('portal_allow_cc', `People opening a ticket on the portal may copy others in (CCs, up to ${PORTAL_MAX_CC}): they get the replies and may answer`),
     check('auto_claim_on_reply', 'An agent who replies to an unassigned ticket claims it'),
-    check('agents_may_delete_tickets', 'Agents may delete tickets (those they can see; administrators always may). A deleted ticket is gone for good: its thread, files and history; the audit log keeps a line about it'),
     { name: 'lock_minutes', label: 'Ticket lock (minutes)', type: 'number', hint: 'How long an agent working on a ticket holds it.' },
     { name: 'waiting_auto_close_days', label: 'Close tickets waiting on the requester after (days)', type: 'number', hint: 'A ticket an agent set to wait for the requester is closed (and the requester told) when they have not answered for this many days. 0 = never.' },
     { name: 'overdue_interval_seconds', label: 'Overdue check interval (seconds)', type: 'number' },

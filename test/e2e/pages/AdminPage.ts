@@ -50,7 +50,7 @@ export class AdminPage {
     await field(p, 'Name').fill(a.name);
     await p.getByLabel('Username').fill(a.username);
     await field(p, 'Email').fill(a.email);
-    if (a.role) await p.getByLabel('Role').selectOption({ label: a.role });
+    if (a.role) await p.getByLabel('Account', { exact: true }).selectOption({ label: a.role });
     await p.getByLabel('Primary department').selectOption({ label: a.department });
     await p.getByLabel('Initial password').fill(a.password);
     const reset = p.getByLabel(/Email a password-reset link/);
