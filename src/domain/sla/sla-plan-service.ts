@@ -1,5 +1,6 @@
 /** Admin: SLA plans — name, grace period (hours, minutes allowed), first-response target, schedule, overdue alerts. */
 import { z } from 'zod';
+import { minutesOrNull } from './sla-service.ts';
 import { dbBool, toDbDate } from '../../db/dialect.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { inTransaction, type ServiceContext } from '../context.ts';
@@ -59,8 +60,6 @@ export function formatGrace(minutes: number): string {
   const m = minutes % 60;
   return m ? `${h}:${String(m).padStart(2, '0')}` : String(h);
 }
-
-const minutesOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** An optional response target in hours (as the grace period); empty: none. */
 const optionalTarget = (what: string) => z.preprocess(

@@ -66,7 +66,8 @@ export interface SlaDueOptions {
 
 const NO_DUE_DATES: SlaDueDates = { dueAt: null, firstResponseDueAt: null, nextResponseDueAt: null };
 
-const minutesOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+/** A plan's optional minutes column as read (null: no such target). */
+export const minutesOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /**
  * Joins SLA plan `planId` (as `p`) and the schedule that applies (as `s`: the department's

@@ -40,7 +40,7 @@ const editMark = (editedAt: unknown) => dbDate(editedAt)?.toISOString() ?? 'neve
 
 async function loadEntry(db: ServiceContext['db'], ticketId: number, entryId: number, forUpdate = false) {
   const q = db('thread_entries').where({ id: entryId, ticket_id: ticketId }).first(...ENTRY_COLUMNS);
-  if (forUpdate && 'isTransaction' in db && db.isTransaction) q.forUpdate();
+  if (forUpdate) q.forUpdate();
   const e = await q;
   if (!e) throw new NotFound('That entry does not exist on this ticket.', 'ENTRY_NOT_FOUND');
   return e;
